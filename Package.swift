@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Strict settings everywhere (STYLE.md): Swift 6 language mode; CI adds -warnings-as-errors.
+let swiftSettings: [SwiftSetting] = []
+
+let package = Package(
+    name: "opsctl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "opsctl", targets: ["opsctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C modules: libpq through pkg-config; libcurl through typed, non-variadic wrappers.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+
+        // Process spawning with timeouts, secret masking, durations: shared by every layer.
+        .target(name: "Support", swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Support"], swiftSettings: swiftSettings),
+        .target(name: "HTTP", dependencies: ["CCurl", "Support"], swiftSettings: swiftSettings),
+        .target(name: "Checks", dependencies: ["Support", "Postgres", "HTTP"], swiftSettings: swiftSettings),
+        .target(name: "Runbooks", dependencies: ["Checks", "Postgres", "HTTP", .product(name: "Yams", package: "Yams")],
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "opsctl", dependencies: [
+            "Runbooks", "Checks", "Postgres", "HTTP",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: swiftSettings),
+
+        .target(name: "TestSupport", dependencies: ["Support", "Postgres", "HTTP"], path: "Tests/TestSupport"),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"]),
+        .testTarget(name: "RunbooksTests", dependencies: ["Runbooks", "Checks", "TestSupport"]),
+        .testTarget(name: "OpsctlTests", dependencies: ["TestSupport"]),
+    ]
+)

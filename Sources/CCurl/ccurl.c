@@ -1,0 +1,228 @@
+#include "ccurl.h"
+#include <stdlib.h>
+#include <string.h>
+#include <stdatomic.h>
+
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+} buffer;
+
+struct ccurl_transfer {
+    CURL *easy;
+    struct curl_slist *headers;
+    buffer body;
+    buffer head;
+    size_t max_body;
+    int truncated;
+    atomic_int cancelled;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct ccurl_multi {
+    CURLM *multi;
+};
+
+static int buffer_append(buffer *b, const char *p, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d) return 0;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return 1;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    ccurl_transfer *t = userdata;
+    size_t n = size * nmemb;
+    size_t keep = n;
+    if (t->max_body && t->body.len + n > t->max_body) {
+        keep = t->max_body > t->body.len ? t->max_body - t->body.len : 0;
+        t->truncated = 1;
+    }
+    if (keep && !buffer_append(&t->body, ptr, keep)) return 0;
+    return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    ccurl_transfer *t = userdata;
+    size_t n = size * nmemb;
+    // A redirect or 100-continue starts a new header block: keep only the last one.
+    if (n > 5 && memcmp(ptr, "HTTP/", 5) == 0) t->head.len = 0;
+    if (!buffer_append(&t->head, ptr, n)) return 0;
+    return n;
+}
+
+static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+    ccurl_transfer *t = clientp;
+    return atomic_load(&t->cancelled) ? 1 : 0;
+}
+
+int ccurl_global_init(void) { return (int)curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static void install_callbacks(ccurl_transfer *t) {
+    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(t->easy, CURLOPT_XFERINFODATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+}
+
+ccurl_transfer *ccurl_new(void) {
+    ccurl_transfer *t = calloc(1, sizeof(*t));
+    if (!t) return NULL;
+    t->easy = curl_easy_init();
+    if (!t->easy) { free(t); return NULL; }
+    atomic_init(&t->cancelled, 0);
+    install_callbacks(t);
+    return t;
+}
+
+void ccurl_reset(ccurl_transfer *t) {
+    curl_easy_reset(t->easy);
+    if (t->headers) { curl_slist_free_all(t->headers); t->headers = NULL; }
+    t->body.len = 0;
+    t->head.len = 0;
+    t->truncated = 0;
+    t->max_body = 0;
+    t->errbuf[0] = 0;
+    atomic_store(&t->cancelled, 0);
+    install_callbacks(t);
+}
+
+void ccurl_free(ccurl_transfer *t) {
+    if (!t) return;
+    if (t->headers) curl_slist_free_all(t->headers);
+    curl_easy_cleanup(t->easy);
+    free(t->body.data);
+    free(t->head.data);
+    free(t);
+}
+
+CURLcode ccurl_setopt_long(ccurl_transfer *t, CURLoption opt, long value) { return curl_easy_setopt(t->easy, opt, value); }
+CURLcode ccurl_setopt_str(ccurl_transfer *t, CURLoption opt, const char *value) { return curl_easy_setopt(t->easy, opt, value); }
+CURLcode ccurl_setopt_off_t(ccurl_transfer *t, CURLoption opt, curl_off_t value) { return curl_easy_setopt(t->easy, opt, value); }
+
+int ccurl_add_header(ccurl_transfer *t, const char *line) {
+    struct curl_slist *l = curl_slist_append(t->headers, line);
+    if (!l) return 0;
+    t->headers = l;
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+    return 1;
+}
+
+CURLcode ccurl_set_body(ccurl_transfer *t, const char *data, size_t len) {
+    CURLcode rc = curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    if (rc != CURLE_OK) return rc;
+    return curl_easy_setopt(t->easy, CURLOPT_COPYPOSTFIELDS, data ? data : "");
+}
+
+void ccurl_set_max_body(ccurl_transfer *t, size_t max) { t->max_body = max; }
+
+CURLcode ccurl_perform(ccurl_transfer *t) {
+    t->body.len = 0;
+    t->head.len = 0;
+    t->truncated = 0;
+    t->errbuf[0] = 0;
+    return curl_easy_perform(t->easy);
+}
+
+void ccurl_cancel(ccurl_transfer *t) { atomic_store(&t->cancelled, 1); }
+int ccurl_was_cancelled(ccurl_transfer *t) { return atomic_load(&t->cancelled); }
+int ccurl_body_truncated(ccurl_transfer *t) { return t->truncated; }
+
+const char *ccurl_body(ccurl_transfer *t, size_t *len) { *len = t->body.len; return t->body.data ? t->body.data : ""; }
+const char *ccurl_header_block(ccurl_transfer *t, size_t *len) { *len = t->head.len; return t->head.data ? t->head.data : ""; }
+const char *ccurl_error_text(ccurl_transfer *t) { return t->errbuf; }
+
+long ccurl_info_long(ccurl_transfer *t, CURLINFO info) { long v = 0; curl_easy_getinfo(t->easy, info, &v); return v; }
+double ccurl_info_double(ccurl_transfer *t, CURLINFO info) { double v = 0; curl_easy_getinfo(t->easy, info, &v); return v; }
+curl_off_t ccurl_info_off_t(ccurl_transfer *t, CURLINFO info) { curl_off_t v = 0; curl_easy_getinfo(t->easy, info, &v); return v; }
+const char *ccurl_info_str(ccurl_transfer *t, CURLINFO info) { char *v = NULL; curl_easy_getinfo(t->easy, info, &v); return v; }
+
+int ccurl_cert_count(ccurl_transfer *t) {
+    struct curl_certinfo *ci = NULL;
+    if (curl_easy_getinfo(t->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci) return 0;
+    return ci->num_of_certs;
+}
+
+int ccurl_cert_field(ccurl_transfer *t, int index, const char *name, char *out, size_t outlen) {
+    struct curl_certinfo *ci = NULL;
+    if (curl_easy_getinfo(t->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci) return 0;
+    if (index < 0 || index >= ci->num_of_certs) return 0;
+    size_t nlen = strlen(name);
+    for (struct curl_slist *s = ci->certinfo[index]; s; s = s->next) {
+        if (strncmp(s->data, name, nlen) == 0 && s->data[nlen] == ':') {
+            const char *v = s->data + nlen + 1;
+            size_t n = strlen(v);
+            if (n >= outlen) n = outlen - 1;
+            memcpy(out, v, n);
+            out[n] = 0;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+ccurl_multi *ccurl_multi_new(long max_host_connections) {
+    ccurl_multi *m = calloc(1, sizeof(*m));
+    if (!m) return NULL;
+    m->multi = curl_multi_init();
+    if (!m->multi) { free(m); return NULL; }
+    if (max_host_connections > 0)
+        curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_host_connections);
+    return m;
+}
+
+void ccurl_multi_free(ccurl_multi *m) {
+    if (!m) return;
+    curl_multi_cleanup(m->multi);
+    free(m);
+}
+
+CURLMcode ccurl_multi_add(ccurl_multi *m, ccurl_transfer *t) {
+    t->body.len = 0;
+    t->head.len = 0;
+    t->truncated = 0;
+    t->errbuf[0] = 0;
+    return curl_multi_add_handle(m->multi, t->easy);
+}
+
+CURLMcode ccurl_multi_remove(ccurl_multi *m, ccurl_transfer *t) { return curl_multi_remove_handle(m->multi, t->easy); }
+
+CURLMcode ccurl_multi_step(ccurl_multi *m, int timeout_ms, int *running) {
+    CURLMcode rc = curl_multi_perform(m->multi, running);
+    if (rc != CURLM_OK || *running == 0) return rc;
+    rc = curl_multi_poll(m->multi, NULL, 0, timeout_ms, NULL);
+    if (rc != CURLM_OK) return rc;
+    return curl_multi_perform(m->multi, running);
+}
+
+ccurl_transfer *ccurl_multi_next_done(ccurl_multi *m, CURLcode *result) {
+    int left = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(m->multi, &left))) {
+        if (msg->msg == CURLMSG_DONE) {
+            ccurl_transfer *t = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+            *result = msg->data.result;
+            return t;
+        }
+    }
+    return NULL;
+}
+
+void ccurl_multi_wakeup(ccurl_multi *m) { curl_multi_wakeup(m->multi); }

@@ -1,0 +1,144 @@
+import CCurl
+import Foundation
+import Support
+
+/// One libcurl easy handle. Reusing a client reuses its connections. One request at a time;
+/// `cancel()` may be called from any thread and aborts the running transfer.
+public final class HTTPClient: @unchecked Sendable {
+    private let transfer: OpaquePointer
+
+    public init() {
+        HTTPGlobal.initialise()
+        guard let t = ccurl_new() else { fatalError("libcurl could not allocate a handle (out of memory)") }
+        transfer = t
+    }
+
+    deinit { ccurl_free(transfer) }
+
+    public func cancel() { ccurl_cancel(transfer) }
+
+    public func send(_ request: HTTPRequest) throws -> HTTPResponse {
+        ccurl_reset(transfer)
+        try Self.configure(transfer, with: request)
+        let code = ccurl_perform(transfer)
+        return try Self.response(from: transfer, code: code, request: request)
+    }
+
+    // MARK: - Shared by the easy and multi paths
+
+    static func configure(_ t: OpaquePointer, with request: HTTPRequest) throws {
+        guard let components = URLComponents(string: request.url), let scheme = components.scheme?.lowercased(),
+              ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty else {
+            throw HTTPError(kind: .invalidURL, host: SecretMasker.maskURLPasswords(request.url), curlCode: Int(CURLE_URL_MALFORMAT.rawValue),
+                            detail: "not a valid http(s) URL")
+        }
+        ccurl_setopt_str(t, CURLOPT_URL, request.url)
+        ccurl_setopt_long(t, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+        ccurl_setopt_long(t, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
+        ccurl_setopt_long(t, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
+        ccurl_setopt_long(t, CURLOPT_MAXREDIRS, request.maxRedirects)
+        ccurl_setopt_long(t, CURLOPT_SSL_VERIFYPEER, request.insecure ? 0 : 1)
+        ccurl_setopt_long(t, CURLOPT_SSL_VERIFYHOST, request.insecure ? 0 : 2)
+        ccurl_setopt_long(t, CURLOPT_CERTINFO, request.captureCertificate ? 1 : 0)
+        ccurl_setopt_str(t, CURLOPT_USERAGENT, "opsctl/\(HTTPGlobal.version)")
+        ccurl_setopt_str(t, CURLOPT_ACCEPT_ENCODING, "")
+        ccurl_set_max_body(t, request.maxBodyBytes)
+        let method = request.method.uppercased()
+        switch method {
+        case "GET": ccurl_setopt_long(t, CURLOPT_HTTPGET, 1)
+        case "HEAD": ccurl_setopt_long(t, CURLOPT_NOBODY, 1)
+        default: ccurl_setopt_str(t, CURLOPT_CUSTOMREQUEST, method)
+        }
+        if let body = request.body {
+            body.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(1, buffer.count)) {
+                    _ = ccurl_set_body(t, $0, buffer.count)
+                }
+            }
+            if body.isEmpty { ccurl_set_body(t, "", 0) }
+        }
+        for (name, value) in request.headers {
+            let clean = value.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
+            ccurl_add_header(t, "\(name): \(clean)")
+        }
+        // curl sends "Expect: 100-continue" for large bodies, adding a round trip: disable it.
+        ccurl_add_header(t, "Expect:")
+    }
+
+    static func response(from t: OpaquePointer, code: CURLcode, request: HTTPRequest) throws -> HTTPResponse {
+        guard code == CURLE_OK else { throw error(code: code, transfer: t, request: request) }
+        var length = 0
+        let bodyPointer = ccurl_body(t, &length)
+        let body = [UInt8](UnsafeRawBufferPointer(start: bodyPointer, count: length))
+        var headerLength = 0
+        let headerPointer = ccurl_header_block(t, &headerLength)
+        let headerText = String(decoding: UnsafeRawBufferPointer(start: headerPointer, count: headerLength), as: UTF8.self)
+        let timings = HTTPTimings(
+            dnsMs: ccurl_info_double(t, CURLINFO_NAMELOOKUP_TIME) * 1000,
+            connectMs: ccurl_info_double(t, CURLINFO_CONNECT_TIME) * 1000,
+            tlsMs: ccurl_info_double(t, CURLINFO_APPCONNECT_TIME) * 1000,
+            firstByteMs: ccurl_info_double(t, CURLINFO_STARTTRANSFER_TIME) * 1000,
+            totalMs: ccurl_info_double(t, CURLINFO_TOTAL_TIME) * 1000)
+        return HTTPResponse(status: ccurl_info_long(t, CURLINFO_RESPONSE_CODE),
+                            headers: parseHeaders(headerText),
+                            body: body,
+                            bodyTruncated: ccurl_body_truncated(t) != 0,
+                            timings: timings,
+                            certificate: request.captureCertificate ? certificate(t) : nil,
+                            effectiveURL: ccurl_info_str(t, CURLINFO_EFFECTIVE_URL).map { String(cString: $0) } ?? request.url)
+    }
+
+    static func parseHeaders(_ block: String) -> [(name: String, value: String)] {
+        block.split(separator: "\n").dropFirst().compactMap { line in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]).trimmingCharacters(in: .whitespaces),
+                    String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    static func certificate(_ t: OpaquePointer) -> PeerCertificate? {
+        guard ccurl_cert_count(t) > 0 else { return nil }
+        func field(_ name: String) -> String? {
+            var buffer = [CChar](repeating: 0, count: 1024)
+            guard ccurl_cert_field(t, 0, name, &buffer, buffer.count) == 1 else { return nil }
+            return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        }
+        return PeerCertificate(subject: field("Subject") ?? "", issuer: field("Issuer") ?? "",
+                               notAfter: field("Expire date").flatMap(parseCertificateDate))
+    }
+
+    /// OpenSSL prints `Dec 31 23:59:59 2026 GMT` (older curl) or `2026-12-31 23:59:59 GMT`.
+    static func parseCertificateDate(_ text: String) -> Date? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        for format in ["MMM d HH:mm:ss yyyy zzz", "yyyy-MM-dd HH:mm:ss zzz", "MMM  d HH:mm:ss yyyy zzz"] {
+            f.dateFormat = format
+            if let d = f.date(from: text.trimmingCharacters(in: .whitespaces)) { return d }
+        }
+        return nil
+    }
+
+    static func error(code: CURLcode, transfer t: OpaquePointer, request: HTTPRequest) -> HTTPError {
+        let text = String(cString: ccurl_error_text(t))
+        let detail = text.isEmpty ? String(cString: curl_easy_strerror(code)) : text
+        let kind: HTTPError.Kind
+        switch code {
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: kind = .invalidURL
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: kind = .dns
+        case CURLE_COULDNT_CONNECT: kind = .connect
+        case CURLE_OPERATION_TIMEDOUT: kind = .timeout
+        case CURLE_ABORTED_BY_CALLBACK: kind = .cancelled
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM: kind = .certificate
+        case CURLE_SSL_CONNECT_ERROR: kind = detail.lowercased().contains("certificate") ? .certificate : .tls
+        default: kind = .transfer
+        }
+        return HTTPError(kind: kind, host: request.hostForMessages, curlCode: Int(code.rawValue), detail: detail)
+    }
+}
+
+enum HTTPGlobal {
+    static let version = "0.1.0"
+    private static let once: Void = { _ = ccurl_global_init() }()
+    static func initialise() { _ = once }
+}

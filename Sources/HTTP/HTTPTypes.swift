@@ -1,0 +1,119 @@
+import Foundation
+import Support
+
+/// A request: method, URL, headers, optional body and transfer policy.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+    /// Whole-transfer timeout in seconds.
+    public var timeout: Double
+    public var connectTimeout: Double
+    public var followRedirects: Bool
+    public var maxRedirects: Int
+    /// TLS verification is on unless the operator explicitly asks for `--insecure`.
+    public var insecure: Bool
+    /// Collect the peer certificate chain (subject, issuer, notAfter).
+    public var captureCertificate: Bool
+    /// Bodies beyond this are cut (and flagged); protects memory against huge responses.
+    public var maxBodyBytes: Int
+
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
+                body: [UInt8]? = nil, timeout: Double = 10, connectTimeout: Double = 5,
+                followRedirects: Bool = false, maxRedirects: Int = 5, insecure: Bool = false,
+                captureCertificate: Bool = false, maxBodyBytes: Int = 8 << 20) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
+        self.followRedirects = followRedirects
+        self.maxRedirects = maxRedirects
+        self.insecure = insecure
+        self.captureCertificate = captureCertificate
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    public init(method: String = "POST", url: String, headers: [(name: String, value: String)] = [], body: String) {
+        self.init(method: method, url: url, headers: headers, body: Array(body.utf8))
+    }
+
+    /// Host (and port) of the URL for messages, never userinfo or query.
+    public var hostForMessages: String {
+        guard let c = URLComponents(string: url), let host = c.host else { return SecretMasker.maskURLPasswords(url) }
+        return c.port.map { "\(host):\($0)" } ?? host
+    }
+}
+
+/// Time spent in each phase, in milliseconds from the start of the transfer.
+public struct HTTPTimings: Sendable, Codable, Equatable {
+    public var dnsMs: Double
+    public var connectMs: Double
+    public var tlsMs: Double
+    public var firstByteMs: Double
+    public var totalMs: Double
+}
+
+/// The peer's leaf certificate as curl reports it.
+public struct PeerCertificate: Sendable, Equatable {
+    public var subject: String
+    public var issuer: String
+    public var notAfter: Date?
+
+    public func daysLeft(now: Date = Date()) -> Double? {
+        notAfter.map { $0.timeIntervalSince(now) / 86400 }
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    public var bodyTruncated: Bool
+    public var timings: HTTPTimings
+    public var certificate: PeerCertificate?
+    public var effectiveURL: String
+
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+
+    /// First header with this name (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// The body parsed as JSON, or nil when it is not JSON.
+    public var json: Any? {
+        guard !body.isEmpty else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+    }
+}
+
+/// Why a request did not produce a response. `description` names the host and the next thing to check.
+public struct HTTPError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: String, Sendable {
+        case invalidURL, dns, connect, tls, certificate, timeout, cancelled, transfer
+    }
+
+    public var kind: Kind
+    public var host: String
+    /// libcurl's CURLcode, kept for diagnostics.
+    public var curlCode: Int
+    public var detail: String
+
+    public var description: String {
+        let advice: String
+        switch kind {
+        case .invalidURL: advice = "check the URL (scheme://host[:port]/path)"
+        case .dns: advice = "check the host name and DNS"
+        case .connect: advice = "is the service running and listening on that port? check firewall rules"
+        case .tls: advice = "check the TLS setup (protocol, SNI, proxy)"
+        case .certificate: advice = "the certificate is expired, self-signed or for another name: renew it, or pass --insecure only if you trust this host"
+        case .timeout: advice = "the host did not answer in time: check load and network, or raise the timeout"
+        case .cancelled: advice = "the request was stopped by opsctl (step timeout or interrupt)"
+        case .transfer: advice = "the transfer failed midway: retry, and check the service logs"
+        }
+        return SecretMasker.shared.mask("\(host): \(detail) (curl \(curlCode)); \(advice)")
+    }
+}

@@ -1,0 +1,80 @@
+import CCurl
+import Foundation
+
+/// Many concurrent requests on one thread through the curl multi interface.
+///
+/// `run` keeps up to `concurrency` transfers in flight, asks `next()` for more as slots free up,
+/// and reports each completion to `completed` in finishing order. Handles are pooled so
+/// connections are reused (keep-alive) across requests.
+public final class MultiClient: @unchecked Sendable {
+    private let multi: OpaquePointer
+    private let concurrency: Int
+    private var idle: [OpaquePointer] = []
+    private let stopLock = NSLock()
+    private var stopRequested = false
+
+    public init(concurrency: Int) {
+        HTTPGlobal.initialise()
+        self.concurrency = max(1, concurrency)
+        guard let m = ccurl_multi_new(Int(self.concurrency)) else { fatalError("libcurl could not allocate a multi handle") }
+        multi = m
+    }
+
+    deinit {
+        for t in idle { ccurl_free(t) }
+        ccurl_multi_free(multi)
+    }
+
+    /// Stops feeding new requests and aborts the ones in flight (thread safe).
+    public func stop() {
+        stopLock.withLock { stopRequested = true }
+        ccurl_multi_wakeup(multi)
+    }
+
+    private var isStopped: Bool { stopLock.withLock { stopRequested } }
+
+    /// `next` returns the next request with a caller tag, or nil when there are no more.
+    public func run<Tag>(next: () -> (Tag, HTTPRequest)?,
+                         completed: (Tag, Result<HTTPResponse, HTTPError>) -> Void) {
+        var inFlight: [OpaquePointer: (Tag, HTTPRequest)] = [:]
+        var exhausted = false
+        func fill() {
+            while !exhausted, !isStopped, inFlight.count < concurrency {
+                guard let (tag, request) = next() else { exhausted = true; return }
+                let t = idle.popLast() ?? ccurl_new()!
+                ccurl_reset(t)
+                do {
+                    try HTTPClient.configure(t, with: request)
+                } catch let error as HTTPError {
+                    idle.append(t)
+                    completed(tag, .failure(error))
+                    continue
+                } catch {
+                    idle.append(t)
+                    continue
+                }
+                ccurl_multi_add(multi, t)
+                inFlight[t] = (tag, request)
+            }
+        }
+        fill()
+        var running: Int32 = 0
+        while !inFlight.isEmpty {
+            if isStopped { for t in inFlight.keys { ccurl_cancel(t) } }
+            ccurl_multi_step(multi, 100, &running)
+            var code = CURLE_OK
+            while let done = ccurl_multi_next_done(multi, &code) {
+                let t = done
+                ccurl_multi_remove(multi, t)
+                guard let (tag, request) = inFlight.removeValue(forKey: t) else { continue }
+                if code == CURLE_OK, let response = try? HTTPClient.response(from: t, code: code, request: request) {
+                    completed(tag, .success(response))
+                } else {
+                    completed(tag, .failure(HTTPClient.error(code: code, transfer: t, request: request)))
+                }
+                idle.append(t)
+            }
+            fill()
+        }
+    }
+}

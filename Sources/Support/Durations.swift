@@ -1,0 +1,52 @@
+import Foundation
+
+/// Parses the duration strings runbooks and flags use: `500ms`, `5s`, `2m`, `1h`, `1d`, `1m30s`, or bare seconds.
+public enum DurationText {
+    public static func seconds(_ text: String) -> Double? {
+        let s = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if s.isEmpty { return nil }
+        if let plain = Double(s) { return plain >= 0 ? plain : nil }
+        var total = 0.0
+        var number = ""
+        var index = s.startIndex
+        var sawUnit = false
+        while index < s.endIndex {
+            let c = s[index]
+            if c.isNumber || c == "." {
+                number.append(c)
+                index = s.index(after: index)
+                continue
+            }
+            var unit = ""
+            while index < s.endIndex, s[index].isLetter {
+                unit.append(s[index])
+                index = s.index(after: index)
+            }
+            guard let value = Double(number) else { return nil }
+            let factor: Double
+            switch unit {
+            case "ms": factor = 0.001
+            case "s", "sec", "secs": factor = 1
+            case "m", "min", "mins": factor = 60
+            case "h", "hr", "hrs": factor = 3600
+            case "d", "day", "days": factor = 86400
+            default: return nil
+            }
+            total += value * factor
+            number = ""
+            sawUnit = true
+        }
+        guard number.isEmpty, sawUnit else { return nil }
+        return total
+    }
+
+    /// Human form used in reports: `850ms`, `1.2s`, `3m05s`.
+    public static func format(milliseconds ms: Double) -> String {
+        if ms < 1 { return String(format: "%.2fms", ms) }
+        if ms < 1000 { return "\(Int(ms.rounded()))ms" }
+        let s = ms / 1000
+        if s < 60 { return String(format: "%.1fs", s) }
+        let m = Int(s) / 60
+        return String(format: "%dm%02ds", m, Int(s) % 60)
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The outcome of a child process run by `ProcessRunner`.
+public struct ProcessOutput: Sendable {
+    public var exitCode: Int32
+    /// Set when the child died from a signal (e.g. 9 after a timeout kill).
+    public var signal: Int32?
+    public var stdout: String
+    public var stderr: String
+    public var timedOut: Bool
+    public var cancelled: Bool
+}
+
+/// A handle that lets another thread stop a running child (timeouts, SIGINT of the whole run).
+public final class ProcessCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pgid: pid_t = 0
+    private var requested = false
+
+    public init() {}
+
+    public var isCancelled: Bool { lock.withLock { requested } }
+
+    /// Sends SIGTERM to the child's process group, then SIGKILL after `grace` seconds.
+    public func cancel(grace: Double = 2) {
+        let target: pid_t = lock.withLock {
+            requested = true
+            return pgid
+        }
+        guard target > 0 else { return }
+        kill(-target, SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [weak self] in
+            guard let self else { return }
+            let still = self.lock.withLock { self.pgid }
+            if still > 0 { kill(-still, SIGKILL) }
+        }
+    }
+
+    fileprivate func attach(_ pid: pid_t) -> Bool {
+        lock.withLock {
+            pgid = pid
+            return requested
+        }
+    }
+
+    fileprivate func detach() { lock.withLock { pgid = 0 } }
+}
+
+public enum ProcessRunnerError: Error, CustomStringConvertible {
+    case spawnFailed(command: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .spawnFailed(command, code):
+            return "could not start '\(command)': \(String(cString: strerror(code))) — check that it is installed and on PATH"
+        }
+    }
+}
+
+/// Runs a child in its own process group so a timeout kills the whole tree, with output captured.
+public enum ProcessRunner {
+    /// Runs `arguments[0]` (looked up on PATH) with the given arguments.
+    public static func run(_ arguments: [String],
+                           environment: [String: String]? = nil,
+                           directory: String? = nil,
+                           stdin: String? = nil,
+                           timeout: Double? = nil,
+                           cancellation: ProcessCancellation = ProcessCancellation(),
+                           outputLimit: Int = 4 << 20) throws -> ProcessOutput {
+        precondition(!arguments.isEmpty)
+        // glibc's posix_spawn chdir action is not visible to Swift; coreutils' env -C does the chdir.
+        let arguments = directory.map { ["env", "-C", $0] + arguments } ?? arguments
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, sig) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0, pipe(&inPipe) == 0 else {
+            throw ProcessRunnerError.spawnFailed(command: arguments[0], errno: errno)
+        }
+        posix_spawn_file_actions_adddup2(&fileActions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&fileActions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&fileActions, errPipe[1], 2)
+        for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&fileActions, fd) }
+
+        let env = environment ?? ProcessInfo.processInfo.environment
+        let envStrings = env.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let spawnResult: Int32 = withCStrings(arguments) { argv in
+            withCStrings(envStrings) { envp in
+                posix_spawnp(&pid, arguments[0], &fileActions, &attributes, argv, envp)
+            }
+        }
+        close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
+        guard spawnResult == 0 else {
+            close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
+            throw ProcessRunnerError.spawnFailed(command: arguments[0], errno: spawnResult)
+        }
+        if cancellation.attach(pid) { kill(-pid, SIGKILL) }
+        defer { cancellation.detach() }
+
+        let stdinFD = inPipe[1]
+        let stdinData = stdin
+        let writer = Thread {
+            if let stdinData {
+                var bytes = Array(stdinData.utf8)
+                var offset = 0
+                while offset < bytes.count {
+                    let n = bytes.withUnsafeMutableBytes { write(stdinFD, $0.baseAddress! + offset, $0.count - offset) }
+                    if n <= 0 { break }
+                    offset += n
+                }
+            }
+            close(stdinFD)
+        }
+        writer.start()
+        let outReader = PipeReader(fd: outPipe[0], limit: outputLimit)
+        let errReader = PipeReader(fd: errPipe[0], limit: outputLimit)
+
+        var timedOut = false
+        var status: Int32 = 0
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { break }
+            if let deadline, !timedOut, Date() >= deadline {
+                timedOut = true
+                cancellation.cancel(grace: 1)
+            }
+            usleep(timedOut || cancellation.isCancelled ? 20_000 : 2_000)
+        }
+        let out = outReader.finish(), err = errReader.finish()
+        let exited = (status & 0x7f) == 0
+        return ProcessOutput(exitCode: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
+                             signal: exited ? nil : status & 0x7f,
+                             stdout: out, stderr: err,
+                             timedOut: timedOut, cancelled: cancellation.isCancelled && !timedOut)
+    }
+
+    /// Finds an executable on PATH, then in `extraDirectories`.
+    public static func which(_ name: String, extraDirectories: [String] = []) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":").map(String.init) + extraDirectories {
+            let candidate = dir + "/" + name
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+/// Drains a pipe on its own thread so a chatty child never blocks on a full pipe.
+private final class PipeReader: @unchecked Sendable {
+    private var data = [UInt8]()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(fd: Int32, limit: Int) {
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                if data.count < limit { data.append(contentsOf: buffer[0..<min(n, limit - data.count)]) }
+            }
+            close(fd)
+            done.signal()
+        }
+        thread.start()
+    }
+
+    func finish() -> String {
+        done.wait()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for p in pointers { free(p) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
