@@ -23,7 +23,12 @@ let package = Package(
         .target(name: "Support", swiftSettings: swiftSettings),
         .target(name: "Postgres", dependencies: ["CLibPQ", "Support"], swiftSettings: swiftSettings),
         .target(name: "HTTP", dependencies: ["CCurl", "Support"], swiftSettings: swiftSettings),
-        .target(name: "Checks", dependencies: ["Support", "Postgres", "HTTP"], swiftSettings: swiftSettings),
+        // Migration files, history, lint (libpg_query) and apply/rollback: the engine behind `opsctl migrate`.
+        .target(name: "Migrations", dependencies: ["Support", "Postgres"], swiftSettings: swiftSettings),
+        // Streaming, multi-core log analysis behind `opsctl logs analyze`.
+        .target(name: "LogAnalysis", dependencies: ["Support"], swiftSettings: swiftSettings),
+        .target(name: "Checks", dependencies: ["Support", "Postgres", "HTTP", "Migrations", "LogAnalysis"],
+                swiftSettings: swiftSettings),
         .target(name: "Runbooks", dependencies: ["Checks", "Postgres", "HTTP", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "opsctl", dependencies: [
@@ -37,6 +42,8 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"]),
         .testTarget(name: "RunbooksTests", dependencies: ["Runbooks", "Checks", "TestSupport"]),
+        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "TestSupport"]),
+        .testTarget(name: "LogAnalysisTests", dependencies: ["LogAnalysis", "TestSupport"]),
         .testTarget(name: "OpsctlTests", dependencies: ["TestSupport"]),
     ]
 )

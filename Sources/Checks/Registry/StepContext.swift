@@ -1,0 +1,72 @@
+import Foundation
+import Support
+
+/// Lets the executor stop a running step from another thread: each blocking resource
+/// (query, transfer, child process) registers how to abort itself.
+public final class Cancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var handlers: [() -> Void] = []
+    private var cancelled = false
+    public private(set) var reason: String?
+
+    public init() {}
+
+    public var isCancelled: Bool { lock.withLock { cancelled } }
+
+    /// Registers an abort action; runs it at once if already cancelled.
+    public func onCancel(_ handler: @escaping () -> Void) {
+        let runNow: Bool = lock.withLock {
+            if cancelled { return true }
+            handlers.append(handler)
+            return false
+        }
+        if runNow { handler() }
+    }
+
+    public func cancel(reason: String) {
+        let toRun: [() -> Void] = lock.withLock {
+            guard !cancelled else { return [] }
+            cancelled = true
+            self.reason = reason
+            defer { handlers = [] }
+            return handlers
+        }
+        toRun.forEach { $0() }
+    }
+}
+
+/// Everything a step may use besides its parameters.
+public struct StepContext: Sendable {
+    /// Variables visible to the step: process env overlaid with the environment's `env:`.
+    public var environment: [String: String]
+    /// Name of the env var holding the database URL for this environment.
+    public var databaseURLVariable: String
+    /// Base URL of the service in this environment, when configured.
+    public var baseURL: String?
+    /// `opsctl/<runbook>/<step>`: application_name and User-Agent suffix.
+    public var applicationName: String
+    public var cancellation: Cancellation
+    public var dryRun: Bool
+    /// Allow TLS without verification (explicit `--insecure`).
+    public var insecure: Bool
+    /// Asks the operator to type a word; nil when there is no terminal.
+    public var prompt: (@Sendable (String) -> String?)?
+    /// Reports progress of long steps (stderr on a TTY only).
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment,
+                databaseURLVariable: String = "DATABASE_URL", baseURL: String? = nil,
+                applicationName: String = "opsctl", cancellation: Cancellation = Cancellation(),
+                dryRun: Bool = false, insecure: Bool = false,
+                prompt: (@Sendable (String) -> String?)? = nil, progress: (@Sendable (String) -> Void)? = nil) {
+        self.environment = environment
+        self.databaseURLVariable = databaseURLVariable
+        self.baseURL = baseURL
+        self.applicationName = applicationName
+        self.cancellation = cancellation
+        self.dryRun = dryRun
+        self.insecure = insecure
+        self.prompt = prompt
+        self.progress = progress
+    }
+}

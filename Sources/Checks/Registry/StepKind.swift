@@ -1,0 +1,87 @@
+import Foundation
+
+/// The type of a step parameter, checked when a runbook is loaded.
+public enum ParameterType: String, Sendable {
+    case string, int, number, bool, duration, list, map, any
+}
+
+/// One documented parameter of a step kind.
+public struct ParameterSpec: Sendable {
+    public var name: String
+    public var type: ParameterType
+    public var required: Bool
+    public var defaultValue: JSONValue?
+    public var doc: String
+
+    public init(_ name: String, _ type: ParameterType, required: Bool = false, default defaultValue: JSONValue? = nil, _ doc: String) {
+        self.name = name
+        self.type = type
+        self.required = required
+        self.defaultValue = defaultValue
+        self.doc = doc
+    }
+}
+
+/// A kind of step: its documentation (which is also its test, via `example`) and how it runs.
+///
+/// Steps run on their own thread and may block (libpq, libcurl, child processes); the
+/// executor enforces timeouts through `StepContext.cancellation`.
+public protocol StepKind: Sendable {
+    /// Registry name used in runbooks (`kind: postgres.connections`).
+    static var name: String { get }
+    /// One line for `opsctl kinds`.
+    static var summary: String { get }
+    static var parameters: [ParameterSpec] { get }
+    /// Whether running it changes something (needs confirmation on protected environments, skipped in dry-run).
+    static var mutates: Bool { get }
+    /// A runnable YAML step; `opsctl kinds NAME` prints it and the test suite runs it.
+    static var example: String { get }
+
+    init(_ parameters: StepParameters) throws
+
+    func run(_ context: StepContext) throws -> StepOutcome
+
+    /// What the step would do, for `--dry-run` and `explain` (mutating kinds).
+    func plan(_ context: StepContext) -> String
+}
+
+extension StepKind {
+    public func plan(_ context: StepContext) -> String { "would run \(Self.name)" }
+}
+
+/// What a step hands back; the executor adds id, timings and attempts to make a `StepResult`.
+public struct StepOutcome: Sendable {
+    public var status: StepStatus
+    public var message: String
+    public var details: [String: JSONValue]
+    public var metrics: [Metric]
+
+    public init(_ status: StepStatus, _ message: String, details: [String: JSONValue] = [:], metrics: [Metric] = []) {
+        self.status = status
+        self.message = message
+        self.details = details
+        self.metrics = metrics
+    }
+
+    public static func ok(_ message: String, details: [String: JSONValue] = [:], metrics: [Metric] = []) -> StepOutcome {
+        .init(.ok, message, details: details, metrics: metrics)
+    }
+
+    /// Combines a measured metric's threshold status with the message.
+    public static func measured(_ status: StepStatus, _ message: String, details: [String: JSONValue] = [:], metrics: [Metric]) -> StepOutcome {
+        .init(status, message, details: details, metrics: metrics)
+    }
+}
+
+/// A step could not be evaluated (unreachable, bad config): status `error`.
+public struct StepError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var details: [String: JSONValue]
+
+    public init(_ message: String, details: [String: JSONValue] = [:]) {
+        self.message = message
+        self.details = details
+    }
+
+    public var description: String { message }
+}

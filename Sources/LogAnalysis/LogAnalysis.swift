@@ -1,0 +1,1 @@
+// LogAnalysis: filled in by the log-analysis work (issue 7).

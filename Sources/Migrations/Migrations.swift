@@ -1,0 +1,1 @@
+// Migrations: filled in by the migrations work (issue 5).
