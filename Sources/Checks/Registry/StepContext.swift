@@ -49,6 +49,8 @@ public struct StepContext: Sendable {
     public var dryRun: Bool
     /// Allow TLS without verification (explicit `--insecure`).
     public var insecure: Bool
+    /// The word given with `--confirm`, accepted by confirmation gates.
+    public var confirmation: String?
     /// Asks the operator to type a word; nil when there is no terminal.
     public var prompt: (@Sendable (String) -> String?)?
     /// Reports progress of long steps (stderr on a TTY only).
@@ -57,7 +59,7 @@ public struct StepContext: Sendable {
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 databaseURLVariable: String = "DATABASE_URL", baseURL: String? = nil,
                 applicationName: String = "opsctl", cancellation: Cancellation = Cancellation(),
-                dryRun: Bool = false, insecure: Bool = false,
+                dryRun: Bool = false, insecure: Bool = false, confirmation: String? = nil,
                 prompt: (@Sendable (String) -> String?)? = nil, progress: (@Sendable (String) -> Void)? = nil) {
         self.environment = environment
         self.databaseURLVariable = databaseURLVariable
@@ -66,6 +68,7 @@ public struct StepContext: Sendable {
         self.cancellation = cancellation
         self.dryRun = dryRun
         self.insecure = insecure
+        self.confirmation = confirmation
         self.prompt = prompt
         self.progress = progress
     }

@@ -43,10 +43,14 @@ public protocol StepKind: Sendable {
 
     /// What the step would do, for `--dry-run` and `explain` (mutating kinds).
     func plan(_ context: StepContext) -> String
+
+    /// Whether this configured step mutates (a `shell` step declared `readonly: true` does not).
+    var isMutating: Bool { get }
 }
 
 extension StepKind {
     public func plan(_ context: StepContext) -> String { "would run \(Self.name)" }
+    public var isMutating: Bool { Self.mutates }
 }
 
 /// What a step hands back; the executor adds id, timings and attempts to make a `StepResult`.

@@ -1,0 +1,105 @@
+import Foundation
+import Postgres
+
+/// A read-only query whose result columns become metrics with thresholds.
+public struct SQLQuery: StepKind {
+    public static let name = "sql.query"
+    public static let summary = "Run a read-only query; named result columns become metrics checked against thresholds"
+    public static let parameters: [ParameterSpec] = [
+        .init("sql", .string, required: true, "the query (runs in a READ ONLY transaction)"),
+        .init("params", .list, "bound parameters $1, $2, ..."),
+        .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
+        .init("thresholds", .map, "per column: { warn: N, crit: N, below: false, unit: ms } — the first row's value is checked"),
+        .init("expect_rows", .int, "exact number of rows expected"),
+        .init("max_rows", .int, "more rows than this fails (e.g. 0 for 'no orphans')"),
+        .init("message", .string, "message template; {column} is replaced by the first row's value"),
+        .init("statement_timeout", .duration, default: "30s", "statement timeout"),
+    ]
+    public static let mutates = false
+    public static let example = """
+        - id: backends
+          kind: sql.query
+          with:
+            sql: SELECT count(*) AS backends FROM pg_stat_activity WHERE datname = current_database()
+            thresholds: { backends: { warn: 50, crit: 100 } }
+            message: "{backends} backends"
+        """
+
+    let sql: String
+    let params: [String]
+    let variable: String?
+    let thresholds: [(column: String, thresholds: Thresholds, unit: String?)]
+    let expectRows: Int?
+    let maxRows: Int?
+    let message: String?
+    let timeoutMs: Int
+
+    public init(_ p: StepParameters) throws {
+        sql = try p.string("sql")
+        params = (p["params"]?.array ?? []).map { $0.string ?? $0.jsonText }
+        variable = try p.optionalString("database_url_env")
+        thresholds = try p.map("thresholds").sorted { $0.key < $1.key }.map { column, spec in
+            guard let o = spec.object else { throw StepError("step '\(p.stepID)': thresholds.\(column) must be a mapping like { warn: 10, crit: 20 }") }
+            let below = o["below"]?.bool ?? false
+            return (column, Thresholds(warn: o["warn"]?.double, crit: o["crit"]?.double, direction: below ? .below : .above), o["unit"]?.string)
+        }
+        expectRows = p["expect_rows"]?.int
+        maxRows = p["max_rows"]?.int
+        message = try p.optionalString("message")
+        timeoutMs = Int(try p.duration("statement_timeout", default: 30) * 1000)
+    }
+
+    public func run(_ context: StepContext) throws -> StepOutcome {
+        let result = try context.readOnlyQuery(variable: variable, statementTimeoutMs: timeoutMs) { db in
+            try db.query(sql, params)
+        }
+        return evaluate(result)
+    }
+
+    func evaluate(_ result: QueryResult) -> StepOutcome {
+        let first = result.first
+        var status = StepStatus.ok
+        var metrics: [Metric] = []
+        var problems: [String] = []
+        for (column, limits, unit) in thresholds {
+            guard let value = first?[column].double else {
+                problems.append("column '\(column)' is missing or not numeric")
+                status = .error
+                continue
+            }
+            let s = limits.status(for: value)
+            if s.severity > status.severity { status = s }
+            if s != .ok { problems.append("\(column) = \(Self.format(value))") }
+            metrics.append(limits.metric(column, value, unit: unit))
+        }
+        if let expectRows, result.rows.count != expectRows {
+            status = .fail
+            problems.append("\(result.rows.count) rows, expected \(expectRows)")
+        }
+        if let maxRows, result.rows.count > maxRows {
+            status = .fail
+            problems.append("\(result.rows.count) rows, at most \(maxRows) allowed")
+        }
+        let rows: [JSONValue] = result.rows.prefix(20).map { row in
+            .object(Dictionary(uniqueKeysWithValues: zip(row.columnNames, row.values.map(Self.json))))
+        }
+        var text = message ?? (problems.isEmpty ? "\(result.rows.count) row(s)" : "")
+        if let first { for (i, name) in first.columnNames.enumerated() { text = text.replacingOccurrences(of: "{\(name)}", with: first[i].string ?? "NULL") } }
+        if !problems.isEmpty { text = text.isEmpty ? problems.joined(separator: "; ") : text + " — " + problems.joined(separator: "; ") }
+        return .init(status, text, details: ["rows": .array(rows), "row_count": .int(result.rows.count)], metrics: metrics)
+    }
+
+    static func format(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.3g", v) }
+
+    static func json(_ value: PostgresValue) -> JSONValue {
+        switch value {
+        case .null: return .null
+        case let .int(i): return .int(Int(i))
+        case let .double(d): return .double(d)
+        case let .bool(b): return .bool(b)
+        case let .json(text): return JSONValue.parse(text) ?? .string(text)
+        case let .array(a): return .array(a.map(json))
+        default: return .string(value.string ?? "")
+        }
+    }
+}
