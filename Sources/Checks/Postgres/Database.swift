@@ -6,7 +6,7 @@ extension StepContext {
     /// variable), application_name `opsctl/<runbook>/<step>`, cancelled with the step.
     public func connect(variable: String? = nil, connectTimeout: Int = 5) throws -> PostgresConnection {
         if cancellation.isCancelled { throw StepError("cancelled before connecting") }
-        let name = variable ?? databaseURLVariable
+        let name = (variable?.isEmpty == false ? variable : nil) ?? databaseURLVariable
         do {
             let connection = try PostgresConnection(environmentVariable: name, environment: environment,
                                                     applicationName: applicationName, connectTimeout: connectTimeout)

@@ -32,10 +32,11 @@ public struct PostgresLongTransactions: StepKind {
                        extract(epoch FROM now() - xact_start)::float8 AS age_s
                   FROM pg_stat_activity
                  WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+                   AND application_name NOT LIKE $1
                  ORDER BY xact_start LIMIT 1
-                """).first
+                """, [ownRunPattern(context.applicationName)]).first
         }
-        let age = row?["age_s"].double ?? 0
+        let age = max(0, row?["age_s"].double ?? 0)
         let metric = thresholds.metric("longest_transaction", age, unit: "s", min: 0)
         guard let row else { return .ok("no open transactions", metrics: [metric]) }
         let status = thresholds.status(for: age)
@@ -45,4 +46,11 @@ public struct PostgresLongTransactions: StepKind {
                                "state": .string(row["state"].string ?? ""), "query": .string(row["query"].string ?? "")],
                      metrics: [metric])
     }
+}
+
+/// `opsctl/<runbook>/%`: the sibling checks of this run, which are not what the operator asks about.
+func ownRunPattern(_ applicationName: String) -> String {
+    let parts = applicationName.split(separator: "/")
+    guard parts.count >= 3 else { return applicationName }
+    return parts.dropLast().joined(separator: "/").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "/%"
 }

@@ -1,0 +1,174 @@
+import Checks
+import Foundation
+
+/// One deployment target from opsctl.yaml. Secrets are never values here: only env var names.
+public struct EnvironmentConfig: Sendable {
+    public var name: String
+    public var baseURL: String?
+    /// Name of the env var holding the database URL.
+    public var databaseURLEnv: String
+    /// Mutating steps need typed confirmation (`--confirm NAME`).
+    public var protected: Bool
+    public var webhookScheme: String
+    public var webhookSecretEnv: String?
+    public var webhookPath: String
+    public var migrationsDir: String?
+    public var migrationsDownPattern: String?
+    public var migrationsTable: String?
+    public var runbooksDir: String?
+    /// Env var names whose values are masked everywhere.
+    public var secrets: [String]
+    /// Extra variables visible to steps as ${env.X}.
+    public var env: [String: String]
+    public var thresholds: [String: JSONValue]
+    /// Application-only rollback (e.g. `vercel rollback`, `kubectl rollout undo deploy/app`).
+    public var rollbackCommand: String?
+
+    public init(name: String, baseURL: String? = nil, databaseURLEnv: String = "DATABASE_URL", protected: Bool = false,
+                webhookScheme: String = "whop", webhookSecretEnv: String? = nil, webhookPath: String = "/api/webhooks/whop",
+                migrationsDir: String? = nil, migrationsDownPattern: String? = nil, migrationsTable: String? = nil,
+                runbooksDir: String? = nil, secrets: [String] = [], env: [String: String] = [:],
+                thresholds: [String: JSONValue] = [:], rollbackCommand: String? = nil) {
+        self.name = name
+        self.baseURL = baseURL
+        self.databaseURLEnv = databaseURLEnv
+        self.protected = protected
+        self.webhookScheme = webhookScheme
+        self.webhookSecretEnv = webhookSecretEnv
+        self.webhookPath = webhookPath
+        self.migrationsDir = migrationsDir
+        self.migrationsDownPattern = migrationsDownPattern
+        self.migrationsTable = migrationsTable
+        self.runbooksDir = runbooksDir
+        self.secrets = secrets
+        self.env = env
+        self.thresholds = thresholds
+        self.rollbackCommand = rollbackCommand
+    }
+
+    /// The environment as `${config.*}` sees it.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "name": .string(name), "database_url_env": .string(databaseURLEnv), "protected": .bool(protected),
+            "webhook": .object(["scheme": .string(webhookScheme), "path": .string(webhookPath),
+                                "secret_env": webhookSecretEnv.map(JSONValue.string) ?? .null]),
+            "thresholds": .object(thresholds),
+        ]
+        if let baseURL { o["base_url"] = .string(baseURL) }
+        if let migrationsDir { o["migrations"] = .object(["dir": .string(migrationsDir)]) }
+        if let rollbackCommand { o["rollback_command"] = .string(rollbackCommand) }
+        return .object(o)
+    }
+}
+
+/// opsctl.yaml: environments and defaults. Found upward from the working directory, or `--config`.
+public struct Config: Sendable {
+    public var file: String?
+    public var defaultEnvironment: String
+    public var environments: [String: EnvironmentConfig]
+    public var runbooksDir: String?
+
+    /// No file: one unprotected `local` environment reading DATABASE_URL.
+    public static let builtin = Config(file: nil, defaultEnvironment: "local",
+                                       environments: ["local": EnvironmentConfig(name: "local")], runbooksDir: nil)
+
+    public func environment(_ name: String?) throws -> EnvironmentConfig {
+        let wanted = name ?? defaultEnvironment
+        if let env = environments[wanted] { return env }
+        let known = environments.keys.sorted()
+        throw LoadError(file: file ?? "opsctl.yaml", message: "unknown environment '\(wanted)'\(closest(to: wanted, in: known).map { ", did you mean '\($0)'?" } ?? "")",
+                        hint: "environments: \(known.joined(separator: ", "))")
+    }
+
+    /// Walks up from `directory` to find opsctl.yaml.
+    public static func find(from directory: String = FileManager.default.currentDirectoryPath) -> String? {
+        var url = URL(fileURLWithPath: directory)
+        while true {
+            for name in ["opsctl.yaml", "opsctl.yml"] {
+                let candidate = url.appendingPathComponent(name).path
+                if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            }
+            let parent = url.deletingLastPathComponent()
+            if parent.path == url.path { return nil }
+            url = parent
+        }
+    }
+
+    public static func load(path explicit: String?, from directory: String = FileManager.default.currentDirectoryPath) throws -> Config {
+        guard let path = explicit ?? find(from: directory) else { return .builtin }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LoadError(file: path, message: "cannot read the config file", hint: "check the path given to --config")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw LoadError(file: path, message: "not UTF-8 text") }
+        return try parse(text, file: path)
+    }
+
+    static let topKeys = ["default_environment", "environments", "runbooks_dir"]
+    static let envKeys = ["base_url", "database_url_env", "protected", "webhook", "migrations", "runbooks_dir",
+                          "secrets", "env", "thresholds", "rollback_command"]
+
+    public static func parse(_ text: String, file: String) throws -> Config {
+        let doc = try YAMLDocument.parse(text, file: file)
+        func fail(_ n: YAMLValue, _ message: String, _ hint: String? = nil) -> LoadError {
+            LoadError(file: file, line: n.position.line, column: n.position.column, message: message, hint: hint)
+        }
+        guard case let .mapping(top, _) = doc else { throw fail(doc, "opsctl.yaml must be a mapping with 'environments'") }
+        for entry in top where !topKeys.contains(entry.key) {
+            throw LoadError(file: file, line: entry.keyPosition.line, column: entry.keyPosition.column,
+                            message: "unknown key '\(entry.key)'\(closest(to: entry.key, in: topKeys).map { ", did you mean '\($0)'?" } ?? "")")
+        }
+        guard let envsNode = doc.value("environments"), case let .mapping(envPairs, _) = envsNode, !envPairs.isEmpty else {
+            throw fail(doc, "opsctl.yaml needs an 'environments' mapping with at least one environment")
+        }
+        let configDir = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        func relative(_ p: String?) -> String? {
+            guard let p else { return nil }
+            return p.hasPrefix("/") ? p : configDir + "/" + p
+        }
+        var environments: [String: EnvironmentConfig] = [:]
+        for pair in envPairs {
+            let node = pair.value
+            guard case let .mapping(keys, _) = node else { throw fail(node, "environment '\(pair.key)' must be a mapping") }
+            for key in keys where !envKeys.contains(key.key) {
+                throw LoadError(file: file, line: key.keyPosition.line, column: key.keyPosition.column,
+                                message: "unknown key '\(key.key)' in environment '\(pair.key)'\(closest(to: key.key, in: envKeys).map { ", did you mean '\($0)'?" } ?? "")")
+            }
+            let json = node.json
+            if let url = json["base_url"]?.string, URLComponents(string: url)?.host == nil {
+                throw fail(node.value("base_url")!, "base_url '\(url)' is not a URL like https://host[:port]")
+            }
+            if let secretLooking = node.value("database_url_env"), let v = secretLooking.string, v.contains("://") {
+                throw fail(secretLooking, "database_url_env names an environment variable, not the URL itself",
+                           "write database_url_env: DATABASE_URL and export the URL in that variable")
+            }
+            let webhook = json["webhook"]?.object ?? [:]
+            let scheme = webhook["scheme"]?.string ?? "whop"
+            guard ["whop", "standard", "stripe"].contains(scheme) else {
+                throw fail(node.value("webhook") ?? node, "webhook scheme '\(scheme)' is not one of whop, standard, stripe")
+            }
+            let migrations = json["migrations"]?.object ?? [:]
+            environments[pair.key] = EnvironmentConfig(
+                name: pair.key,
+                baseURL: json["base_url"]?.string,
+                databaseURLEnv: json["database_url_env"]?.string ?? "DATABASE_URL",
+                protected: json["protected"]?.bool ?? false,
+                webhookScheme: scheme,
+                webhookSecretEnv: webhook["secret_env"]?.string,
+                webhookPath: webhook["path"]?.string ?? "/api/webhooks/whop",
+                migrationsDir: relative(migrations["dir"]?.string),
+                migrationsDownPattern: migrations["down_pattern"]?.string,
+                migrationsTable: migrations["table"]?.string,
+                runbooksDir: relative(json["runbooks_dir"]?.string),
+                secrets: (json["secrets"]?.array ?? []).compactMap(\.string),
+                env: (json["env"]?.object ?? [:]).compactMapValues(\.string),
+                thresholds: json["thresholds"]?.object ?? [:],
+                rollbackCommand: json["rollback_command"]?.string)
+        }
+        let defaultName = doc.value("default_environment")?.string ?? (environments["local"] != nil ? "local" : envPairs[0].key)
+        guard environments[defaultName] != nil else {
+            throw fail(doc.value("default_environment")!, "default_environment '\(defaultName)' is not defined under environments")
+        }
+        return Config(file: file, defaultEnvironment: defaultName, environments: environments,
+                      runbooksDir: relative(doc.value("runbooks_dir")?.string))
+    }
+}

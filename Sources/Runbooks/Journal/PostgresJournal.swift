@@ -1,0 +1,164 @@
+import Checks
+import Foundation
+import Postgres
+import Support
+
+/// The run journal in the target database (schema `opsctl`), with runbook locks as session
+/// advisory locks on the journal's own connection. A run also holds `opsctl-run:<id>`, so a run
+/// whose process was killed shows as `interrupted`: its row says running, but nobody holds the lock.
+public final class PostgresJournal: RunJournal, @unchecked Sendable {
+    let connection: PostgresConnection
+    private let lock = NSLock()
+    private var heldLocks: [String] = []
+
+    public var location: String { "database \(connection.endpoint) (schema opsctl)" }
+
+    public init(connection: PostgresConnection) throws {
+        self.connection = connection
+        try Self.ensureSchema(connection)
+    }
+
+    /// Creates the schema once; concurrent first runs serialise on a transaction lock.
+    static func ensureSchema(_ db: PostgresConnection) throws {
+        let exists = try db.query("SELECT to_regclass('opsctl.step_results') IS NOT NULL AS ok").first?["ok"].bool ?? false
+        if exists { return }
+        try db.transaction(statementTimeoutMs: 30_000, lockTimeoutMs: 10_000) { db in
+            try db.query("SELECT pg_advisory_xact_lock(hashtextextended('opsctl-journal-schema', 0))")
+            try db.execute("""
+                CREATE SCHEMA IF NOT EXISTS opsctl;
+                CREATE TABLE IF NOT EXISTS opsctl.runs (
+                    run_id       text PRIMARY KEY,
+                    runbook      text NOT NULL,
+                    runbook_file text,
+                    environment  text,
+                    actor        text NOT NULL,
+                    host         text NOT NULL,
+                    git_commit   text,
+                    params       jsonb NOT NULL DEFAULT '{}',
+                    dry_run      boolean NOT NULL DEFAULT false,
+                    status       text NOT NULL,
+                    aborted      text,
+                    started_at   timestamptz NOT NULL,
+                    finished_at  timestamptz,
+                    duration_ms  double precision,
+                    pid          integer,
+                    report       jsonb
+                );
+                CREATE INDEX IF NOT EXISTS runs_runbook_started ON opsctl.runs (runbook, started_at DESC);
+                CREATE TABLE IF NOT EXISTS opsctl.step_results (
+                    run_id      text NOT NULL REFERENCES opsctl.runs (run_id) ON DELETE CASCADE,
+                    step_id     text NOT NULL,
+                    position    integer NOT NULL,
+                    status      text NOT NULL,
+                    message     text NOT NULL,
+                    attempts    integer NOT NULL,
+                    started_at  timestamptz NOT NULL,
+                    duration_ms double precision NOT NULL,
+                    result      jsonb NOT NULL,
+                    PRIMARY KEY (run_id, step_id)
+                );
+                """)
+        }
+    }
+
+    public func acquireLock(name: String, wait: Double?) -> String? {
+        do {
+            let got = try wait.map { try connection.advisoryLock(name, timeout: $0) } ?? connection.tryAdvisoryLock(name)
+            if got {
+                lock.withLock { heldLocks.append(name) }
+                return nil
+            }
+            var message = "another run holds the lock '\(name)'"
+            if let holder = try connection.advisoryLockHolder(name) {
+                let since = holder.since.map { " since \(ISO8601DateFormatter().string(from: $0))" } ?? ""
+                message += ": pid \(holder.pid) (\(holder.application))\(since)"
+            }
+            return message + (wait == nil ? "; wait for it to finish or pass --wait 60s" : "; gave up waiting after \(Int(wait!)) s")
+        } catch {
+            return "could not take the lock '\(name)': \(error)"
+        }
+    }
+
+    public func runStarted(runID: String, runbook: Runbook, options: RunOptions) {
+        _ = try? connection.tryAdvisoryLock("opsctl-run:\(runID)")
+        lock.withLock { heldLocks.append("opsctl-run:\(runID)") }
+        _ = try? connection.query("""
+            INSERT INTO opsctl.runs (run_id, runbook, runbook_file, environment, actor, host, git_commit, params, dry_run,
+                                     status, started_at, pid)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'running', now(), $10)
+            ON CONFLICT (run_id) DO NOTHING
+            """, [runID, runbook.name, runbook.file, options.environment.name, options.actor, RunOrigin.host,
+                  RunOrigin.gitCommit, RunOrigin.maskedJSON(.object(options.params)), options.dryRun, Int(getpid())])
+    }
+
+    public func stepFinished(runID: String, position: Int, result: StepResult) {
+        _ = try? connection.query("""
+            INSERT INTO opsctl.step_results (run_id, step_id, position, status, message, attempts, started_at, duration_ms, result)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+            ON CONFLICT (run_id, step_id) DO UPDATE SET status = EXCLUDED.status, message = EXCLUDED.message,
+                attempts = EXCLUDED.attempts, duration_ms = EXCLUDED.duration_ms, result = EXCLUDED.result
+            """, [runID, result.id, position, result.status.rawValue, SecretMasker.shared.mask(result.message), result.attempts,
+                  result.startedAt, result.durationMs, RunOrigin.masked(result)])
+    }
+
+    public func runFinished(_ report: RunReport) {
+        _ = try? connection.query("""
+            UPDATE opsctl.runs SET status = $2, aborted = $3, finished_at = now(), duration_ms = $4, report = $5::jsonb
+             WHERE run_id = $1
+            """, [report.runID, report.status.rawValue, report.aborted.map { SecretMasker.shared.mask($0) },
+                  report.durationMs, RunOrigin.masked(report)])
+    }
+
+    public func release(runID: String) {
+        let names = lock.withLock { () -> [String] in
+            defer { heldLocks.removeAll() }
+            return heldLocks
+        }
+        for name in names.reversed() { _ = try? connection.advisoryUnlock(name) }
+    }
+
+    static let statusExpression = """
+        CASE WHEN r.status = 'running' AND NOT EXISTS (
+                 SELECT 1 FROM pg_locks l
+                  WHERE l.locktype = 'advisory' AND l.granted
+                    AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('opsctl-run:' || r.run_id, 0))
+             THEN 'interrupted' ELSE r.status END
+        """
+
+    public func history(runbook: String?, limit: Int) throws -> [RunSummary] {
+        let rows = try connection.query("""
+            SELECT r.run_id, r.runbook, r.environment, r.actor, r.host, \(Self.statusExpression) AS status,
+                   r.started_at, r.duration_ms, r.dry_run, r.aborted
+              FROM opsctl.runs r
+             WHERE $1::text IS NULL OR r.runbook = $1
+             ORDER BY r.started_at DESC LIMIT $2
+            """, [runbook, limit]).rows
+        return rows.map { row in
+            RunSummary(runID: row["run_id"].string ?? "", runbook: row["runbook"].string ?? "",
+                       environment: row["environment"].string, actor: row["actor"].string ?? "", host: row["host"].string ?? "",
+                       status: row["status"].string ?? "", startedAt: row["started_at"].date ?? Date(timeIntervalSince1970: 0),
+                       durationMs: row["duration_ms"].double, dryRun: row["dry_run"].bool ?? false, aborted: row["aborted"].string)
+        }
+    }
+
+    public func report(runID: String) throws -> RunReport? {
+        guard let run = try connection.query("""
+            SELECT r.run_id, r.runbook, r.environment, r.started_at, r.duration_ms, r.dry_run, r.aborted, r.report::text AS report,
+                   \(Self.statusExpression) AS status
+              FROM opsctl.runs r WHERE r.run_id = $1
+            """, [runID]).first else { return nil }
+        if let text = run["report"].string, let report = try? RunOrigin.decoder().decode(RunReport.self, from: Data(text.utf8)) {
+            return report
+        }
+        // Interrupted or still running: rebuild from the step rows written so far.
+        let steps = try connection.query("SELECT result::text AS result FROM opsctl.step_results WHERE run_id = $1 ORDER BY position", [runID]).rows
+        let results = steps.compactMap { row in
+            row["result"].string.flatMap { try? RunOrigin.decoder().decode(StepResult.self, from: Data($0.utf8)) }
+        }
+        let status = run["status"].string ?? "running"
+        return RunReport(runID: runID, runbook: run["runbook"].string ?? "", environment: run["environment"].string,
+                         startedAt: run["started_at"].date ?? Date(), durationMs: run["duration_ms"].double ?? 0,
+                         results: results, aborted: run["aborted"].string ?? (status == "interrupted" ? "interrupted: the run's process ended without finishing" : nil),
+                         dryRun: run["dry_run"].bool ?? false)
+    }
+}

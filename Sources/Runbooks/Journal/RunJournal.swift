@@ -1,0 +1,84 @@
+import Checks
+import Foundation
+import Support
+
+/// Where runs are recorded: the target database's `opsctl` schema, or a JSONL file when the
+/// database is unreachable. Every value written passes through the secret masker.
+public protocol RunJournal: AnyObject, Sendable {
+    /// Takes the runbook lock; returns why not (who holds it) or nil when taken.
+    func acquireLock(name: String, wait: Double?) -> String?
+    func runStarted(runID: String, runbook: Runbook, options: RunOptions)
+    func stepFinished(runID: String, position: Int, result: StepResult)
+    func runFinished(_ report: RunReport)
+    /// Releases locks held for the run.
+    func release(runID: String)
+    func history(runbook: String?, limit: Int) throws -> [RunSummary]
+    /// The recorded report of a run (partial for an interrupted one).
+    func report(runID: String) throws -> RunReport?
+    /// Human description: "database user@host/db" or "file ~/.local/state/opsctl/journal.jsonl".
+    var location: String { get }
+}
+
+/// One line of `opsctl history`.
+public struct RunSummary: Sendable, Codable, Equatable {
+    public var runID: String
+    public var runbook: String
+    public var environment: String?
+    public var actor: String
+    public var host: String
+    /// ok/warn/fail/error, `running`, or `interrupted` (the process died: its lock is gone).
+    public var status: String
+    public var startedAt: Date
+    public var durationMs: Double?
+    public var dryRun: Bool
+    public var aborted: String?
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", runbook, environment, actor, host, status, startedAt = "started_at"
+        case durationMs = "duration_ms", dryRun = "dry_run", aborted
+    }
+}
+
+/// Facts about the run's origin recorded in the journal.
+enum RunOrigin {
+    static var host: String { ProcessInfo.processInfo.hostName }
+
+    /// The git commit of the working directory, when it is inside a repository.
+    static var gitCommit: String? {
+        guard let out = try? ProcessRunner.run(["git", "rev-parse", "--short=12", "HEAD"], timeout: 2),
+              out.exitCode == 0 else { return nil }
+        let sha = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return sha.isEmpty ? nil : sha
+    }
+
+    static func maskedJSON(_ value: JSONValue) -> String {
+        SecretMasker.shared.mask(value.jsonText)
+    }
+
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+
+    static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let s = try c.decode(String.self)
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            if let d = f.date(from: s) { return d }
+            f.formatOptions = [.withInternetDateTime]
+            if let d = f.date(from: s) { return d }
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "bad date \(s)")
+        }
+        return d
+    }
+
+    static func masked<T: Encodable>(_ value: T) -> String {
+        let data = (try? encoder().encode(value)) ?? Data("null".utf8)
+        return SecretMasker.shared.mask(String(decoding: data, as: UTF8.self))
+    }
+}

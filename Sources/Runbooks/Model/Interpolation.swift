@@ -1,0 +1,139 @@
+import Checks
+import Foundation
+
+/// The values `${...}` can see while a run is in progress.
+public struct Scope: Sendable {
+    public var params: [String: JSONValue]
+    public var env: [String: String]
+    /// Finished steps: status, message, details.
+    public var steps: [String: StepResult]
+    public var item: JSONValue?
+    /// The environment's settings from opsctl.yaml (`config.base_url`, `config.thresholds.x`).
+    public var config: JSONValue
+
+    public init(params: [String: JSONValue] = [:], env: [String: String] = [:], steps: [String: StepResult] = [:],
+                item: JSONValue? = nil, config: JSONValue = .object([:])) {
+        self.params = params
+        self.env = env
+        self.steps = steps
+        self.item = item
+        self.config = config
+    }
+
+    /// Looks up `params.x`, `env.X`, `steps.id.status|message|details.path`, `item`, `item.field`.
+    public func lookup(_ path: String) -> JSONValue? {
+        let parts = path.split(separator: ".", maxSplits: 2).map(String.init)
+        guard let head = parts.first else { return nil }
+        switch head {
+        case "params":
+            guard parts.count >= 2 else { return .object(params) }
+            let rest = path.dropFirst("params.".count)
+            let (name, tail) = splitFirst(String(rest))
+            guard let value = params[name] else { return nil }
+            return tail.isEmpty ? value : value.at(path: tail)
+        case "env":
+            guard parts.count >= 2 else { return nil }
+            let name = String(path.dropFirst("env.".count))
+            return env[name].map(JSONValue.string)
+        case "steps":
+            guard parts.count >= 3, let result = steps[parts[1]] else { return nil }
+            let field = parts[2]
+            switch field {
+            case "status": return .string(result.status.rawValue)
+            case "message": return .string(result.message)
+            case "attempts": return .int(result.attempts)
+            case "duration_ms": return .double(result.durationMs)
+            default:
+                if field == "details" { return .object(result.details) }
+                if field.hasPrefix("details.") { return JSONValue.object(result.details).at(path: String(field.dropFirst("details.".count))) }
+                if field.hasPrefix("metrics.") {
+                    let name = String(field.dropFirst("metrics.".count))
+                    return result.metrics.first { $0.name == name }.map { .double($0.value) }
+                }
+                return nil
+            }
+        case "config":
+            return parts.count == 1 ? config : config.at(path: String(path.dropFirst("config.".count)))
+        case "item":
+            guard let item else { return nil }
+            return parts.count == 1 ? item : item.at(path: String(path.dropFirst("item.".count)))
+        default:
+            return nil
+        }
+    }
+
+    private func splitFirst(_ s: String) -> (String, String) {
+        guard let dot = s.firstIndex(of: ".") else { return (s, "") }
+        return (String(s[..<dot]), String(s[s.index(after: dot)...]))
+    }
+}
+
+/// `${path}` and `${path:-default}` substitution in parameter values.
+public enum Interpolation {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// All `${...}` references in a value (for load-time checks).
+    public static func references(in value: JSONValue) -> [String] {
+        switch value {
+        case let .string(s): return references(in: s)
+        case let .array(a): return a.flatMap { references(in: $0) }
+        case let .object(o): return o.values.flatMap { references(in: $0) }
+        default: return []
+        }
+    }
+
+    public static func references(in text: String) -> [String] {
+        var out: [String] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
+            let inner = rest[start.upperBound..<end]
+            out.append(String(inner.components(separatedBy: ":-").first ?? String(inner)).trimmingCharacters(in: .whitespaces))
+            rest = rest[rest.index(after: end)...]
+        }
+        return out
+    }
+
+    public static func resolve(_ value: JSONValue, in scope: Scope) throws -> JSONValue {
+        switch value {
+        case let .string(s): return try resolve(s, in: scope)
+        case let .array(a): return .array(try a.map { try resolve($0, in: scope) })
+        case let .object(o): return .object(try o.mapValues { try resolve($0, in: scope) })
+        default: return value
+        }
+    }
+
+    /// A string that is exactly one `${...}` keeps the referenced value's type (list, number, ...).
+    public static func resolve(_ text: String, in scope: Scope) throws -> JSONValue {
+        guard text.contains("${") else { return .string(text) }
+        if text.hasPrefix("${"), text.hasSuffix("}"), text.dropFirst(2).firstIndex(of: "}") == text.index(before: text.endIndex) {
+            return try value(of: String(text.dropFirst(2).dropLast()), in: scope)
+        }
+        var out = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            out += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                throw Failure(description: "unclosed ${ in '\(text)'")
+            }
+            let v = try value(of: String(rest[start.upperBound..<end]), in: scope)
+            out += v.string ?? v.jsonText
+            rest = rest[rest.index(after: end)...]
+        }
+        return .string(out + rest)
+    }
+
+    static func value(of expression: String, in scope: Scope) throws -> JSONValue {
+        let parts = expression.components(separatedBy: ":-")
+        let path = parts[0].trimmingCharacters(in: .whitespaces)
+        if let v = scope.lookup(path), !v.isNull { return v }
+        if parts.count > 1 { return .string(parts.dropFirst().joined(separator: ":-")) }
+        if path.hasPrefix("env.") {
+            throw Failure(description: "environment variable \(path.dropFirst(4)) is not set (use ${\(path):-default} for a fallback)")
+        }
+        if path.hasPrefix("steps.") { throw Failure(description: "${\(path)} has no value: did that step run and produce it?") }
+        throw Failure(description: "${\(path)} has no value")
+    }
+}

@@ -1,0 +1,69 @@
+import Checks
+import Foundation
+
+/// A loaded, validated runbook: params and steps with their source positions.
+public struct Runbook: Sendable {
+    public var name: String
+    public var description: String
+    /// File it came from (for messages and the journal).
+    public var file: String
+    public var params: [RunbookParam]
+    public var steps: [Step]
+
+    public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
+
+    /// Steps that change something (and so need confirmation on protected environments).
+    public var mutatingSteps: [Step] { steps.filter(\.mutates) }
+}
+
+public struct RunbookParam: Sendable {
+    public var name: String
+    public var type: ParameterType
+    public var defaultValue: JSONValue?
+    public var required: Bool
+    public var description: String
+}
+
+/// Retry policy: `attempts` total tries, `delay` before the second, multiplied by `backoff` each time.
+public struct RetryPolicy: Sendable, Equatable {
+    public var attempts: Int
+    public var delay: Double
+    public var backoff: Double
+    /// Retry until this condition holds (evaluated with `status`, `message`, `details` of the attempt).
+    public var until: Condition?
+
+    public static let once = RetryPolicy(attempts: 1, delay: 0, backoff: 1, until: nil)
+}
+
+public struct Step: Sendable {
+    public var id: String
+    public var kind: String
+    public var title: String
+    /// Parameters as written; `${...}` is resolved when the step starts.
+    public var with: [String: JSONValue]
+    public var needs: [String]
+    public var when: Condition?
+    public var retry: RetryPolicy
+    public var timeout: Double?
+    public var always: Bool
+    public var continueOnFailure: Bool
+    /// Ask for typed confirmation right before this step.
+    public var confirm: Bool
+    public var remediation: String?
+    public var mutates: Bool
+    /// For `kind: runbook`: the included runbook, loaded and validated with the parent.
+    public var included: IncludedRunbook?
+    public var line: Int
+    public var column: Int
+}
+
+/// A runbook run as one step of another.
+public final class IncludedRunbook: Sendable {
+    public let runbook: Runbook
+    public let params: [String: JSONValue]
+
+    init(runbook: Runbook, params: [String: JSONValue]) {
+        self.runbook = runbook
+        self.params = params
+    }
+}

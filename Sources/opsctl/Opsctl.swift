@@ -1,0 +1,24 @@
+import ArgumentParser
+
+@main
+struct Opsctl: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "opsctl",
+        abstract: "Run a service's operations runbooks as code: checks, migrations, verification, recovery.",
+        discussion: """
+            EXIT CODES
+              0   every step ok or skipped (warnings allowed unless --strict)
+              1   at least one step fail or error (or warn with --strict)
+              2   run aborted: confirmation refused, lock held by another run, interrupted, deadline
+              64  usage error (bad flags)
+              65  invalid input: runbook, config, migration or data file (message names file:line:col)
+            With --format nagios the Nagios plugin codes apply: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+            """,
+        version: version,
+        subcommands: [
+            Health.self, Run.self, Explain.self, RunbooksCommand.self, Kinds.self,
+            History.self, Show.self, SandboxCommand.self,
+        ])
+}

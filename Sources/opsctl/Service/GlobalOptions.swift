@@ -1,0 +1,63 @@
+import ArgumentParser
+import Runbooks
+
+/// Flags shared by every verb that runs a runbook.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Environment from opsctl.yaml (default: its default_environment).")
+    var env: String?
+
+    @Option(name: .long, help: "Path to opsctl.yaml (default: searched upward from the current directory).")
+    var config: String?
+
+    @Option(name: .long, help: "Output format: human, json, jsonl, junit, tap, nagios, prometheus.")
+    var format: String = "human"
+
+    @Option(name: .long, help: "Write the report to FILE (atomically) instead of stdout.")
+    var output: String?
+
+    @Flag(name: .long, help: "Treat warnings as failures (exit 1).")
+    var strict = false
+
+    @Flag(name: .long, help: "Show what mutating steps would do; change nothing.")
+    var dryRun = false
+
+    @Option(name: .long, help: "Typed confirmation for protected environments (the environment's name).")
+    var confirm: String?
+
+    @Option(name: .long, help: "Steps to run at once.")
+    var parallel: Int = 4
+
+    @Option(name: .long, help: "Stop the whole run after this long (e.g. 10m); always-steps still run.")
+    var deadline: String?
+
+    @Option(name: .long, help: "Wait up to this long for another run's lock (e.g. 60s) instead of exiting 2.")
+    var wait: String?
+
+    @Option(name: .long, help: "Who is running this, for the journal (default: $USER).")
+    var actor: String?
+
+    @Flag(name: .long, help: "Do not record the run in the journal.")
+    var noJournal = false
+
+    @Flag(name: .long, help: "Skip TLS certificate verification (unsafe; for self-signed test hosts only).")
+    var insecure = false
+
+    @Flag(name: .long, help: "Show metrics and details for every step.")
+    var verbose = false
+
+    @Flag(name: .long, help: "No ANSI colours (also: NO_COLOR=1).")
+    var noColor = false
+
+    func validate() throws {
+        do { _ = try OutputFormat.parse(format) } catch { throw ValidationError("\(error)") }
+        if parallel < 1 || parallel > 256 { throw ValidationError("--parallel must be between 1 and 256") }
+        if let deadline, DurationSeconds.parse(deadline) == nil { throw ValidationError("--deadline '\(deadline)' is not a duration like 90s or 10m") }
+        if let wait, DurationSeconds.parse(wait) == nil { throw ValidationError("--wait '\(wait)' is not a duration like 60s") }
+    }
+}
+
+import Support
+
+enum DurationSeconds {
+    static func parse(_ text: String) -> Double? { DurationText.seconds(text) }
+}

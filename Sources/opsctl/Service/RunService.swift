@@ -1,0 +1,154 @@
+import ArgumentParser
+import Checks
+import Foundation
+import Postgres
+import Runbooks
+import Support
+
+/// The one path every verb takes: config -> runbook -> executor -> report -> exit code.
+/// Commands only translate their flags into a runbook name and params.
+struct RunService {
+    let global: GlobalOptions
+
+    /// Loads opsctl.yaml and the selected environment; invalid config exits 65.
+    func environment() throws -> (Config, EnvironmentConfig) {
+        do {
+            let config = try Config.load(path: global.config)
+            let env = try config.environment(global.env)
+            registerSecrets(env)
+            return (config, env)
+        } catch let error as LoadError {
+            Terminal.error(error.description)
+            throw ExitCode(65)
+        }
+    }
+
+    /// Values of declared secrets, and of variables whose names say they are secret, are masked everywhere.
+    func registerSecrets(_ env: EnvironmentConfig) {
+        let process = ProcessInfo.processInfo.environment
+        let declared = Set(env.secrets + [env.webhookSecretEnv].compactMap { $0 })
+        for (name, value) in process where declared.contains(name) || Self.looksSecret(name) {
+            SecretMasker.shared.register(value)
+        }
+        for (name, value) in env.env where Self.looksSecret(name) { SecretMasker.shared.register(value) }
+    }
+
+    static func looksSecret(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        return ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE_KEY", "ENCRYPTION_KEY", "CREDENTIAL"]
+            .contains { upper.contains($0) }
+    }
+
+    func library(_ config: Config, _ env: EnvironmentConfig) -> RunbookLibrary {
+        RunbookLibrary.standard(config: config, environment: env)
+    }
+
+    /// Loads a runbook; a LoadError is printed with its location and exits 65.
+    func load(_ nameOrPath: String, params: [String: JSONValue], config: Config, env: EnvironmentConfig) throws -> Runbook {
+        do {
+            return try RunbookLoader(library: library(config, env)).load(nameOrPath, params: params)
+        } catch let error as LoadError {
+            Terminal.error(error.description)
+            throw ExitCode(65)
+        }
+    }
+
+    /// Opens the journal: the environment's database when reachable, else the JSONL file.
+    func journal(_ env: EnvironmentConfig, runbook: String) -> RunJournal? {
+        if global.noJournal { return nil }
+        if let dsn = ProcessInfo.processInfo.environment[env.databaseURLEnv], !dsn.isEmpty,
+           let connection = try? PostgresConnection(dsn: dsn, applicationName: "opsctl/\(runbook)/journal", connectTimeout: 3),
+           let journal = try? PostgresJournal(connection: connection) {
+            return journal
+        }
+        return FileJournal()
+    }
+
+    /// Runs a runbook with the global flags and exits with the contract's code.
+    func run(_ nameOrPath: String, params: [String: JSONValue] = [:], only: Set<String>? = nil, from: String? = nil,
+             resume: String? = nil) throws -> Never {
+        let (config, env) = try environment()
+        let runbook = try load(nameOrPath, params: params, config: config, env: env)
+        let format = try OutputFormat.parse(global.format)
+        let writer = ReportWriter(output: global.output)
+        do { try writer.validate() } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(64)
+        }
+        let journal = self.journal(env, runbook: runbook.name)
+        var resumeFrom: (runID: String, results: [String: StepResult])?
+        if let resume {
+            guard let journal, let previous = try? journal.report(runID: resume) else {
+                Terminal.error("no run \(resume) in the journal\(journal.map { " (\($0.location))" } ?? ""); see 'opsctl history'")
+                throw ExitCode(65)
+            }
+            guard previous.runbook == runbook.name else {
+                Terminal.error("run \(resume) was runbook '\(previous.runbook)', not '\(runbook.name)'")
+                throw ExitCode(65)
+            }
+            resumeFrom = (resume, Dictionary(previous.results.map { ($0.id, $0) }, uniquingKeysWith: { $1 }))
+        }
+        let stderrTTY = Terminal.stderrIsTTY
+        let deadline: Double? = global.deadline.flatMap { DurationText.seconds($0) }
+        let lockWait: Double? = global.wait.flatMap { DurationText.seconds($0) }
+        let actor: String = global.actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        let progress: (@Sendable (String) -> Void)? = stderrTTY ? { @Sendable message in
+            Terminal.note("  … " + SecretMasker.shared.mask(message))
+        } : nil
+        var options = RunOptions(environment: env, params: params)
+        options.parallel = global.parallel
+        options.dryRun = global.dryRun
+        options.confirm = global.confirm
+        options.only = only
+        options.from = from
+        options.resumeFrom = resumeFrom
+        options.deadline = deadline
+        options.lockWait = lockWait
+        options.actor = actor
+        options.insecure = global.insecure
+        options.prompt = Terminal.prompt
+        options.progress = progress
+        let reporter = format.makeReporter(options: ReporterOptions(
+            color: Terminal.colorAllowed(noColorFlag: global.noColor, toFile: global.output != nil),
+            strict: global.strict, verbose: global.verbose))
+        let executor = Executor(runbook: runbook, options: options, reporter: reporter, sink: writer.sink, journal: journal)
+        let signals = SignalTrap { executor.interrupt(reason: "interrupted by \($0)") }
+        let report = executor.run()
+        signals.cancel()
+        do { try writer.finish() } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+        if let aborted = report.aborted, format != .human { Terminal.error(SecretMasker.shared.mask(aborted)) }
+        if format == .human, let journal, stderrTTY, !global.noJournal {
+            Terminal.note("run \(report.runID) recorded in \(journal.location)")
+        }
+        throw ExitCode(format.exitCode(for: report, strict: global.strict))
+    }
+}
+
+/// SIGINT/SIGTERM -> cancel the run (always-steps still run, exit 2). A second SIGINT exits at once.
+final class SignalTrap: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private var count = 0
+
+    init(_ handler: @escaping @Sendable (String) -> Void) {
+        for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.count += 1
+                if self.count > 1 && sig == SIGINT { exit(130) }
+                Terminal.note("\n\(name): stopping running steps, running cleanup steps…")
+                handler(name)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func cancel() {
+        sources.forEach { $0.cancel() }
+    }
+}
