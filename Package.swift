@@ -1,8 +1,10 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
-// Strict settings everywhere (STYLE.md): Swift 6 language mode; CI adds -warnings-as-errors.
-let swiftSettings: [SwiftSetting] = []
+// Strict settings everywhere (STYLE.md): Swift 6 language mode; CI (make with CI set) adds -warnings-as-errors.
+let strict = ProcessInfo.processInfo.environment["OPSCTL_STRICT"] != nil
+let swiftSettings: [SwiftSetting] = strict ? [.unsafeFlags(["-warnings-as-errors"])] : []
 
 let package = Package(
     name: "opsctl",
@@ -37,13 +39,13 @@ let package = Package(
         ], swiftSettings: swiftSettings),
 
         .target(name: "TestSupport", dependencies: ["Support", "Postgres", "HTTP"], path: "Tests/TestSupport"),
-        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"]),
-        .testTarget(name: "RunbooksTests", dependencies: ["Runbooks", "Checks", "TestSupport"]),
-        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "TestSupport"]),
-        .testTarget(name: "LogAnalysisTests", dependencies: ["LogAnalysis", "TestSupport"]),
-        .testTarget(name: "OpsctlTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunbooksTests", dependencies: ["Runbooks", "Checks", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LogAnalysisTests", dependencies: ["LogAnalysis", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "OpsctlTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
     ]
 )

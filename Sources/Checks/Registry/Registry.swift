@@ -8,6 +8,7 @@ public enum StepRegistry {
         HTTPRequestKind.self,
         WaitFor.self,
         Confirm.self,
+        Pause.self,
         // Postgres health
         PostgresConnect.self,
         PostgresConnections.self,

@@ -1,0 +1,41 @@
+# opsctl — the two commands a new user needs:
+#   make demo   install what is missing, build, start a sandbox Postgres and run the main runbooks
+#   make test   same set-up, then the whole test suite against a real Postgres
+SHELL := /bin/bash
+SWIFT ?= swift
+CONFIG ?= debug
+BIN := .build/$(CONFIG)/opsctl
+# CI builds treat warnings as errors (see Package.swift: OPSCTL_STRICT).
+STRICT_ENV := $(if $(CI),OPSCTL_STRICT=1,)
+
+.PHONY: all deps build release test demo bench clean sandbox-down
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(STRICT_ENV) $(SWIFT) build -c $(CONFIG)
+
+release: deps
+	$(STRICT_ENV) $(SWIFT) build -c release --product opsctl
+
+test: deps
+	$(STRICT_ENV) $(SWIFT) build --build-tests
+	$(STRICT_ENV) $(SWIFT) test --skip-build 2>&1 | tee .build/test.log; \
+	  status=$${PIPESTATUS[0]}; \
+	  $(BIN) sandbox down --dir /tmp/opsctl-test-$$(id -u) --port 55433 >/dev/null 2>&1 || true; \
+	  exit $$status
+
+demo: build
+	@bash scripts/demo.sh
+
+bench: deps
+	@bash Benchmarks/run-all.sh
+
+sandbox-down:
+	-$(BIN) sandbox down
+
+clean:
+	rm -rf .build

@@ -1,0 +1,56 @@
+import Checks
+import Testing
+@testable import Runbooks
+
+@Suite("Conditions")
+struct ConditionTests {
+    static let values: [String: JSONValue] = [
+        "params.mode": "full", "params.count": 3, "params.enabled": true, "steps.health.status": "fail",
+        "steps.health.details.code": 503, "env.NODE_ENV": "production",
+    ]
+
+    @Test(arguments: [
+        ("params.mode == 'full'", true),
+        ("params.mode != 'full'", false),
+        ("params.count > 2 && params.count <= 3", true),
+        ("params.count >= 4 || params.enabled", true),
+        ("!params.enabled", false),
+        ("steps.health.status == 'fail' && steps.health.details.code == 503", true),
+        ("${env.NODE_ENV} == \"production\"", true),
+        ("(params.count < 1 || params.mode == 'full') && !(steps.health.status == 'ok')", true),
+        ("params.missing", false),
+        ("params.missing == null", true),
+        ("params.count == '3'", true),
+    ])
+    func evaluates(source: String, expected: Bool) throws {
+        let condition = try Condition(source)
+        #expect(condition.evaluate { Self.values[$0] } == expected)
+    }
+
+    @Test(arguments: ["params.x ==", "(a", "'unclosed", "a @ b", "a == == b"])
+    func rejectsBadSyntax(source: String) {
+        #expect(throws: Condition.SyntaxError.self) { try Condition(source) }
+    }
+}
+
+@Suite("Interpolation")
+struct InterpolationTests {
+    let scope = Scope(params: ["url": "http://x", "codes": [200, 204]], env: ["HOME": "/root"],
+                      steps: ["a": StepResult(id: "a", title: "a", kind: "pause", status: .ok, message: "fine", details: ["n": 7])],
+                      config: ["base_url": "http://svc"])
+
+    @Test func wholeReferenceKeepsItsType() throws {
+        #expect(try Interpolation.resolve("${params.codes}", in: scope) == [200, 204])
+        #expect(try Interpolation.resolve("${steps.a.details.n}", in: scope) == 7)
+    }
+
+    @Test func embeddedReferencesBecomeText() throws {
+        #expect(try Interpolation.resolve("${config.base_url}/api (home ${env.HOME}) ${steps.a.status}", in: scope) == "http://svc/api (home /root) ok")
+        #expect(try Interpolation.resolve("${env.NOPE:-fallback}", in: scope) == "fallback")
+    }
+
+    @Test func missingValuesAreClearErrors() {
+        #expect(throws: Interpolation.Failure.self) { try Interpolation.resolve("${env.NOPE}", in: scope) }
+        #expect(throws: Interpolation.Failure.self) { try Interpolation.resolve("${steps.zz.status}", in: scope) }
+    }
+}
