@@ -248,7 +248,12 @@ public final class PostgresConnection: @unchecked Sendable {
     static func summarise(connectError raw: String) -> String {
         let lines = raw.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let first = lines.first ?? "could not connect"
-        return first.replacingOccurrences(of: "connection to server at ", with: "")
+        // `connection to server at "h" (1.2.3.4), port 5432 failed: Connection refused` -> the reason;
+        // the endpoint is already named in front of every message.
+        if first.hasPrefix("connection to server"), let range = first.range(of: "failed: ") {
+            return "could not connect: " + first[range.upperBound...]
+        }
+        return first
     }
 
     static func nextStep(forConnectError raw: String) -> String {

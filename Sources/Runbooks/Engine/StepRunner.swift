@@ -115,7 +115,10 @@ struct StepRunner: Sendable {
         var attemptContext = base
         attemptContext.cancellation = cancellation
         let context = attemptContext
-        runCancellation.onCancel { cancellation.cancel(reason: runCancellation.reason ?? "run stopped") }
+        // Cleanup (always) steps must still run after an interrupt; only their own timeout stops them.
+        if !step.always {
+            runCancellation.onCancel { cancellation.cancel(reason: runCancellation.reason ?? "run stopped") }
+        }
         let box = OutcomeBox()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
@@ -173,7 +176,7 @@ struct StepRunner: Sendable {
     func runIncluded(_ step: Step, _ included: IncludedRunbook,
                      finish: (StepStatus, String, [String: JSONValue], [Metric], Int) -> StepResult) -> StepResult {
         var childOptions = options
-        childOptions.params = included.params
+        childOptions.params = included.runbook.values
         childOptions.only = nil
         childOptions.from = nil
         childOptions.resumeFrom = nil

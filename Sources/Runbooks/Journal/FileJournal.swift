@@ -62,7 +62,7 @@ public final class FileJournal: RunJournal, @unchecked Sendable {
     public func runStarted(runID: String, runbook: Runbook, options: RunOptions) {
         append(["event": "run_started", "run_id": .string(runID), "runbook": .string(runbook.name),
                 "environment": .string(options.environment.name), "actor": .string(options.actor), "host": .string(RunOrigin.host),
-                "git_commit": RunOrigin.gitCommit.map(JSONValue.string) ?? .null, "params": .object(options.params),
+                "git_commit": RunOrigin.gitCommit.map(JSONValue.string) ?? .null, "params": .object(runbook.values),
                 "dry_run": .bool(options.dryRun), "pid": .int(Int(getpid())),
                 "started_at": .string(ISO8601DateFormatter().string(from: Date()))])
     }

@@ -76,7 +76,7 @@ public struct RunbookLoader: Sendable {
         }
         try checkGraph(steps, file: file)
         try checkReferences(steps, params: declared, file: file)
-        return Runbook(name: name, description: description, file: file, params: declared, steps: steps)
+        return Runbook(name: name, description: description, file: file, params: declared, values: values, steps: steps)
     }
 
     // MARK: - Params

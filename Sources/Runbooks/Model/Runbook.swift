@@ -8,6 +8,8 @@ public struct Runbook: Sendable {
     /// File it came from (for messages and the journal).
     public var file: String
     public var params: [RunbookParam]
+    /// Param values after binding: given values converted to their declared types, defaults filled in.
+    public var values: [String: JSONValue]
     public var steps: [Step]
 
     public func step(_ id: String) -> Step? { steps.first { $0.id == id } }

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Journal, history, show, locks and resume against the sandbox database, through the real CLI.
+@Suite("Journal, locks and resume", .enabled(if: TestDatabase.available), .serialized)
+struct JournalTests {
+    let project: Project
+
+    init() throws {
+        project = Project(databaseURL: try TestDatabase.fresh("journal"))
+    }
+
+    @Test func runsAreRecordedAndCanBeReRendered() throws {
+        try project.file("daily.yaml", "name: daily\nsteps:\n  - { id: one, kind: pause }\n  - { id: two, kind: shell, with: { command: 'exit 1', readonly: true } }\n")
+        let run = try project.opsctl(["run", "daily.yaml", "--format", "json", "--actor", "alice"])
+        #expect(run.exitCode == 1)
+        let runID = try #require(run.stdout.firstMatch(of: /"run_id" : "([^"]+)"/)?.1).description
+        let history = try project.opsctl(["history", "--format", "json"])
+        #expect(history.exitCode == 0, "\(history.stderr)")
+        #expect(history.stdout.contains(runID))
+        #expect(history.stdout.contains("\"actor\" : \"alice\""))
+        #expect(history.stdout.contains("\"status\" : \"fail\""))
+        let show = try project.opsctl(["show", runID, "--format", "junit"])
+        #expect(show.exitCode == 1)
+        #expect(show.stdout.contains("<testcase"))
+        #expect(show.stdout.contains("two"))
+    }
+
+    @Test func secondConcurrentRunIsRefusedWithTheHolder() throws {
+        try project.file("deploy.yaml", "name: deploy\nsteps:\n  - { id: slow-change, kind: shell, with: { command: 'sleep 4' } }\n")
+        let first = try project.spawn(["run", "deploy.yaml"])
+        defer { first.terminate() }
+        // Wait until the first run holds its lock (visible as a running run in history).
+        #expect(eventually { (try? project.opsctl(["history", "--format", "json"]).stdout.contains("\"running\"")) ?? false })
+        let second = try project.opsctl(["run", "deploy.yaml"])
+        #expect(second.exitCode == 2)
+        let text = second.stdout + second.stderr
+        #expect(text.contains("holds the lock"), "\(text)")
+        #expect(text.contains("pid "))
+        #expect(text.contains("opsctl/deploy/journal"))
+        // --wait lets the second run queue behind the first.
+        let waited = try project.opsctl(["run", "deploy.yaml", "--wait", "30s"])
+        #expect(waited.exitCode == 0, "\(waited.stdout)\(waited.stderr)")
+        first.waitUntilExit()
+    }
+
+    @Test func killedRunIsInterruptedAndResumes() throws {
+        try project.file("recover.yaml", """
+            name: recover
+            params: { seconds: 30 }
+            steps:
+              - { id: prepare, kind: shell, with: { command: "echo prepared", readonly: true } }
+              - { id: long, kind: shell, needs: prepare, with: { command: "sleep ${params.seconds}", readonly: true } }
+              - { id: finish, kind: pause, needs: long }
+            """)
+        let victim = try project.spawn(["run", "recover.yaml"])
+        #expect(eventually { (try? project.opsctl(["history", "--format", "json"]).stdout.contains("\"running\"")) ?? false })
+        Thread.sleep(forTimeInterval: 0.5) // let 'prepare' finish and be journaled
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        var runID = ""
+        #expect(eventually {
+            let h = (try? project.opsctl(["history", "--format", "json"]).stdout) ?? ""
+            if let m = h.firstMatch(of: /"run_id" : "([^"]+)"[^}]*"status" : "interrupted"/) { runID = String(m.1); return true }
+            return false
+        }, "a killed run must show as interrupted, not running")
+        let resumed = try project.opsctl(["run", "recover.yaml", "--resume", runID, "--param", "seconds=0", "--format", "json"])
+        #expect(resumed.exitCode == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stdout.contains("ok in run \(runID)"))
+        #expect(resumed.stdout.contains("\"id\" : \"finish\""))
+    }
+
+    @Test func interruptWithSigintRunsCleanupAndExitsTwo() throws {
+        try project.file("cleanup.yaml", """
+            name: cleanup
+            steps:
+              - { id: long, kind: shell, with: { command: "sleep 30", readonly: true } }
+              - { id: tidy, kind: shell, always: true, with: { command: "touch tidied", readonly: true } }
+            """)
+        let process = try project.spawn(["run", "cleanup.yaml"])
+        Thread.sleep(forTimeInterval: 1.0)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        #expect(FileManager.default.fileExists(atPath: project.dir.path + "/tidied"))
+    }
+
+    @Test func unreachableDatabaseFallsBackToTheFileJournal() throws {
+        let offline = Project()
+        try offline.file("x.yaml", "name: x\nsteps:\n  - { id: a, kind: pause }\n")
+        #expect(try offline.opsctl(["run", "x.yaml"]).exitCode == 0)
+        let history = try offline.opsctl(["history"])
+        #expect(history.stdout.contains(" x "), "\(history.stdout)")
+        #expect(history.stderr.contains("journal.jsonl"))
+    }
+}
