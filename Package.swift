@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunbooksTests", dependencies: ["Runbooks", "Checks", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunbooksTests", dependencies: ["Runbooks", "Checks", "Postgres", "HTTP", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LogAnalysisTests", dependencies: ["LogAnalysis", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "OpsctlTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),

@@ -15,7 +15,7 @@ public struct TLSCertificate: StepKind {
     public static let example = """
         - id: certificate
           kind: tls.certificate
-          with: { url: "https://example.com", warn_days: 30, crit_days: 7 }
+          with: { url: /, warn_days: 30, crit_days: 7 }
         """
 
     let url: String

@@ -1,0 +1,21 @@
+# Shared helpers for the benchmark scripts: release binary, sandbox, hyperfine, ratios.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OPSCTL="$ROOT/.build/release/opsctl"
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
+
+build_release() {
+  [ -n "${SKIP_BUILD:-}" ] || (cd "$ROOT" && swift build -c release --product opsctl >/dev/null)
+}
+
+start_sandbox() {
+  eval "$("$OPSCTL" sandbox up --dir /tmp/opsctl-bench-sandbox --port 55439)"
+  export DATABASE_URL
+}
+
+# mean seconds of a hyperfine JSON export
+mean_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][${2:-0}]['mean'])" "$1"; }
+
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}')" "$1" "$2"; }
+ms() { python3 -c "import sys; print(f'{float(sys.argv[1])*1000:.1f} ms')" "$1"; }
