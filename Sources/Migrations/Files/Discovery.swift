@@ -86,9 +86,8 @@ public enum Discovery {
                 continue
             }
             if downLike.firstMatch(in: c.name, range: NSRange(location: 0, length: (c.name as NSString).length)) != nil {
-                // `001_init_rollback.sql` next to `001_init.sql`: a down script under a name the pattern does not produce.
-                problems.append(FileProblem(rule: "down-pattern-mismatch", file: c.file, version: version,
-                                            message: "looks like a down script but does not match the down pattern \(downPattern); it would run as an UP migration"))
+                // `001_init_rollback.sql` next to `001_init.sql`: a down script under a name the pattern does not
+                // produce. Not an up migration; reported below with the name the runner expects.
                 continue
             }
             let downFile = expectedDown(c)
@@ -109,7 +108,8 @@ public enum Discovery {
             let base = (file as NSString).lastPathComponent
             let isDownLike = file.contains("/") || downLike.firstMatch(in: base, range: NSRange(location: 0, length: (base as NSString).length)) != nil
             guard isDownLike, !problems.contains(where: { $0.file == file }) else { continue }
-            let owner = migrations.first { m in base.hasPrefix(m.versionText + "_") || base.hasPrefix(m.versionText + "-") }
+            let owner = migrations.first { m in m.down == nil && (base.hasPrefix(m.versionText + "_") || base.hasPrefix(m.versionText + "-")) }
+                ?? migrations.first { m in base.hasPrefix(m.versionText + "_") || base.hasPrefix(m.versionText + "-") }
             var message = "not used: does not match the down pattern \(downPattern)"
             if let owner, let expected = owner.expectedDownFile { message += " (the runner looks for \(expected) for \(owner.upFile))" }
             problems.append(FileProblem(rule: "down-pattern-mismatch", file: file, version: owner?.version, message: message))

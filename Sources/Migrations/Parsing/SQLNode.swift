@@ -79,3 +79,8 @@ public struct RelationName: Hashable, Sendable, CustomStringConvertible {
     /// Same table ignoring a missing schema (`public.a` == `a`).
     public var unqualified: RelationName { RelationName(name: name) }
 }
+
+extension Optional where Wrapped == SQLNode {
+    /// Absent booleans are false.
+    var isTrue: Bool { self?.isTrue ?? false }
+}
