@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"]),
         .testTarget(name: "RunbooksTests", dependencies: ["Runbooks", "Checks", "TestSupport"]),
-        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "TestSupport"]),
+        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LogAnalysisTests", dependencies: ["LogAnalysis", "TestSupport"]),
         // Release-build driver for Benchmarks/logs.sh until `opsctl logs analyze` is wired.
         .executableTarget(name: "logscan", dependencies: ["LogAnalysis"], path: "Benchmarks/logscan",

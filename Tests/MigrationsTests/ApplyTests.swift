@@ -180,8 +180,8 @@ import TestSupport
 
 final class Results: @unchecked Sendable {
     private let lock = NSCondition()
-    private var items: [Result<RunReport, Error>] = []
-    func add(_ r: Result<RunReport, Error>) { lock.lock(); items.append(r); lock.broadcast(); lock.unlock() }
+    private var items: [Result<MigrationRunReport, Error>] = []
+    func add(_ r: Result<MigrationRunReport, Error>) { lock.lock(); items.append(r); lock.broadcast(); lock.unlock() }
     func wait(count: Int) { lock.lock(); while items.count < count { lock.wait() }; lock.unlock() }
-    var all: [Result<RunReport, Error>] { lock.lock(); defer { lock.unlock() }; return items }
+    var all: [Result<MigrationRunReport, Error>] { lock.lock(); defer { lock.unlock() }; return items }
 }

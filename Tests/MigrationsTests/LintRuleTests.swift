@@ -15,6 +15,8 @@ struct RuleExample: Sendable, CustomTestStringConvertible {
               passes: "CREATE TABLE t (a text); CREATE INDEX i ON t (a);"),
         .init(rule: "require-concurrent-index-deletion", triggers: "DROP INDEX i;", passes: "DROP INDEX CONCURRENTLY IF EXISTS i;"),
         .init(rule: "adding-not-nullable-field", triggers: "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+              passes: "ALTER TABLE t ADD CONSTRAINT a_nn CHECK (a IS NOT NULL) NOT VALID;"),
+        .init(rule: "adding-required-field", triggers: "ALTER TABLE t ADD COLUMN b text NOT NULL;",
               passes: "ALTER TABLE t ADD COLUMN b text NOT NULL DEFAULT 'x';"),
         .init(rule: "adding-field-with-default", triggers: "ALTER TABLE t ADD COLUMN b uuid DEFAULT gen_random_uuid();",
               passes: "ALTER TABLE t ADD COLUMN b timestamptz DEFAULT now(); ALTER TABLE t ADD COLUMN c text DEFAULT 'a'::text;"),

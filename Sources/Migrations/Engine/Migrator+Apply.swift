@@ -5,8 +5,8 @@ extension Migrator {
     /// Applies pending migrations up to `target` (all when nil), each in its own transaction unless
     /// it cannot run in one. Serialised by a session advisory lock: concurrent appliers wait, then
     /// find nothing to do. Throws before anything runs (bad files, syntax errors, blocked history,
-    /// lock held too long); a migration that fails part way is reported in `RunReport.failure`.
-    public func apply(to target: Int64? = nil, dryRun: Bool = false) throws -> RunReport {
+    /// lock held too long); a migration that fails part way is reported in `MigrationRunReport.failure`.
+    public func apply(to target: Int64? = nil, dryRun: Bool = false) throws -> MigrationRunReport {
         let set = try files()
         if let dup = set.problems.first(where: { $0.rule == "duplicate-version" }) {
             throw MigrationError(.invalidInput, dup.message, location: SourceLocation(file: dup.file, line: 1, column: 1),
@@ -20,7 +20,7 @@ extension Migrator {
         try refuseIfBlocked(status)
         var todo = try pendingScripts(set, status, target: target)
         if dryRun {
-            return RunReport(direction: .up, dryRun: true, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
+            return MigrationRunReport(direction: .up, dryRun: true, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
                              completed: [], failure: nil, waitedFor: nil, currentVersion: status.current)
         }
 
@@ -34,7 +34,7 @@ extension Migrator {
         try refuseIfBlocked(status)
         todo = try pendingScripts(set, status, target: target)
 
-        var report = RunReport(direction: .up, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
+        var report = MigrationRunReport(direction: .up, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
                                completed: [], failure: nil, waitedFor: waited, currentVersion: status.current)
         let runner = StatementRunner(db: db, config: config)
         for (m, script) in todo {

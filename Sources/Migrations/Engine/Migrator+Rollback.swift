@@ -4,7 +4,7 @@ import Postgres
 extension Migrator {
     /// Runs down scripts newest first: every applied version above `target`, or the last `steps`.
     /// Refuses (before running anything) when one of them has no down script, naming which.
-    public func rollback(to target: Int64? = nil, steps: Int? = nil, dryRun: Bool = false) throws -> RunReport {
+    public func rollback(to target: Int64? = nil, steps: Int? = nil, dryRun: Bool = false) throws -> MigrationRunReport {
         guard target != nil || steps != nil else {
             throw MigrationError(.invalidInput, "rollback needs a target version (--to N) or a number of steps (--steps K)")
         }
@@ -14,7 +14,7 @@ extension Migrator {
         var status = try readStatus(set, db)
         var todo = try rollbackScripts(set, status, target: target, steps: steps)
         if dryRun {
-            return RunReport(direction: .down, dryRun: true, planned: todo.map { Self.plan($0.0, $0.1, down: true) },
+            return MigrationRunReport(direction: .down, dryRun: true, planned: todo.map { Self.plan($0.0, $0.1, down: true) },
                              completed: [], failure: nil, waitedFor: nil, currentVersion: status.current)
         }
         let lock = try MigrationLock(dsn: dsn, table: history, applicationName: config.applicationName)
@@ -22,7 +22,7 @@ extension Migrator {
         try lock.acquire(timeout: config.lockWait)
         status = try readStatus(set, db)
         todo = try rollbackScripts(set, status, target: target, steps: steps)
-        var report = RunReport(direction: .down, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: true) },
+        var report = MigrationRunReport(direction: .down, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: true) },
                                completed: [], failure: nil,
                                waitedFor: lock.waitedFor.map { LockHolder(pid: $0.pid, application: $0.application) },
                                currentVersion: status.current)

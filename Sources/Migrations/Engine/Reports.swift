@@ -32,7 +32,7 @@ public struct CompletedMigration: Sendable {
 
 /// What `apply` or `rollback` did. `failure` is set when a migration failed part way;
 /// earlier migrations in `completed` stay applied (each had its own transaction).
-public struct RunReport: Sendable {
+public struct MigrationRunReport: Sendable {
     public enum Direction: String, Sendable { case up, down }
     public var direction: Direction
     public var dryRun: Bool

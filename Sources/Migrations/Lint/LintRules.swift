@@ -1,7 +1,7 @@
 /// Every lint rule, in the order findings are reported. One rule per file in `Rules/`.
 public enum LintRules {
     public static let statementRules: [LintRule] = [
-        requireConcurrentIndexCreation, requireConcurrentIndexDeletion, addingNotNullableField, addingFieldWithDefault,
+        requireConcurrentIndexCreation, requireConcurrentIndexDeletion, addingNotNullableField, addingRequiredField, addingFieldWithDefault,
         changingColumnType, constraintMissingNotValid, addingForeignKeyConstraint, disallowedUniqueConstraint,
         banDropColumn, banDropTable, banDropDatabase, renamingColumn, renamingTable, preferRobustStmts,
         requireTimeoutSettings, banCharField, preferBigintOverInt, preferTextField, preferTimestamptz,

@@ -75,7 +75,8 @@ public struct Linter: Sendable {
 
     /// Statement rules over a parsed script.
     public func lint(_ script: SQLScript, noTransactionDirective: Bool = false) -> [LintFinding] {
-        let transactional = !noTransactionDirective && !script.statements.contains { TransactionSafety.reason($0) != nil || $0.kind == "TransactionStmt" }
+        // A file with its own BEGIN/COMMIT is still atomic: only statements Postgres refuses in a transaction make it not.
+        let transactional = !noTransactionDirective && !script.statements.contains { TransactionSafety.reason($0) != nil }
         let fileIgnores = Set(Directives.arguments("ignore-file", in: script.source) ?? [])
         var ctx = StatementContext(statement: script.statements.first ?? SQLStatement(index: 0, text: "", location: SourceLocation(file: script.file, line: 1, column: 1), byteOffset: 0, tree: .null, leadingComments: ""),
                                    script: script, createdInScript: [], transactional: transactional,

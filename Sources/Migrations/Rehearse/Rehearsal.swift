@@ -90,7 +90,7 @@ public struct Rehearsal: Sendable {
                 break
             }
             let t = Date()
-            let r: RunReport
+            let r: MigrationRunReport
             do { r = try migrator.rollback(steps: 1) } catch let e as MigrationError {
                 report.downFailure = e
                 report.steps.append(.init(version: m.version, name: m.name, phase: "down", ok: false, message: e.description, durationMs: 0))
@@ -129,11 +129,11 @@ public struct Rehearsal: Sendable {
     }
 
     /// Apply, turning a thrown statement failure into a report failure.
-    private func apply(_ m: Migrator, to target: Int64?) throws -> RunReport {
+    private func apply(_ m: Migrator, to target: Int64?) throws -> MigrationRunReport {
         do {
             return try m.apply(to: target)
         } catch let e as MigrationError where e.kind == .invalidInput || e.kind == .blocked {
-            return RunReport(direction: .up, dryRun: false, planned: [], completed: [], failure: e, waitedFor: nil, currentVersion: 0)
+            return MigrationRunReport(direction: .up, dryRun: false, planned: [], completed: [], failure: e, waitedFor: nil, currentVersion: 0)
         }
     }
 }

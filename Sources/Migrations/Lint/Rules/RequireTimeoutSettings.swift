@@ -1,6 +1,6 @@
 extension LintRules {
     /// Statements that take strong locks on existing tables.
-    static let lockingKinds: Set<String> = ["AlterTableStmt", "IndexStmt", "DropStmt", "RenameStmt", "CreateTrigStmt", "TruncateStmt", "ClusterStmt", "ReindexStmt"]
+    static let lockingKinds: Set<String> = ["AlterTableStmt", "IndexStmt", "DropStmt", "RenameStmt", "CreateTrigStmt", "TruncateStmt", "ClusterStmt", "ReindexStmt", "DropdbStmt"]
 
     static let requireTimeoutSettings = LintRule(
         id: "require-timeout-settings", severity: .warning,
