@@ -107,6 +107,21 @@ import TestSupport
         #expect(fixed.completed.map(\.version) == [2, 3])
     }
 
+    @Test func singleTransactionModeIsAllOrNothing() throws {
+        let dir = try TempMigrations([
+            "001_a.sql": "CREATE TABLE a (id bigint);", "002_b.sql": "CREATE TABLE b (id bigint);",
+            "003_bad.sql": "INSERT INTO a SELECT missing FROM b;",
+        ])
+        let url = try TestDatabase.fresh("single_tx")
+        let m = try Migrator(config: dir.config { $0.singleTransaction = true }, dsn: url)
+        let r = try m.apply()
+        #expect(r.completed.isEmpty)
+        #expect(r.failure?.location?.file == "003_bad.sql")
+        #expect(try scalar(url, "SELECT to_regclass('a')::text") == nil)
+        try dir.write("003_bad.sql", "INSERT INTO a SELECT id FROM b;")
+        #expect(try m.apply().completed.map(\.version) == [1, 2, 3])
+    }
+
     @Test func singleFileFormatAndCustomDownPatterns() throws {
         let dir = try TempMigrations([
             "20240101120000_init.sql": "-- migrate:up\nCREATE TABLE t (id bigint);\n\n-- migrate:down\nDROP TABLE t;\n",

@@ -37,6 +37,9 @@ extension Migrator {
         var report = MigrationRunReport(direction: .up, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
                                completed: [], failure: nil, waitedFor: waited, currentVersion: status.current)
         let runner = StatementRunner(db: db, config: config)
+        if config.singleTransaction, todo.count > 1 {
+            return runAllInOneTransaction(todo, runner: runner, report: report)
+        }
         for (m, script) in todo {
             switch runMigration(m, script, runner: runner, down: false) {
             case let .success(done):
@@ -204,5 +207,54 @@ extension Migrator {
         } catch {
             return .failure(MigrationError(.statementFailed, "\(error)", version: m.version))
         }
+    }
+
+    /// `single_transaction` mode: all pending migrations commit together or not at all.
+    private func runAllInOneTransaction(_ todo: [(Migration, SQLScript)], runner: StatementRunner, report: MigrationRunReport) -> MigrationRunReport {
+        var report = report
+        if let (m, script) = todo.first(where: { Self.transactionMode($0.0, $0.1) != nil }) {
+            report.failure = MigrationError(.invalidInput, "single-transaction mode, but \(m.upFile) cannot run in a transaction: "
+                                            + (Self.transactionMode(m, script) ?? ""), version: m.version,
+                                            nextStep: "apply it separately (turn single_transaction off)")
+            return report
+        }
+        let db = runner.db
+        var done: [CompletedMigration] = []
+        var current: Migration?
+        do {
+            try guarded("starting the transaction") {
+                try db.execute("BEGIN; SET LOCAL lock_timeout = \(config.lockTimeoutMs); SET LOCAL statement_timeout = \(config.statementTimeoutMs)")
+            }
+            for (m, script) in todo {
+                current = m
+                let started = Date()
+                for s in script.statements { try runner.run(s, in: script, version: m.version) }
+                let missing = try guarded("verifying \(m.label)") { try ObjectVerifier.missing(SchemaEffects(script.statements).created, db) }
+                if !missing.isEmpty {
+                    throw MigrationError(.verification, "after running, these objects do not exist: " + missing.map(\.description).joined(separator: ", "),
+                                         location: SourceLocation(file: m.upFile, line: 1, column: 1), version: m.version)
+                }
+                let ms = Int(Date().timeIntervalSince(started) * 1000)
+                try guarded("recording \(m.label)") {
+                    try history.record(db, m, state: .applied, durationMs: ms, statementsDone: script.statements.count,
+                                       statementsTotal: script.statements.count)
+                    try history.event(db, version: m.version, action: "apply", detail: "\(m.upFile) in \(ms) ms (single transaction)")
+                }
+                done.append(CompletedMigration(version: m.version, name: m.name, file: m.upFile, durationMs: ms,
+                                               statements: script.statements.count, transactional: true, attempts: 1))
+            }
+            try guarded("committing") { try db.execute("COMMIT") }
+            report.completed = done
+            report.currentVersion = max(report.currentVersion, todo.map(\.0.version).max() ?? 0)
+        } catch {
+            _ = try? db.execute("ROLLBACK")
+            var e = error as? MigrationError ?? MigrationError(.statementFailed, "\(error)")
+            e.message += " (single transaction: nothing was applied)"
+            if let m = current, e.kind != .connection {
+                try? history.record(db, m, state: .failed, durationMs: nil, statementsDone: 0, statementsTotal: nil, error: e)
+            }
+            report.failure = e
+        }
+        return report
     }
 }
