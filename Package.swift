@@ -20,15 +20,19 @@ let package = Package(
         // C modules: libpq through pkg-config; libcurl through typed, non-variadic wrappers.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // simdjson (C++) behind a pure C batch API for the log scanner, plus zlib for `.gz` logs.
+        .target(name: "CSimdJSON", linkerSettings: [.linkedLibrary("simdjson"), .linkedLibrary("z")]),
+        // libpg_query, the real Postgres parser (static archive: see Sources/CPgQuery/module.modulemap).
+        .systemLibrary(name: "CPgQuery", path: "Sources/CPgQuery"),
 
         // Process spawning with timeouts, secret masking, durations: shared by every layer.
         .target(name: "Support", swiftSettings: swiftSettings),
         .target(name: "Postgres", dependencies: ["CLibPQ", "Support"], swiftSettings: swiftSettings),
         .target(name: "HTTP", dependencies: ["CCurl", "Support"], swiftSettings: swiftSettings),
         // Migration files, history, lint (libpg_query) and apply/rollback: the engine behind `opsctl migrate`.
-        .target(name: "Migrations", dependencies: ["Support", "Postgres"], swiftSettings: swiftSettings),
+        .target(name: "Migrations", dependencies: ["Support", "Postgres", "CPgQuery"], swiftSettings: swiftSettings),
         // Streaming, multi-core log analysis behind `opsctl logs analyze`.
-        .target(name: "LogAnalysis", dependencies: ["Support"], swiftSettings: swiftSettings),
+        .target(name: "LogAnalysis", dependencies: ["Support", "CSimdJSON"], swiftSettings: swiftSettings),
         .target(name: "Checks", dependencies: ["Support", "Postgres", "HTTP", "Migrations", "LogAnalysis"],
                 swiftSettings: swiftSettings),
         .target(name: "Runbooks", dependencies: ["Checks", "Postgres", "HTTP", .product(name: "Yams", package: "Yams")],
@@ -44,8 +48,12 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RunbooksTests", dependencies: ["Runbooks", "Checks", "Postgres", "HTTP", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "LogAnalysisTests", dependencies: ["LogAnalysis", "TestSupport"], swiftSettings: swiftSettings),
+        // Release-build driver for Benchmarks/logs.sh until `opsctl logs analyze` is wired.
+        .executableTarget(name: "logscan", dependencies: ["LogAnalysis"], path: "Benchmarks/logscan",
+                          swiftSettings: swiftSettings),
         .testTarget(name: "OpsctlTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

@@ -1,0 +1,345 @@
+// Per-line JSON scanning with simdjson's on-demand API: one document per line, so a
+// malformed line is isolated (iterate_many would abort the rest of its batch).
+#include "csimdjson.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+using namespace simdjson;
+
+namespace {
+
+enum Special { SP_NONE, SP_LEVEL, SP_TIME, SP_MSG };
+
+struct Path {
+    std::vector<std::string> segments;
+};
+
+}  // namespace
+
+struct cs_parser {
+    ondemand::parser parser;
+    std::vector<Path> fields;
+    std::vector<char> arena;
+};
+
+namespace {
+
+inline bool ieq(const char *a, size_t n, const char *lit) {
+    size_t m = std::strlen(lit);
+    if (n != m) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = a[i];
+        if (c >= 'A' && c <= 'Z') c = char(c + 32);
+        if (c != lit[i]) return false;
+    }
+    return true;
+}
+
+/// Level words of pino/bunyan, winston, syslog and log4j onto the pino scale.
+uint8_t level_from_word(const char *s, size_t n) {
+    if (ieq(s, n, "info") || ieq(s, n, "information") || ieq(s, n, "notice") || ieq(s, n, "http")) return 30;
+    if (ieq(s, n, "error") || ieq(s, n, "err")) return 50;
+    if (ieq(s, n, "warn") || ieq(s, n, "warning")) return 40;
+    if (ieq(s, n, "debug") || ieq(s, n, "verbose")) return 20;
+    if (ieq(s, n, "trace") || ieq(s, n, "silly")) return 10;
+    if (ieq(s, n, "fatal") || ieq(s, n, "critical") || ieq(s, n, "crit") || ieq(s, n, "panic") ||
+        ieq(s, n, "emerg") || ieq(s, n, "emergency") || ieq(s, n, "alert")) return 60;
+    return 0;
+}
+
+inline int64_t epoch_ms_from_number(double v) {
+    double a = std::fabs(v);
+    if (a > 1e17) return int64_t(v / 1e6);       // nanoseconds
+    if (a > 1e14) return int64_t(v / 1e3);       // microseconds
+    if (a > 1e11) return int64_t(v);             // milliseconds
+    return int64_t(std::llround(v * 1000.0));    // seconds
+}
+
+inline bool key_is(std::string_view key, const char *lit) {
+    size_t n = std::strlen(lit);
+    return key.size() == n && std::memcmp(key.data(), lit, n) == 0;
+}
+
+Special special_key(std::string_view k) {
+    switch (k.size()) {
+    case 2: if (key_is(k, "ts")) return SP_TIME; break;
+    case 3: if (key_is(k, "msg")) return SP_MSG; if (key_is(k, "lvl")) return SP_LEVEL; break;
+    case 4: if (key_is(k, "time")) return SP_TIME; break;
+    case 5: if (key_is(k, "level")) return SP_LEVEL; break;
+    case 7: if (key_is(k, "message")) return SP_MSG; break;
+    case 8: if (key_is(k, "severity")) return SP_LEVEL; break;
+    case 9: if (key_is(k, "timestamp")) return SP_TIME; break;
+    case 10: if (key_is(k, "@timestamp")) return SP_TIME; break;
+    default: break;
+    }
+    return SP_NONE;
+}
+
+/// Raw key bytes (between the quotes); empty when the key holds escapes (never matched).
+inline std::string_view raw_key(ondemand::field &f) {
+    const char *k = f.key().raw();
+    const char *q = k;
+    while (*q != '"') {
+        if (*q == '\\') return std::string_view();
+        q++;
+    }
+    return std::string_view(k, size_t(q - k));
+}
+
+struct LineCtx {
+    cs_parser *p;
+    const char *buf;
+    cs_record *rec;
+};
+
+inline std::string_view trimmed_token(ondemand::value &v) {
+    std::string_view t = v.raw_json_token();
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' || t.back() == '\n')) t.remove_suffix(1);
+    return t;
+}
+
+/// Numbers are read from the raw token so the same value can feed several outputs
+/// (e.g. `level` is both the level and a group-by field) without consuming it twice.
+inline bool number_of(std::string_view tok, double &d) {
+    const char *b = tok.data(), *e = tok.data() + tok.size();
+    if (b < e && *b == '-') {
+        auto r = std::from_chars(b + 1, e, d);
+        d = -d;
+        return r.ec == std::errc();
+    }
+    return std::from_chars(b, e, d).ec == std::errc();
+}
+
+/// A string value's contents as a span: straight into the buffer when it holds no escapes,
+/// otherwise unescaped into the arena.
+bool string_span(LineCtx &c, ondemand::value &v, cs_span &out) {
+    std::string_view t = trimmed_token(v);
+    if (t.size() >= 2 && t.front() == '"' && t.back() == '"' &&
+        std::memchr(t.data() + 1, '\\', t.size() - 2) == nullptr) {
+        out.off = uint32_t(t.data() + 1 - c.buf);
+        out.len = uint32_t(t.size() - 2);
+        return true;
+    }
+    std::string_view s;
+    if (v.get_string().get(s)) return false;
+    size_t at = c.p->arena.size();
+    c.p->arena.insert(c.p->arena.end(), s.begin(), s.end());
+    out.off = uint32_t(at) | CS_ARENA_BIT;
+    out.len = uint32_t(s.size());
+    return true;
+}
+
+inline std::string_view span_view(LineCtx &c, const cs_span &s) {
+    if (s.off & CS_ARENA_BIT) return std::string_view(c.p->arena.data() + (s.off & ~CS_ARENA_BIT), s.len);
+    return std::string_view(c.buf + s.off, s.len);
+}
+
+bool capture_field(LineCtx &c, int i, ondemand::value &v) {
+    ondemand::json_type t;
+    if (v.type().get(t)) return false;
+    cs_record &r = *c.rec;
+    switch (t) {
+    case ondemand::json_type::string:
+        if (!string_span(c, v, r.field[i])) return false;
+        r.field_kind[i] = CS_KIND_STRING;
+        return true;
+    case ondemand::json_type::number: {
+        std::string_view tok = trimmed_token(v);
+        double d;
+        if (!number_of(tok, d)) return false;
+        r.field_num[i] = d;
+        r.field[i].off = uint32_t(tok.data() - c.buf);
+        r.field[i].len = uint32_t(tok.size());
+        r.field_kind[i] = CS_KIND_NUMBER;
+        return true;
+    }
+    case ondemand::json_type::boolean:
+    case ondemand::json_type::null: {
+        std::string_view tok = trimmed_token(v);
+        r.field[i].off = uint32_t(tok.data() - c.buf);
+        r.field[i].len = uint32_t(tok.size());
+        r.field_kind[i] = CS_KIND_OTHER;
+        return true;
+    }
+    default:
+        r.field[i].off = 0;
+        r.field[i].len = 0;
+        r.field_kind[i] = CS_KIND_OTHER;
+        return true;
+    }
+}
+
+bool scan_object(LineCtx &c, ondemand::object obj, size_t depth, const std::vector<int> &candidates);
+
+/// Requested fields whose path continues below `key` at this depth.
+bool visit_requested(LineCtx &c, std::string_view key, ondemand::value &v, size_t depth,
+                     const std::vector<int> &candidates) {
+    std::vector<int> deeper;
+    for (int i : candidates) {
+        const auto &segs = c.p->fields[size_t(i)].segments;
+        if (depth >= segs.size() || segs[depth] != key) continue;
+        if (depth + 1 == segs.size()) {
+            if (c.rec->field_kind[i] == CS_KIND_ABSENT && !capture_field(c, i, v)) return false;
+        } else {
+            deeper.push_back(i);
+        }
+    }
+    if (!deeper.empty()) {
+        ondemand::json_type t;
+        if (v.type().get(t)) return false;
+        if (t == ondemand::json_type::object) {
+            ondemand::object sub;
+            if (v.get_object().get(sub)) return false;
+            return scan_object(c, sub, depth + 1, deeper);
+        }
+    }
+    return true;
+}
+
+bool capture_special(LineCtx &c, Special sp, ondemand::value &v) {
+    cs_record &r = *c.rec;
+    ondemand::json_type t;
+    if (v.type().get(t)) return false;
+    switch (sp) {
+    case SP_LEVEL:
+        if (r.has_level) return true;
+        r.has_level = 1;
+        if (t == ondemand::json_type::number) {
+            double d;
+            if (!number_of(trimmed_token(v), d)) return false;
+            r.level = (d >= 0 && d <= 255) ? uint8_t(d) : 0;
+        } else if (t == ondemand::json_type::string) {
+            cs_span s;
+            if (!string_span(c, v, s)) return false;
+            std::string_view w = span_view(c, s);
+            r.level = level_from_word(w.data(), w.size());
+        }
+        return true;
+    case SP_TIME:
+        if (r.time_ms != CS_NO_TIME) return true;
+        if (t == ondemand::json_type::number) {
+            double d;
+            if (!number_of(trimmed_token(v), d)) return false;
+            r.time_ms = epoch_ms_from_number(d);
+        } else if (t == ondemand::json_type::string) {
+            cs_span s;
+            if (!string_span(c, v, s)) return false;
+            std::string_view w = span_view(c, s);
+            int64_t ms;
+            if (cs_parse_iso8601(w.data(), w.size(), &ms) > 0) r.time_ms = ms;
+        }
+        return true;
+    case SP_MSG:
+        if (r.msg.len != CS_ABSENT_LEN) return true;
+        if (t == ondemand::json_type::string) return string_span(c, v, r.msg);
+        if (t == ondemand::json_type::number || t == ondemand::json_type::boolean) {
+            std::string_view tok = trimmed_token(v);
+            r.msg.off = uint32_t(tok.data() - c.buf);
+            r.msg.len = uint32_t(tok.size());
+        }
+        return true;
+    default:
+        return true;
+    }
+}
+
+bool scan_object(LineCtx &c, ondemand::object obj, size_t depth, const std::vector<int> &candidates) {
+    for (auto fr : obj) {
+        ondemand::field f;
+        if (std::move(fr).get(f)) return false;
+        std::string_view key = raw_key(f);
+        ondemand::value v = f.value();
+        if (depth == 0) {
+            Special sp = special_key(key);
+            if (sp != SP_NONE && !capture_special(c, sp, v)) return false;
+        }
+        if (!candidates.empty() && !visit_requested(c, key, v, depth, candidates)) return false;
+    }
+    return true;
+}
+
+void reset_record(cs_record &r, uint32_t off, uint32_t len) {
+    std::memset(&r, 0, sizeof r);
+    r.line_off = off;
+    r.line_len = len;
+    r.time_ms = CS_NO_TIME;
+    r.msg.len = CS_ABSENT_LEN;
+    for (int i = 0; i < CS_MAX_FIELDS; i++) r.field[i].len = CS_ABSENT_LEN;
+}
+
+}  // namespace
+
+extern "C" {
+
+cs_parser *cs_parser_new(const char *const *fields, int32_t nfields) {
+    auto *p = new (std::nothrow) cs_parser();
+    if (!p) return nullptr;
+    for (int32_t i = 0; i < nfields && i < CS_MAX_FIELDS; i++) {
+        Path path;
+        std::string s(fields[i]);
+        size_t start = 0;
+        while (true) {
+            size_t dot = s.find('.', start);
+            path.segments.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+            if (dot == std::string::npos) break;
+            start = dot + 1;
+        }
+        p->fields.push_back(std::move(path));
+    }
+    p->arena.reserve(1 << 16);
+    return p;
+}
+
+void cs_parser_free(cs_parser *p) { delete p; }
+
+const char *cs_arena(const cs_parser *p) { return p->arena.data(); }
+
+int32_t cs_parse_lines(cs_parser *p, const char *buf, size_t len, size_t *pos, cs_record *out, int32_t cap,
+                       size_t max_line) {
+    p->arena.clear();
+    std::vector<int> all;
+    for (size_t i = 0; i < p->fields.size(); i++) all.push_back(int(i));
+    int32_t n = 0;
+    size_t at = *pos;
+    while (at < len && n < cap) {
+        const char *nl = static_cast<const char *>(std::memchr(buf + at, '\n', len - at));
+        size_t end = nl ? size_t(nl - buf) : len;
+        size_t next = nl ? end + 1 : len;
+        size_t line_len = end - at;
+        if (line_len > 0 && buf[end - 1] == '\r') line_len--;
+        cs_record &r = out[n++];
+        reset_record(r, uint32_t(at), uint32_t(line_len));
+        size_t s = at;
+        while (s < at + line_len && (buf[s] == ' ' || buf[s] == '\t')) s++;
+        if (line_len > max_line) {
+            r.status = CS_TOO_LONG;
+        } else if (s == at + line_len) {
+            r.status = CS_EMPTY;
+        } else if (buf[s] != '{') {
+            r.status = CS_NOT_OBJECT;
+        } else {
+            LineCtx c{p, buf, &r};
+            ondemand::document doc;
+            ondemand::object obj;
+            size_t n_json = at + line_len - s;
+            if (p->parser.iterate(buf + s, n_json, n_json + CS_PADDING).get(doc) || doc.get_object().get(obj) ||
+                !scan_object(c, obj, 0, all)) {
+                size_t keep_off = r.line_off, keep_len = r.line_len;
+                reset_record(r, uint32_t(keep_off), uint32_t(keep_len));
+                r.status = CS_MALFORMED;
+            }
+        }
+        at = next;
+    }
+    *pos = at;
+    return n;
+}
+
+}  // extern "C"

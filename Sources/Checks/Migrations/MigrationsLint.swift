@@ -1,0 +1,57 @@
+import Foundation
+import Migrations
+
+/// Lint migrations from the Postgres parse tree (squawk's rules plus repository rules).
+public struct MigrationsLint: StepKind {
+    public static let name = "migrations.lint"
+    public static let summary = "Lint migrations with the Postgres parser: locking hazards, risky types, numbering, missing or incomplete downs"
+    public static let parameters: [ParameterSpec] = MigrationParameters.specs + [
+        .init("files", .list, "lint only these files (default: the whole directory)"),
+        .init("pending_only", .bool, default: false, "statement rules only for migrations not yet applied (needs the database)"),
+        .init("warnings_fail", .bool, default: false, "treat warnings as failures"),
+    ]
+    public static let mutates = false
+    public static let example = """
+        - id: lint-migrations
+          kind: migrations.lint
+          with: { dir: examples/churn-saver/migrations }
+        """
+
+    let p: MigrationParameters
+    let files: [String]
+    let pendingOnly: Bool
+    let warningsFail: Bool
+
+    public init(_ parameters: StepParameters) throws {
+        p = try MigrationParameters(parameters)
+        files = try parameters.stringList("files")
+        pendingOnly = try parameters.bool("pending_only", default: false)
+        warningsFail = try parameters.bool("warnings_fail", default: false)
+    }
+
+    public func run(_ context: StepContext) throws -> StepOutcome {
+        let report: LintReport = try MigrationParameters.guarded {
+            if !files.isEmpty { return Linter().lint(files: files) }
+            let set = try Discovery.load(p.config)
+            var versions: Set<Int64>?
+            if pendingOnly {
+                versions = Set(try p.migrator(context).status().versions.filter { $0.state == .pending || $0.state == .outOfOrder }.map(\.version))
+            }
+            return Linter().lint(set, versions: versions)
+        }
+        let findings: [JSONValue] = report.findings.map { f in
+            .object(["rule": .string(f.rule), "severity": .string(f.severity.rawValue), "file": .string(f.location.file),
+                     "line": .int(f.location.line), "column": .int(f.location.column), "message": .string(f.message),
+                     "rationale": .string(f.rationale), "alternative": .string(f.alternative)])
+        }
+        let metrics = [Metric(name: "lint_errors", value: Double(report.errors.count), unit: "count", crit: 1, min: 0),
+                       Metric(name: "lint_warnings", value: Double(report.warnings.count), unit: "count", min: 0)]
+        let details: [String: JSONValue] = ["findings": .array(findings), "files": .int(report.filesChecked)]
+        guard let first = report.errors.first ?? report.warnings.first else {
+            return .ok("\(report.filesChecked) migration(s) lint clean", details: details, metrics: metrics)
+        }
+        let message = "\(report.errors.count) error(s), \(report.warnings.count) warning(s); first: \(first) — \(first.alternative)"
+        let status: StepStatus = !report.errors.isEmpty || warningsFail ? .fail : .warn
+        return .init(status, message, details: details, metrics: metrics)
+    }
+}

@@ -1,0 +1,198 @@
+/// Everything one worker has counted; merged into one at the end. Owned by a single
+/// thread while scanning, hence `@unchecked Sendable`.
+final class ScanState: @unchecked Sendable {
+    struct FingerprintEntry: CappedEntry {
+        var text: String
+        var count: Int
+        var level: UInt8
+        var first: Int64
+        var last: Int64
+        var example: String
+        /// (file, offset) of the example: the earliest line wins, whatever worker saw it.
+        var exampleOrder: Int
+
+        mutating func merge(_ o: FingerprintEntry) {
+            count += o.count
+            level = max(level, o.level)
+            first = min(first, o.first)
+            last = last == LineEvent.noTime ? o.last : (o.last == LineEvent.noTime ? last : max(last, o.last))
+            if o.exampleOrder < exampleOrder { example = o.example; exampleOrder = o.exampleOrder }
+        }
+    }
+
+    struct GroupEntry: CappedEntry {
+        var value: String
+        var count: Int
+        var errors: Int
+        var latencySum: Double
+        var latencyCount: Int
+
+        mutating func merge(_ o: GroupEntry) {
+            count += o.count
+            errors += o.errors
+            latencySum += o.latencySum
+            latencyCount += o.latencyCount
+        }
+    }
+
+    struct Unparsed {
+        var order: Int
+        var offset: Int
+        var file: Int
+        var reason: UnparsedReason
+        var text: String
+    }
+
+    static let exampleBytes = 200
+    static let unparsedExamples = 5
+    /// Files are told apart in `order` by the high bits (offsets stay below 2^44 = 16 TiB).
+    static let fileShift = 44
+
+    let filter: LineFilter
+    let fingerprintLevel: UInt8
+    var lines = 0
+    var matched = 0
+    var filteredOut = 0
+    var unparsed = 0
+    var levelCounts = [Int](repeating: 0, count: 7)
+    var markers = LogReport.Markers()
+    var minTime = Int64.max
+    var maxTime = Int64.min
+    var windows: WindowCounter
+    var fingerprints: CappedTable<FingerprintEntry>
+    var groups: CappedTable<GroupEntry>
+    var latency: LatencyDigest
+    var unparsedSamples: [Unparsed] = []
+    /// Per input file: (lines, unparsed).
+    var perFile: [Int: (lines: Int, unparsed: Int)] = [:]
+    private var fingerprinter = Fingerprinter()
+    private var currentFile = -1
+    private var fileLines = 0
+    private var fileUnparsed = 0
+
+    init(options: LogAnalysisOptions) throws {
+        filter = try LineFilter(options: options)
+        fingerprintLevel = UInt8(options.minLevel.map { max($0, .trace) }?.rawValue ?? LogLevel.error.rawValue)
+        windows = WindowCounter(widthSeconds: options.window)
+        fingerprints = CappedTable(cap: options.tableCap)
+        groups = CappedTable(cap: options.tableCap)
+        latency = LatencyDigest(exactLimit: options.exactLatencyLimit)
+    }
+
+    /// Starts counting lines for another file (a segment belongs to one file).
+    func begin(file: Int) {
+        guard file != currentFile else { return }
+        end()
+        currentFile = file
+    }
+
+    /// Flushes the per-file counters.
+    func end() {
+        if currentFile >= 0 {
+            let e = perFile[currentFile, default: (0, 0)]
+            perFile[currentFile] = (e.lines + fileLines, e.unparsed + fileUnparsed)
+        }
+        fileLines = 0
+        fileUnparsed = 0
+        currentFile = -1
+        windows.flush()
+    }
+
+    func recordUnparsed(_ line: UnsafeRawBufferPointer, offset: Int, reason: UnparsedReason) {
+        lines += 1
+        unparsed += 1
+        fileLines += 1
+        fileUnparsed += 1
+        let order = (currentFile << Self.fileShift) | offset
+        if unparsedSamples.count < Self.unparsedExamples || order < unparsedSamples.last!.order {
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: line.prefix(Self.exampleBytes)), as: UTF8.self)
+            unparsedSamples.append(Unparsed(order: order, offset: offset, file: currentFile, reason: reason, text: text))
+            unparsedSamples.sort { $0.order < $1.order }
+            if unparsedSamples.count > Self.unparsedExamples { unparsedSamples.removeLast() }
+        }
+    }
+
+    @inline(__always)
+    func consume(_ e: inout LineEvent) {
+        lines += 1
+        fileLines += 1
+        if filter.hasRegex && !filter.matches(e.line) { filteredOut += 1; return }
+        if filter.filtersTime && !filter.inRange(e.timeMs) { filteredOut += 1; return }
+        if e.level < filter.minLevel { filteredOut += 1; return }
+        matched += 1
+        let level = LogLevel(pino: Int(e.level))
+        levelCounts[level.slot] += 1
+        let isError = e.level >= 50
+        if e.timeMs != LineEvent.noTime {
+            if e.timeMs < minTime { minTime = e.timeMs }
+            if e.timeMs > maxTime { maxTime = e.timeMs }
+            windows.add(e.timeMs, error: isError)
+        }
+        switch e.marker {
+        case .none: break
+        case .ok: markers.ok += 1
+        case .warn: markers.warn += 1
+        case .fail: markers.fail += 1
+        }
+        if e.level >= fingerprintLevel { countFingerprint(e) }
+        if let g = e.group { countGroup(g, error: isError, latency: e.latency) }
+        if !e.latency.isNaN { latency.add(e.latency) }
+    }
+
+    private func countFingerprint(_ e: LineEvent) {
+        fingerprinter.fingerprint(e.message ?? e.line)
+        let key = fingerprinter.hash
+        let order = (currentFile << Self.fileShift) | e.offset
+        let t = e.timeMs
+        fingerprints.update(key, make: {
+            FingerprintEntry(text: fingerprinter.string, count: 0, level: e.level, first: Int64.max, last: LineEvent.noTime,
+                             example: String(decoding: UnsafeRawBufferPointer(rebasing: e.line.prefix(500)), as: UTF8.self),
+                             exampleOrder: order)
+        }) { entry in
+            entry.count += 1
+            if e.level > entry.level { entry.level = e.level }
+            if t != LineEvent.noTime {
+                if t < entry.first { entry.first = t }
+                if t > entry.last { entry.last = t }
+            }
+            if order < entry.exampleOrder {
+                entry.exampleOrder = order
+                entry.example = String(decoding: UnsafeRawBufferPointer(rebasing: e.line.prefix(500)), as: UTF8.self)
+            }
+        }
+    }
+
+    private func countGroup(_ value: UnsafeRawBufferPointer, error: Bool, latency: Double) {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in value { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        groups.update(h, make: {
+            GroupEntry(value: String(decoding: value, as: UTF8.self), count: 0, errors: 0, latencySum: 0, latencyCount: 0)
+        }) { g in
+            g.count += 1
+            if error { g.errors += 1 }
+            if !latency.isNaN { g.latencySum += latency; g.latencyCount += 1 }
+        }
+    }
+
+    func merge(_ o: ScanState) {
+        lines += o.lines
+        matched += o.matched
+        filteredOut += o.filteredOut
+        unparsed += o.unparsed
+        for i in 0..<levelCounts.count { levelCounts[i] += o.levelCounts[i] }
+        markers.ok += o.markers.ok
+        markers.warn += o.markers.warn
+        markers.fail += o.markers.fail
+        minTime = min(minTime, o.minTime)
+        maxTime = max(maxTime, o.maxTime)
+        windows.merge(o.windows)
+        fingerprints.merge(o.fingerprints)
+        groups.merge(o.groups)
+        latency.merge(o.latency)
+        unparsedSamples = Array((unparsedSamples + o.unparsedSamples).sorted { $0.order < $1.order }.prefix(Self.unparsedExamples))
+        for (k, v) in o.perFile {
+            let e = perFile[k, default: (0, 0)]
+            perFile[k] = (e.lines + v.lines, e.unparsed + v.unparsed)
+        }
+    }
+}

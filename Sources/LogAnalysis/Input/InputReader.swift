@@ -1,0 +1,112 @@
+import CSimdJSON
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a file or stdin as a byte stream, inflating gzip transparently (detected by its magic
+/// bytes, so `.gz` files and compressed pipes both work).
+final class InputReader {
+    let path: String
+    private let fd: Int32
+    private let ownsFD: Bool
+    private var inflater: OpaquePointer?
+    private var staging: UnsafeMutableRawPointer
+    private let stagingCapacity = 1 << 20
+    private var stagingStart = 0
+    private var stagingEnd = 0
+    private var sourceEOF = false
+    private(set) var compressed = false
+    private(set) var compressedBytes = 0
+    private var lastInflateResult: Int32 = 1
+
+    /// Opens `path` (`-` is stdin).
+    init(path: String) throws {
+        self.path = path
+        if path == "-" {
+            fd = 0
+            ownsFD = false
+        } else {
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw LogAnalysisError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            var st = stat()
+            if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+                close(fd)
+                throw LogAnalysisError("\(path) is a directory")
+            }
+            ownsFD = true
+        }
+        staging = .allocate(byteCount: stagingCapacity, alignment: 64)
+        try fillStaging()
+        if stagingEnd - stagingStart >= 2 {
+            let p = staging.assumingMemoryBound(to: UInt8.self)
+            if p[0] == 0x1F && p[1] == 0x8B {
+                compressed = true
+                inflater = cs_inflater_new()
+            }
+        }
+    }
+
+    deinit {
+        if ownsFD { close(fd) }
+        if let inflater { cs_inflater_free(inflater) }
+        staging.deallocate()
+    }
+
+    private func fillStaging() throws {
+        stagingStart = 0
+        stagingEnd = 0
+        while stagingEnd < stagingCapacity && !sourceEOF {
+            let n = Glibc.read(fd, staging + stagingEnd, stagingCapacity - stagingEnd)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LogAnalysisError("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { sourceEOF = true }
+            stagingEnd += n
+            compressedBytes += n
+            if n > 0 { break }
+        }
+    }
+
+    /// Reads up to `max` bytes; 0 at the end of the input.
+    func read(into p: UnsafeMutableRawPointer, max: Int) throws -> Int {
+        guard max > 0 else { return 0 }
+        while true {
+            if stagingStart == stagingEnd {
+                if sourceEOF {
+                    if compressed && lastInflateResult != 1 {
+                        throw LogAnalysisError("\(path): truncated gzip data")
+                    }
+                    return 0
+                }
+                if !compressed {
+                    // Past the sniffed head, plain input goes straight into the caller's buffer.
+                    while true {
+                        let n = Glibc.read(fd, p, max)
+                        if n < 0 && errno == EINTR { continue }
+                        if n < 0 { throw LogAnalysisError("cannot read \(path): \(String(cString: strerror(errno)))") }
+                        if n == 0 { sourceEOF = true }
+                        compressedBytes += n
+                        return n
+                    }
+                }
+                try fillStaging()
+                continue
+            }
+            if !compressed {
+                let n = min(max, stagingEnd - stagingStart)
+                p.copyMemory(from: staging + stagingStart, byteCount: n)
+                stagingStart += n
+                return n
+            }
+            var consumed = 0, produced = 0
+            let rc = cs_inflate(inflater, (staging + stagingStart).assumingMemoryBound(to: UInt8.self), stagingEnd - stagingStart,
+                                &consumed, p.assumingMemoryBound(to: UInt8.self), max, &produced)
+            if rc < 0 { throw LogAnalysisError("\(path): corrupt gzip data near byte \(compressedBytes - (stagingEnd - stagingStart - consumed))") }
+            if consumed > 0 || rc == 1 { lastInflateResult = rc }
+            stagingStart += consumed
+            if produced > 0 { return produced }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// LogAnalysis: filled in by the log-analysis work (issue 7).

@@ -1,0 +1,88 @@
+import CSimdJSON
+import Foundation
+
+/// One simdjson parser and its record batch, owned by one worker thread.
+final class JSONLines {
+    static let batch: Int32 = 4096
+    private let parser: OpaquePointer
+    private let records: UnsafeMutablePointer<cs_record>
+    let hasGroup: Bool
+    let hasLatency: Bool
+
+    /// Field 0 is the group-by field, field 1 the latency field (either may be absent).
+    init(groupBy: String?, latencyField: String?) {
+        var names: [String] = []
+        hasGroup = groupBy != nil
+        hasLatency = latencyField != nil
+        names.append(groupBy ?? "\u{1}")
+        names.append(latencyField ?? "\u{1}")
+        let cStrings = names.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var pointers: [UnsafePointer<CChar>?] = cStrings.map { $0.map { UnsafePointer($0) } }
+        parser = pointers.withUnsafeMutableBufferPointer { cs_parser_new($0.baseAddress, Int32(names.count)) }!
+        records = .allocate(capacity: Int(Self.batch))
+    }
+
+    deinit {
+        cs_parser_free(parser)
+        records.deallocate()
+    }
+
+    /// Parses every line of `buffer` (which has CS_PADDING readable bytes after its end) and hands
+    /// each parsed line, or each failure, to the callbacks.
+    func scan(_ buffer: UnsafeRawBufferPointer, startOffset: Int, maxLine: Int,
+              parsed: (inout LineEvent) -> Void, unparsed: (UnsafeRawBufferPointer, Int, UnparsedReason) -> Void) {
+        guard let base = buffer.baseAddress?.assumingMemoryBound(to: CChar.self) else { return }
+        let raw = UnsafeRawPointer(base)
+        var pos = 0
+        while pos < buffer.count {
+            let n = Int(cs_parse_lines(parser, base, buffer.count, &pos, records, Self.batch, maxLine))
+            let arena = cs_arena(parser).map { UnsafeRawPointer($0) }
+            func span(_ s: cs_span) -> UnsafeRawBufferPointer? {
+                if s.len == CS_ABSENT_LEN { return nil }
+                if s.off & CS_ARENA_BIT != 0 {
+                    return UnsafeRawBufferPointer(start: arena! + Int(s.off & ~CS_ARENA_BIT), count: Int(s.len))
+                }
+                return UnsafeRawBufferPointer(start: raw + Int(s.off), count: Int(s.len))
+            }
+            for k in 0..<n {
+                let r = records[k]
+                let line = UnsafeRawBufferPointer(start: raw + Int(r.line_off), count: Int(r.line_len))
+                let offset = startOffset + Int(r.line_off)
+                switch Int32(r.status) {
+                case Int32(CS_OK.rawValue):
+                    var e = LineEvent(line: line, offset: offset)
+                    e.level = r.level
+                    if r.time_ms != Int64.min { e.timeMs = r.time_ms }
+                    e.message = span(r.msg)
+                    if hasGroup, r.field_kind.0 != UInt8(CS_KIND_ABSENT.rawValue) { e.group = span(r.field.0) }
+                    if hasLatency {
+                        if r.field_kind.1 == UInt8(CS_KIND_NUMBER.rawValue) { e.latency = r.field_num.1 }
+                        else if r.field_kind.1 == UInt8(CS_KIND_STRING.rawValue), let d = span(r.field.1)?.doubleValue { e.latency = d }
+                    }
+                    parsed(&e)
+                case Int32(CS_EMPTY.rawValue):
+                    continue
+                case Int32(CS_TOO_LONG.rawValue):
+                    unparsed(line, offset, .tooLong)
+                case Int32(CS_NOT_OBJECT.rawValue):
+                    unparsed(line, offset, .notJSON)
+                default:
+                    unparsed(line, offset, Self.isValidUTF8(line) ? .malformedJSON : .invalidUTF8)
+                }
+            }
+        }
+    }
+
+    static func isValidUTF8(_ line: UnsafeRawBufferPointer) -> Bool {
+        var it = line.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&it) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+}

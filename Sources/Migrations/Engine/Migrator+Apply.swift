@@ -1,0 +1,260 @@
+import Foundation
+import Postgres
+
+extension Migrator {
+    /// Applies pending migrations up to `target` (all when nil), each in its own transaction unless
+    /// it cannot run in one. Serialised by a session advisory lock: concurrent appliers wait, then
+    /// find nothing to do. Throws before anything runs (bad files, syntax errors, blocked history,
+    /// lock held too long); a migration that fails part way is reported in `MigrationRunReport.failure`.
+    public func apply(to target: Int64? = nil, dryRun: Bool = false) throws -> MigrationRunReport {
+        let set = try files()
+        if let dup = set.problems.first(where: { $0.rule == "duplicate-version" }) {
+            throw MigrationError(.invalidInput, dup.message, location: SourceLocation(file: dup.file, line: 1, column: 1),
+                                 version: dup.version, nextStep: "renumber one of the files; nothing was applied")
+        }
+        let db = try connect()
+        defer { db.close() }
+
+        // Read-only pass: what would run, and does it parse? (No lock needed to say so.)
+        var status = try readStatus(set, db)
+        try refuseIfBlocked(status)
+        var todo = try pendingScripts(set, status, target: target)
+        if dryRun {
+            return MigrationRunReport(direction: .up, dryRun: true, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
+                             completed: [], failure: nil, waitedFor: nil, currentVersion: status.current)
+        }
+
+        let lock = try MigrationLock(dsn: dsn, table: history, applicationName: config.applicationName)
+        defer { lock.release() }
+        try lock.acquire(timeout: config.lockWait)
+        let waited = lock.waitedFor.map { LockHolder(pid: $0.pid, application: $0.application) }
+        try guarded("creating \(history.displayName)") { try history.ensure(db) }
+        // Someone may have applied while we waited: decide again under the lock.
+        status = try readStatus(set, db)
+        try refuseIfBlocked(status)
+        todo = try pendingScripts(set, status, target: target)
+
+        var report = MigrationRunReport(direction: .up, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
+                               completed: [], failure: nil, waitedFor: waited, currentVersion: status.current)
+        let runner = StatementRunner(db: db, config: config)
+        if config.singleTransaction, todo.count > 1 {
+            return runAllInOneTransaction(todo, runner: runner, report: report)
+        }
+        for (m, script) in todo {
+            switch runMigration(m, script, runner: runner, down: false) {
+            case let .success(done):
+                report.completed.append(done)
+                report.currentVersion = max(report.currentVersion, m.version)
+            case let .failure(error):
+                report.failure = error
+                return report
+            }
+        }
+        return report
+    }
+
+    func readStatus(_ set: MigrationSet, _ db: PostgresConnection) throws -> MigrationStatus {
+        try guarded("reading \(history.displayName)") {
+            MigrationStatus.compute(set, history: try history.entries(db), historyExists: try history.exists(db),
+                                    allowOutOfOrder: config.allowOutOfOrder)
+        }
+    }
+
+    func refuseIfBlocked(_ status: MigrationStatus) throws {
+        guard let first = status.blocking.first else { return }
+        let all = status.blocking.map { "\($0.version) \($0.state.rawValue)" }.joined(separator: ", ")
+        throw MigrationError(.blocked, "cannot apply: \(all) — \(first.message)", version: first.version,
+                             nextStep: "run `opsctl migrate status` and `opsctl migrate repair \(first.version)`")
+    }
+
+    /// Pending (and allowed out-of-order) migrations up to `target`, parsed; the first syntax error throws.
+    func pendingScripts(_ set: MigrationSet, _ status: MigrationStatus, target: Int64?) throws -> [(Migration, SQLScript)] {
+        let retry = Set(status.versions.filter { $0.state == .failed && !$0.blocksApply }.map(\.version))
+        let wanted = Set(status.versions.filter { $0.state == .pending || ($0.state == .outOfOrder && !$0.blocksApply) }.map(\.version))
+            .union(retry)
+        let chosen = set.migrations.filter { m in wanted.contains(m.version) && (target.map { m.version <= $0 } ?? true) }
+        return try chosen.map { ($0, try Self.script($0)) }
+    }
+
+    /// Runs one migration (up or down) with retries on lock timeout and records the outcome.
+    func runMigration(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool) -> Result<CompletedMigration, MigrationError> {
+        let reason = Self.transactionMode(m, script, down: down)
+        return reason == nil ? runInTransaction(m, script, runner: runner, down: down)
+            : runStatementByStatement(m, script, runner: runner, down: down)
+    }
+
+    private func runInTransaction(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool) -> Result<CompletedMigration, MigrationError> {
+        let db = runner.db
+        var attempt = 0
+        let effects = SchemaEffects(script.statements)
+        while true {
+            attempt += 1
+            let started = Date()
+            do {
+                try guarded("starting the transaction") {
+                    try db.execute("BEGIN; SET LOCAL lock_timeout = \(config.lockTimeoutMs); SET LOCAL statement_timeout = \(config.statementTimeoutMs)")
+                }
+                for s in script.statements { try runner.run(s, in: script, version: m.version) }
+                let ms = Int(Date().timeIntervalSince(started) * 1000)
+                try guarded("recording \(m.label)") {
+                    if down {
+                        try history.delete(db, version: m.version)
+                        try history.event(db, version: m.version, action: "rollback", detail: "\(m.downFile ?? "") in \(ms) ms")
+                    } else {
+                        let missing = try ObjectVerifier.missing(effects.created, db)
+                        if !missing.isEmpty {
+                            throw MigrationError(.verification, "after running, these objects do not exist: "
+                                                 + missing.map(\.description).joined(separator: ", "),
+                                                 location: SourceLocation(file: m.upFile, line: 1, column: 1), version: m.version)
+                        }
+                        try history.record(db, m, state: .applied, durationMs: ms, statementsDone: script.statements.count,
+                                           statementsTotal: script.statements.count)
+                        try history.event(db, version: m.version, action: "apply", detail: "\(m.upFile) in \(ms) ms")
+                    }
+                    try db.execute("COMMIT")
+                }
+                return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
+                                                   durationMs: ms, statements: script.statements.count, transactional: true, attempts: attempt))
+            } catch var error as MigrationError {
+                _ = try? db.execute("ROLLBACK")
+                if error.kind == .lockTimeout, let i = error.statementIndex {
+                    let blockers = runner.blockers(of: script.statements[i])
+                    if attempt <= config.lockRetries {
+                        Thread.sleep(forTimeInterval: runner.backoff(attempt))
+                        continue
+                    }
+                    error.message = "lock_timeout (\(config.lockTimeoutMs) ms) on every one of \(attempt) attempts: "
+                        + StatementRunner.describe(blockers)
+                    error.nextStep = "ask that session to finish (or terminate it), then apply again; nothing of \(m.label) was applied"
+                }
+                if !down, error.kind != .connection {
+                    // Rolled back: nothing of it is applied; keep the evidence for status and repair.
+                    try? history.record(db, m, state: .failed, durationMs: nil, statementsDone: 0,
+                                        statementsTotal: script.statements.count, error: error)
+                    try? history.event(db, version: m.version, action: "apply-failed", detail: error.description)
+                }
+                return .failure(error)
+            } catch {
+                _ = try? db.execute("ROLLBACK")
+                return .failure(MigrationError(.statementFailed, "\(error)", version: m.version))
+            }
+        }
+    }
+
+    /// Statement by statement, committing progress after each, so a crash leaves a `partial` row
+    /// that says how far it got.
+    private func runStatementByStatement(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool) -> Result<CompletedMigration, MigrationError> {
+        let db = runner.db
+        let started = Date()
+        let total = script.statements.count
+        var attempts = 1
+        do {
+            try guarded("preparing \(m.label)") {
+                try db.setTimeouts(statementMs: config.statementTimeoutMs, lockMs: config.lockTimeoutMs)
+                if !down {
+                    try history.record(db, m, state: .partial, durationMs: nil, statementsDone: 0, statementsTotal: total)
+                }
+            }
+            for (i, s) in script.statements.enumerated() {
+                var attempt = 0
+                while true {
+                    attempt += 1
+                    do {
+                        try runner.run(s, in: script, version: m.version)
+                        break
+                    } catch var error as MigrationError where error.kind == .lockTimeout {
+                        let blockers = runner.blockers(of: s)
+                        if attempt <= config.lockRetries {
+                            Thread.sleep(forTimeInterval: runner.backoff(attempt))
+                            continue
+                        }
+                        error.message = "lock_timeout (\(config.lockTimeoutMs) ms) on every one of \(attempt) attempts: "
+                            + StatementRunner.describe(blockers)
+                        throw error
+                    }
+                }
+                attempts = max(attempts, attempt)
+                if !down { try guarded("recording progress") { try history.progress(db, version: m.version, done: i + 1) } }
+            }
+            let ms = Int(Date().timeIntervalSince(started) * 1000)
+            try guarded("recording \(m.label)") {
+                if down {
+                    try history.delete(db, version: m.version)
+                    try history.event(db, version: m.version, action: "rollback", detail: "\(m.downFile ?? "") without a transaction in \(ms) ms")
+                } else {
+                    let missing = try ObjectVerifier.missing(SchemaEffects(script.statements).created, db)
+                    if !missing.isEmpty {
+                        throw MigrationError(.verification, "after running, these objects do not exist: "
+                                             + missing.map(\.description).joined(separator: ", "),
+                                             location: SourceLocation(file: m.upFile, line: 1, column: 1), version: m.version)
+                    }
+                    try history.record(db, m, state: .applied, durationMs: ms, statementsDone: total, statementsTotal: total)
+                    try history.event(db, version: m.version, action: "apply", detail: "\(m.upFile) without a transaction in \(ms) ms")
+                }
+            }
+            return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
+                                               durationMs: ms, statements: total, transactional: false, attempts: attempts))
+        } catch var error as MigrationError {
+            let done = error.statementIndex ?? 0
+            error.message += " (statement \(done + 1) of \(total); \(done) ran and stay applied: this migration ran without a transaction)"
+            if error.nextStep == nil { error.nextStep = "see `opsctl migrate repair \(m.version)`" }
+            if !down, error.kind != .connection {
+                try? history.record(db, m, state: .failed, durationMs: nil, statementsDone: done,
+                                    statementsTotal: total, error: error)
+                try? history.event(db, version: m.version, action: "apply-failed", detail: error.description)
+            }
+            return .failure(error)
+        } catch {
+            return .failure(MigrationError(.statementFailed, "\(error)", version: m.version))
+        }
+    }
+
+    /// `single_transaction` mode: all pending migrations commit together or not at all.
+    private func runAllInOneTransaction(_ todo: [(Migration, SQLScript)], runner: StatementRunner, report: MigrationRunReport) -> MigrationRunReport {
+        var report = report
+        if let (m, script) = todo.first(where: { Self.transactionMode($0.0, $0.1) != nil }) {
+            report.failure = MigrationError(.invalidInput, "single-transaction mode, but \(m.upFile) cannot run in a transaction: "
+                                            + (Self.transactionMode(m, script) ?? ""), version: m.version,
+                                            nextStep: "apply it separately (turn single_transaction off)")
+            return report
+        }
+        let db = runner.db
+        var done: [CompletedMigration] = []
+        var current: Migration?
+        do {
+            try guarded("starting the transaction") {
+                try db.execute("BEGIN; SET LOCAL lock_timeout = \(config.lockTimeoutMs); SET LOCAL statement_timeout = \(config.statementTimeoutMs)")
+            }
+            for (m, script) in todo {
+                current = m
+                let started = Date()
+                for s in script.statements { try runner.run(s, in: script, version: m.version) }
+                let missing = try guarded("verifying \(m.label)") { try ObjectVerifier.missing(SchemaEffects(script.statements).created, db) }
+                if !missing.isEmpty {
+                    throw MigrationError(.verification, "after running, these objects do not exist: " + missing.map(\.description).joined(separator: ", "),
+                                         location: SourceLocation(file: m.upFile, line: 1, column: 1), version: m.version)
+                }
+                let ms = Int(Date().timeIntervalSince(started) * 1000)
+                try guarded("recording \(m.label)") {
+                    try history.record(db, m, state: .applied, durationMs: ms, statementsDone: script.statements.count,
+                                       statementsTotal: script.statements.count)
+                    try history.event(db, version: m.version, action: "apply", detail: "\(m.upFile) in \(ms) ms (single transaction)")
+                }
+                done.append(CompletedMigration(version: m.version, name: m.name, file: m.upFile, durationMs: ms,
+                                               statements: script.statements.count, transactional: true, attempts: 1))
+            }
+            try guarded("committing") { try db.execute("COMMIT") }
+            report.completed = done
+            report.currentVersion = max(report.currentVersion, todo.map(\.0.version).max() ?? 0)
+        } catch {
+            _ = try? db.execute("ROLLBACK")
+            var e = error as? MigrationError ?? MigrationError(.statementFailed, "\(error)")
+            e.message += " (single transaction: nothing was applied)"
+            if let m = current, e.kind != .connection {
+                try? history.record(db, m, state: .failed, durationMs: nil, statementsDone: 0, statementsTotal: nil, error: e)
+            }
+            report.failure = e
+        }
+        return report
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Postgres
+
+/// The migrations engine for one database: status, apply, rollback, verify, repair, baseline.
+/// Every method opens its own connections and closes them; errors are `MigrationError`.
+public final class Migrator: @unchecked Sendable {
+    public let config: MigrationConfig
+    let dsn: String
+    let history: HistoryTable
+
+    /// `dsn` is the database URL (never printed).
+    public init(config: MigrationConfig, dsn: String) throws {
+        self.config = config
+        self.dsn = dsn
+        history = try HistoryTable(config.table)
+    }
+
+    /// The migration files (re-read on every call).
+    public func files() throws -> MigrationSet { try Discovery.load(config) }
+
+    func connect(_ suffix: String = "") throws -> PostgresConnection {
+        do {
+            return try PostgresConnection(dsn: dsn, applicationName: String((config.applicationName + suffix).prefix(63)))
+        } catch let e as PostgresError {
+            throw MigrationError.from(e, "connecting")
+        }
+    }
+
+    /// Runs `body`, turning driver errors into `MigrationError`.
+    @discardableResult
+    func guarded<T>(_ what: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as PostgresError { throw MigrationError.from(e, what) }
+    }
+
+    /// Files vs history.
+    public func status() throws -> MigrationStatus {
+        let set = try files()
+        let db = try connect()
+        defer { db.close() }
+        return try guarded("reading \(history.displayName)") {
+            let exists = try history.exists(db)
+            let rows = try history.entries(db)
+            return MigrationStatus.compute(set, history: rows, historyExists: exists, allowOutOfOrder: config.allowOutOfOrder)
+        }
+    }
+
+    /// Parses a migration's up (or down) script; syntax errors become `.invalidInput` with file:line:col.
+    static func script(_ m: Migration, down: Bool = false) throws -> SQLScript {
+        let file = down ? (m.downFile ?? m.upFile) : m.upFile
+        do {
+            return try SQLParser.parse(down ? (m.down ?? "") : m.up, file: file)
+        } catch let e as SQLSyntaxError {
+            throw MigrationError(.invalidInput, "syntax error: \(e.message)", location: e.location, version: m.version,
+                                 nextStep: "fix the SQL; nothing was applied")
+        }
+    }
+
+    /// How a script must run: in a transaction, or statement by statement (and why).
+    static func transactionMode(_ m: Migration, _ script: SQLScript, down: Bool = false) -> String? {
+        if Directives.has("no-transaction", in: down ? (m.down ?? "") : m.up) { return "-- opsctl:no-transaction directive" }
+        for s in script.statements {
+            if let reason = TransactionSafety.reason(s) { return "\(reason) at \(s.location)" }
+            if s.kind == "TransactionStmt" { return "the file manages its own transaction (\(s.summary) at \(s.location))" }
+        }
+        return nil
+    }
+
+    static func plan(_ m: Migration, _ script: SQLScript, down: Bool) -> PlannedMigration {
+        let reason = transactionMode(m, script, down: down)
+        return PlannedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
+                                transactional: reason == nil, nonTransactionalReason: reason,
+                                statements: script.statements.map(\.summary), sql: script.source)
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+
+/// A problem with the set of files itself (before any SQL runs).
+public struct FileProblem: Sendable, CustomStringConvertible {
+    /// The lint rule id it corresponds to: `duplicate-version`, `missing-down`, `down-pattern-mismatch`, `unreadable-file`.
+    public var rule: String
+    public var file: String
+    public var version: Int64?
+    public var message: String
+
+    public var description: String { "\(file): \(message) [\(rule)]" }
+}
+
+/// The migrations of a directory in version order, plus what is wrong with the files.
+public struct MigrationSet: Sendable {
+    public var directory: String
+    public var migrations: [Migration]
+    public var problems: [FileProblem]
+
+    /// Versions used by more than one file.
+    public var duplicateVersions: Set<Int64> {
+        var seen: [Int64: Int] = [:]
+        for m in migrations { seen[m.version, default: 0] += 1 }
+        return Set(seen.filter { $0.value > 1 }.keys)
+    }
+
+    public func migration(_ version: Int64) -> Migration? { migrations.first { $0.version == version } }
+
+    /// Absolute path of a file named relative to the directory.
+    public func path(_ relative: String) -> String { (directory as NSString).appendingPathComponent(relative) }
+}
+
+/// Finds migration files: paired `NNN_name.sql` + down script (configurable naming) and single files
+/// with `-- migrate:up` / `-- migrate:down` sections; versions ordered numerically.
+public enum Discovery {
+    static let upName = try! NSRegularExpression(pattern: #"^([0-9]+)[_-](.+)\.sql$"#)
+    /// Names that look like a down script (used to explain a down the pattern did not find).
+    static let downLike = try! NSRegularExpression(pattern: #"(^|[_.\-])(down|rollback|undo|revert)([_.\-]|$)"#, options: [.caseInsensitive])
+
+    public static func load(_ config: MigrationConfig) throws -> MigrationSet {
+        try load(directory: config.directory, downPattern: config.downPattern)
+    }
+
+    public static func load(directory: String, downPattern: String = MigrationConfig.defaultDownPattern) throws -> MigrationSet {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw MigrationError(.invalidInput, "migration directory \(directory) does not exist",
+                                 nextStep: "create it or point `dir` / migrations.dir at the right place")
+        }
+        let all = Set(try sqlFiles(in: directory))
+        var problems: [FileProblem] = []
+
+        // Top-level candidates `NNN_name.sql`.
+        var candidates: [(file: String, versionText: String, name: String)] = []
+        for file in all where !file.contains("/") {
+            let ns = file as NSString
+            guard let m = upName.firstMatch(in: file, range: NSRange(location: 0, length: ns.length)) else { continue }
+            candidates.append((file, ns.substring(with: m.range(at: 1)), ns.substring(with: m.range(at: 2))))
+        }
+        func expectedDown(_ c: (file: String, versionText: String, name: String)) -> String {
+            downPattern.replacingOccurrences(of: "{version}", with: c.versionText).replacingOccurrences(of: "{name}", with: c.name)
+        }
+        // A file that is the expected down of another candidate is a down, not an up.
+        let expectedDowns = Set(candidates.map(expectedDown))
+        var downsUsed = Set<String>()
+        var migrations: [Migration] = []
+        for c in candidates where !expectedDowns.contains(c.file) {
+            guard let version = Int64(c.versionText) else {
+                problems.append(FileProblem(rule: "unreadable-file", file: c.file, message: "version \(c.versionText) is too large"))
+                continue
+            }
+            let text: String
+            do { text = try String(contentsOfFile: (directory as NSString).appendingPathComponent(c.file), encoding: .utf8) } catch {
+                problems.append(FileProblem(rule: "unreadable-file", file: c.file, version: version, message: "cannot read: \(error.localizedDescription)"))
+                continue
+            }
+            if let sections = SingleFileFormat.split(text) {
+                migrations.append(Migration(version: version, versionText: c.versionText, name: c.name, format: .single,
+                                            upFile: c.file, downFile: sections.down == nil ? nil : c.file,
+                                            up: sections.up, down: sections.down, expectedDownFile: nil))
+                if sections.down == nil {
+                    problems.append(FileProblem(rule: "missing-down", file: c.file, version: version,
+                                                message: "no `-- migrate:down` section: this migration cannot be rolled back"))
+                }
+                continue
+            }
+            if downLike.firstMatch(in: c.name, range: NSRange(location: 0, length: (c.name as NSString).length)) != nil {
+                // `001_init_rollback.sql` next to `001_init.sql`: a down script under a name the pattern does not
+                // produce. Not an up migration; reported below with the name the runner expects.
+                continue
+            }
+            let downFile = expectedDown(c)
+            var down: String?
+            if all.contains(downFile) {
+                down = try? String(contentsOfFile: (directory as NSString).appendingPathComponent(downFile), encoding: .utf8)
+                downsUsed.insert(downFile)
+            }
+            migrations.append(Migration(version: version, versionText: c.versionText, name: c.name, format: .paired,
+                                        upFile: c.file, downFile: down == nil ? nil : downFile, up: text, down: down,
+                                        expectedDownFile: downFile))
+        }
+        migrations.sort { ($0.version, $0.upFile) < ($1.version, $1.upFile) }
+
+        // Down-looking files nobody claimed: the "runner looked for another name" defect.
+        let ups = Set(migrations.map(\.upFile))
+        for file in all.sorted() where !ups.contains(file) && !downsUsed.contains(file) {
+            let base = (file as NSString).lastPathComponent
+            let isDownLike = file.contains("/") || downLike.firstMatch(in: base, range: NSRange(location: 0, length: (base as NSString).length)) != nil
+            guard isDownLike, !problems.contains(where: { $0.file == file }) else { continue }
+            let owner = migrations.first { m in m.down == nil && (base.hasPrefix(m.versionText + "_") || base.hasPrefix(m.versionText + "-")) }
+                ?? migrations.first { m in base.hasPrefix(m.versionText + "_") || base.hasPrefix(m.versionText + "-") }
+            var message = "not used: does not match the down pattern \(downPattern)"
+            if let owner, let expected = owner.expectedDownFile { message += " (the runner looks for \(expected) for \(owner.upFile))" }
+            problems.append(FileProblem(rule: "down-pattern-mismatch", file: file, version: owner?.version, message: message))
+        }
+        for m in migrations where m.format == .paired && m.down == nil {
+            problems.append(FileProblem(rule: "missing-down", file: m.upFile, version: m.version,
+                                        message: "no down script: expected \(m.expectedDownFile ?? "?")"))
+        }
+        var byVersion: [Int64: [Migration]] = [:]
+        for m in migrations { byVersion[m.version, default: []].append(m) }
+        for (version, group) in byVersion.sorted(by: { $0.key < $1.key }) where group.count > 1 {
+            for m in group {
+                problems.append(FileProblem(rule: "duplicate-version", file: m.upFile, version: version,
+                                            message: "version \(version) is used by \(group.map(\.upFile).joined(separator: " and "))"))
+            }
+        }
+        return MigrationSet(directory: directory, migrations: migrations, problems: problems)
+    }
+
+    /// `.sql` files under `directory`, relative paths, one level of subdirectories (`rollback/`).
+    static func sqlFiles(in directory: String) throws -> [String] {
+        let fm = FileManager.default
+        var out: [String] = []
+        for entry in try fm.contentsOfDirectory(atPath: directory) where !entry.hasPrefix(".") {
+            let full = (directory as NSString).appendingPathComponent(entry)
+            var isDir: ObjCBool = false
+            _ = fm.fileExists(atPath: full, isDirectory: &isDir)
+            if isDir.boolValue {
+                for sub in (try? fm.contentsOfDirectory(atPath: full)) ?? [] where sub.hasSuffix(".sql") {
+                    out.append(entry + "/" + sub)
+                }
+            } else if entry.hasSuffix(".sql") {
+                out.append(entry)
+            }
+        }
+        return out
+    }
+}
+
+/// The single-file format: `-- migrate:up` ... `-- migrate:down` ...
+enum SingleFileFormat {
+    /// Up and down sections with the other section's lines blanked, so line numbers match the file.
+    static func split(_ text: String) -> (up: String, down: String?)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var upIndex: Int?, downIndex: Int?
+        for (i, line) in lines.enumerated() {
+            let t = line.trimmingCharacters(in: .whitespaces).lowercased()
+            if t.hasPrefix("-- migrate:up") || t.hasPrefix("--migrate:up") { upIndex = i }
+            else if t.hasPrefix("-- migrate:down") || t.hasPrefix("--migrate:down") { downIndex = i }
+        }
+        guard let upIndex else { return nil }
+        func body(from start: Int, to end: Int) -> String {
+            lines.enumerated().map { i, l in (i > start && i < end) ? String(l) : "" }.joined(separator: "\n")
+        }
+        let upEnd = (downIndex.map { $0 > upIndex ? $0 : lines.count }) ?? lines.count
+        let up = body(from: upIndex, to: upEnd)
+        guard let downIndex else { return (up, nil) }
+        let downEnd = upIndex > downIndex ? upIndex : lines.count
+        let down = body(from: downIndex, to: downEnd)
+        return (up, down.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : down)
+    }
+}

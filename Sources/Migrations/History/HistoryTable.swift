@@ -1,0 +1,116 @@
+import Foundation
+import Postgres
+
+/// The history table (`opsctl.schema_migrations` by default) and its event log (`<table>_events`),
+/// which records every apply, rollback, repair and baseline with who did it.
+public struct HistoryTable: Sendable {
+    public let schema: String
+    public let name: String
+
+    public init(_ qualified: String) throws {
+        let parts = qualified.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
+            throw MigrationError(.invalidInput, "history table '\(qualified)' must be `table` or `schema.table`")
+        }
+        schema = parts.count == 2 ? parts[0] : "public"
+        name = parts.last!
+    }
+
+    var qualified: String { quoteIdentifier(schema) + "." + quoteIdentifier(name) }
+    var events: String { quoteIdentifier(schema) + "." + quoteIdentifier(name + "_events") }
+    public var displayName: String { "\(schema).\(name)" }
+
+    /// Who is running: `user@host` of the operator plus the database role.
+    static var operatorName: String {
+        let env = ProcessInfo.processInfo.environment
+        let user = env["USER"] ?? env["LOGNAME"] ?? "unknown"
+        return "\(user)@\(ProcessInfo.processInfo.hostName)"
+    }
+
+    func exists(_ db: PostgresConnection) throws -> Bool {
+        try db.query("SELECT to_regclass($1) IS NOT NULL AS present", [qualified]).first?["present"].bool ?? false
+    }
+
+    /// Creates schema and tables when missing (call under the migration lock).
+    func ensure(_ db: PostgresConnection) throws {
+        if try exists(db) { return }
+        try db.execute("""
+            CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema));
+            CREATE TABLE IF NOT EXISTS \(qualified) (
+                version bigint PRIMARY KEY,
+                name text NOT NULL,
+                checksum_up text NOT NULL,
+                checksum_down text,
+                status text NOT NULL CHECK (status IN ('applied', 'failed', 'partial')),
+                success boolean GENERATED ALWAYS AS (status = 'applied') STORED,
+                applied_at timestamptz NOT NULL DEFAULT now(),
+                applied_by text NOT NULL,
+                duration_ms bigint,
+                execution_order bigint,
+                statements_done integer NOT NULL DEFAULT 0,
+                statements_total integer,
+                error text,
+                sqlstate text,
+                error_statement integer
+            );
+            CREATE TABLE IF NOT EXISTS \(events) (
+                id bigserial PRIMARY KEY,
+                version bigint,
+                action text NOT NULL,
+                at timestamptz NOT NULL DEFAULT now(),
+                by text NOT NULL,
+                detail text
+            );
+            """)
+    }
+
+    /// All entries by version; empty when the table does not exist yet.
+    func entries(_ db: PostgresConnection) throws -> [HistoryEntry] {
+        guard try exists(db) else { return [] }
+        return try db.query("""
+            SELECT version, name, checksum_up, checksum_down, status, applied_at, applied_by, duration_ms,
+                   execution_order, statements_done, statements_total, error, sqlstate, error_statement
+              FROM \(qualified) ORDER BY version
+            """).rows.map { r in
+            HistoryEntry(version: Int64(r["version"].int ?? 0), name: r["name"].string ?? "",
+                         checksumUp: r["checksum_up"].string ?? "", checksumDown: r["checksum_down"].string,
+                         state: HistoryEntry.State(rawValue: r["status"].string ?? "") ?? .failed,
+                         appliedAt: r["applied_at"].date, appliedBy: r["applied_by"].string ?? "",
+                         durationMs: r["duration_ms"].int, executionOrder: r["execution_order"].int,
+                         statementsDone: r["statements_done"].int ?? 0, statementsTotal: r["statements_total"].int,
+                         error: r["error"].string, sqlState: r["sqlstate"].string, errorStatement: r["error_statement"].int)
+        }
+    }
+
+    /// Inserts or replaces the row of `migration`.
+    func record(_ db: PostgresConnection, _ m: Migration, state: HistoryEntry.State, durationMs: Int?,
+                statementsDone: Int, statementsTotal: Int?, error: MigrationError? = nil, by: String = HistoryTable.operatorName) throws {
+        try db.query("""
+            INSERT INTO \(qualified) AS h (version, name, checksum_up, checksum_down, status, applied_by, duration_ms,
+                                       execution_order, statements_done, statements_total, error, sqlstate, error_statement)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT coalesce(max(execution_order), 0) + 1 FROM \(qualified)),
+                    $8, $9, $10, $11, $12)
+            ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum_up = EXCLUDED.checksum_up,
+                checksum_down = EXCLUDED.checksum_down, status = EXCLUDED.status, applied_at = now(),
+                applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms,
+                execution_order = CASE WHEN h.status = EXCLUDED.status THEN h.execution_order ELSE EXCLUDED.execution_order END,
+                statements_done = EXCLUDED.statements_done, statements_total = EXCLUDED.statements_total,
+                error = EXCLUDED.error, sqlstate = EXCLUDED.sqlstate, error_statement = EXCLUDED.error_statement
+            """, [m.version, m.name, m.checksumUp, m.checksumDown, state.rawValue, by, durationMs,
+                  statementsDone, statementsTotal, error.map { $0.description }, error?.sqlState, error?.statementIndex])
+    }
+
+    /// Progress of a non-transactional migration, committed after each statement.
+    func progress(_ db: PostgresConnection, version: Int64, done: Int) throws {
+        try db.query("UPDATE \(qualified) SET statements_done = $2 WHERE version = $1", [version, done])
+    }
+
+    func delete(_ db: PostgresConnection, version: Int64) throws {
+        try db.query("DELETE FROM \(qualified) WHERE version = $1", [version])
+    }
+
+    func event(_ db: PostgresConnection, version: Int64?, action: String, detail: String?) throws {
+        try db.query("INSERT INTO \(events) (version, action, by, detail) VALUES ($1, $2, $3, $4)",
+                     [version, action, HistoryTable.operatorName, detail])
+    }
+}

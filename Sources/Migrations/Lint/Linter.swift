@@ -1,0 +1,115 @@
+import Foundation
+
+/// The findings of one lint run.
+public struct LintReport: Sendable {
+    public var findings: [LintFinding]
+    public var filesChecked: Int
+
+    public var errors: [LintFinding] { findings.filter { $0.severity == .error } }
+    public var warnings: [LintFinding] { findings.filter { $0.severity == .warning } }
+    public var passed: Bool { errors.isEmpty }
+}
+
+/// Lints migrations from their parse trees: statement rules on up scripts, repository rules on the set.
+/// `-- opsctl:ignore RULE` before a statement suppresses RULE for it; `-- opsctl:ignore-file RULE` for the file.
+public struct Linter: Sendable {
+    public var statementRules: [LintRule]
+    public var repositoryRules: [RepositoryRule]
+
+    public init(statementRules: [LintRule] = LintRules.statementRules, repositoryRules: [RepositoryRule] = LintRules.repositoryRules) {
+        self.statementRules = statementRules
+        self.repositoryRules = repositoryRules
+    }
+
+    /// Lints a directory's migrations. `versions` limits statement rules to those versions (e.g. pending ones);
+    /// repository rules always look at the whole set.
+    public func lint(_ set: MigrationSet, versions: Set<Int64>? = nil) -> LintReport {
+        var ups: [String: SQLScript] = [:], downs: [String: SQLScript] = [:]
+        for m in set.migrations {
+            ups[m.upFile] = try? SQLParser.parse(m.up, file: m.upFile)
+            if let down = m.down, let file = m.downFile { downs[m.upFile] = try? SQLParser.parse(down, file: file) }
+        }
+        var findings: [LintFinding] = []
+        let ctx = RepositoryContext(set: set, ups: ups, downs: downs)
+        for rule in repositoryRules {
+            for (location, message) in rule.check(ctx) {
+                if let v = set.migrations.first(where: { $0.upFile == location.file || $0.downFile == location.file })?.version,
+                   let versions, !versions.contains(v), rule.id != "duplicate-version" { continue }
+                findings.append(LintFinding(rule: rule.id, severity: rule.severity, location: location, message: message,
+                                            rationale: rule.rationale, alternative: rule.alternative))
+            }
+        }
+        for m in set.migrations where versions?.contains(m.version) ?? true {
+            guard let script = ups[m.upFile] else { continue }
+            findings += lint(script, noTransactionDirective: m.noTransactionDirective)
+        }
+        return LintReport(findings: sorted(findings), filesChecked: set.migrations.count)
+    }
+
+    /// Lints standalone files (single-file sections are understood): statement rules and syntax only.
+    public func lint(files: [String]) -> LintReport {
+        var findings: [LintFinding] = []
+        for path in files {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                findings.append(LintFinding(rule: "unreadable-file", severity: .error, location: SourceLocation(file: path, line: 1, column: 1),
+                                            message: "cannot read the file", rationale: "", alternative: ""))
+                continue
+            }
+            let sql = SingleFileFormat.split(text)?.up ?? text
+            findings += lint(sql: sql, file: path)
+        }
+        return LintReport(findings: sorted(findings), filesChecked: files.count)
+    }
+
+    /// Lints one script's text.
+    public func lint(sql: String, file: String) -> [LintFinding] {
+        do {
+            return lint(try SQLParser.parse(sql, file: file), noTransactionDirective: Directives.has("no-transaction", in: sql))
+        } catch let e as SQLSyntaxError {
+            return [LintFinding(rule: LintRules.syntaxError.id, severity: .error, location: e.location, message: "syntax error: \(e.message)",
+                                rationale: LintRules.syntaxError.rationale, alternative: LintRules.syntaxError.alternative)]
+        } catch {
+            return []
+        }
+    }
+
+    /// Statement rules over a parsed script.
+    public func lint(_ script: SQLScript, noTransactionDirective: Bool = false) -> [LintFinding] {
+        // A file with its own BEGIN/COMMIT is still atomic: only statements Postgres refuses in a transaction make it not.
+        let transactional = !noTransactionDirective && !script.statements.contains { TransactionSafety.reason($0) != nil }
+        let fileIgnores = Set(Directives.arguments("ignore-file", in: script.source) ?? [])
+        var ctx = StatementContext(statement: script.statements.first ?? SQLStatement(index: 0, text: "", location: SourceLocation(file: script.file, line: 1, column: 1), byteOffset: 0, tree: .null, leadingComments: ""),
+                                   script: script, createdInScript: [], transactional: transactional,
+                                   insideExplicitTransaction: false, lockTimeoutSet: false, statementTimeoutSet: false, timeoutReported: false)
+        var out: [LintFinding] = []
+        for s in script.statements {
+            ctx.statement = s
+            let ignored = Directives.ignoredRules(s.leadingComments).union(fileIgnores)
+            for rule in statementRules where !ignored.contains(rule.id) && !ignored.contains("all") {
+                let messages = rule.check(ctx)
+                if rule.id == LintRules.requireTimeoutSettings.id, !messages.isEmpty { ctx.timeoutReported = true }
+                out += messages.map { LintFinding(rule: rule.id, severity: rule.severity, location: s.location, message: $0,
+                                                  rationale: rule.rationale, alternative: rule.alternative) }
+            }
+            // What this statement changes for the ones after it.
+            switch s.kind {
+            case "TransactionStmt":
+                let k = s.node["kind"]?.string ?? ""
+                if k == "TRANS_STMT_BEGIN" || k == "TRANS_STMT_START" { ctx.insideExplicitTransaction = true }
+                if k == "TRANS_STMT_COMMIT" || k == "TRANS_STMT_ROLLBACK" { ctx.insideExplicitTransaction = false }
+            case "VariableSetStmt":
+                if s.node["name"]?.string == "lock_timeout" { ctx.lockTimeoutSet = true }
+                if s.node["name"]?.string == "statement_timeout" { ctx.statementTimeoutSet = true }
+            default:
+                for o in SchemaEffects([s]).created where o.kind == .table || o.kind == .view {
+                    ctx.createdInScript.insert(o.relation.unqualified)
+                }
+            }
+        }
+        return out
+    }
+
+    private func sorted(_ f: [LintFinding]) -> [LintFinding] {
+        f.sorted { ($0.location.file, $0.location.line, $0.location.column, $0.rule) < ($1.location.file, $1.location.line, $1.location.column, $1.rule) }
+    }
+}

@@ -1,0 +1,28 @@
+extension LintRules {
+    static let forwardReference = RepositoryRule(
+        id: "forward-reference", severity: .error,
+        rationale: "A migration that uses a table created by a later number works on the developer's database and fails on a fresh one.",
+        alternative: "Renumber so the table is created first, or move the dependent statement into a later migration."
+    ) { ctx in
+        var createdBy: [String: Int64] = [:]
+        for m in ctx.set.migrations {
+            guard let up = ctx.ups[m.upFile] else { continue }
+            for o in SchemaEffects(up.statements).created where o.kind == .table || o.kind == .view {
+                if createdBy[o.relation.name] == nil { createdBy[o.relation.name] = m.version }
+            }
+        }
+        var out: [(SourceLocation, String)] = []
+        for m in ctx.set.migrations {
+            guard let up = ctx.ups[m.upFile] else { continue }
+            for s in up.statements {
+                let local = SchemaEffects(Array(up.statements[0...s.index]))
+                for r in SchemaEffects([s]).referenced where !local.created.contains(where: { $0.relation.name == r.name }) {
+                    if let later = createdBy[r.name], later > m.version {
+                        out.append((s.location, "uses table \(r) which is only created by version \(later): a fresh database fails here"))
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

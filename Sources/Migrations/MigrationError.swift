@@ -1,0 +1,57 @@
+import Postgres
+import Support
+
+/// Why a migration command failed: what, where (`file:line:col`), the SQLSTATE, and what to do next.
+public struct MigrationError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// Bad migration files or parameters (exit 65).
+        case invalidInput = "invalid-input"
+        /// The database rejected a statement.
+        case statementFailed = "statement-failed"
+        /// lock_timeout after every retry.
+        case lockTimeout = "lock-timeout"
+        /// The state of the history forbids the operation (failed/partial/modified entries, missing down).
+        case blocked
+        /// Another applier held the migration lock for longer than the wait.
+        case lockHeld = "lock-held"
+        /// Could not connect / lost the connection.
+        case connection
+        /// Objects the migration should have created are missing after it ran.
+        case verification
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var location: SourceLocation?
+    public var sqlState: String?
+    public var version: Int64?
+    /// 0-based index of the failing statement in its script.
+    public var statementIndex: Int?
+    public var statement: String?
+    public var nextStep: String?
+
+    public init(_ kind: Kind, _ message: String, location: SourceLocation? = nil, sqlState: String? = nil,
+                version: Int64? = nil, statementIndex: Int? = nil, statement: String? = nil, nextStep: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.location = location
+        self.sqlState = sqlState
+        self.version = version
+        self.statementIndex = statementIndex
+        self.statement = statement
+        self.nextStep = nextStep
+    }
+
+    public var description: String {
+        var text = location.map { "\($0): " } ?? ""
+        text += message
+        if let sqlState { text += " [SQLSTATE \(sqlState)]" }
+        if let nextStep { text += "; \(nextStep)" }
+        return SecretMasker.shared.mask(text)
+    }
+
+    static func from(_ error: PostgresError, _ context: String) -> MigrationError {
+        MigrationError(error.kind == .connection || error.kind == .configuration ? .connection : .statementFailed,
+                       "\(context): \(error.message)", sqlState: error.sqlState, nextStep: error.nextStep)
+    }
+}

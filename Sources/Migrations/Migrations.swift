@@ -1,1 +1,0 @@
-// Migrations: filled in by the migrations work (issue 5).

@@ -1,0 +1,99 @@
+import CPgQuery
+import Foundation
+
+/// A script the Postgres parser rejected: where and why.
+public struct SQLSyntaxError: Error, Sendable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var message: String
+
+    public var description: String { "\(location): syntax error: \(message)" }
+}
+
+/// Splits and parses SQL with libpg_query (the server's own grammar): dollar quotes, E'' strings,
+/// nested comments and `CREATE RULE (...; ...)` are the parser's business, not ours.
+public enum SQLParser {
+    /// Parses `sql` (the contents of `file`) into statements with their parse trees.
+    public static func parse(_ sql: String, file: String) throws -> SQLScript {
+        let lines = LineMap(sql)
+        let bounds = try split(sql, file: file, lines: lines)
+        let trees = try parseTrees(sql, file: file, lines: lines)
+        guard trees.count == bounds.count else {
+            throw SQLSyntaxError(location: SourceLocation(file: file, line: 1, column: 1),
+                                 message: "parser split \(bounds.count) statements but parsed \(trees.count)")
+        }
+        var statements: [SQLStatement] = []
+        statements.reserveCapacity(bounds.count)
+        for (i, (start, length)) in bounds.enumerated() {
+            let slice = Array(lines.bytes[start..<min(lines.bytes.count, start + length)])
+            let text = String(decoding: slice, as: UTF8.self)
+            let lead = leadingTriviaLength(slice)
+            let comments = String(decoding: slice[0..<lead], as: UTF8.self)
+            statements.append(SQLStatement(index: i, text: text, location: lines.location(ofByte: start + lead, file: file),
+                                           byteOffset: start, tree: trees[i], leadingComments: comments))
+        }
+        return SQLScript(file: file, source: sql, statements: statements, lines: lines)
+    }
+
+    /// Statement boundaries (byte offset, length) from `pg_query_split_with_parser`.
+    static func split(_ sql: String, file: String, lines: LineMap) throws -> [(Int, Int)] {
+        let result = pg_query_split_with_parser(sql)
+        defer { pg_query_free_split_result(result) }
+        if let error = result.error { throw syntaxError(error, file: file, lines: lines) }
+        var out: [(Int, Int)] = []
+        out.reserveCapacity(Int(result.n_stmts))
+        for i in 0..<Int(result.n_stmts) {
+            guard let s = result.stmts[i]?.pointee else { continue }
+            let start = Int(s.stmt_location)
+            // A zero length means "to the end of the input".
+            let length = s.stmt_len == 0 ? lines.bytes.count - start : Int(s.stmt_len)
+            out.append((start, length))
+        }
+        return out
+    }
+
+    /// The statements' parse trees from `pg_query_parse` (JSON).
+    static func parseTrees(_ sql: String, file: String, lines: LineMap) throws -> [SQLNode] {
+        let result = pg_query_parse(sql)
+        defer { pg_query_free_parse_result(result) }
+        if let error = result.error { throw syntaxError(error, file: file, lines: lines) }
+        guard let raw = result.parse_tree else { return [] }
+        let tree = raw.withMemoryRebound(to: UInt8.self, capacity: strlen(raw)) {
+            TreeJSON.parse(UnsafeBufferPointer(start: $0, count: strlen(raw)))
+        }
+        guard let tree else {
+            throw SQLSyntaxError(location: SourceLocation(file: file, line: 1, column: 1), message: "unreadable parse tree")
+        }
+        return tree["stmts"]?.items.map { $0["stmt"] ?? .null } ?? []
+    }
+
+    static func syntaxError(_ error: UnsafeMutablePointer<PgQueryError>, file: String, lines: LineMap) -> SQLSyntaxError {
+        let message = error.pointee.message.map { String(cString: $0) } ?? "syntax error"
+        // cursorpos is a 1-based byte offset (0 when unknown).
+        let position = Int(error.pointee.cursorpos)
+        let location = lines.location(ofByte: max(0, position - 1), file: file)
+        return SQLSyntaxError(location: location, message: message)
+    }
+
+    /// Bytes of whitespace and comments (line and nested block) before the first token.
+    static func leadingTriviaLength(_ b: [UInt8]) -> Int {
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            if c == 32 || c == 9 || c == 10 || c == 13 || c == 12 {
+                i += 1
+            } else if c == 45, i + 1 < b.count, b[i + 1] == 45 {
+                while i < b.count, b[i] != 10 { i += 1 }
+            } else if c == 47, i + 1 < b.count, b[i + 1] == 42 {
+                var depth = 0
+                repeat {
+                    if i + 1 < b.count, b[i] == 47, b[i + 1] == 42 { depth += 1; i += 2 }
+                    else if i + 1 < b.count, b[i] == 42, b[i + 1] == 47 { depth -= 1; i += 2 }
+                    else { i += 1 }
+                } while depth > 0 && i < b.count
+            } else {
+                break
+            }
+        }
+        return i
+    }
+}

@@ -1,0 +1,1 @@
+DROP INDEX webhook_logs_created_at;

@@ -1,0 +1,1 @@
+CREATE INDEX webhook_logs_created_at ON webhook_logs (created_at);

@@ -1,0 +1,1 @@
+DROP VIEW recovery_summary;

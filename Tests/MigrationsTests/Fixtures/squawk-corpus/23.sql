@@ -1,0 +1,1 @@
+BEGIN; CREATE TABLE t (a text); COMMIT;

@@ -1,0 +1,1 @@
+CREATE TABLE t (a bigint, b text, c timestamptz);
