@@ -18,6 +18,13 @@ public enum StepRegistry {
         PostgresDatabaseSize.self,
         // TLS
         TLSCertificate.self,
+        // Migrations
+        MigrationsStatus.self,
+        MigrationsLint.self,
+        MigrationsApply.self,
+        MigrationsRollback.self,
+        MigrationsVerify.self,
+        MigrationsRehearse.self,
     ]
 
     /// Kinds the runbook engine itself implements (they need the executor, not a StepKind).
