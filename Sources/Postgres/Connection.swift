@@ -35,6 +35,8 @@ public final class PostgresConnection: @unchecked Sendable {
                                 nextStep: Self.nextStep(forConnectError: raw))
         }
         conn = handle
+        // Server NOTICEs (e.g. "schema already exists, skipping") are not for the operator's terminal.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
         cancelHandle = PQgetCancel(handle)
         _ = try execute("SET DateStyle = ISO; SET TimeZone = 'UTC'; SET IntervalStyle = iso_8601")
     }
@@ -61,20 +63,28 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    /// Server version as an integer (e.g. 150018) and as text (e.g. "15.18").
+    private var isClosed: Bool { cancelLock.withLock { closed } }
+
+    /// Server version as an integer (e.g. 150018) and as text (e.g. "15.18"); 0 once closed.
     public var serverVersion: (number: Int, text: String) {
-        let n = Int(PQserverVersion(conn))
+        let n = isClosed ? 0 : Int(PQserverVersion(conn))
         let major = n / 10000
         return (n, "\(major).\(n % 10000)")
     }
 
     /// Backend pid of this session.
-    public var backendPID: Int { Int(PQbackendPID(conn)) }
+    public var backendPID: Int { isClosed ? 0 : Int(PQbackendPID(conn)) }
 
     /// Runs one statement with bound parameters (PQexecParams, text format).
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresBindable] = []) throws -> QueryResult {
         let texts = parameters.map { $0.postgresText }
+        // C strings end at NUL: such a value would be silently truncated (and Postgres text cannot hold it).
+        if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw PostgresError(kind: .query, message: "parameter $\(index + 1) contains a NUL byte, which Postgres text cannot store",
+                                endpoint: endpoint, nextStep: "strip or encode the NUL byte (e.g. as bytea or base64) before sending it")
+        }
+        try beginStatement()
         let result: OpaquePointer? = withOptionalCStringArray(texts) { values in
             PQexecParams(conn, sql, Int32(texts.count), nil, values, nil, nil, 0)
         }
@@ -84,7 +94,21 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one or more statements without parameters (simple protocol): SET, BEGIN, migration scripts.
     @discardableResult
     public func execute(_ sql: String) throws -> QueryResult {
-        try consume(PQexec(conn, sql))
+        try beginStatement()
+        return try consume(PQexec(conn, sql))
+    }
+
+    /// Refuses a closed connection (its libpq handle is freed) and forgets a cancel() that arrived while
+    /// no statement ran, so it cannot relabel this statement's own timeout as "cancelled".
+    private func beginStatement() throws {
+        let isOpen = cancelLock.withLock { () -> Bool in
+            cancelRequested = false
+            return !closed
+        }
+        guard isOpen else {
+            throw PostgresError(kind: .connection, message: "connection already closed", endpoint: endpoint,
+                                nextStep: "open a new connection")
+        }
     }
 
     /// Sets session timeouts (milliseconds; 0 disables).
@@ -161,7 +185,8 @@ public final class PostgresConnection: @unchecked Sendable {
         let r = try query("""
             SELECT a.pid, a.application_name, a.backend_start
               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'advisory' AND l.granted
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)
              LIMIT 1
             """, [name])
@@ -222,7 +247,8 @@ public final class PostgresConnection: @unchecked Sendable {
         let sqlState = field("C")
         var message = field("M") ?? connectionMessage()
         if PQstatus(conn) != CONNECTION_OK {
-            return PostgresError(kind: .connection, message: "connection lost: \(message)", endpoint: endpoint,
+            return PostgresError(kind: .connection, message: "connection lost: \(Self.summarise(connectError: message))",
+                                 endpoint: endpoint,
                                  sqlState: sqlState, nextStep: "check that the server is up and reachable")
         }
         var kind = PostgresError.Kind.query

@@ -12,6 +12,7 @@ public struct SQLExec: StepKind {
         .init("lock_timeout", .duration, default: "5s", "lock_timeout for the transaction"),
         .init("statement_timeout", .duration, default: "60s", "statement_timeout for the transaction"),
         .init("max_rows", .int, "fail (and roll back) when more rows than this are affected"),
+        .init("message", .string, "message template: {rows} is the affected row count, {column} a value of the first returned row"),
     ]
     public static let mutates = true
     public static let example = """
@@ -27,6 +28,7 @@ public struct SQLExec: StepKind {
     let variable: String?
     let lockMs: Int, statementMs: Int
     let maxRows: Int?
+    let message: String?
 
     public init(_ p: StepParameters) throws {
         sql = try p.string("sql")
@@ -35,10 +37,13 @@ public struct SQLExec: StepKind {
         lockMs = Int(try p.duration("lock_timeout", default: 5) * 1000)
         statementMs = Int(try p.duration("statement_timeout", default: 60) * 1000)
         maxRows = p["max_rows"]?.int
+        message = try p.optionalString("message")
     }
 
     public func plan(_ context: StepContext) -> String {
-        var text = "would execute in a transaction (lock_timeout \(lockMs) ms):\n  \(sql)"
+        let oneLine = sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        var text = "would execute in a transaction: \(oneLine.count > 160 ? oneLine.prefix(157) + "..." : Substring(oneLine))"
+        text += "\n  lock_timeout \(lockMs) ms, statement_timeout \(statementMs) ms\n  \(sql)"
         if !params.isEmpty { text += "\n  params: \(params)" }
         // EXPLAIN is read-only for DML; a plan helps the operator judge the blast radius.
         if let connection = try? context.connect(variable: variable) {
@@ -62,7 +67,12 @@ public struct SQLExec: StepKind {
                 if let maxRows, r.affectedRows > maxRows { throw TooManyRows(count: r.affectedRows) }
                 return r
             }
-            return .ok("\(result.commandTag): \(result.affectedRows) row(s)",
+            var text = message ?? "\(result.commandTag): \(result.affectedRows) row(s)"
+            text = text.replacingOccurrences(of: "{rows}", with: String(result.affectedRows))
+            if let first = result.first {
+                for (i, name) in first.columnNames.enumerated() { text = text.replacingOccurrences(of: "{\(name)}", with: first[i].string ?? "NULL") }
+            }
+            return .ok(text,
                        details: ["command": .string(result.commandTag), "rows": .int(result.affectedRows)],
                        metrics: [Metric(name: "rows_affected", value: Double(result.affectedRows), unit: "count")])
         } catch let error as TooManyRows {

@@ -44,7 +44,14 @@ struct StepRunner: Sendable {
         }
         let parameters: [String: JSONValue]
         do {
-            guard case let .object(resolved) = try Interpolation.resolve(.object(step.with), in: scope) else { fatalError() }
+            // `key: ${params.x}` with an optional param that has no value passes nothing: the kind's default applies.
+            let given = step.with.filter { _, value in
+                guard case let .string(text) = value, text.hasPrefix("${params."), text.hasSuffix("}"),
+                      Interpolation.references(in: text).count == 1 else { return true }
+                let name = String(text.dropFirst("${params.".count).dropLast())
+                return name.contains(":-") || scope.params[name] != nil
+            }
+            guard case let .object(resolved) = try Interpolation.resolve(.object(given), in: scope) else { fatalError() }
             parameters = resolved
         } catch {
             return finish(.error, "cannot resolve parameters: \(error)")
@@ -68,7 +75,10 @@ struct StepRunner: Sendable {
             dryRun: options.dryRun, insecure: options.insecure, confirmation: options.confirm,
             prompt: options.prompt, progress: options.progress)
         if options.dryRun && kind.isMutating {
-            return finish(.skipped, "dry-run: " + SecretMasker.shared.mask(kind.plan(baseContext)), details: ["dry_run": .bool(true)])
+            // One line for the report; the whole plan (SQL, EXPLAIN, commands) goes into details.
+            let plan = SecretMasker.shared.mask(kind.plan(baseContext))
+            let firstLine = plan.split(separator: "\n").first.map(String.init) ?? plan
+            return finish(.skipped, "dry-run: " + firstLine, details: ["dry_run": .bool(true), "plan": .string(plan)])
         }
 
         var attempt = 0
