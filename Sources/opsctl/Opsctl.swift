@@ -18,7 +18,7 @@ struct Opsctl: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            Health.self, Run.self, Explain.self, RunbooksCommand.self, Kinds.self,
+            Health.self, Rollback.self, Run.self, Explain.self, RunbooksCommand.self, Kinds.self,
             History.self, Show.self, SandboxCommand.self,
         ])
 }

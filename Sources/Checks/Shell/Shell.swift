@@ -6,7 +6,7 @@ public struct Shell: StepKind {
     public static let name = "shell"
     public static let summary = "Run a command (sh -c); check exit code and stdout/stderr patterns"
     public static let parameters: [ParameterSpec] = [
-        .init("command", .string, required: true, "command line, run with /bin/sh -c"),
+        .init("command", .string, required: true, "command line, run with /bin/sh -c ($OPSCTL_DATABASE_URL and $OPSCTL_BASE_URL are set for the environment)"),
         .init("env", .map, "extra environment variables"),
         .init("cwd", .string, "working directory"),
         .init("expect_exit", .int, default: 0, "expected exit code"),
@@ -58,6 +58,9 @@ public struct Shell: StepKind {
 
     public func run(_ context: StepContext) throws -> StepOutcome {
         var environment = context.environment
+        // Commands reach the environment's database and service without knowing variable names.
+        if let dsn = context.environment[context.databaseURLVariable] { environment["OPSCTL_DATABASE_URL"] = dsn }
+        if let base = context.baseURL { environment["OPSCTL_BASE_URL"] = base }
         for (k, v) in env { environment[k] = v }
         let cancellation = ProcessCancellation()
         context.cancellation.onCancel { cancellation.cancel(grace: 2) }

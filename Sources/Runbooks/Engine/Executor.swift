@@ -124,7 +124,8 @@ public final class Executor: @unchecked Sendable {
         let selected = Set(steps.map(\.id))
         let board = Board()
         board.state = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, State.pending) })
-        let runner = StepRunner(runbookName: runbook.name, options: options, runCancellation: cancellation, promptLock: NSLock())
+        let runner = StepRunner(runbookName: runbook.name, options: options, runCancellation: cancellation, promptLock: NSLock(),
+                                abort: { [weak self] reason in self?.interrupt(reason: reason) })
         let resumed = options.resumeFrom?.results ?? [:]
         let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($1.id, $0) })
 

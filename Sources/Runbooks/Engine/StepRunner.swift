@@ -9,6 +9,8 @@ struct StepRunner: Sendable {
     let runCancellation: Cancellation
     /// Serialises prompts from parallel steps.
     let promptLock: NSLock
+    /// Stops the whole run (a refused confirmation aborts it: exit 2).
+    let abort: @Sendable (String) -> Void
 
     /// Grace after a timeout before a step that ignores cancellation is abandoned.
     static let abandonGrace: Double = 5
@@ -57,7 +59,10 @@ struct StepRunner: Sendable {
             return finish(.error, "cannot resolve parameters: \(error)")
         }
         if step.confirm && !options.dryRun {
-            if let refusal = confirmStep(step) { return finish(.fail, refusal) }
+            if let refusal = confirmStep(step) {
+                abort("confirmation refused for step '\(step.id)': \(refusal)")
+                return finish(.skipped, refusal)
+            }
         }
         if let included = step.included {
             return runIncluded(step, included) { finish($0, $1, details: $2, metrics: $3, attempts: $4) }
