@@ -11,10 +11,13 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "opsctl", targets: ["opsctl"]),
+        .executable(name: "churn-saver", targets: ["ChurnSaver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // C modules: libpq through pkg-config; libcurl through typed, non-variadic wrappers.
@@ -54,6 +57,16 @@ let package = Package(
         .executableTarget(name: "logscan", dependencies: ["LogAnalysis"], path: "Benchmarks/logscan",
                           swiftSettings: swiftSettings),
         .testTarget(name: "OpsctlTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+
+        // Webhook signing (Whop, Standard Webhooks, Stripe): used by opsctl and the reference service.
+        .target(name: "Webhooks", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swiftSettings),
+        // The reference "Churn Saver" service for the demo and integration tests; never imports opsctl code.
+        .executableTarget(name: "ChurnSaver", dependencies: [
+            "Postgres", "Support", "Webhooks", .product(name: "Hummingbird", package: "hummingbird"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ChurnSaverTests", dependencies: ["Webhooks", "Postgres", "HTTP", "TestSupport"], swiftSettings: swiftSettings),
     ],
     cxxLanguageStandard: .cxx17
 )
