@@ -19,7 +19,7 @@ build: deps
 	$(STRICT_ENV) $(SWIFT) build -c $(CONFIG)
 
 release: deps
-	$(STRICT_ENV) $(SWIFT) build -c release --product opsctl
+	$(STRICT_ENV) $(SWIFT) build -c release --static-swift-stdlib --product opsctl
 
 test: deps
 	$(STRICT_ENV) $(SWIFT) build --build-tests

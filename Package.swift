@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Migrations", dependencies: ["Support", "Postgres", "CPgQuery"], swiftSettings: swiftSettings),
         // Streaming, multi-core log analysis behind `opsctl logs analyze`.
         .target(name: "LogAnalysis", dependencies: ["Support", "CSimdJSON"], swiftSettings: swiftSettings),
-        .target(name: "Checks", dependencies: ["Support", "Postgres", "HTTP", "Migrations", "LogAnalysis"],
+        .target(name: "Checks", dependencies: ["Support", "Postgres", "HTTP", "Migrations", "LogAnalysis", "Webhooks"],
                 swiftSettings: swiftSettings),
         .target(name: "Runbooks", dependencies: ["Checks", "Postgres", "HTTP", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),

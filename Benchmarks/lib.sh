@@ -1,12 +1,14 @@
 # Shared helpers for the benchmark scripts: release binary, sandbox, hyperfine, ratios.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OPSCTL="$ROOT/.build/release/opsctl"
+# Release build with the Swift runtime linked statically: start-up is dominated by dynamic loading.
+BUILD_DIR="$ROOT/.build-release"
+OPSCTL="$BUILD_DIR/release/opsctl"
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
 
 build_release() {
-  [ -n "${SKIP_BUILD:-}" ] || (cd "$ROOT" && swift build -c release --product opsctl >/dev/null)
+  [ -n "${SKIP_BUILD:-}" ] || (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$BUILD_DIR" --product opsctl >/dev/null)
 }
 
 start_sandbox() {

@@ -2,7 +2,7 @@
 # Runs every benchmark (release build) and prints each ratio.
 set -uo pipefail
 cd "$(dirname "$0")"
-(cd .. && swift build -c release --product opsctl >/dev/null)
+(cd .. && swift build -c release --static-swift-stdlib --scratch-path .build-release --product opsctl >/dev/null)
 export SKIP_BUILD=1
 for b in startup.sh health.sh engine.sh logs.sh migrate.sh replay.sh verify.sh; do
   [ -x "$b" ] || [ -f "$b" ] || continue

@@ -29,40 +29,60 @@ public final class HTTPClient: @unchecked Sendable {
     static func configure(_ t: OpaquePointer, with request: HTTPRequest) throws {
         guard let components = URLComponents(string: request.url), let scheme = components.scheme?.lowercased(),
               ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty else {
-            throw HTTPError(kind: .invalidURL, host: SecretMasker.maskURLPasswords(request.url), curlCode: Int(CURLE_URL_MALFORMAT.rawValue),
+            throw HTTPError(kind: .invalidURL, host: request.hostForMessages, curlCode: Int(CURLE_URL_MALFORMAT.rawValue),
                             detail: "not a valid http(s) URL")
         }
         ccurl_setopt_str(t, CURLOPT_URL, request.url)
-        ccurl_setopt_long(t, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
-        ccurl_setopt_long(t, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
+        ccurl_setopt_long(t, CURLOPT_TIMEOUT_MS, milliseconds(request.timeout))
+        ccurl_setopt_long(t, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout))
         ccurl_setopt_long(t, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
         ccurl_setopt_long(t, CURLOPT_MAXREDIRS, request.maxRedirects)
         ccurl_setopt_long(t, CURLOPT_SSL_VERIFYPEER, request.insecure ? 0 : 1)
         ccurl_setopt_long(t, CURLOPT_SSL_VERIFYHOST, request.insecure ? 0 : 2)
+        if let caFile = request.caFile { ccurl_setopt_str(t, CURLOPT_CAINFO, caFile) }
         ccurl_setopt_long(t, CURLOPT_CERTINFO, request.captureCertificate ? 1 : 0)
+        // curl fills in the certificate chain only during a TLS handshake: a request that wants it must
+        // not ride on a connection kept alive from an earlier request.
+        if request.captureCertificate && scheme == "https" { ccurl_setopt_long(t, CURLOPT_FRESH_CONNECT, 1) }
         ccurl_setopt_str(t, CURLOPT_USERAGENT, "opsctl/\(HTTPGlobal.version)")
         ccurl_setopt_str(t, CURLOPT_ACCEPT_ENCODING, "")
-        ccurl_set_max_body(t, request.maxBodyBytes)
+        ccurl_set_max_body(t, max(0, request.maxBodyBytes))
         let method = request.method.uppercased()
         switch method {
         case "GET": ccurl_setopt_long(t, CURLOPT_HTTPGET, 1)
         case "HEAD": ccurl_setopt_long(t, CURLOPT_NOBODY, 1)
+        // A real POST (not a custom verb) so a followed 301/302/303 turns into a GET, as browsers do.
+        case "POST": ccurl_setopt_long(t, CURLOPT_POST, 1)
         default: ccurl_setopt_str(t, CURLOPT_CUSTOMREQUEST, method)
         }
-        if let body = request.body {
-            body.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(1, buffer.count)) {
-                    _ = ccurl_set_body(t, $0, buffer.count)
+        // POST/PUT/PATCH always carry a body (an empty one if none was given) so the request has a
+        // Content-Length and the server does not wait for, or refuse (411), a body that never comes.
+        let body = request.body ?? (["POST", "PUT", "PATCH"].contains(method) ? [] : nil)
+        if let body {
+            if body.isEmpty {
+                ccurl_set_body(t, "", 0)
+            } else {
+                body.withUnsafeBytes { raw in
+                    _ = ccurl_set_body(t, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
                 }
             }
-            if body.isEmpty { ccurl_set_body(t, "", 0) }
         }
         for (name, value) in request.headers {
-            let clean = value.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
-            ccurl_add_header(t, "\(name): \(clean)")
+            let cleanName = name.filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" && $0 != ":" }
+                .trimmingCharacters(in: .whitespaces)
+            let cleanValue = value.filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" }
+            guard !cleanName.isEmpty else { continue }
+            // curl drops a header given as "Name:" (that is how defaults are removed); "Name;" sends it empty.
+            ccurl_add_header(t, cleanValue.isEmpty ? "\(cleanName);" : "\(cleanName): \(cleanValue)")
         }
         // curl sends "Expect: 100-continue" for large bodies, adding a round trip: disable it.
         ccurl_add_header(t, "Expect:")
+    }
+
+    /// Seconds to curl milliseconds; 0 (curl: no limit) for values that are not positive and finite.
+    private static func milliseconds(_ seconds: Double) -> Int {
+        guard seconds.isFinite, seconds > 0 else { return 0 }
+        return Int(min(seconds * 1000, Double(Int32.max)).rounded(.up))
     }
 
     static func response(from t: OpaquePointer, code: CURLcode, request: HTTPRequest) throws -> HTTPResponse {
@@ -89,7 +109,8 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     static func parseHeaders(_ block: String) -> [(name: String, value: String)] {
-        block.split(separator: "\n").dropFirst().compactMap { line in
+        // Lines end in CRLF, which Swift reads as one Character ("\r\n" != "\n"): split on any newline.
+        block.split(whereSeparator: \.isNewline).dropFirst().compactMap { line in
             guard let colon = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<colon]).trimmingCharacters(in: .whitespaces),
                     String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespacesAndNewlines))

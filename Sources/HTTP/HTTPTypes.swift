@@ -18,6 +18,8 @@ public struct HTTPRequest: Sendable {
     public var captureCertificate: Bool
     /// Bodies beyond this are cut (and flagged); protects memory against huge responses.
     public var maxBodyBytes: Int
+    /// PEM file of certificate authorities to trust instead of the system store (internal CAs, pinning).
+    public var caFile: String?
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
                 body: [UInt8]? = nil, timeout: Double = 10, connectTimeout: Double = 5,
@@ -40,10 +42,17 @@ public struct HTTPRequest: Sendable {
         self.init(method: method, url: url, headers: headers, body: Array(body.utf8))
     }
 
-    /// Host (and port) of the URL for messages, never userinfo or query.
+    /// Host (and port) of the URL for messages, never userinfo, path, query or fragment.
     public var hostForMessages: String {
-        guard let c = URLComponents(string: url), let host = c.host else { return SecretMasker.maskURLPasswords(url) }
-        return c.port.map { "\(host):\($0)" } ?? host
+        if let c = URLComponents(string: url), let host = c.host, !host.isEmpty {
+            return c.port.map { "\(host):\($0)" } ?? host
+        }
+        // Not parseable: take the authority-looking part by hand, still without userinfo, path or query.
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        return rest.isEmpty ? "(no host in URL)" : SecretMasker.maskURLPasswords(String(rest))
     }
 }
 

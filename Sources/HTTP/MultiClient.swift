@@ -53,7 +53,13 @@ public final class MultiClient: @unchecked Sendable {
                     idle.append(t)
                     continue
                 }
-                ccurl_multi_add(multi, t)
+                guard ccurl_multi_add(multi, t) == CURLM_OK else {
+                    idle.append(t)
+                    completed(tag, .failure(HTTPError(kind: .transfer, host: request.hostForMessages,
+                                                      curlCode: Int(CURLE_FAILED_INIT.rawValue),
+                                                      detail: "libcurl refused to start the transfer")))
+                    continue
+                }
                 inFlight[t] = (tag, request)
             }
         }

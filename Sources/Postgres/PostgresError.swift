@@ -1,3 +1,4 @@
+import Foundation
 import Support
 
 /// An error from the database layer. Its text never contains a password or a full connection string.
@@ -46,7 +47,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         if let detail, !detail.isEmpty { text += " — \(detail)" }
         if let hint, !hint.isEmpty { text += " (hint: \(hint))" }
         if let nextStep { text += "; \(nextStep)" }
-        return SecretMasker.shared.mask(text)
+        // One line, always: server details (deadlock reports, libpq notices) can span several.
+        let oneLine = text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        return SecretMasker.shared.mask(oneLine)
     }
 
     /// lock_not_available (lock_timeout) and query_canceled (statement_timeout or cancel).

@@ -76,13 +76,12 @@ enum PostgresDecoder {
         case 1114, 1184: return parseTimestamp(raw).map(PostgresValue.timestamp) ?? .text(raw)
         case 1186: return parseInterval(raw).map(PostgresValue.interval) ?? .text(raw)
         case 114, 3802: return .json(raw)
-        case 1000: return .array(parseArray(raw).map { $0.map { .bool($0 == "t") } ?? .null })
-        case 1005, 1007, 1016:
-            return .array(parseArray(raw).map { $0.flatMap(Int64.init).map(PostgresValue.int) ?? .null })
-        case 1021, 1022, 1231:
-            return .array(parseArray(raw).map { $0.flatMap(Double.init).map(PostgresValue.double) ?? .null })
-        case 1009, 1015, 1003, 2951:
-            return .array(parseArray(raw).map { $0.map(PostgresValue.text) ?? .null })
+        case 1000: return array(raw) { .bool($0 == "t") }
+        case 1005, 1007, 1016: return array(raw) { Int64($0).map(PostgresValue.int) ?? .text($0) }
+        case 1021, 1022, 1231: return array(raw) { Double($0).map(PostgresValue.double) ?? .text($0) }
+        case 1009, 1015, 1014, 1003, 2951: return array(raw) { .text($0) }
+        case 199, 3807: return array(raw) { .json($0) }
+        case 1115, 1185: return array(raw) { parseTimestamp($0).map(PostgresValue.timestamp) ?? .text($0) }
         default: return .text(raw)
         }
     }
@@ -100,7 +99,10 @@ enum PostgresDecoder {
             }
             return v
         }
-        guard u.count >= 19, let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2),
+        // Fixed layout only: 5-digit years and BC dates do not fit a Date round trip, they stay text.
+        guard u.count >= 19, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[13] == UInt8(ascii: ":"),
+              u[16] == UInt8(ascii: ":"), !s.hasSuffix(" BC"),
+              let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2),
               let h = num(11, 2), let mi = num(14, 2), let se = num(17, 2) else { return nil }
         var i = 19
         var fraction = 0.0
@@ -157,35 +159,73 @@ enum PostgresDecoder {
         return number.isEmpty ? total : nil
     }
 
-    /// One-dimensional array literal: `{a,"b c",NULL,"x\"y"}`. nil elements are SQL NULLs.
-    static func parseArray(_ s: String) -> [String?] {
-        let chars = Array(s)
-        guard chars.first == "{", chars.last == "}" else { return [s] }
-        var out: [String?] = []
-        var i = 1
-        let end = chars.count - 1
-        if end == 1 { return [] }
-        while i <= end {
-            var item = ""
-            var quoted = false
-            if i < end, chars[i] == "\"" {
-                quoted = true
-                i += 1
-                while i < end, chars[i] != "\"" {
-                    if chars[i] == "\\", i + 1 < end { i += 1 }
-                    item.append(chars[i])
-                    i += 1
-                }
-                i += 1
-            } else {
-                while i < end, chars[i] != "," {
-                    item.append(chars[i])
-                    i += 1
-                }
+    /// An array literal decoded element by element; nested (multi-dimensional) arrays become nested
+    /// `.array`s, and a leading dimension decoration (`[0:2]=`) is skipped.
+    static func array(_ raw: String, element: (String) -> PostgresValue) -> PostgresValue {
+        guard let node = parseArrayLiteral(raw) else { return .text(raw) }
+        func convert(_ node: ArrayNode) -> PostgresValue {
+            switch node {
+            case .null: return .null
+            case let .element(text): return element(text)
+            case let .array(items): return .array(items.map(convert))
             }
-            out.append(!quoted && item == "NULL" ? nil : item)
-            i += 1 // skip ',' or '}'
         }
-        return out
+        return convert(node)
+    }
+
+    enum ArrayNode: Equatable {
+        case null
+        case element(String)
+        case array([ArrayNode])
+    }
+
+    /// Parses `{a,"b c",NULL,"x\"y",{1,2}}`. Returns nil when the text is not an array literal.
+    static func parseArrayLiteral(_ s: String) -> ArrayNode? {
+        var chars = Substring(s)
+        if chars.first == "[", let equals = chars.firstIndex(of: "=") {
+            chars = chars[chars.index(after: equals)...]
+        }
+        let c = Array(chars)
+        var i = 0
+
+        func parseArray() -> ArrayNode? {
+            guard i < c.count, c[i] == "{" else { return nil }
+            i += 1
+            var items: [ArrayNode] = []
+            if i < c.count, c[i] == "}" { i += 1; return .array([]) }
+            while i < c.count {
+                if c[i] == "{" {
+                    guard let nested = parseArray() else { return nil }
+                    items.append(nested)
+                } else if c[i] == "\"" {
+                    i += 1
+                    var item = ""
+                    while i < c.count, c[i] != "\"" {
+                        if c[i] == "\\", i + 1 < c.count { i += 1 }
+                        item.append(c[i])
+                        i += 1
+                    }
+                    guard i < c.count else { return nil }
+                    i += 1
+                    items.append(.element(item))
+                } else {
+                    var item = ""
+                    while i < c.count, c[i] != ",", c[i] != "}" {
+                        if c[i] == "\\", i + 1 < c.count { i += 1 }
+                        item.append(c[i])
+                        i += 1
+                    }
+                    items.append(item == "NULL" ? .null : .element(item))
+                }
+                guard i < c.count else { return nil }
+                if c[i] == "," { i += 1; continue }
+                if c[i] == "}" { i += 1; return .array(items) }
+                return nil
+            }
+            return nil
+        }
+
+        guard let node = parseArray(), i == c.count else { return nil }
+        return node
     }
 }

@@ -5,7 +5,12 @@ public enum DurationText {
     public static func seconds(_ text: String) -> Double? {
         let s = text.trimmingCharacters(in: .whitespaces).lowercased()
         if s.isEmpty { return nil }
-        if let plain = Double(s) { return plain >= 0 ? plain : nil }
+        // Only digits, '.' and unit letters: Double() alone would also take "inf", "nan", "1e400" and "0x10".
+        guard s.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter || $0 == ".") }) else { return nil }
+        if s.allSatisfy({ $0.isNumber || $0 == "." }) {
+            guard let plain = Double(s), plain.isFinite else { return nil }
+            return plain
+        }
         var total = 0.0
         var number = ""
         var index = s.startIndex
@@ -36,17 +41,20 @@ public enum DurationText {
             number = ""
             sawUnit = true
         }
-        guard number.isEmpty, sawUnit else { return nil }
+        guard number.isEmpty, sawUnit, total.isFinite else { return nil }
         return total
     }
 
     /// Human form used in reports: `850ms`, `1.2s`, `3m05s`.
     public static func format(milliseconds ms: Double) -> String {
+        guard ms.isFinite else { return ms.isNaN ? "?" : (ms > 0 ? "∞" : "-∞") }
+        if ms < 0 { return "-" + format(milliseconds: -ms) }
         if ms < 1 { return String(format: "%.2fms", ms) }
-        if ms < 1000 { return "\(Int(ms.rounded()))ms" }
+        // Decide the unit on the rounded value, so 999.6 ms reads "1.0s" and 59.96 s reads "1m00s".
+        if ms.rounded() < 1000 { return "\(Int(ms.rounded()))ms" }
         let s = ms / 1000
-        if s < 60 { return String(format: "%.1fs", s) }
-        let m = Int(s) / 60
-        return String(format: "%dm%02ds", m, Int(s) % 60)
+        if (s * 10).rounded() / 10 < 60 { return String(format: "%.1fs", s) }
+        let whole = Int(s.rounded())
+        return String(format: "%dm%02ds", whole / 60, whole % 60)
     }
 }

@@ -30,12 +30,18 @@ public final class ProcessCancellation: @unchecked Sendable {
             requested = true
             return pgid
         }
+        terminate(target, grace: grace)
+    }
+
+    /// SIGTERM now, SIGKILL after `grace` — only if that same group is still attached then, so a late
+    /// escalation never hits a later child run with this handle.
+    fileprivate func terminate(_ target: pid_t, grace: Double) {
         guard target > 0 else { return }
         kill(-target, SIGTERM)
         DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [weak self] in
             guard let self else { return }
             let still = self.lock.withLock { self.pgid }
-            if still > 0 { kill(-still, SIGKILL) }
+            if still == target { kill(-target, SIGKILL) }
         }
     }
 
@@ -72,6 +78,14 @@ public enum ProcessRunner {
                            outputLimit: Int = 4 << 20) throws -> ProcessOutput {
         precondition(!arguments.isEmpty)
         // glibc's posix_spawn chdir action is not visible to Swift; coreutils' env -C does the chdir.
+        // env would turn a missing command into exit 127, so look it up first and fail like posix_spawnp.
+        if directory != nil, !arguments[0].contains("/") {
+            let path = environment?["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+            let found = path.split(separator: ":").contains {
+                FileManager.default.isExecutableFile(atPath: "\($0)/\(arguments[0])")
+            }
+            guard found else { throw ProcessRunnerError.spawnFailed(command: arguments[0], errno: ENOENT) }
+        }
         let arguments = directory.map { ["env", "-C", $0] + arguments } ?? arguments
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
@@ -89,14 +103,20 @@ public enum ProcessRunner {
         for sig in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, sig) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
 
-        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
-        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0, pipe(&inPipe) == 0 else {
-            throw ProcessRunnerError.spawnFailed(command: arguments[0], errno: errno)
+        // Close-on-exec from the start (pipe2): a child spawned concurrently by another thread must not
+        // inherit these ends, or this run would wait for that unrelated child to close them.
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1], inPipe: [Int32] = [-1, -1]
+        guard systemPipe2(&outPipe, O_CLOEXEC) == 0, systemPipe2(&errPipe, O_CLOEXEC) == 0,
+              systemPipe2(&inPipe, O_CLOEXEC) == 0 else {
+            let code = errno
+            for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) }
+            throw ProcessRunnerError.spawnFailed(command: arguments[0], errno: code)
         }
         posix_spawn_file_actions_adddup2(&fileActions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&fileActions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&fileActions, errPipe[1], 2)
-        for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&fileActions, fd) }
+        // The original pipe ends are close-on-exec: no close actions needed (and none that could close
+        // a just-duplicated 0/1/2 when the parent itself runs without stdin).
 
         let env = environment ?? ProcessInfo.processInfo.environment
         let envStrings = env.map { "\($0.key)=\($0.value)" }
@@ -117,6 +137,13 @@ public enum ProcessRunner {
         let stdinFD = inPipe[1]
         let stdinData = stdin
         let writer = Thread {
+            // A child that exits without reading its stdin makes write() raise SIGPIPE, which would kill
+            // the whole opsctl process: block it on this thread (write then fails with EPIPE, and the
+            // thread-directed signal is discarded with the thread).
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
             if let stdinData {
                 var bytes = Array(stdinData.utf8)
                 var offset = 0
@@ -135,15 +162,40 @@ public enum ProcessRunner {
         var timedOut = false
         var status: Int32 = 0
         let deadline = timeout.map { Date().addingTimeInterval($0) }
+        func expire() {
+            timedOut = true
+            // The caller's handle is not marked cancelled: a timeout is this run's business only.
+            cancellation.terminate(pid, grace: 1)
+        }
         while true {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { break }
             if r < 0 && errno != EINTR { break }
-            if let deadline, !timedOut, Date() >= deadline {
-                timedOut = true
-                cancellation.cancel(grace: 1)
-            }
+            if let deadline, !timedOut, Date() >= deadline { expire() }
             usleep(timedOut || cancellation.isCancelled ? 20_000 : 2_000)
+        }
+        // The child is gone, but a grandchild (`cmd &`) may still hold the output open. The timeout
+        // bounds that wait too: at the deadline the rest of the group is killed. Readers that still
+        // see no EOF shortly after a kill (a descendant that left the group) are abandoned.
+        var readersDone = false
+        while !readersDone {
+            let limit: Date
+            if let deadline, !timedOut {
+                limit = deadline
+            } else if timedOut || cancellation.isCancelled {
+                limit = Date().addingTimeInterval(3)
+            } else {
+                limit = .distantFuture
+            }
+            readersDone = outReader.wait(until: limit) && errReader.wait(until: limit)
+            if readersDone { break }
+            if !timedOut && !cancellation.isCancelled {
+                expire()
+                continue
+            }
+            outReader.abandon()
+            errReader.abandon()
+            break
         }
         let out = outReader.finish(), err = errReader.finish()
         let exited = (status & 0x7f) == 0
@@ -167,17 +219,27 @@ public enum ProcessRunner {
 
 /// Drains a pipe on its own thread so a chatty child never blocks on a full pipe.
 private final class PipeReader: @unchecked Sendable {
+    private let lock = NSLock()
     private var data = [UInt8]()
+    private var stop = false
     private let done = DispatchSemaphore(value: 0)
+    private var finished = false
 
     init(fd: Int32, limit: Int) {
         let thread = Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            while !lock.withLock({ stop }) {
+                // Poll with a short timeout so an abandoned reader notices and lets go of the fd.
+                let ready = poll(&poller, 1, 100)
+                if ready < 0 && errno == EINTR { continue }
+                if ready == 0 { continue }
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
+                if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
                 if n <= 0 { break }
-                if data.count < limit { data.append(contentsOf: buffer[0..<min(n, limit - data.count)]) }
+                lock.withLock {
+                    if data.count < limit { data.append(contentsOf: buffer[0..<min(n, limit - data.count)]) }
+                }
             }
             close(fd)
             done.signal()
@@ -185,11 +247,35 @@ private final class PipeReader: @unchecked Sendable {
         thread.start()
     }
 
+    /// Waits for EOF until `date`; false when the pipe is still open then.
+    func wait(until date: Date) -> Bool {
+        if lock.withLock({ finished }) { return true }
+        let ok: Bool
+        if date == .distantFuture {
+            done.wait()
+            ok = true
+        } else {
+            ok = done.wait(timeout: .now() + max(0, date.timeIntervalSinceNow)) == .success
+        }
+        if ok { lock.withLock { finished = true } }
+        return ok
+    }
+
+    /// Stops reading: keeps what arrived so far.
+    func abandon() {
+        lock.withLock { stop = true }
+        _ = wait(until: .distantFuture)
+    }
+
     func finish() -> String {
-        done.wait()
-        return String(decoding: data, as: UTF8.self)
+        _ = wait(until: .distantFuture)
+        return lock.withLock { String(decoding: data, as: UTF8.self) }
     }
 }
+
+/// glibc's pipe2 (not exported by the Swift Glibc module): atomic close-on-exec pipes.
+@_silgen_name("pipe2")
+private func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
 
 private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }

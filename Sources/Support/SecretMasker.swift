@@ -33,8 +33,18 @@ public final class SecretMasker: @unchecked Sendable {
         for secret in current where out.contains(secret) {
             out = out.replacingOccurrences(of: secret, with: Self.placeholder)
         }
-        // Passwords embedded in URLs are masked even when nobody registered them.
-        return Self.maskURLPasswords(out)
+        // Passwords embedded in URLs and key=value DSNs are masked even when nobody registered them.
+        return Self.maskKeywordPasswords(Self.maskURLPasswords(out))
+    }
+
+    private static let keywordPassword = try! NSRegularExpression(
+        pattern: #"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&'"]+)"#, options: [.caseInsensitive])
+
+    /// `host=db password=secret` -> `host=db password=****` (also `password='a b'`, `?password=x&...`).
+    static func maskKeywordPasswords(_ text: String) -> String {
+        guard text.range(of: "password", options: .caseInsensitive) != nil else { return text }
+        let range = NSRange(text.startIndex..., in: text)
+        return keywordPassword.stringByReplacingMatches(in: text, range: range, withTemplate: "$1" + placeholder)
     }
 
     /// `scheme://user:password@host` -> `scheme://user:****@host`.
@@ -45,7 +55,10 @@ public final class SecretMasker: @unchecked Sendable {
         while let schemeRange = rest.range(of: "://") {
             result += rest[..<schemeRange.upperBound]
             rest = rest[schemeRange.upperBound...]
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == " " || $0 == "\n" || $0 == "\"" || $0 == "'" }) ?? rest.endIndex
+            // libpq (and RFC 3986 parsers that are lenient) take everything up to the last '@' before the
+            // first '/' as userinfo, so a password may contain '?' or '#': do not stop there.
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0.isWhitespace || $0 == "\"" || $0 == "'" })
+                ?? rest.endIndex
             let authority = rest[..<authorityEnd]
             if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
                 result += authority[...colon] + placeholder + authority[at...]
