@@ -16,6 +16,11 @@ public enum StepRegistry {
         PostgresLockWaits.self,
         PostgresIdleInTransaction.self,
         PostgresDatabaseSize.self,
+        PostgresExtensions.self,
+        // Deploy gates and verification
+        EnvValidate.self,
+        WebhookSend.self,
+        RemoveSyntheticEvent.self,
         // TLS
         TLSCertificate.self,
         // Migrations
@@ -25,6 +30,8 @@ public enum StepRegistry {
         MigrationsRollback.self,
         MigrationsVerify.self,
         MigrationsRehearse.self,
+        // Replay and reconciliation
+        WebhooksReplay.self, ReplayVerify.self, ProviderDiff.self, ReconcileExplain.self,
     ]
 
     /// Kinds the runbook engine itself implements (they need the executor, not a StepKind).

@@ -49,6 +49,12 @@ public struct StepContext: Sendable {
     public var dryRun: Bool
     /// Allow TLS without verification (explicit `--insecure`).
     public var insecure: Bool
+    /// How the service verifies webhooks in this environment: `whop`, `standard` or `stripe`.
+    public var webhookScheme: String = "whop"
+    /// Env var holding the webhook signing secret.
+    public var webhookSecretVariable: String?
+    /// Path of the service's webhook intake, relative to `baseURL`.
+    public var webhookPath: String = "/api/webhooks/whop"
     /// The word given with `--confirm`, accepted by confirmation gates.
     public var confirmation: String?
     /// Asks the operator to type a word; nil when there is no terminal.

@@ -23,6 +23,10 @@ public struct EnvironmentConfig: Sendable {
     public var thresholds: [String: JSONValue]
     /// Application-only rollback (e.g. `vercel rollback`, `kubectl rollout undo deploy/app`).
     public var rollbackCommand: String?
+    /// Rules for `opsctl predeploy`'s environment validation (see the env.validate kind).
+    public var envRules: [String: JSONValue] = [:]
+    /// Postgres extensions the schema needs.
+    public var requiredExtensions: [String] = []
 
     public init(name: String, baseURL: String? = nil, databaseURLEnv: String = "DATABASE_URL", protected: Bool = false,
                 webhookScheme: String = "whop", webhookSecretEnv: String? = nil, webhookPath: String = "/api/webhooks/whop",
@@ -57,6 +61,8 @@ public struct EnvironmentConfig: Sendable {
         if let baseURL { o["base_url"] = .string(baseURL) }
         if let migrationsDir { o["migrations"] = .object(["dir": .string(migrationsDir)]) }
         if let rollbackCommand { o["rollback_command"] = .string(rollbackCommand) }
+        if !envRules.isEmpty { o["env_rules"] = .object(envRules) }
+        o["required_extensions"] = .array(requiredExtensions.map(JSONValue.string))
         return .object(o)
     }
 }
@@ -105,7 +111,7 @@ public struct Config: Sendable {
 
     static let topKeys = ["default_environment", "environments", "runbooks_dir"]
     static let envKeys = ["base_url", "database_url_env", "protected", "webhook", "migrations", "runbooks_dir",
-                          "secrets", "env", "thresholds", "rollback_command"]
+                          "secrets", "env", "thresholds", "rollback_command", "env_rules", "required_extensions"]
 
     public static func parse(_ text: String, file: String) throws -> Config {
         let doc = try YAMLDocument.parse(text, file: file)
@@ -163,6 +169,8 @@ public struct Config: Sendable {
                 env: (json["env"]?.object ?? [:]).compactMapValues(\.string),
                 thresholds: json["thresholds"]?.object ?? [:],
                 rollbackCommand: json["rollback_command"]?.string)
+            environments[pair.key]?.envRules = json["env_rules"]?.object ?? [:]
+            environments[pair.key]?.requiredExtensions = (json["required_extensions"]?.array ?? []).compactMap(\.string)
         }
         let defaultName = doc.value("default_environment")?.string ?? (environments["local"] != nil ? "local" : envPairs[0].key)
         guard environments[defaultName] != nil else {

@@ -74,11 +74,14 @@ struct StepRunner: Sendable {
         } catch {
             return finish(.error, "\(error)")
         }
-        let baseContext = StepContext(
+        var baseContext = StepContext(
             environment: options.stepEnvironment, databaseURLVariable: options.environment.databaseURLEnv,
             baseURL: options.environment.baseURL, applicationName: "opsctl/\(runbookName)/\(step.id)",
             dryRun: options.dryRun, insecure: options.insecure, confirmation: options.confirm,
             prompt: options.prompt, progress: options.progress)
+        baseContext.webhookScheme = options.environment.webhookScheme
+        baseContext.webhookSecretVariable = options.environment.webhookSecretEnv
+        baseContext.webhookPath = options.environment.webhookPath
         if options.dryRun && kind.isMutating {
             // One line for the report; the whole plan (SQL, EXPLAIN, commands) goes into details.
             let plan = SecretMasker.shared.mask(kind.plan(baseContext))

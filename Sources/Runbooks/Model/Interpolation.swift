@@ -10,6 +10,8 @@ public struct Scope: Sendable {
     public var item: JSONValue?
     /// The environment's settings from opsctl.yaml (`config.base_url`, `config.thresholds.x`).
     public var config: JSONValue
+    /// `run.id`: the current run (unique names for synthetic test data).
+    public var runID: String = ""
 
     public init(params: [String: JSONValue] = [:], env: [String: String] = [:], steps: [String: StepResult] = [:],
                 item: JSONValue? = nil, config: JSONValue = .object([:])) {
@@ -52,6 +54,8 @@ public struct Scope: Sendable {
                 }
                 return nil
             }
+        case "run":
+            return path == "run.id" ? .string(runID) : nil
         case "config":
             return parts.count == 1 ? config : config.at(path: String(path.dropFirst("config.".count)))
         case "item":

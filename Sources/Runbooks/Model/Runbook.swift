@@ -14,6 +14,15 @@ public struct Runbook: Sendable {
 
     public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
 
+    /// A one-step runbook for verbs that are a single action.
+    public static func single(kind: String, id: String, title: String, with parameters: [String: JSONValue], name: String) -> Runbook {
+        let mutates = StepRegistry.kind(named: kind)?.mutates ?? false
+        let step = Step(id: id, kind: kind, title: title, with: parameters, needs: [], when: nil, retry: .once, timeout: 60,
+                        always: false, continueOnFailure: false, confirm: false, remediation: nil, mutates: mutates,
+                        included: nil, line: 0, column: 0)
+        return Runbook(name: name, description: title, file: "<opsctl \(name)>", params: [], values: [:], steps: [step])
+    }
+
     /// Steps that change something (and so need confirmation on protected environments).
     public var mutatingSteps: [Step] { steps.filter(\.mutates) }
 }

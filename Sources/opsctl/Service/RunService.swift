@@ -64,11 +64,23 @@ struct RunService {
         return FileJournal()
     }
 
+    /// Runs one step of `kind` as its own runbook (verbs that are a single action, e.g. `webhook send`).
+    func runStep(kind: String, id: String, title: String, with parameters: [String: JSONValue]) throws -> Never {
+        let (_, env) = try environment()
+        let runbook = Runbook.single(kind: kind, id: id, title: title, with: parameters, name: kind.replacingOccurrences(of: ".", with: "-"))
+        try execute(runbook, env: env, params: [:])
+    }
+
     /// Runs a runbook with the global flags and exits with the contract's code.
     func run(_ nameOrPath: String, params: [String: JSONValue] = [:], only: Set<String>? = nil, from: String? = nil,
              resume: String? = nil) throws -> Never {
         let (config, env) = try environment()
         let runbook = try load(nameOrPath, params: params, config: config, env: env)
+        try execute(runbook, env: env, params: params, only: only, from: from, resume: resume)
+    }
+
+    func execute(_ runbook: Runbook, env: EnvironmentConfig, params: [String: JSONValue], only: Set<String>? = nil,
+                 from: String? = nil, resume: String? = nil) throws -> Never {
         let format = try OutputFormat.parse(global.format)
         let writer = ReportWriter(output: global.output)
         do { try writer.validate() } catch {

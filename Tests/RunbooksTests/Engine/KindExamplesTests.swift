@@ -55,7 +55,7 @@ struct KindExamplesTests {
         #expect(runbook.steps.allSatisfy { $0.kind == name }, "the example uses its own kind")
         var options = RunOptions(environment: EnvironmentConfig(name: "test", baseURL: "http://127.0.0.1:\(fixture.port)"))
         options.confirm = "yes"
-        options.processEnvironment = ProcessInfo.processInfo.environment.merging(["DATABASE_URL": fixture.database]) { $1 }
+        options.processEnvironment = ProcessInfo.processInfo.environment.merging(["DATABASE_URL": fixture.database, "WHOP_WEBHOOK_SECRET": "kind-example-secret-0123456789"]) { $1 }
         let report = Executor(runbook: runbook, options: options, reporter: nil, journal: nil).run()
         for result in report.results {
             #expect(result.status != .error, "\(name) example: \(result.message)")

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Checks
+import Foundation
+import Runbooks
+import Support
+import Webhooks
+
+extension Opsctl {
+    struct Webhook: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign or send test webhooks in the service's scheme (Whop, Standard Webhooks, Stripe).",
+            subcommands: [Sign.self, Send.self])
+
+        struct Options: ParsableArguments {
+            @Option(name: .long, help: "Event type: payment_failed, payment_succeeded, membership_went_valid, membership_went_invalid.")
+            var type: String = "payment_succeeded"
+
+            @Option(name: .long, help: "JSON file sent verbatim instead of a synthetic event.")
+            var payload: String?
+
+            @Option(name: .long, help: "whop, standard or stripe (default: the environment's webhook.scheme).")
+            var scheme: String?
+
+            @Option(name: .long, help: "Env var holding the signing secret (default: the environment's webhook.secret_env).")
+            var secretEnv: String?
+
+            @Option(name: .long, help: "Event id (default: opsctl_synthetic_<uuid>).")
+            var id: String?
+
+            @Option(name: .long, help: "Fields for the synthetic event's data, as key=value (repeatable).")
+            var data: [String] = []
+
+            func validate() throws {
+                if let scheme, WebhookScheme(rawValue: scheme) == nil { throw ValidationError("--scheme must be whop, standard or stripe") }
+                for d in data where !d.contains("=") { throw ValidationError("--data '\(d)' must be key=value") }
+            }
+
+            var params: [String: JSONValue] {
+                var p: [String: JSONValue] = ["type": .string(type)]
+                if let payload { p["payload_file"] = .string(payload) }
+                if let scheme { p["scheme"] = .string(scheme) }
+                if let secretEnv { p["secret_env"] = .string(secretEnv) }
+                if let id { p["event_id"] = .string(id) }
+                var fields: [String: JSONValue] = [:]
+                for d in data {
+                    let kv = d.split(separator: "=", maxSplits: 1).map(String.init)
+                    fields[kv[0]] = Int(kv[1]).map(JSONValue.int) ?? .string(kv[1])
+                }
+                if !fields.isEmpty { p["payload"] = .object(fields) }
+                return p
+            }
+        }
+
+        struct Sign: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print the signature headers (and body) for a payload; sends nothing.",
+                discussion: """
+                    Example:
+                      opsctl webhook sign --type payment_failed --data membership_id=mem_123
+                      opsctl webhook sign --payload event.json --scheme stripe --secret-env STRIPE_WEBHOOK_SECRET
+                    """)
+
+            @OptionGroup var webhook: Options
+            @OptionGroup var global: GlobalOptions
+
+            func run() throws {
+                let service = RunService(global: global)
+                let (_, env) = try service.environment()
+                var context = StepContext(baseURL: env.baseURL ?? "http://localhost")
+                context.webhookScheme = env.webhookScheme
+                context.webhookSecretVariable = env.webhookSecretEnv
+                context.webhookPath = env.webhookPath
+                do {
+                    let delivery = try WebhookDelivery.build(StepParameters(webhook.params, stepID: "sign"), context: context)
+                    // The signature is derived from the secret, not the secret itself: printing it is the point.
+                    for (name, value) in delivery.headers { print("\(name): \(value)") }
+                    print("")
+                    print(String(decoding: delivery.body, as: UTF8.self))
+                } catch let error as StepError {
+                    Terminal.error(SecretMasker.shared.mask(error.message))
+                    throw ExitCode(65)
+                }
+            }
+        }
+
+        struct Send: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Send a signed webhook to the environment's intake and check the answer.",
+                discussion: """
+                    Example:
+                      opsctl webhook send --type payment_failed --data membership_id=mem_123 --env staging
+                    """)
+
+            @OptionGroup var webhook: Options
+
+            @Option(name: .long, help: "Intake URL (default: base_url + webhook.path).")
+            var url: String?
+
+            @Option(name: .long, help: "Expected HTTP status.")
+            var expectStatus: Int = 200
+
+            @OptionGroup var global: GlobalOptions
+
+            func run() throws {
+                var params = webhook.params
+                if let url { params["url"] = .string(url) }
+                params["expect_status"] = .int(expectStatus)
+                try RunService(global: global).runStep(kind: WebhookSend.name, id: "send", title: "signed webhook", with: params)
+            }
+        }
+    }
+}
