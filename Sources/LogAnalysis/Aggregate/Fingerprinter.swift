@@ -97,6 +97,11 @@ struct Fingerprinter: ~Copyable {
         while k < n {
             if t[k] >= 0x30 && t[k] <= 0x39 {
                 while k < n && t[k] >= 0x30 && t[k] <= 0x39 { k += 1 }
+                // A decimal fraction belongs to the number (`1.5s` is `<num>s`).
+                if k + 1 < n && t[k] == 0x2E && t[k + 1] >= 0x30 && t[k + 1] <= 0x39 {
+                    k += 1
+                    while k < n && t[k] >= 0x30 && t[k] <= 0x39 { k += 1 }
+                }
                 emit("<num>")
             } else {
                 emit(t[k])

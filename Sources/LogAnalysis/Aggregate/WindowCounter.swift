@@ -25,9 +25,12 @@ struct WindowCounter {
 
     @inline(__always)
     mutating func add(_ timeMs: Int64, error: Bool) {
-        let key = Self.floorDiv(timeMs, widthMs)
+        var key = Self.floorDiv(timeMs, widthMs)
         if key != pendingKey {
+            let width = widthMs
             flush()
+            // Flushing may have coarsened the windows: the key must be in the new width.
+            if widthMs != width { key = Self.floorDiv(timeMs, widthMs) }
             pendingKey = key
         }
         pendingCount += 1
