@@ -166,6 +166,24 @@ import TestSupport
         #expect(try m.apply().completed.map(\.version) == [2])
     }
 
+    @Test func anApplierHoldingTheMigrationLockTooLongIsNamed() throws {
+        let dir = try TempMigrations(["001_a.sql": "CREATE TABLE a (id bigint);"])
+        let url = try TestDatabase.fresh("lock_held")
+        let other = try PostgresConnection(dsn: url, applicationName: "other-applier")
+        defer { other.close() }
+        #expect(try other.tryAdvisoryLock("opsctl.migrations:opsctl.schema_migrations"))
+        let m = try Migrator(config: dir.config { $0.lockWait = 0.3 }, dsn: url)
+        do {
+            _ = try m.apply()
+            Issue.record("expected the lock to be held")
+        } catch let e as MigrationError {
+            #expect(e.kind == .lockHeld)
+            #expect(e.message.contains("pid \(other.backendPID) (other-applier)"))
+        }
+        try other.advisoryUnlock("opsctl.migrations:opsctl.schema_migrations")
+        #expect(try m.apply().completed.count == 1)
+    }
+
     @Test func tenConcurrentAppliersApplyEachMigrationExactlyOnce() throws {
         let dir = try TempMigrations([
             "001_counter.sql": "CREATE TABLE counter (n int);",
