@@ -27,7 +27,8 @@ final class MigrationLock {
             let current = try holder()
             throw MigrationError(.lockHeld,
                                  "another migration run holds the lock \(key)"
-                                 + (current.map { " (pid \($0.pid), \($0.application))" } ?? "") + " after waiting \(Int(timeout)) s",
+                                 + (current.map { LockHolder(pid: $0.pid, application: $0.application) }.map { ": \($0)" } ?? "")
+                                 + " (waited \(String(format: "%.1f", timeout)) s)",
                                  nextStep: "wait for it to finish, or check pg_stat_activity for a stuck session")
         } catch let e as PostgresError {
             throw MigrationError.from(e, "taking the migration lock")
