@@ -122,3 +122,16 @@ import Testing
         #expect(width == 10_800)
     }
 }
+
+extension WindowCounterTests {
+    /// An explicit width too fine for the span is coarsened exactly (and reported), not kept unbounded.
+    @Test func explicitWidthIsCoarsenedWhenItWouldNeedTooManyWindows() {
+        var w = WindowCounter(widthSeconds: 7)
+        let n = 200_000
+        for i in 0..<n { w.add(Int64(i) * 1_000, error: false) }
+        let (width, windows) = w.finish(maxWindows: 60)
+        #expect(width > 7 && Int(width) % 7 == 0)
+        #expect(windows.map(\.count).reduce(0, +) == n)
+        #expect(windows.count <= WindowCounter.maxKept)
+    }
+}

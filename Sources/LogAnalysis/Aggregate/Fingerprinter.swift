@@ -3,7 +3,7 @@
 /// (`<uuid>`, `<email>`, `<ip>`, `<hex>`, `<num>`, `<str>`); digit runs inside words become `<num>`.
 struct Fingerprinter: ~Copyable {
     /// Only the head of a message is fingerprinted (stack traces and dumps follow it).
-    static let maxInput = 512
+    static let maxInput = 300
     private let out: UnsafeMutablePointer<UInt8>
     private let capacity: Int
     private(set) var count = 0
