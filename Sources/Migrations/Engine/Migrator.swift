@@ -3,7 +3,7 @@ import Postgres
 
 /// The migrations engine for one database: status, apply, rollback, verify, repair, baseline.
 /// Every method opens its own connections and closes them; errors are `MigrationError`.
-public final class Migrator: @unchecked Sendable {
+public final class Migrator: Sendable {
     public let config: MigrationConfig
     let dsn: String
     let history: HistoryTable
