@@ -39,7 +39,7 @@ public struct LogAnalysisOptions: Sendable {
     public init(since: Double? = nil, from: Date? = nil, to: Date? = nil, minLevel: LogLevel? = nil,
                 grep: String? = nil, groupBy: String? = nil, top: Int = 10, window: Double? = nil,
                 latencyField: String? = nil, thresholds: [LogThreshold] = [], format: LogFormat? = nil,
-                workers: Int = ProcessInfo.processInfo.activeProcessorCount, tableCap: Int = 10_000,
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount, tableCap: Int = 5_000,
                 exactLatencyLimit: Int = 200_000, maxLineBytes: Int = 1 << 20, chunkBytes: Int = 4 << 20,
                 maxWindows: Int = 60, now: Date = Date()) {
         self.since = since

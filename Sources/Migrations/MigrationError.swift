@@ -50,6 +50,16 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
         return SecretMasker.shared.mask(text)
     }
 
+    /// The opsctl exit code for this failure (DESIGN.md): 65 bad migration files or input,
+    /// 2 another run holds the migration lock, 1 anything else.
+    public var exitCode: Int32 {
+        switch kind {
+        case .invalidInput: return 65
+        case .lockHeld: return 2
+        default: return 1
+        }
+    }
+
     static func from(_ error: PostgresError, _ context: String) -> MigrationError {
         MigrationError(error.kind == .connection || error.kind == .configuration ? .connection : .statementFailed,
                        "\(context): \(error.message)", sqlState: error.sqlState, nextStep: error.nextStep)

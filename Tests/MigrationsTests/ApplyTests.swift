@@ -133,6 +133,11 @@ import TestSupport
         #expect(try m.rollback(steps: 1).completed.map(\.version) == [20240102120000])
         #expect(try scalar(url, "SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'note'") == "0")
 
+        try dir.write("20240103120000_idx.sql", "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id);\n-- migrate:down\nDROP INDEX CONCURRENTLY IF EXISTS t_id;\n")
+        try dir.write("20240104120000_vac.sql", "-- migrate:up transaction:false\nSELECT 1;\n-- migrate:down\nSELECT 1;\n")
+        let nonTx = try m.apply()
+        #expect(nonTx.completed.map(\.transactional) == [true, false, false])  // 20240102 was rolled back above
+
         let rb = try TempMigrations([
             "001_a.sql": "CREATE TABLE a (id bigint);", "rollback/001_a.sql": "DROP TABLE a;",
         ])
@@ -164,6 +169,24 @@ import TestSupport
         #expect(f.location?.file == "002_alter.sql")
         try blocker.execute("ROLLBACK")
         #expect(try m.apply().completed.map(\.version) == [2])
+    }
+
+    @Test func anApplierHoldingTheMigrationLockTooLongIsNamed() throws {
+        let dir = try TempMigrations(["001_a.sql": "CREATE TABLE a (id bigint);"])
+        let url = try TestDatabase.fresh("lock_held")
+        let other = try PostgresConnection(dsn: url, applicationName: "other-applier")
+        defer { other.close() }
+        #expect(try other.tryAdvisoryLock("opsctl.migrations:opsctl.schema_migrations"))
+        let m = try Migrator(config: dir.config { $0.lockWait = 0.3 }, dsn: url)
+        do {
+            _ = try m.apply()
+            Issue.record("expected the lock to be held")
+        } catch let e as MigrationError {
+            #expect(e.kind == .lockHeld)
+            #expect(e.message.contains("pid \(other.backendPID) (other-applier)"))
+        }
+        try other.advisoryUnlock("opsctl.migrations:opsctl.schema_migrations")
+        #expect(try m.apply().completed.count == 1)
     }
 
     @Test func tenConcurrentAppliersApplyEachMigrationExactlyOnce() throws {

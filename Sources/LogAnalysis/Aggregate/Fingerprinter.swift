@@ -3,7 +3,7 @@
 /// (`<uuid>`, `<email>`, `<ip>`, `<hex>`, `<num>`, `<str>`); digit runs inside words become `<num>`.
 struct Fingerprinter: ~Copyable {
     /// Only the head of a message is fingerprinted (stack traces and dumps follow it).
-    static let maxInput = 512
+    static let maxInput = 300
     private let out: UnsafeMutablePointer<UInt8>
     private let capacity: Int
     private(set) var count = 0
@@ -97,6 +97,11 @@ struct Fingerprinter: ~Copyable {
         while k < n {
             if t[k] >= 0x30 && t[k] <= 0x39 {
                 while k < n && t[k] >= 0x30 && t[k] <= 0x39 { k += 1 }
+                // A decimal fraction belongs to the number (`1.5s` is `<num>s`).
+                if k + 1 < n && t[k] == 0x2E && t[k + 1] >= 0x30 && t[k + 1] <= 0x39 {
+                    k += 1
+                    while k < n && t[k] >= 0x30 && t[k] <= 0x39 { k += 1 }
+                }
                 emit("<num>")
             } else {
                 emit(t[k])

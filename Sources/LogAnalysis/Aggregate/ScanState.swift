@@ -44,6 +44,7 @@ final class ScanState: @unchecked Sendable {
     }
 
     static let exampleBytes = 200
+    static let exampleLineBytes = 400
     static let unparsedExamples = 5
     /// Files are told apart in `order` by the high bits (offsets stay below 2^44 = 16 TiB).
     static let fileShift = 44
@@ -146,7 +147,7 @@ final class ScanState: @unchecked Sendable {
         let t = e.timeMs
         fingerprints.update(key, make: {
             FingerprintEntry(text: fingerprinter.string, count: 0, level: e.level, first: Int64.max, last: LineEvent.noTime,
-                             example: String(decoding: UnsafeRawBufferPointer(rebasing: e.line.prefix(500)), as: UTF8.self),
+                             example: String(decoding: UnsafeRawBufferPointer(rebasing: e.line.prefix(Self.exampleLineBytes)), as: UTF8.self),
                              exampleOrder: order)
         }) { entry in
             entry.count += 1
@@ -157,12 +158,16 @@ final class ScanState: @unchecked Sendable {
             }
             if order < entry.exampleOrder {
                 entry.exampleOrder = order
-                entry.example = String(decoding: UnsafeRawBufferPointer(rebasing: e.line.prefix(500)), as: UTF8.self)
+                entry.example = String(decoding: UnsafeRawBufferPointer(rebasing: e.line.prefix(Self.exampleLineBytes)), as: UTF8.self)
             }
         }
     }
 
-    private func countGroup(_ value: UnsafeRawBufferPointer, error: Bool, latency: Double) {
+    /// Group values are cut to their head so a pathological field cannot hold megabytes per entry.
+    static let groupValueBytes = 256
+
+    private func countGroup(_ whole: UnsafeRawBufferPointer, error: Bool, latency: Double) {
+        let value = UnsafeRawBufferPointer(rebasing: whole.prefix(Self.groupValueBytes))
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in value { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         groups.update(h, make: {

@@ -1,6 +1,7 @@
 /// Line and error counts per time window, epoch-aligned. With an automatic width it starts
-/// at one second and coarsens along a ladder of round widths whenever too many windows
-/// accumulate, so memory stays bounded whatever the time span of the logs.
+/// at one second; any width coarsens exactly (along a ladder of round widths, or by doubling)
+/// whenever more than `maxKept` windows accumulate, so memory stays bounded whatever the
+/// time span of the logs.
 struct WindowCounter {
     /// Round widths in seconds; each divides the next, so re-binning is exact.
     static let ladder: [Int64] = [1, 5, 10, 30, 60, 300, 900, 1800, 3600, 10800, 21600, 43200, 86400, 604_800]
@@ -25,9 +26,12 @@ struct WindowCounter {
 
     @inline(__always)
     mutating func add(_ timeMs: Int64, error: Bool) {
-        let key = Self.floorDiv(timeMs, widthMs)
+        var key = Self.floorDiv(timeMs, widthMs)
         if key != pendingKey {
+            let width = widthMs
             flush()
+            // Flushing may have coarsened the windows: the key must be in the new width.
+            if widthMs != width { key = Self.floorDiv(timeMs, widthMs) }
             pendingKey = key
         }
         pendingCount += 1
@@ -40,9 +44,15 @@ struct WindowCounter {
         counts[pendingKey] = (e.count + pendingCount, e.errors + pendingErrors)
         pendingCount = 0
         pendingErrors = 0
-        if automatic && counts.count > Self.maxKept, let next = Self.ladder.first(where: { $0 * 1000 > widthMs }) {
-            rebin(to: next * 1000)
-        }
+        // Bounded memory for any span: coarsen (exactly) when too many windows accumulate; the
+        // report's width says what was used.
+        if counts.count > Self.maxKept { rebin(to: Self.coarser(than: widthMs)) }
+    }
+
+    /// The next ladder width when the current one divides it, otherwise twice the width.
+    static func coarser(than widthMs: Int64) -> Int64 {
+        if let next = ladder.first(where: { $0 * 1000 > widthMs }), (next * 1000) % widthMs == 0 { return next * 1000 }
+        return widthMs * 2
     }
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

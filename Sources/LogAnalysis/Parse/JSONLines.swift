@@ -6,16 +6,14 @@ final class JSONLines {
     static let batch: Int32 = 4096
     private let parser: OpaquePointer
     private let records: UnsafeMutablePointer<cs_record>
-    let hasGroup: Bool
-    let hasLatency: Bool
+    /// Index of the group-by and latency fields among the parser's requested fields (-1: not requested).
+    let groupIndex: Int
+    let latencyIndex: Int
 
-    /// Field 0 is the group-by field, field 1 the latency field (either may be absent).
     init(groupBy: String?, latencyField: String?) {
-        var names: [String] = []
-        hasGroup = groupBy != nil
-        hasLatency = latencyField != nil
-        names.append(groupBy ?? "\u{1}")
-        names.append(latencyField ?? "\u{1}")
+        let names = [groupBy, latencyField].compactMap { $0 }
+        groupIndex = groupBy == nil ? -1 : 0
+        latencyIndex = latencyField == nil ? -1 : (groupBy == nil ? 0 : 1)
         let cStrings = names.map { strdup($0) }
         defer { cStrings.forEach { free($0) } }
         var pointers: [UnsafePointer<CChar>?] = cStrings.map { $0.map { UnsafePointer($0) } }
@@ -55,10 +53,14 @@ final class JSONLines {
                     e.level = r.level
                     if r.time_ms != Int64.min { e.timeMs = r.time_ms }
                     e.message = span(r.msg)
-                    if hasGroup, r.field_kind.0 != UInt8(CS_KIND_ABSENT.rawValue) { e.group = span(r.field.0) }
-                    if hasLatency {
-                        if r.field_kind.1 == UInt8(CS_KIND_NUMBER.rawValue) { e.latency = r.field_num.1 }
-                        else if r.field_kind.1 == UInt8(CS_KIND_STRING.rawValue), let d = span(r.field.1)?.doubleValue { e.latency = d }
+                    if groupIndex >= 0 {
+                        let (kind, value) = Self.field(r, groupIndex)
+                        if kind != UInt8(CS_KIND_ABSENT.rawValue) { e.group = span(value) }
+                    }
+                    if latencyIndex >= 0 {
+                        let (kind, value) = Self.field(r, latencyIndex)
+                        if kind == UInt8(CS_KIND_NUMBER.rawValue) { e.latency = latencyIndex == 0 ? r.field_num.0 : r.field_num.1 }
+                        else if kind == UInt8(CS_KIND_STRING.rawValue), let d = span(value)?.doubleValue { e.latency = d }
                     }
                     parsed(&e)
                 case Int32(CS_EMPTY.rawValue):
@@ -72,6 +74,11 @@ final class JSONLines {
                 }
             }
         }
+    }
+
+    @inline(__always)
+    static func field(_ r: cs_record, _ i: Int) -> (UInt8, cs_span) {
+        i == 0 ? (r.field_kind.0, r.field.0) : (r.field_kind.1, r.field.1)
     }
 
     static func isValidUTF8(_ line: UnsafeRawBufferPointer) -> Bool {

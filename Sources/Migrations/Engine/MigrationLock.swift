@@ -22,16 +22,31 @@ final class MigrationLock {
     func acquire(timeout: Double) throws {
         do {
             if try connection.tryAdvisoryLock(key) { return }
-            if let holder = try connection.advisoryLockHolder(key) { waitedFor = (holder.pid, holder.application) }
+            waitedFor = try holder()
             if try connection.advisoryLock(key, timeout: timeout) { return }
-            let holder = try connection.advisoryLockHolder(key)
+            let current = try holder()
             throw MigrationError(.lockHeld,
                                  "another migration run holds the lock \(key)"
-                                 + (holder.map { " (pid \($0.pid), \($0.application))" } ?? "") + " after waiting \(Int(timeout)) s",
+                                 + (current.map { LockHolder(pid: $0.pid, application: $0.application) }.map { ": \($0)" } ?? "")
+                                 + " (waited \(String(format: "%.1f", timeout)) s)",
                                  nextStep: "wait for it to finish, or check pg_stat_activity for a stuck session")
         } catch let e as PostgresError {
             throw MigrationError.from(e, "taking the migration lock")
         }
+    }
+
+    /// Who holds the lock in this database (advisory locks are per database; the same key may be held elsewhere).
+    private func holder() throws -> (pid: Int, application: String)? {
+        let row = try connection.query("""
+            SELECT a.pid, a.application_name
+              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)
+             LIMIT 1
+            """, [key]).first
+        guard let row, let pid = row["pid"].int else { return nil }
+        return (pid, row["application_name"].string ?? "")
     }
 
     func release() {

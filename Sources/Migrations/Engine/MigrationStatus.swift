@@ -87,4 +87,14 @@ public struct MigrationStatus: Sendable {
         out.sort { ($0.version, $0.file ?? "") < ($1.version, $1.file ?? "") }
         return MigrationStatus(versions: out, problems: set.problems, historyExists: historyExists)
     }
+
+    /// One line per version and per file problem, for the human format of `migrate status`.
+    public var lines: [String] {
+        var out = versions.map { v in
+            let mark = v.blocksApply ? "!!" : (v.state == .applied ? "ok" : "..")
+            return "\(mark) \(v.version) \(v.name) [\(v.state.rawValue)]\(v.hasDown || v.file == nil ? "" : " (no down)") \(v.message)"
+        }
+        out += problems.map { "!! \($0.description)" }
+        return out
+    }
 }

@@ -3,7 +3,7 @@ import Postgres
 
 /// The migrations engine for one database: status, apply, rollback, verify, repair, baseline.
 /// Every method opens its own connections and closes them; errors are `MigrationError`.
-public final class Migrator: @unchecked Sendable {
+public final class Migrator: Sendable {
     public let config: MigrationConfig
     let dsn: String
     let history: HistoryTable
@@ -57,7 +57,9 @@ public final class Migrator: @unchecked Sendable {
 
     /// How a script must run: in a transaction, or statement by statement (and why).
     static func transactionMode(_ m: Migration, _ script: SQLScript, down: Bool = false) -> String? {
-        if Directives.has("no-transaction", in: down ? (m.down ?? "") : m.up) { return "-- opsctl:no-transaction directive" }
+        if down ? Directives.has("no-transaction", in: m.down ?? "") : m.noTransactionDirective {
+            return "-- opsctl:no-transaction directive"
+        }
         for s in script.statements {
             if let reason = TransactionSafety.reason(s) { return "\(reason) at \(s.location)" }
             if s.kind == "TransactionStmt" { return "the file manages its own transaction (\(s.summary) at \(s.location))" }

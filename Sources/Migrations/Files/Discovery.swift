@@ -78,7 +78,8 @@ public enum Discovery {
             if let sections = SingleFileFormat.split(text) {
                 migrations.append(Migration(version: version, versionText: c.versionText, name: c.name, format: .single,
                                             upFile: c.file, downFile: sections.down == nil ? nil : c.file,
-                                            up: sections.up, down: sections.down, expectedDownFile: nil))
+                                            up: sections.up, down: sections.down, expectedDownFile: nil,
+                                            upMarkerNoTransaction: sections.upNoTransaction))
                 if sections.down == nil {
                     problems.append(FileProblem(rule: "missing-down", file: c.file, version: version,
                                                 message: "no `-- migrate:down` section: this migration cannot be rolled back"))
@@ -152,7 +153,7 @@ public enum Discovery {
 /// The single-file format: `-- migrate:up` ... `-- migrate:down` ...
 enum SingleFileFormat {
     /// Up and down sections with the other section's lines blanked, so line numbers match the file.
-    static func split(_ text: String) -> (up: String, down: String?)? {
+    static func split(_ text: String) -> (up: String, down: String?, upNoTransaction: Bool)? {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         var upIndex: Int?, downIndex: Int?
         for (i, line) in lines.enumerated() {
@@ -161,14 +162,15 @@ enum SingleFileFormat {
             else if t.hasPrefix("-- migrate:down") || t.hasPrefix("--migrate:down") { downIndex = i }
         }
         guard let upIndex else { return nil }
+        let upNoTransaction = lines[upIndex].replacingOccurrences(of: " ", with: "").lowercased().contains("transaction:false")
         func body(from start: Int, to end: Int) -> String {
             lines.enumerated().map { i, l in (i > start && i < end) ? String(l) : "" }.joined(separator: "\n")
         }
         let upEnd = (downIndex.map { $0 > upIndex ? $0 : lines.count }) ?? lines.count
         let up = body(from: upIndex, to: upEnd)
-        guard let downIndex else { return (up, nil) }
+        guard let downIndex else { return (up, nil, upNoTransaction) }
         let downEnd = upIndex > downIndex ? upIndex : lines.count
         let down = body(from: downIndex, to: downEnd)
-        return (up, down.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : down)
+        return (up, down.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : down, upNoTransaction)
     }
 }

@@ -23,8 +23,11 @@ public struct Migration: Sendable, Identifiable {
     public var checksumDown: String? { down.map { SHA256.hex(Self.normalised($0)) } }
     public var label: String { "\(versionText)_\(name)" }
 
-    /// Directives in comments: `-- opsctl:no-transaction`.
-    public var noTransactionDirective: Bool { Directives.has("no-transaction", in: up) }
+    /// dbmate's `-- migrate:up transaction:false` (single-file format).
+    public var upMarkerNoTransaction = false
+
+    /// Directives in comments: `-- opsctl:no-transaction` (or dbmate's `transaction:false`).
+    public var noTransactionDirective: Bool { upMarkerNoTransaction || Directives.has("no-transaction", in: up) }
 
     /// Whitespace at the ends does not change a checksum (editors add or strip final newlines).
     static func normalised(_ s: String) -> String { s.trimmingCharacters(in: .whitespacesAndNewlines) }
