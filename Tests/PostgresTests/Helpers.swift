@@ -1,0 +1,74 @@
+import Foundation
+import Postgres
+import TestSupport
+
+/// A password-shaped value that must never appear in any error text.
+let passwordCanary = "canary-pw-7Q2x9ZK"
+
+/// Connects to `url` with an application name that tells DBAs (and these tests) who is connected.
+func connect(_ url: String, application: String = "opsctl/test") throws -> PostgresConnection {
+    try PostgresConnection(dsn: url, applicationName: application)
+}
+
+extension PostgresConnection {
+    /// The single value of a one-row, one-column query.
+    func value(_ sql: String, _ parameters: [any PostgresBindable] = []) throws -> PostgresValue {
+        try query(sql, parameters).first?[0] ?? .null
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass.
+func eventually(within seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    return try condition()
+}
+
+/// True once the backend `pid` is running a statement containing `fragment`.
+func waitUntilActive(pid: Int, fragment: String, observer: PostgresConnection) throws -> Bool {
+    try eventually {
+        try observer.value("""
+            SELECT count(*) FROM pg_stat_activity
+             WHERE pid = $1 AND state = 'active' AND position($2 in query) > 0
+            """, [pid, fragment]).int == 1
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound once, then released for the caller to use).
+func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// The error a throwing expression raised, as a PostgresError (nil if it did not throw one).
+func postgresError(_ body: () throws -> Void) -> PostgresError? {
+    do {
+        try body()
+        return nil
+    } catch let error as PostgresError {
+        return error
+    } catch {
+        return nil
+    }
+}
+
+/// Every piece of text an error can put in front of a user.
+func allText(of error: PostgresError) -> [String] {
+    [error.description, "\(error)", String(reflecting: error), error.message, error.endpoint ?? "",
+     error.detail ?? "", error.hint ?? "", error.nextStep ?? ""]
+}
