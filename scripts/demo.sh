@@ -1,42 +1,59 @@
 #!/usr/bin/env bash
-# The demo: a sandbox Postgres, a local endpoint, and opsctl's runbooks against them.
+# The demo: a sandbox Postgres, the reference Churn Saver service, and opsctl's main runbooks
+# against them — predeploy, migrate, verify (green), a fault and verify failing with remediation,
+# recovery, the nightly runbook for Prometheus, and the journal.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-OPSCTL=${OPSCTL:-.build/debug/opsctl}
-DEMO_PORT=${DEMO_PORT:-18081}
-export NO_COLOR=${NO_COLOR:-}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OPSCTL=${OPSCTL:-$ROOT/.build/debug/opsctl}
+SERVICE=${SERVICE:-$ROOT/.build/debug/churn-saver}
+PORT=18080
+cd "$ROOT/examples/churn-saver"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-cleanup() { [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true; }
+cleanup() { [ -n "${service_pid:-}" ] && kill "$service_pid" 2>/dev/null || true; }
 trap cleanup EXIT
 
-say "Start a throwaway Postgres (opsctl sandbox up)"
+say "1. A throwaway Postgres: opsctl sandbox up"
 eval "$("$OPSCTL" sandbox up)"
+psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS churn_saver_demo WITH (FORCE)" -c "CREATE DATABASE churn_saver_demo"
+export DATABASE_URL="${DATABASE_URL/\/postgres?//churn_saver_demo?}"
 echo "DATABASE_URL=$DATABASE_URL"
 
-say "Start a local endpoint answering /api/health"
-demo_dir=$(mktemp -d)
-mkdir -p "$demo_dir/api"
-echo '{"status":"healthy","checks":{"db":{"status":"healthy"}}}' > "$demo_dir/api/health"
-python3 -m http.server "$DEMO_PORT" --bind 127.0.0.1 --directory "$demo_dir" >/dev/null 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$DEMO_PORT/api/health" >/dev/null && break; sleep 0.1; done
+# Demo-only values, so the environment rules pass (a real deploy reads them from its secret store).
+export NEXT_PUBLIC_WHOP_APP_ID=app_demo1234 WHOP_API_KEY=demo-api-key-4f9a8b7c6d5e \
+       WHOP_WEBHOOK_SECRET=demo-webhook-secret-7e6d5c4b SCHEDULER_SECRET_KEY=demo-scheduler-key-1a2b3c4d \
+       ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
 
-say "opsctl health: the endpoint and the database"
-"$OPSCTL" health --url "http://127.0.0.1:$DEMO_PORT/api/health" --expect status=healthy || true
+say "2. Start the reference service (churn-saver) on 127.0.0.1:$PORT"
+PORT=$PORT "$SERVICE" > /tmp/churn-saver-demo.log 2>&1 & service_pid=$!
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.1; done
+head -1 /tmp/churn-saver-demo.log
 
-say "The same report for Nagios and for Prometheus' textfile collector"
-"$OPSCTL" health --url "http://127.0.0.1:$DEMO_PORT/api/health" --format nagios || true
-"$OPSCTL" health --url "http://127.0.0.1:$DEMO_PORT/api/health" --format prometheus --output "$demo_dir/opsctl.prom" || true
-head -n 6 "$demo_dir/opsctl.prom"
+say "3. opsctl predeploy — is it safe to deploy? (the migrations are still pending)"
+"$OPSCTL" predeploy || true
 
-say "A failing endpoint: the report says what failed and what to do next"
-"$OPSCTL" health --url "http://127.0.0.1:$DEMO_PORT/missing" --no-database || echo "(exit code $? — the deploy gate would stop here)"
+say "4. opsctl run migrate — status, lint of what is pending, apply under a lock, verify the schema"
+"$OPSCTL" run migrate --param dir=migrations
 
-say "opsctl explain: the plan of a runbook, nothing executed"
-"$OPSCTL" explain health --param urls=http://127.0.0.1:$DEMO_PORT/api/health
+say "5. opsctl verify — health, schema version, a signed webhook round trip, 15-minute metrics"
+"$OPSCTL" verify
 
-say "opsctl history: every run is journaled in the database (schema opsctl)"
-"$OPSCTL" history --limit 5
+say "6. Inject a fault (the service's database goes away) and verify again"
+curl -s -X POST "http://127.0.0.1:$PORT/admin/faults" -d '{"db_down":true}' >/dev/null
+"$OPSCTL" verify --no-roundtrip || echo "(exit code $? — every failure says what to do next)"
+curl -s -X DELETE "http://127.0.0.1:$PORT/admin/faults" >/dev/null
 
-say "Done. Stop the sandbox with: $OPSCTL sandbox down"
+say "7. Fault cleared: verify is green again, as JUnit for CI"
+"$OPSCTL" verify --format junit --output /tmp/opsctl-verify.xml && echo "wrote /tmp/opsctl-verify.xml ($(grep -c '<testcase' /tmp/opsctl-verify.xml) testcases)"
+
+say "8. The nightly runbook, for Prometheus' textfile collector and for Nagios"
+"$OPSCTL" run daily --format prometheus --output /tmp/opsctl-daily.prom && grep '^opsctl_run_status' /tmp/opsctl-daily.prom | head -5
+"$OPSCTL" health --format nagios || true
+
+say "9. Emergency rollback, dry run: what would happen, nothing changed"
+"$OPSCTL" rollback --to 5 --dry-run
+
+say "10. opsctl history — every run is journaled in the database (schema opsctl)"
+"$OPSCTL" history --limit 8
+
+say "Done. The sandbox keeps running; stop it with: $OPSCTL sandbox down"

@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PACKAGES=(libpq-dev libcurl4-openssl-dev libpg-query-dev libsimdjson-dev zlib1g-dev
               postgresql postgresql-client prometheus python3 python3-pip perl curl openssl)
-PIP_PACKAGES=(junitparser)
+PIP_PACKAGES=(junitparser standardwebhooks stripe)
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then

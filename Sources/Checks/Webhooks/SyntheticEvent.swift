@@ -33,7 +33,8 @@ public struct WebhookDelivery: Sendable {
                 throw StepError("\(file) is not a JSON object: a webhook payload is one JSON object")
             }
             body = [UInt8](data)
-            eventID = parsed["id"]?.string ?? (try p.optionalString("event_id")) ?? syntheticPrefix + UUID().uuidString.lowercased()
+            let given = try p.optionalString("event_id")
+            eventID = parsed["id"]?.string ?? given ?? syntheticPrefix + UUID().uuidString.lowercased()
         } else {
             eventID = try p.string("event_id", default: syntheticPrefix + UUID().uuidString.lowercased())
             let type = try p.string("type", default: "payment_succeeded")

@@ -171,9 +171,10 @@ public final class Executor: @unchecked Sendable {
                 // Scope: params, env, config, and results of finished steps (resumed ones keep their old details).
                 var scopeSteps = resumed
                 for (id, r) in board.results { scopeSteps[id] = (r.details["resumed_from"] != nil ? resumed[id] : nil) ?? r }
-                var scope = Scope(params: runbook.values, env: options.stepEnvironment, steps: scopeSteps,
-                                  config: options.environment.json)
-                scope.runID = runID
+                var stepScope = Scope(params: runbook.values, env: options.stepEnvironment, steps: scopeSteps,
+                                      config: options.environment.json)
+                stepScope.runID = runID
+                let scope = stepScope
                 board.state[step.id] = .running
                 board.running += 1
                 launched = true

@@ -16,7 +16,7 @@ public struct HumanReporter: Reporter {
         let report = original.masked(by: options.masker)
         var lines = [header(report), ""]
         let labels = report.results.map(label)
-        let width = min(labels.map { $0.plain.count }.max() ?? 0, 44)
+        let width = min(labels.map { $0.plain.count }.max() ?? 0, 64)
         for (result, label) in zip(report.results, labels) {
             lines.append(contentsOf: stepLines(result, label: label, width: width))
         }
@@ -51,11 +51,11 @@ public struct HumanReporter: Reporter {
         let duration = result.status == .skipped && result.durationMs == 0
             ? "" : DurationText.format(milliseconds: result.durationMs)
         var text = Self.clip(one(result.message))
-        if result.status == .skipped, let blockers = result.blockedBy, !blockers.isEmpty {
+        if result.status == .skipped, let blockers = result.blockedBy, !blockers.isEmpty, !text.hasPrefix("blocked by") {
             let blocked = "blocked by " + blockers.map(one).joined(separator: ", ")
             text = text.isEmpty ? blocked : text + " · " + blocked
         }
-        if result.attempts > 1 {
+        if result.attempts > 1, !text.contains("after \(result.attempts) attempts") {
             let verb = result.status.isFailure ? "still failing" : "passed"
             text += (text.isEmpty ? "" : " · ") + paint("\(verb) after \(result.attempts) attempts", .yellow)
         }

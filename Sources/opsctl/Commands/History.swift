@@ -62,9 +62,7 @@ extension Opsctl {
             }
             let format = try OutputFormat.parse(global.format)
             let writer = ReportWriter(output: global.output)
-            let reporter = format.makeReporter(options: ReporterOptions(
-                color: Terminal.colorAllowed(noColorFlag: global.noColor, toFile: global.output != nil), strict: global.strict,
-                verbose: global.verbose))
+            let reporter = format.makeReporter(options: global.reporterOptions())
             try writer.write(reporter.render(report))
             throw ExitCode(format.exitCode(for: report, strict: global.strict))
         }

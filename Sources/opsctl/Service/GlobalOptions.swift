@@ -48,8 +48,17 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "No ANSI colours (also: NO_COLOR=1).")
     var noColor = false
 
+    @Option(name: .long, help: "TAP version line for --format tap: 14 (default) or 13 for older harnesses (Test::Harness < 3.48).")
+    var tapVersion: Int = 14
+
+    func reporterOptions() -> ReporterOptions {
+        ReporterOptions(color: Terminal.colorAllowed(noColorFlag: noColor, toFile: output != nil), strict: strict,
+                        verbose: verbose, tapVersion: tapVersion)
+    }
+
     func validate() throws {
         do { _ = try OutputFormat.parse(format) } catch { throw ValidationError("\(error)") }
+        if ![13, 14].contains(tapVersion) { throw ValidationError("--tap-version must be 13 or 14") }
         if parallel < 1 || parallel > 256 { throw ValidationError("--parallel must be between 1 and 256") }
         if let deadline, DurationSeconds.parse(deadline) == nil { throw ValidationError("--deadline '\(deadline)' is not a duration like 90s or 10m") }
         if let wait, DurationSeconds.parse(wait) == nil { throw ValidationError("--wait '\(wait)' is not a duration like 60s") }

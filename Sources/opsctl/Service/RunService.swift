@@ -120,9 +120,7 @@ struct RunService {
         options.insecure = global.insecure
         options.prompt = Terminal.prompt
         options.progress = progress
-        let reporter = format.makeReporter(options: ReporterOptions(
-            color: Terminal.colorAllowed(noColorFlag: global.noColor, toFile: global.output != nil),
-            strict: global.strict, verbose: global.verbose))
+        let reporter = format.makeReporter(options: global.reporterOptions())
         let executor = Executor(runbook: runbook, options: options, reporter: reporter, sink: writer.sink, journal: journal)
         let signals = SignalTrap { executor.interrupt(reason: "interrupted by \($0)") }
         let report = executor.run()
