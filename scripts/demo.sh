@@ -15,8 +15,9 @@ trap cleanup EXIT
 
 say "1. A throwaway Postgres: opsctl sandbox up"
 eval "$("$OPSCTL" sandbox up)"
-psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS churn_saver_demo WITH (FORCE)" -c "CREATE DATABASE churn_saver_demo"
-export DATABASE_URL="${DATABASE_URL/\/postgres?//churn_saver_demo?}"
+PGOPTIONS='-c client_min_messages=warning' psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS churn_saver_demo WITH (FORCE)" -c "CREATE DATABASE churn_saver_demo"
+DATABASE_URL=$(printf '%s' "$DATABASE_URL" | sed 's|/postgres?|/churn_saver_demo?|')
+export DATABASE_URL
 echo "DATABASE_URL=$DATABASE_URL"
 
 # Demo-only values, so the environment rules pass (a real deploy reads them from its secret store).
@@ -27,6 +28,9 @@ export NEXT_PUBLIC_WHOP_APP_ID=app_demo1234 WHOP_API_KEY=demo-api-key-4f9a8b7c6d
 say "2. Start the reference service (churn-saver) on 127.0.0.1:$PORT"
 PORT=$PORT "$SERVICE" > /tmp/churn-saver-demo.log 2>&1 & service_pid=$!
 for _ in $(seq 100); do curl -s "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.1; done
+if ! kill -0 "$service_pid" 2>/dev/null; then
+  echo "churn-saver did not start (is port $PORT taken?):"; cat /tmp/churn-saver-demo.log; exit 1
+fi
 head -1 /tmp/churn-saver-demo.log
 
 say "3. opsctl predeploy — is it safe to deploy? (the migrations are still pending)"
@@ -43,11 +47,14 @@ curl -s -X POST "http://127.0.0.1:$PORT/admin/faults" -d '{"db_down":true}' >/de
 "$OPSCTL" verify --no-roundtrip || echo "(exit code $? — every failure says what to do next)"
 curl -s -X DELETE "http://127.0.0.1:$PORT/admin/faults" >/dev/null
 
-say "7. Fault cleared: verify is green again, as JUnit for CI"
-"$OPSCTL" verify --format junit --output /tmp/opsctl-verify.xml && echo "wrote /tmp/opsctl-verify.xml ($(grep -c '<testcase' /tmp/opsctl-verify.xml) testcases)"
+say "7. Fault cleared: the endpoints recover, and the 15-minute error rate still shows the incident"
+"$OPSCTL" verify || echo "(exit code $? — the 5xx of the incident stay in the window until it passes)"
+"$OPSCTL" verify --format junit --output /tmp/opsctl-verify.xml || true
+echo "the same run for CI: /tmp/opsctl-verify.xml ($(grep -c '<testcase' /tmp/opsctl-verify.xml) testcases)"
 
 say "8. The nightly runbook, for Prometheus' textfile collector and for Nagios"
-"$OPSCTL" run daily --format prometheus --output /tmp/opsctl-daily.prom && grep '^opsctl_run_status' /tmp/opsctl-daily.prom | head -5
+"$OPSCTL" run daily --format prometheus --output /tmp/opsctl-daily.prom || true
+grep '^opsctl_run_status' /tmp/opsctl-daily.prom | head -5
 "$OPSCTL" health --format nagios || true
 
 say "9. Emergency rollback, dry run: what would happen, nothing changed"

@@ -320,7 +320,7 @@ struct ConnectionInfo {
             // libpq quotes the offending fragment, which may be part of a password: drop quoted text.
             reason = reason.replacingOccurrences(of: "\"[^\"]*\"", with: "\"…\"", options: .regularExpression)
             throw PostgresError(kind: .configuration, message: "malformed database URL: \(reason)",
-                                nextStep: "expected postgresql://user:password@host:port/dbname or key=value pairs")
+                                nextStep: "expected postgresql://user@host:port/dbname (password in the URL or PGPASSWORD) or key=value pairs")
         }
         defer { PQconninfoFree(parsed) }
         var options: [String: String] = [:]

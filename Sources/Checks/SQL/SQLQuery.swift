@@ -84,12 +84,23 @@ public struct SQLQuery: StepKind {
             .object(Dictionary(uniqueKeysWithValues: zip(row.columnNames, row.values.map(Self.json))))
         }
         var text = message ?? (problems.isEmpty ? "\(result.rows.count) row(s)" : "")
-        if let first { for (i, name) in first.columnNames.enumerated() { text = text.replacingOccurrences(of: "{\(name)}", with: first[i].string ?? "NULL") } }
+        if let first { for (i, name) in first.columnNames.enumerated() { text = text.replacingOccurrences(of: "{\(name)}", with: Self.display(first[i])) } }
         if !problems.isEmpty { text = text.isEmpty ? problems.joined(separator: "; ") : text + " — " + problems.joined(separator: "; ") }
         return .init(status, text, details: ["rows": .array(rows), "row_count": .int(result.rows.count)], metrics: metrics)
     }
 
-    static func format(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.3g", v) }
+    /// Values as a person reads them in a message: 18.18 rather than 18.181818181818183.
+    static func display(_ value: PostgresValue) -> String {
+        if case let .double(d) = value { return format(d) }
+        return value.string ?? "NULL"
+    }
+
+    static func format(_ v: Double) -> String {
+        if v == v.rounded() && abs(v) < 1e15 { return String(Int(v)) }
+        var text = String(format: "%.2f", v)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text.hasSuffix(".") ? String(text.dropLast()) : text
+    }
 
     static func json(_ value: PostgresValue) -> JSONValue {
         switch value {
