@@ -148,7 +148,8 @@ public final class HTTPClient: @unchecked Sendable {
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: kind = .invalidURL
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: kind = .dns
         case CURLE_COULDNT_CONNECT: kind = .connect
-        case CURLE_OPERATION_TIMEDOUT: kind = .timeout
+        // curl counts name resolution against the connect timeout: a resolver that never answers is a DNS problem.
+        case CURLE_OPERATION_TIMEDOUT: kind = detail.hasPrefix("Resolving timed out") ? .dns : .timeout
         case CURLE_ABORTED_BY_CALLBACK: kind = .cancelled
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM: kind = .certificate
         case CURLE_SSL_CONNECT_ERROR: kind = detail.lowercased().contains("certificate") ? .certificate : .tls

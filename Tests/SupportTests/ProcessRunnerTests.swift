@@ -148,7 +148,7 @@ struct ProcessRunnerTests {
     @Test("a child spawned during another run does not inherit that run's pipes")
     func parallelRunsDoNotHoldEachOthersPipes() throws {
         // Run A feeds 1 MB to a child that starts reading after 1 s, so A's stdin pipe stays open a while.
-        // A `sleep 4` spawned meanwhile must not inherit that pipe: if it did, A's `cat` would wait
+        // A `sleep 8` spawned meanwhile must not inherit that pipe: if it did, A's `cat` would wait
         // for EOF until the sleep ends.
         let result = Box()
         let group = DispatchGroup()
@@ -159,12 +159,12 @@ struct ProcessRunnerTests {
             result.set(out?.stdout ?? "", Date().timeIntervalSince(started))
         }
         Thread.sleep(forTimeInterval: 0.3)
-        let long = try ProcessRunner.run(["sleep", "4"])
+        let long = try ProcessRunner.run(["sleep", "8"])
         #expect(long.exitCode == 0)
         group.wait()
         let (stdout, seconds) = result.value
         #expect(stdout == "read-all\n")
-        #expect(seconds < 3.5, "run A took \(seconds) s: it waited for the unrelated sleep")
+        #expect(seconds < 6, "run A took \(seconds) s: it waited for the unrelated sleep")
     }
 
     @Test func whichFindsExecutables() {
