@@ -27,7 +27,15 @@ public struct MigrationsRehearse: StepKind {
         let server = try MigrationParameters.dsn(context, serverVariable ?? p.variable)
         var config = p.config
         config.applicationName = context.applicationName
-        let report = try MigrationParameters.guarded { try Rehearsal(config: config, serverDSN: server).run() }
+        let report: RehearsalReport
+        do {
+            report = try Rehearsal(config: config, serverDSN: server).run()
+        } catch let e as MigrationError where e.kind == .invalidInput {
+            // Duplicate versions: the migrations cannot be ordered, a finding rather than an evaluation error.
+            return .init(.fail, e.description, details: MigrationParameters.details(e))
+        } catch let e as MigrationError {
+            throw StepError(e.description, details: MigrationParameters.details(e))
+        }
         var details: [String: JSONValue] = [
             "steps": .array(report.steps.map { s in
                 .object(["version": .int(Int(s.version)), "name": .string(s.name), "phase": .string(s.phase),

@@ -21,11 +21,11 @@ public struct HistoryTable: Sendable {
     public var displayName: String { "\(schema).\(name)" }
 
     /// Who is running: `user@host` of the operator plus the database role.
-    static var operatorName: String {
+    static let operatorName: String = {
         let env = ProcessInfo.processInfo.environment
         let user = env["USER"] ?? env["LOGNAME"] ?? "unknown"
         return "\(user)@\(ProcessInfo.processInfo.hostName)"
-    }
+    }()
 
     func exists(_ db: PostgresConnection) throws -> Bool {
         try db.query("SELECT to_regclass($1) IS NOT NULL AS present", [qualified]).first?["present"].bool ?? false

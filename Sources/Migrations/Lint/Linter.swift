@@ -24,10 +24,19 @@ public struct Linter: Sendable {
     /// Lints a directory's migrations. `versions` limits statement rules to those versions (e.g. pending ones);
     /// repository rules always look at the whole set.
     public func lint(_ set: MigrationSet, versions: Set<Int64>? = nil) -> LintReport {
+        // Parsing dominates: spread it over the cores (libpg_query keeps its state per thread).
+        let migrations = set.migrations
+        let parsed = ParallelResults<(SQLScript?, SQLScript?)>(count: migrations.count)
+        DispatchQueue.concurrentPerform(iterations: migrations.count) { i in
+            let m = migrations[i]
+            let up = try? SQLParser.parse(m.up, file: m.upFile)
+            let down = m.down.flatMap { sql in m.downFile.flatMap { try? SQLParser.parse(sql, file: $0) } }
+            parsed.set(i, (up, down))
+        }
         var ups: [String: SQLScript] = [:], downs: [String: SQLScript] = [:]
-        for m in set.migrations {
-            ups[m.upFile] = try? SQLParser.parse(m.up, file: m.upFile)
-            if let down = m.down, let file = m.downFile { downs[m.upFile] = try? SQLParser.parse(down, file: file) }
+        for (i, m) in migrations.enumerated() {
+            ups[m.upFile] = parsed[i]?.0
+            downs[m.upFile] = parsed[i]?.1
         }
         var findings: [LintFinding] = []
         let ctx = RepositoryContext(set: set, ups: ups, downs: downs)
@@ -39,10 +48,13 @@ public struct Linter: Sendable {
                                             rationale: rule.rationale, alternative: rule.alternative))
             }
         }
-        for m in set.migrations where versions?.contains(m.version) ?? true {
-            guard let script = ups[m.upFile] else { continue }
-            findings += lint(script, noTransactionDirective: m.noTransactionDirective)
+        let perFile = ParallelResults<[LintFinding]>(count: migrations.count)
+        DispatchQueue.concurrentPerform(iterations: migrations.count) { i in
+            let m = migrations[i]
+            guard versions?.contains(m.version) ?? true, let script = parsed[i]?.0 else { return }
+            perFile.set(i, lint(script, noTransactionDirective: m.noTransactionDirective))
         }
+        for i in migrations.indices { findings += perFile[i] ?? [] }
         return LintReport(findings: sorted(findings), filesChecked: set.migrations.count)
     }
 
@@ -112,4 +124,15 @@ public struct Linter: Sendable {
     private func sorted(_ f: [LintFinding]) -> [LintFinding] {
         f.sorted { ($0.location.file, $0.location.line, $0.location.column, $0.rule) < ($1.location.file, $1.location.line, $1.location.column, $1.rule) }
     }
+}
+
+/// Results filled by concurrent workers, one slot each.
+final class ParallelResults<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ value: T) { lock.withLock { slots[i] = value } }
+    subscript(_ i: Int) -> T? { lock.withLock { slots[i] } }
 }
