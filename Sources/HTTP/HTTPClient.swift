@@ -15,11 +15,22 @@ public final class HTTPClient: @unchecked Sendable {
 
     deinit { ccurl_free(transfer) }
 
-    public func cancel() { ccurl_cancel(transfer) }
+    /// Aborts the running transfer; called between transfers, it aborts the next one (a step that times
+    /// out just before its request starts must not wait for that request's own timeout).
+    public func cancel() {
+        cancelLock.withLock { cancelPending = true }
+        ccurl_cancel(transfer)
+    }
+
+    private let cancelLock = NSLock()
+    private var cancelPending = false
 
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
         ccurl_reset(transfer)
+        defer { cancelLock.withLock { cancelPending = false } }
         try Self.configure(transfer, with: request)
+        // ccurl_reset cleared the C-side flag: re-arm it if a cancel() arrived before the transfer began.
+        if cancelLock.withLock({ cancelPending }) { ccurl_cancel(transfer) }
         let code = ccurl_perform(transfer)
         return try Self.response(from: transfer, code: code, request: request)
     }

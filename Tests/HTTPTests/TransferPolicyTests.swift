@@ -81,6 +81,18 @@ struct TransferPolicyTests {
         #expect(try client.send(HTTPRequest(url: s.base + "/text")).status == 200, "usable after a cancel")
     }
 
+    @Test("a cancel() that arrives just before send() still stops that request")
+    func cancelBeforeSend() throws {
+        let s = try server()
+        let client = HTTPClient()
+        client.cancel()
+        let started = Date()
+        let error = try #require(httpError { _ = try client.send(HTTPRequest(url: s.base + "/slow?ms=20000", timeout: 60)) })
+        #expect(error.kind == .cancelled)
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(try client.send(HTTPRequest(url: s.base + "/text")).status == 200, "the cancel is used up")
+    }
+
     @Test func plainHTTPTimingsArePresentAndOrdered() throws {
         let r = try HTTPClient().send(HTTPRequest(url: try server().base + "/slow?ms=50"))
         let t = r.timings
