@@ -98,16 +98,22 @@ public final class PostgresConnection: @unchecked Sendable {
         return try consume(PQexec(conn, sql))
     }
 
-    /// Refuses a closed connection (its libpq handle is freed) and forgets a cancel() that arrived while
-    /// no statement ran, so it cannot relabel this statement's own timeout as "cancelled".
+    /// Refuses a closed connection (its libpq handle is freed). A cancel() that arrived while no statement
+    /// ran (the server ignores those) stops this statement instead, once: a step that timed out just before
+    /// its query must not wait for the query's own timeout, and the flag must not linger to relabel a later
+    /// statement_timeout as "cancelled".
     private func beginStatement() throws {
-        let isOpen = cancelLock.withLock { () -> Bool in
-            cancelRequested = false
-            return !closed
+        let (isOpen, wasCancelled) = cancelLock.withLock { () -> (Bool, Bool) in
+            defer { cancelRequested = false }
+            return (!closed, cancelRequested)
         }
         guard isOpen else {
             throw PostgresError(kind: .connection, message: "connection already closed", endpoint: endpoint,
                                 nextStep: "open a new connection")
+        }
+        if wasCancelled {
+            throw PostgresError(kind: .cancelled, message: "cancelled by opsctl before the statement started",
+                                endpoint: endpoint)
         }
     }
 

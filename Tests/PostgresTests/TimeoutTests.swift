@@ -103,14 +103,29 @@ struct TimeoutTests {
         #expect(try db.value("SELECT 1") == .int(1), "the connection is usable after a cancel")
     }
 
-    @Test("a cancel() while idle does not turn a later statement timeout into 'cancelled'")
-    func staleCancelIsNotRemembered() throws {
+    @Test("a cancel() between statements stops the next one, once, and is not remembered after")
+    func cancelBetweenStatements() throws {
         db.cancel()
+        let error = try #require(postgresError { _ = try db.query("SELECT pg_sleep(30)") })
+        #expect(error.kind == .cancelled)
         #expect(try db.value("SELECT 1") == .int(1))
         try db.setTimeouts(statementMs: 100)
-        let error = try #require(postgresError { _ = try db.query("SELECT pg_sleep(10)") })
-        #expect(error.kind == .timeout)
+        let timeout = try #require(postgresError { _ = try db.query("SELECT pg_sleep(10)") })
+        #expect(timeout.kind == .timeout, "a statement timeout is not relabelled as a cancel")
         try db.setTimeouts(statementMs: 0)
+    }
+
+    @Test func cancelBetweenStatementsInATransactionStillRollsBack() throws {
+        let error = postgresError {
+            _ = try db.transaction { c in
+                try c.query("INSERT INTO guarded VALUES ($1)", [42])
+                c.cancel()
+                try c.query("SELECT 1")
+            }
+        }
+        #expect(error?.kind == .cancelled)
+        #expect(try db.value("SELECT count(*) FROM guarded WHERE id = 42") == .int(0))
+        #expect(try db.value("SELECT 1") == .int(1))
     }
 
     @Test func setTimeoutsScopes() throws {
