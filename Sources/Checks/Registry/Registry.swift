@@ -30,6 +30,8 @@ public enum StepRegistry {
         MigrationsRollback.self,
         MigrationsVerify.self,
         MigrationsRehearse.self,
+        MigrationsRepair.self,
+        MigrationsBaseline.self,
         // Replay and reconciliation
         WebhooksReplay.self, ReplayVerify.self, ProviderDiff.self, ReconcileExplain.self,
     ]

@@ -224,8 +224,8 @@ public struct RunbookLoader: Sendable {
             let child = try load(target, params: resolved, including: including)
             included = IncludedRunbook(runbook: child, params: resolved)
             mutates = !child.mutatingSteps.isEmpty
-        } else if kindName == "shell" {
-            mutates = !(with["readonly"]?.bool ?? false)
+        } else if let kind {
+            mutates = Self.mutates(kind, with: with)
         }
 
         let base = Step(id: id, kind: kindName, title: title, with: with, needs: needs, when: when, retry: retry,
@@ -254,6 +254,17 @@ public struct RunbookLoader: Sendable {
             if step.title == base.title, let text = item.string { step.title = "\(base.title) \(text)" }
             return step
         }
+    }
+
+    /// Whether a configured step mutates: some kinds decide from their parameters (`shell` with
+    /// `readonly: true`, `migrations.repair` with `mark`). Parameters that are still `${...}` at load
+    /// time fall back to the kind's declaration, except a `readonly` flag which is read as written.
+    public static func mutates(_ kind: any StepKind.Type, with: [String: JSONValue]) -> Bool {
+        if Interpolation.references(in: .object(with)).isEmpty, let instance = try? kind.init(StepParameters(with)) {
+            return instance.isMutating
+        }
+        if kind.name == "shell" { return !(with["readonly"]?.bool ?? false) }
+        return kind.mutates
     }
 
     /// Resolves only `${item...}` at load time; other references stay for run time.

@@ -16,7 +16,7 @@ public struct Runbook: Sendable {
 
     /// A one-step runbook for verbs that are a single action.
     public static func single(kind: String, id: String, title: String, with parameters: [String: JSONValue], name: String) -> Runbook {
-        let mutates = StepRegistry.kind(named: kind)?.mutates ?? false
+        let mutates = StepRegistry.kind(named: kind).map { RunbookLoader.mutates($0, with: parameters) } ?? false
         let step = Step(id: id, kind: kind, title: title, with: parameters, needs: [], when: nil, retry: .once, timeout: 60,
                         always: false, continueOnFailure: false, confirm: false, remediation: nil, mutates: mutates,
                         included: nil, line: 0, column: 0)

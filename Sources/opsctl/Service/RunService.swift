@@ -65,9 +65,10 @@ struct RunService {
     }
 
     /// Runs one step of `kind` as its own runbook (verbs that are a single action, e.g. `webhook send`).
-    func runStep(kind: String, id: String, title: String, with parameters: [String: JSONValue]) throws -> Never {
+    func runStep(kind: String, id: String, title: String, with parameters: [String: JSONValue], runbook name: String? = nil) throws -> Never {
         let (_, env) = try environment()
-        let runbook = Runbook.single(kind: kind, id: id, title: title, with: parameters, name: kind.replacingOccurrences(of: ".", with: "-"))
+        let runbook = Runbook.single(kind: kind, id: id, title: title, with: parameters,
+                                     name: name ?? kind.replacingOccurrences(of: ".", with: "-"))
         try execute(runbook, env: env, params: [:])
     }
 

@@ -1,0 +1,179 @@
+import ArgumentParser
+import Checks
+import Foundation
+import Migrations
+import Runbooks
+
+extension Opsctl {
+    struct Migrate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Database migrations: status, apply, rollback, verify, lint, rehearse, repair, baseline, new.",
+            discussion: """
+                Files: NNN_name.sql with a down script (NNN_name.down.sql by default; migrations.down_pattern in
+                opsctl.yaml), or single files with -- migrate:up / -- migrate:down sections. History in
+                opsctl.schema_migrations. SQL is split and analysed by the real Postgres parser (libpg_query).
+
+                Examples:
+                  opsctl migrate status --env production
+                  opsctl migrate apply --env production --confirm production
+                  opsctl migrate apply --to 12 --dry-run
+                  opsctl migrate rollback --steps 1 --env staging
+                  opsctl migrate lint db/migrations/021_add_index.sql
+                  opsctl migrate rehearse                  # in a scratch database: every down restores the schema
+                  opsctl migrate repair 14                 # evidence for a failed or partial migration
+                  opsctl migrate repair 14 --mark-applied --reason "finished by hand"
+                  opsctl migrate baseline --version 21     # adopt a database migrated by another runner
+                  opsctl migrate new add_events_source_index
+                """,
+            subcommands: [Status.self, Apply.self, Rollback.self, Verify.self, Lint.self, Rehearse.self, Repair.self,
+                          Baseline.self, New.self])
+
+        struct Files: ParsableArguments {
+            @Option(name: .long, help: "Migration directory (default: the environment's migrations.dir, else ./migrations).")
+            var dir: String?
+
+            func params(_ env: EnvironmentConfig) -> [String: JSONValue] { MigrationParams.of(env, dir: dir) }
+        }
+
+        /// Runs one migration kind as a one-step runbook (journaled, confirmed, locked like any run).
+        static func step(_ kind: String, _ id: String, _ title: String, files: Files, global: GlobalOptions,
+                         extra: [String: JSONValue] = [:]) throws -> Never {
+            let service = RunService(global: global)
+            let (_, env) = try service.environment()
+            try service.runStep(kind: kind, id: id, title: title, with: files.params(env).merging(extra) { $1 }, runbook: "migrate-\(id)")
+        }
+
+        struct Status: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Applied, pending, failed, partial, modified, missing, out-of-order and duplicate migrations; exit 1 when anything blocks apply.")
+            @OptionGroup var files: Files
+            @OptionGroup var global: GlobalOptions
+            func run() throws { try Migrate.step(MigrationsStatus.name, "status", "migration status", files: files, global: global) }
+        }
+
+        struct Apply: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Status, lint of pending migrations, apply (advisory lock, lock_timeout retries), verify: the shipped migrate runbook.")
+            @Option(name: .long, help: "Apply up to this version.") var to: Int?
+            @Option(name: .long, help: "lock_timeout per statement (retried with backoff).") var lockTimeout: String = "5s"
+            @OptionGroup var files: Files
+            @OptionGroup var global: GlobalOptions
+            func run() throws {
+                let service = RunService(global: global)
+                let (_, env) = try service.environment()
+                var params = files.params(env)
+                if let to { params["to"] = .int(to) }
+                params["lock_timeout"] = .string(lockTimeout)
+                try service.run("migrate", params: params)
+            }
+        }
+
+        struct Rollback: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Run down scripts newest first to a version or by a number of steps; refuses when a down script is missing.")
+            @Option(name: .long, help: "Roll back every version above this one.") var to: Int?
+            @Option(name: .long, help: "Roll back this many migrations.") var steps: Int?
+            @OptionGroup var files: Files
+            @OptionGroup var global: GlobalOptions
+            func validate() throws {
+                if (to == nil) == (steps == nil) { throw ValidationError("give exactly one of --to VERSION or --steps N") }
+            }
+            func run() throws {
+                var extra: [String: JSONValue] = [:]
+                if let to { extra["to"] = .int(to) }
+                if let steps { extra["steps"] = .int(steps) }
+                try Migrate.step(MigrationsRollback.name, "rollback", "roll back migrations", files: files, global: global, extra: extra)
+            }
+        }
+
+        struct Verify: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "The tables, indexes, columns and functions the applied migrations create exist.")
+            @OptionGroup var files: Files
+            @OptionGroup var global: GlobalOptions
+            func run() throws { try Migrate.step(MigrationsVerify.name, "verify", "schema matches the applied migrations", files: files, global: global) }
+        }
+
+        struct Lint: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Lint migrations from the parse tree (squawk's rules plus repository rules); -- opsctl:ignore RULE suppresses one.")
+            @Argument(help: "Files to lint (default: every migration in the directory).") var paths: [String] = []
+            @Flag(name: .long, help: "Only migrations not yet applied (needs the database).") var pendingOnly = false
+            @OptionGroup var files: Files
+            @OptionGroup var global: GlobalOptions
+            func run() throws {
+                var extra: [String: JSONValue] = [:]
+                if !paths.isEmpty { extra["files"] = .array(paths.map { .string(URL(fileURLWithPath: $0).standardized.path) }) }
+                if pendingOnly { extra["pending_only"] = .bool(true) }
+                try Migrate.step(MigrationsLint.name, "lint", "lint migrations", files: files, global: global, extra: extra)
+            }
+        }
+
+        struct Rehearse: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "In a scratch database: apply all, check each down restores the schema (newest to oldest), re-apply. For CI.")
+            @Option(name: .long, help: "Env var with the URL of a server to rehearse on (needs CREATEDB; default: the database URL's server).")
+            var serverURLEnv: String?
+            @OptionGroup var files: Files
+            @OptionGroup var global: GlobalOptions
+            func run() throws {
+                var extra: [String: JSONValue] = [:]
+                if let serverURLEnv { extra["server_url_env"] = .string(serverURLEnv) }
+                try Migrate.step(MigrationsRehearse.name, "rehearse", "rehearse migrations", files: files, global: global, extra: extra)
+            }
+        }
+
+        struct Repair: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Evidence for a failed or partial migration; with --mark-applied / --mark-rolled-back, record the decision (confirmed, journaled).")
+            @Argument(help: "Migration version.") var version: Int
+            @Flag(name: .long, help: "Record it as applied (you finished it by hand).") var markApplied = false
+            @Flag(name: .long, help: "Record it as not applied (you undid it by hand).") var markRolledBack = false
+            @Option(name: .long, help: "Why, kept in the history's event log.") var reason: String?
+            @OptionGroup var files: Files
+            @OptionGroup var global: GlobalOptions
+            func validate() throws {
+                if markApplied && markRolledBack { throw ValidationError("choose one of --mark-applied and --mark-rolled-back") }
+            }
+            func run() throws {
+                var extra: [String: JSONValue] = ["version": .int(version)]
+                if markApplied { extra["mark"] = "applied" }
+                if markRolledBack { extra["mark"] = "rolled_back" }
+                if let reason { extra["reason"] = .string(reason) }
+                try Migrate.step(MigrationsRepair.name, "repair", "repair migration \(version)", files: files, global: global, extra: extra)
+            }
+        }
+
+        struct Baseline: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Adopt an existing database: record migrations up to a version as applied, or import another runner's history.")
+            @Option(name: .long, help: "Record every migration up to this version as applied.") var version: Int?
+            @Option(name: .long, help: "Import versions from this table (schema.table) of the old runner.") var importFrom: String?
+            @Option(name: .long, help: "Version column of that table.") var column: String = "version"
+            @OptionGroup var files: Files
+            @OptionGroup var global: GlobalOptions
+            func validate() throws {
+                if version == nil && importFrom == nil { throw ValidationError("give --version N or --import-from TABLE") }
+            }
+            func run() throws {
+                var extra: [String: JSONValue] = ["column": .string(column)]
+                if let version { extra["version"] = .int(version) }
+                if let importFrom { extra["import_from"] = .string(importFrom) }
+                try Migrate.step(MigrationsBaseline.name, "baseline", "baseline migration history", files: files, global: global, extra: extra)
+            }
+        }
+
+        struct New: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create the next-numbered migration (up and down) from a template that sets lock and statement timeouts.")
+            @Argument(help: "Name, e.g. add_events_source_index.") var name: String
+            @Flag(name: .long, help: "One file with -- migrate:up / -- migrate:down sections.") var single = false
+            @OptionGroup var files: Files
+            @OptionGroup var global: GlobalOptions
+            func run() throws {
+                let service = RunService(global: global)
+                let (_, env) = try service.environment()
+                var config = MigrationConfig(directory: env.migrationsDir ?? "migrations")
+                if let dir = files.dir { config.directory = dir }
+                if let pattern = env.migrationsDownPattern { config.downPattern = pattern }
+                do {
+                    for path in try NewMigration.create(name: name, config: config, single: single) { print(path) }
+                } catch let error as MigrationError {
+                    Terminal.error(error.description)
+                    throw ExitCode(error.exitCode)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Checks
+import Foundation
+import Runbooks
+
+extension Opsctl {
+    struct Reconcile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the service's data invariants, compare with the provider, repair what is safe (the shipped 'reconcile' runbook).",
+            discussion: """
+                Each invariant is a step with a count and sample ids: events unprocessed past the threshold,
+                events with errors by type, open cases whose membership is valid again, recovered cases without
+                a success event, actions after a case closed, duplicate provider event ids (or a missing unique
+                constraint), cases nudged beyond the reminder schedule. --provider-url lists the provider's
+                events and writes the ones the database lacks to a replay plan (--plan-file). --fix applies the
+                safe repairs, one transaction per invariant (try --fix --dry-run first).
+
+                Examples:
+                  opsctl reconcile
+                  opsctl reconcile --provider-url https://api.whop.com/v5/webhooks/events --plan-file missing.jsonl
+                  opsctl reconcile --fix --dry-run
+                  opsctl reconcile --fix --env production --confirm production
+                  opsctl reconcile payment pay_123
+                  opsctl reconcile case case_456
+                """)
+
+        @Argument(help: "payment or case: explain one entity end to end.")
+        var entity: String?
+
+        @Argument(help: "The payment (event) id or recovery case id.")
+        var id: String?
+
+        @Option(name: .long, help: "Provider event list API to compare with (paginated JSON); a path is relative to base_url.")
+        var providerURL: String?
+
+        @Option(name: .long, help: "Where the provider comparison writes the missing events (JSON lines).")
+        var planFile: String = "missing-events.jsonl"
+
+        @Option(name: .long, help: "Unprocessed events older than this many minutes warn.")
+        var staleWarnMinutes: Int = 15
+
+        @Option(name: .long, help: "Unprocessed events older than this many minutes are critical.")
+        var staleCritMinutes: Int = 60
+
+        @Flag(name: .long, help: "Apply the safe repairs (one transaction per invariant).")
+        var fix = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if let entity {
+                guard ["payment", "case"].contains(entity) else { throw ValidationError("'\(entity)': use 'reconcile payment <id>' or 'reconcile case <id>'") }
+                guard id != nil else { throw ValidationError("reconcile \(entity) needs an id") }
+                if fix || providerURL != nil { throw ValidationError("--fix and --provider-url apply to the full reconcile, not to one \(entity)") }
+            }
+        }
+
+        func run() throws {
+            let plan = planFile.hasPrefix("/") ? planFile : FileManager.default.currentDirectoryPath + "/" + planFile
+            var params: [String: JSONValue] = [
+                "fix": .bool(fix), "plan_file": .string(plan),
+                "stale_warn_minutes": .int(staleWarnMinutes), "stale_crit_minutes": .int(staleCritMinutes),
+            ]
+            if let providerURL { params["provider_url"] = .string(providerURL) }
+            if let entity, let id { params["entity"] = .string(entity); params["id"] = .string(id) }
+            try RunService(global: global).run("reconcile", params: params)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Checks
+import Foundation
+import Runbooks
+
+extension Opsctl {
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Redeliver lost or failed webhook events to the service, re-signed; resumable, shareable by workers (the shipped 'replay' runbook).",
+            discussion: """
+                Selects events from the service's events table (or a provider export), signs each with the
+                environment's webhook scheme and a fresh timestamp, and delivers them concurrently. Each
+                event's outcome is checkpointed in opsctl.replay_items: --resume sends only what was not
+                acknowledged; several processes (--join) share one replay without sending an event twice.
+                5xx and connection errors are retried with capped exponential backoff, 429 honours
+                Retry-After, other 4xx fail that event for good. The service is idempotent on the event id.
+
+                Examples:
+                  opsctl replay --failed --dry-run
+                  opsctl replay --failed --stale 15m --rate 50/s --verify
+                  opsctl replay --since 2026-11-24T09:00Z --until 2026-11-24T10:00Z --type payment_failed
+                  opsctl replay --from-file missing-events.jsonl --verify
+                  opsctl replay --resume latest
+                  opsctl replay --join rp-20261124-101500-3f9a      # on another machine
+                """)
+
+        @Flag(name: .long, help: "Events with an error, or unprocessed for longer than --stale.")
+        var failed = false
+
+        @Option(name: .long, help: "Unprocessed for longer than this counts as failed.")
+        var stale: String = "15m"
+
+        @Option(name: .long, help: "Events that occurred at or after this time (timestamp, or 2h = two hours ago).")
+        var since: String?
+
+        @Option(name: .long, help: "Events that occurred before this time.")
+        var until: String?
+
+        @Option(name: .long, help: "Only this event type (repeatable).")
+        var type: [String] = []
+
+        @Option(name: .long, help: "Only this company_id.")
+        var company: String?
+
+        @Option(name: .long, help: "Only the event ids in FILE (one a line).")
+        var ids: String?
+
+        @Option(name: .long, help: "Send the events of a JSON-lines export (provider export, or reconcile's plan file).")
+        var fromFile: String?
+
+        @Option(name: .long, help: "At most this many events.")
+        var limit: Int?
+
+        @Option(name: .long, help: "Continue replay ID (or 'latest'): only events not acknowledged are sent.")
+        var resume: String?
+
+        @Option(name: .long, help: "Work on replay ID (or 'latest') as one more worker.")
+        var join: String?
+
+        @Option(name: .long, help: "Requests in flight.")
+        var concurrency: Int = 8
+
+        @Option(name: .long, help: "At most this many events per second, e.g. 50/s.")
+        var rate: String?
+
+        @Option(name: .long, help: "Attempts per event on 5xx and connection errors.")
+        var maxAttempts: Int = 5
+
+        @Option(name: .long, help: "Worker name recorded with each claimed event (default host:pid).")
+        var worker: String?
+
+        @Flag(name: .long, help: "Then wait until the replayed events are processed and report those still failing.")
+        var verify = false
+
+        @Option(name: .long, help: "How long --verify waits.")
+        var verifyWait: String = "60s"
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            let selects = failed || since != nil || until != nil || !type.isEmpty || company != nil || ids != nil || fromFile != nil
+            if resume != nil && join != nil { throw ValidationError("--resume and --join are exclusive") }
+            if (resume != nil || join != nil) && selects { throw ValidationError("--resume/--join continue an existing replay; they take no selection flags") }
+            if resume == nil && join == nil && !selects {
+                throw ValidationError("say what to replay: --failed, --since/--until, --type, --company, --ids FILE or --from-file FILE (or --resume ID)")
+            }
+            if !(1...512).contains(concurrency) { throw ValidationError("--concurrency must be 1...512") }
+            if let rate, Double(rate.lowercased().replacingOccurrences(of: "/s", with: "")) == nil {
+                throw ValidationError("--rate '\(rate)' is not events per second, like 50/s")
+            }
+        }
+
+        func run() throws {
+            var params: [String: JSONValue] = [
+                "failed": .bool(failed), "stale": .string(stale), "types": .array(type.map(JSONValue.string)),
+                "concurrency": .int(concurrency), "max_attempts": .int(maxAttempts),
+                "verify": .bool(verify && !global.dryRun), "verify_wait": .string(verifyWait),
+            ]
+            for (key, value) in [("since", since), ("until", until), ("company", company), ("ids_file", ids.map(absolute)),
+                                 ("from_file", fromFile.map(absolute)), ("resume", resume), ("join", join), ("rate", rate),
+                                 ("worker", worker)] {
+                if let value { params[key] = .string(value) }
+            }
+            if let limit { params["limit"] = .int(limit) }
+            var service = RunService(global: global)
+            if join != nil {
+                // Joined workers share the replay's checkpoints; the runbook lock would keep them out.
+                service = RunService(global: global.withoutJournal)
+            }
+            try service.run("replay", params: params)
+        }
+
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        }
+    }
+}
+
+extension GlobalOptions {
+    var withoutJournal: GlobalOptions {
+        var copy = self
+        copy.noJournal = true
+        return copy
+    }
+}
