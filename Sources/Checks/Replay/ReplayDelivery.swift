@@ -1,0 +1,248 @@
+import Foundation
+import HTTP
+import Support
+import Webhooks
+
+/// Sends claimed events through the curl multi interface: bounded concurrency, an optional rate
+/// limit, 429 + Retry-After honoured, capped exponential backoff on 5xx and connection errors, other
+/// 4xx final. Each finished event is checkpointed (batched every 100 ms) as it completes.
+final class ReplayDelivery: @unchecked Sendable {
+    struct Settings {
+        var url: String
+        var scheme: WebhookScheme
+        var secret: String
+        var replayID: String
+        var worker: String
+        var concurrency: Int
+        /// Events per second; 0 = unthrottled.
+        var rate: Double
+        var maxAttempts: Int
+        var backoffBase: Double
+        var backoffCap: Double
+        var timeout: Double
+        var insecure: Bool
+    }
+
+    struct Summary {
+        var delivered = 0
+        var duplicates = 0
+        var failed = 0
+        var requests = 0
+        var retried = 0
+        var stoppedBecause: String?
+    }
+
+    let settings: Settings
+    let store: ReplayStore
+    let cancellation: Cancellation
+    let progress: (@Sendable (String) -> Void)?
+    let expected: Int
+
+    private var queue: [ReplayEvent] = []
+    /// Events waiting for a retry, with the time they may go again.
+    private var waiting: [(due: Date, event: ReplayEvent)] = []
+    private var attempts: [String: Int] = [:]
+    private var inFlight = 0
+    private var pending: [ReplayOutcome] = []
+    private var lastFlush = Date()
+    private var nextSend = Date.distantPast
+    private var pausedUntil = Date.distantPast
+    private var claimedAll = false
+    private var consecutiveConnectionErrors = 0
+    private var summary = Summary()
+    private let started = Date()
+    private var lastProgress = Date.distantPast
+    private var storeError: Error?
+
+    init(settings: Settings, store: ReplayStore, cancellation: Cancellation, progress: (@Sendable (String) -> Void)?, expected: Int) {
+        self.settings = settings
+        self.store = store
+        self.cancellation = cancellation
+        self.progress = progress
+        self.expected = expected
+    }
+
+    func run() throws -> Summary {
+        let client = MultiClient(concurrency: settings.concurrency)
+        cancellation.onCancel { client.stop() }
+        while summary.stoppedBecause == nil, storeError == nil, !cancellation.isCancelled {
+            if queue.isEmpty && waiting.isEmpty && claimedAll { break }
+            if queue.isEmpty && !claimedAll { try refill() }
+            if queue.isEmpty, let due = waiting.map(\.due).min() {
+                // Only retries left and none due: wait for the first (in small steps, to notice an interrupt).
+                while Date() < due, !cancellation.isCancelled { Thread.sleep(forTimeInterval: min(0.05, due.timeIntervalSinceNow)) }
+            }
+            client.run(next: { self.next() }, completed: { event, result in self.completed(event, result) })
+            try flush(force: true)
+        }
+        if let storeError { throw storeError }
+        try flush(force: true)
+        // Whatever is still claimed by this worker goes back to pending: nothing is lost.
+        let unsent = queue.map(\.id) + waiting.map(\.event.id)
+        try store.release(id: settings.replayID, eventIDs: unsent)
+        if cancellation.isCancelled && summary.stoppedBecause == nil {
+            summary.stoppedBecause = cancellation.reason ?? "interrupted"
+        }
+        return summary
+    }
+
+    private func refill() throws {
+        let batch = try store.claim(id: settings.replayID, worker: settings.worker, limit: max(64, settings.concurrency * 8))
+        if batch.isEmpty { claimedAll = true }
+        queue.append(contentsOf: batch)
+        queue.reverse()  // popLast takes them in sequence order
+    }
+
+    /// The next request, or nil to end this round (nothing ready now; the outer loop starts another).
+    private func next() -> (ReplayEvent, HTTPRequest)? {
+        if cancellation.isCancelled || summary.stoppedBecause != nil || storeError != nil { return nil }
+        let now = Date()
+        if pausedUntil > now {
+            guard inFlight == 0 else { return nil }
+            Thread.sleep(until: pausedUntil)
+        }
+        var event: ReplayEvent?
+        if let i = waiting.firstIndex(where: { $0.due <= now }) {
+            event = waiting.remove(at: i).event
+        } else {
+            if queue.isEmpty && !claimedAll {
+                do { try refill() } catch { storeError = error; return nil }
+            }
+            event = queue.popLast()
+        }
+        guard let event else { return nil }
+        if settings.rate > 0 {
+            let wait = nextSend.timeIntervalSinceNow
+            if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+            nextSend = max(Date(), nextSend) + 1 / settings.rate
+        }
+        inFlight += 1
+        summary.requests += 1
+        attempts[event.id, default: event.attempts] += 1
+        return (event, request(for: event))
+    }
+
+    func request(for event: ReplayEvent) -> HTTPRequest {
+        let body = Array(event.payload.utf8)
+        var headers = settings.scheme.sign(body: body, secret: settings.secret, timestamp: Date(), id: event.id)
+        headers.append((name: "Content-Type", value: "application/json"))
+        headers.append((name: "X-Opsctl-Replay", value: settings.replayID))
+        return HTTPRequest(method: "POST", url: settings.url, headers: headers, body: body, timeout: settings.timeout,
+                           connectTimeout: min(5, settings.timeout), insecure: settings.insecure)
+    }
+
+    private func completed(_ event: ReplayEvent, _ result: Result<HTTPResponse, HTTPError>) {
+        inFlight -= 1
+        let attempt = attempts[event.id] ?? 1
+        switch result {
+        case let .success(response) where (200..<300).contains(response.status):
+            consecutiveConnectionErrors = 0
+            let said = Self.serviceStatus(response)
+            if said == "duplicate" { summary.duplicates += 1 }
+            summary.delivered += 1
+            finish(ReplayOutcome(eventID: event.id, status: "delivered", attempts: attempt, httpStatus: response.status, serviceStatus: said))
+        case let .success(response) where response.status == 429:
+            consecutiveConnectionErrors = 0
+            let delay = Self.retryAfter(response) ?? backoff(attempt)
+            pausedUntil = max(pausedUntil, Date().addingTimeInterval(delay))
+            retryOrFail(event, attempt: attempt, limit: settings.maxAttempts * 4, delay: delay, status: 429,
+                        error: "429 Too Many Requests (Retry-After \(response.header("retry-after") ?? "absent"))")
+        case let .success(response) where response.status >= 500:
+            consecutiveConnectionErrors = 0
+            retryOrFail(event, attempt: attempt, limit: settings.maxAttempts, delay: backoff(attempt), status: response.status,
+                        error: "HTTP \(response.status): \(Self.reason(response))")
+        case let .success(response):
+            consecutiveConnectionErrors = 0
+            // 4xx other than 429 (bad signature, invalid event, 410 gone): resending the same thing will not help.
+            summary.failed += 1
+            finish(ReplayOutcome(eventID: event.id, status: "failed", attempts: attempt, httpStatus: response.status,
+                                 error: "HTTP \(response.status): \(Self.reason(response))"))
+        case let .failure(error):
+            if error.kind == .cancelled || cancellation.isCancelled {
+                queue.append(event)  // released at the end, never counted as failed
+                return
+            }
+            if [.connect, .dns, .invalidURL].contains(error.kind) { consecutiveConnectionErrors += 1 }
+            if error.kind == .invalidURL {
+                summary.stoppedBecause = error.description
+                queue.append(event)
+                return
+            }
+            // The service is down: stop rather than burn every event's retries; what was not sent stays pending.
+            if consecutiveConnectionErrors >= max(24, settings.concurrency * 3) && summary.delivered == 0 || consecutiveConnectionErrors >= 200 {
+                summary.stoppedBecause = "service unreachable: \(error.description)"
+                waiting.append((Date(), event))
+                return
+            }
+            retryOrFail(event, attempt: attempt, limit: settings.maxAttempts, delay: backoff(attempt), status: nil,
+                        error: error.description)
+        }
+        reportProgress()
+    }
+
+    private func retryOrFail(_ event: ReplayEvent, attempt: Int, limit: Int, delay: Double, status: Int?, error: String) {
+        let thisRun = attempt - event.attempts
+        if thisRun < limit {
+            summary.retried += 1
+            waiting.append((Date().addingTimeInterval(delay), event))
+        } else {
+            summary.failed += 1
+            finish(ReplayOutcome(eventID: event.id, status: "failed", attempts: attempt, httpStatus: status,
+                                 error: error + " (after \(thisRun) attempts)"))
+        }
+    }
+
+    /// Capped exponential backoff with jitter so retries of many events do not arrive in lockstep.
+    private func backoff(_ attempt: Int) -> Double {
+        let base = min(settings.backoffCap, settings.backoffBase * pow(2, Double(max(0, attempt - 1))))
+        return base * Double.random(in: 0.8...1.2)
+    }
+
+    private func finish(_ outcome: ReplayOutcome) {
+        pending.append(outcome)
+        do { try flush(force: false) } catch { storeError = error }
+    }
+
+    private func flush(force: Bool) throws {
+        guard !pending.isEmpty, force || pending.count >= 200 || Date().timeIntervalSince(lastFlush) > 0.1 else { return }
+        try store.record(id: settings.replayID, pending)
+        pending.removeAll(keepingCapacity: true)
+        lastFlush = Date()
+    }
+
+    private func reportProgress() {
+        guard let progress, Date().timeIntervalSince(lastProgress) >= 1 else { return }
+        lastProgress = Date()
+        let done = summary.delivered + summary.failed
+        let elapsed = Date().timeIntervalSince(started)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let left = max(0, expected - done)
+        let eta = rate > 0 ? DurationText.format(milliseconds: Double(left) / rate * 1000) : "?"
+        progress("replay \(settings.replayID): \(done)/\(expected) (\(summary.failed) failed, \(summary.retried) retries) \(Int(rate))/s, ETA \(eta)")
+    }
+
+    static func serviceStatus(_ response: HTTPResponse) -> String? {
+        guard let object = response.json as? [String: Any] else { return nil }
+        return object["status"] as? String
+    }
+
+    /// The service's own words for a refusal (`error` and `detail` of a JSON body), else a body excerpt.
+    static func reason(_ response: HTTPResponse) -> String {
+        if let object = response.json as? [String: Any] {
+            let parts = [object["error"], object["detail"], object["reason"]].compactMap { $0 as? String }
+            if !parts.isEmpty { return parts.joined(separator: ": ") }
+        }
+        let text = response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "empty body" : String(text.prefix(200))
+    }
+
+    /// `Retry-After`: seconds or an HTTP date; capped at 5 minutes.
+    static func retryAfter(_ response: HTTPResponse) -> Double? {
+        guard let value = response.header("retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let seconds = Double(value) { return min(300, max(0, seconds)) }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return f.date(from: value).map { min(300, max(0, $0.timeIntervalSinceNow)) }
+    }
+}

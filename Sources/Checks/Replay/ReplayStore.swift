@@ -1,0 +1,200 @@
+import Foundation
+import Postgres
+
+/// The replay checkpoint tables in schema `opsctl`: one row per replay, one per event with its outcome.
+/// The database is the coordinator: workers claim pending events with `FOR UPDATE SKIP LOCKED`, and
+/// events claimed by a worker whose database session is gone are claimable again.
+struct ReplayStore {
+    let db: PostgresConnection
+
+    static let schema = """
+        CREATE SCHEMA IF NOT EXISTS opsctl;
+        CREATE TABLE IF NOT EXISTS opsctl.replays (
+            replay_id text PRIMARY KEY,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            created_by text,
+            target text NOT NULL,
+            selection jsonb NOT NULL,
+            total int NOT NULL DEFAULT 0,
+            finished_at timestamptz
+        );
+        CREATE TABLE IF NOT EXISTS opsctl.replay_items (
+            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE,
+            seq int NOT NULL,
+            event_id text NOT NULL,
+            event_type text,
+            payload text NOT NULL,
+            status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+            attempts int NOT NULL DEFAULT 0,
+            last_http_status int,
+            error text,
+            service_status text,
+            claimed_by text,
+            claimed_pid int,
+            claimed_backend_start timestamptz,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (replay_id, event_id)
+        );
+        CREATE INDEX IF NOT EXISTS replay_items_claim ON opsctl.replay_items (replay_id, status, seq);
+        """
+
+    /// Creates the tables once; concurrent workers racing on CREATE are serialised by an advisory lock.
+    func ensureSchema() throws {
+        try db.execute("SELECT pg_advisory_lock(hashtext('opsctl:replay-schema'))")
+        defer { _ = try? db.execute("SELECT pg_advisory_unlock(hashtext('opsctl:replay-schema'))") }
+        try db.execute("SET client_min_messages = warning;" + Self.schema + "RESET client_min_messages")
+    }
+
+    static func newID() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return "rp-" + f.string(from: Date()) + "-" + String(UUID().uuidString.lowercased().prefix(4))
+    }
+
+    /// `latest` = the newest replay with events not acknowledged.
+    func resolve(_ idOrLatest: String) throws -> String {
+        if idOrLatest != "latest" {
+            guard try db.query("SELECT 1 FROM opsctl.replays WHERE replay_id = $1", [idOrLatest]).first != nil else {
+                throw StepError("no replay \(idOrLatest) in opsctl.replays; list them with: SELECT replay_id, created_at, total FROM opsctl.replays ORDER BY created_at DESC")
+            }
+            return idOrLatest
+        }
+        let row = try db.query("""
+            SELECT r.replay_id FROM opsctl.replays r
+             WHERE EXISTS (SELECT 1 FROM opsctl.replay_items i WHERE i.replay_id = r.replay_id AND i.status <> 'delivered')
+             ORDER BY r.created_at DESC LIMIT 1
+            """).first
+        guard let id = row?["replay_id"].string else { throw StepError("no unfinished replay to resume") }
+        return id
+    }
+
+    func create(id: String, target: String, selection: String, createdBy: String) throws {
+        try db.query("INSERT INTO opsctl.replays (replay_id, target, selection, created_by) VALUES ($1, $2, $3::jsonb, $4)",
+                     [id, target, selection, createdBy])
+    }
+
+    /// Adds events in selection order (seq continues after the rows already there).
+    func insert(id: String, _ events: [ReplayEvent]) throws {
+        guard !events.isEmpty else { return }
+        try db.query("""
+            INSERT INTO opsctl.replay_items (replay_id, seq, event_id, event_type, payload)
+            SELECT $1, coalesce((SELECT max(seq) FROM opsctl.replay_items WHERE replay_id = $1), 0) + u.n, u.id, nullif(u.type, ''), u.payload
+              FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(id, type, payload, n)
+            ON CONFLICT DO NOTHING
+            """, [id, events.map(\.id), events.map { $0.type ?? "" }, events.map(\.payload)])
+    }
+
+    func finishCreate(id: String) throws -> Int {
+        try db.query("""
+            UPDATE opsctl.replays SET total = (SELECT count(*) FROM opsctl.replay_items WHERE replay_id = $1)
+             WHERE replay_id = $1 RETURNING total
+            """, [id]).first?["total"].int ?? 0
+    }
+
+    /// `resume`: events that failed before are tried again (they were never acknowledged).
+    func resetFailed(id: String) throws -> Int {
+        try db.query("UPDATE opsctl.replay_items SET status = 'pending', updated_at = now() WHERE replay_id = $1 AND status = 'failed'",
+                     [id]).affectedRows
+    }
+
+    /// Claims up to `limit` events: pending ones, or ones whose claiming session no longer exists (killed worker).
+    func claim(id: String, worker: String, limit: Int) throws -> [ReplayEvent] {
+        try db.query("""
+            UPDATE opsctl.replay_items i
+               SET status = 'sending', claimed_by = $2, claimed_pid = pg_backend_pid(),
+                   claimed_backend_start = (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()),
+                   updated_at = now()
+              FROM (SELECT c.event_id FROM opsctl.replay_items c
+                     WHERE c.replay_id = $1
+                       AND (c.status = 'pending'
+                            OR (c.status = 'sending' AND NOT EXISTS (
+                                 SELECT 1 FROM pg_stat_activity a
+                                  WHERE a.pid = c.claimed_pid AND a.backend_start = c.claimed_backend_start)))
+                     ORDER BY c.seq LIMIT $3
+                     FOR UPDATE SKIP LOCKED) pick
+             WHERE i.replay_id = $1 AND i.event_id = pick.event_id
+            RETURNING i.seq, i.event_id, i.event_type, i.payload, i.attempts
+            """, [id, worker, limit]).rows
+            .map { ReplayEvent(id: $0["event_id"].string ?? "", type: $0["event_type"].string,
+                               payload: $0["payload"].string ?? "", seq: $0["seq"].int ?? 0, attempts: $0["attempts"].int ?? 0) }
+            .sorted { $0.seq < $1.seq }
+    }
+
+    /// Checkpoints finished events in one statement.
+    func record(id: String, _ outcomes: [ReplayOutcome]) throws {
+        guard !outcomes.isEmpty else { return }
+        try db.query("""
+            UPDATE opsctl.replay_items i
+               SET status = u.status, attempts = u.attempts::int, last_http_status = nullif(u.http, '')::int,
+                   error = nullif(u.error, ''), service_status = nullif(u.service, ''), updated_at = now()
+              FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                   AS u(event_id, status, attempts, http, error, service)
+             WHERE i.replay_id = $1 AND i.event_id = u.event_id
+            """, [id, outcomes.map(\.eventID), outcomes.map(\.status), outcomes.map { String($0.attempts) },
+                  outcomes.map { $0.httpStatus.map(String.init) ?? "" }, outcomes.map { $0.error ?? "" },
+                  outcomes.map { $0.serviceStatus ?? "" }])
+    }
+
+    /// Gives claimed-but-unsent events back (interrupt, service down) so another run picks them up.
+    func release(id: String, eventIDs: [String]) throws {
+        guard !eventIDs.isEmpty else { return }
+        try db.query("""
+            UPDATE opsctl.replay_items SET status = 'pending', claimed_by = NULL, claimed_pid = NULL, updated_at = now()
+             WHERE replay_id = $1 AND event_id = ANY($2::text[]) AND status = 'sending'
+            """, [id, eventIDs])
+    }
+
+    struct Totals {
+        var byStatus: [String: Int] = [:]
+        var total: Int { byStatus.values.reduce(0, +) }
+        subscript(_ s: String) -> Int { byStatus[s] ?? 0 }
+    }
+
+    func totals(id: String) throws -> Totals {
+        var t = Totals()
+        for row in try db.query("SELECT status, count(*) AS n FROM opsctl.replay_items WHERE replay_id = $1 GROUP BY status", [id]).rows {
+            t.byStatus[row["status"].string ?? "?"] = row["n"].int ?? 0
+        }
+        return t
+    }
+
+    func markFinishedIfDone(id: String) throws {
+        try db.query("""
+            UPDATE opsctl.replays SET finished_at = now()
+             WHERE replay_id = $1 AND NOT EXISTS (SELECT 1 FROM opsctl.replay_items WHERE replay_id = $1 AND status IN ('pending', 'sending'))
+            """, [id])
+    }
+
+    func failures(id: String, limit: Int = 20) throws -> [JSONValue] {
+        try db.query("""
+            SELECT event_id, event_type, attempts, last_http_status, error FROM opsctl.replay_items
+             WHERE replay_id = $1 AND status = 'failed' ORDER BY seq LIMIT $2
+            """, [id, limit]).rows.map { row in
+            .object(["event_id": .string(row["event_id"].string ?? ""), "type": row["event_type"].string.map(JSONValue.string) ?? .null,
+                     "attempts": .int(row["attempts"].int ?? 0), "http_status": row["last_http_status"].int.map(JSONValue.int) ?? .null,
+                     "error": .string(row["error"].string ?? "")])
+        }
+    }
+}
+
+/// One event to deliver: the service's event id and the exact body to sign and send.
+struct ReplayEvent: Sendable {
+    var id: String
+    var type: String?
+    var payload: String
+    var seq: Int = 0
+    var attempts: Int = 0
+}
+
+/// A finished event, as checkpointed.
+struct ReplayOutcome: Sendable {
+    var eventID: String
+    /// `delivered` or `failed`.
+    var status: String
+    var attempts: Int
+    var httpStatus: Int?
+    var error: String?
+    /// What the service said it did (`processed`, `duplicate`), when its answer is JSON.
+    var serviceStatus: String?
+}

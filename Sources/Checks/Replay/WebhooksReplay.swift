@@ -1,0 +1,259 @@
+import Foundation
+import Postgres
+import Support
+import Webhooks
+
+/// Redelivers selected events to the service's webhook endpoint, re-signed with a fresh timestamp,
+/// checkpointing each event's outcome so a replay can be resumed or shared by several workers.
+public struct WebhooksReplay: StepKind {
+    public static let name = "webhooks.replay"
+    public static let summary = "Redeliver lost or failed webhook events, re-signed; concurrent, rate-limited, checkpointed, resumable, shareable by workers"
+    public static let parameters: [ParameterSpec] = [
+        .init("failed", .bool, default: false, "select events with an error, or unprocessed for longer than `stale`"),
+        .init("stale", .duration, default: "15m", "how long an unprocessed event may wait before it counts as failed"),
+        .init("since", .string, "events that occurred at or after this time (timestamp, or a duration ago like 2h)"),
+        .init("until", .string, "events that occurred before this time (timestamp, or a duration ago)"),
+        .init("types", .list, "only these event types"),
+        .init("company", .string, "only this company_id"),
+        .init("ids_file", .string, "only the event ids listed in this file (one a line)"),
+        .init("from_file", .string, "send the events of this JSON-lines export (e.g. reconcile.provider_diff's plan) instead of reading the events table"),
+        .init("limit", .int, "at most this many events"),
+        .init("resume", .string, "replay id (or `latest`) to continue: only events not acknowledged are sent"),
+        .init("join", .string, "replay id (or `latest`) to help with as one more worker"),
+        .init("url", .string, default: "/api/webhooks/whop", "the webhook endpoint (a path is relative to the environment's base_url)"),
+        .init("scheme", .string, default: "whop", "signing scheme: whop, standard, stripe"),
+        .init("secret_env", .string, default: "WHOP_WEBHOOK_SECRET", "env var holding the signing secret"),
+        .init("concurrency", .int, default: 8, "requests in flight"),
+        .init("rate", .string, "at most this many events per second (50 or 50/s); default unthrottled"),
+        .init("max_attempts", .int, default: 5, "attempts per event on 5xx and connection errors (429 allows four times as many)"),
+        .init("backoff", .duration, default: "500ms", "first retry delay; doubles per attempt"),
+        .init("backoff_cap", .duration, default: "30s", "longest retry delay"),
+        .init("request_timeout", .duration, default: "30s", "timeout of one delivery"),
+        .init("worker", .string, "worker name in the checkpoint table (default host:pid)"),
+        .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
+    ]
+    public static let mutates = true
+    public static let example = """
+        - id: replay-provider-export
+          kind: webhooks.replay
+          with:
+            from_file: /dev/null      # the provider's export (JSON lines); see reconcile.provider_diff
+            rate: 50/s
+            concurrency: 8
+        """
+
+    let selection: ReplaySelection
+    let resume: String?
+    let join: String?
+    let url: String
+    let scheme: WebhookScheme
+    let secretEnv: String
+    let concurrency: Int
+    let rate: Double
+    let maxAttempts: Int
+    let backoff: Double, backoffCap: Double
+    let requestTimeout: Double
+    let worker: String
+    let variable: String?
+
+    public init(_ p: StepParameters) throws {
+        selection = try ReplaySelection(p)
+        resume = try p.optionalString("resume").flatMap { $0.isEmpty ? nil : $0 }
+        join = try p.optionalString("join").flatMap { $0.isEmpty ? nil : $0 }
+        url = try p.string("url", default: "/api/webhooks/whop")
+        let schemeName = try p.string("scheme", default: "whop")
+        guard let s = WebhookScheme(rawValue: schemeName) else {
+            throw StepError("step '\(p.stepID)': scheme '\(schemeName)' is not one of whop, standard, stripe")
+        }
+        scheme = s
+        secretEnv = try p.string("secret_env", default: "WHOP_WEBHOOK_SECRET")
+        concurrency = try p.int("concurrency", default: 8)
+        guard (1...512).contains(concurrency) else { throw StepError("step '\(p.stepID)': concurrency must be 1...512") }
+        let rateText = (p["rate"]?.string ?? p["rate"].map { $0.jsonText } ?? "0").lowercased()
+            .replacingOccurrences(of: "/s", with: "").trimmingCharacters(in: .whitespaces)
+        guard let r = Double(rateText.isEmpty ? "0" : rateText), r >= 0 else {
+            throw StepError("step '\(p.stepID)': rate must be events per second, like 50 or 50/s")
+        }
+        rate = r
+        maxAttempts = max(1, try p.int("max_attempts", default: 5))
+        backoff = try p.duration("backoff", default: 0.5)
+        backoffCap = try p.duration("backoff_cap", default: 30)
+        requestTimeout = try p.duration("request_timeout", default: 30)
+        worker = try p.optionalString("worker").flatMap { $0.isEmpty ? nil : $0 }
+            ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        variable = try p.optionalString("database_url_env")
+        if resume != nil && join != nil { throw StepError("step '\(p.stepID)': give resume or join, not both") }
+        if resume == nil && join == nil && selection.isEmpty {
+            throw StepError("step '\(p.stepID)': say which events to replay: failed, since/until, types, company, ids_file or from_file (or resume/join a replay)")
+        }
+    }
+
+    // MARK: - Dry run
+
+    public func plan(_ context: StepContext) -> String {
+        do {
+            let target = (try? context.resolve(url: url)) ?? url
+            let connection = try context.connect(variable: variable)
+            defer { connection.close() }
+            var byType: [(String, Int)] = []
+            var firstIDs: [String] = []
+            var heading: String
+            if let existing = resume ?? join {
+                let store = ReplayStore(db: connection)
+                try store.ensureSchema()
+                let id = try store.resolve(existing)
+                let rows = try connection.query("""
+                    SELECT coalesce(event_type, '?') AS type, count(*) AS n, (array_agg(event_id ORDER BY seq))[1:10] AS ids
+                      FROM opsctl.replay_items WHERE replay_id = $1 AND status <> 'delivered' GROUP BY 1 ORDER BY 2 DESC
+                    """, [id]).rows
+                byType = rows.map { ($0["type"].string ?? "?", $0["n"].int ?? 0) }
+                firstIDs = rows.flatMap { ($0["ids"].array ?? []).compactMap(\.string) }.prefix(10).map { $0 }
+                heading = "would \(resume != nil ? "resume" : "join") replay \(id)"
+            } else if selection.fromFile != nil {
+                let events = try selection.fileEvents()
+                byType = Dictionary(grouping: events, by: { $0.type ?? "?" }).map { ($0.key, $0.value.count) }.sorted { $0.1 > $1.1 }
+                firstIDs = events.prefix(10).map(\.id)
+                heading = "would replay"
+            } else {
+                let (filter, params) = try selection.filter()
+                let limitClause = selection.limit.map { " LIMIT \($0)" } ?? ""
+                let rows = try connection.readOnly(statementTimeoutMs: 60_000) { db in
+                    try db.query("""
+                        SELECT type, whop_event_id FROM events WHERE \(filter) ORDER BY occurred_at, whop_event_id\(limitClause)
+                        """, params).rows
+                }
+                var counts: [String: Int] = [:]
+                for row in rows { counts[row["type"].string ?? "?", default: 0] += 1 }
+                byType = counts.sorted { $0.value > $1.value }
+                firstIDs = rows.prefix(10).compactMap { $0["whop_event_id"].string }
+                heading = "would replay"
+            }
+            let total = byType.reduce(0) { $0 + $1.1 }
+            let types = byType.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+            let estimate = rate > 0 ? "~\(DurationText.format(milliseconds: Double(total) / rate * 1000)) at \(Self.format(rate))/s"
+                                    : "unthrottled (set rate for an estimate)"
+            var text = "\(heading) \(total) event(s)\(types.isEmpty ? "" : " (\(types))") to \(target) signed \(scheme.rawValue); \(estimate)"
+            if !selection.isEmpty && resume == nil && join == nil { text += "\n  selection: \(selection.summary)" }
+            if !firstIDs.isEmpty { text += "\n  first ids: \(firstIDs.joined(separator: ", "))" }
+            text += "\n  concurrency \(concurrency), up to \(maxAttempts) attempts per event on 5xx/connection errors"
+            return text
+        } catch {
+            return "would replay \(selection.isEmpty ? "replay \(resume ?? join ?? "")" : selection.summary) (could not count: \(error))"
+        }
+    }
+
+    static func format(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v) }
+
+    // MARK: - Run
+
+    public func run(_ context: StepContext) throws -> StepOutcome {
+        guard let secret = context.environment[secretEnv], !secret.isEmpty else {
+            throw StepError("\(secretEnv) is not set: export the webhook signing secret the service verifies with (webhook.secret_env in opsctl.yaml names it)")
+        }
+        SecretMasker.shared.register(secret)
+        let target = try context.resolve(url: url)
+        let connection = try context.connect(variable: variable)
+        defer { connection.close() }
+        let store = ReplayStore(db: connection)
+        do {
+            try store.ensureSchema()
+            let replayID: String
+            var created = false
+            var retried = 0
+            if let existing = resume ?? join {
+                replayID = try store.resolve(existing)
+                if resume != nil { retried = try store.resetFailed(id: replayID) }
+            } else {
+                replayID = ReplayStore.newID()
+                try create(replayID, target: target, store: store, connection: connection)
+                created = true
+            }
+            let before = try store.totals(id: replayID)
+            let toSend = before["pending"] + before["sending"]
+            context.progress?("replay \(replayID): \(toSend) event(s) to send (resume with: opsctl replay --resume \(replayID))")
+            let delivery = ReplayDelivery(
+                settings: .init(url: target, scheme: scheme, secret: secret, replayID: replayID, worker: worker,
+                                concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, backoffBase: backoff,
+                                backoffCap: backoffCap, timeout: requestTimeout, insecure: context.insecure),
+                store: store, cancellation: context.cancellation, progress: context.progress, expected: toSend)
+            let started = Date()
+            let summary = try delivery.run()
+            let seconds = Date().timeIntervalSince(started)
+            try store.markFinishedIfDone(id: replayID)
+            let after = try store.totals(id: replayID)
+            return outcome(replayID, created: created, retried: retried, summary: summary, seconds: seconds, totals: after,
+                           failures: try store.failures(id: replayID))
+        } catch let error as PostgresError {
+            throw StepError("checkpoint database: \(error.description)", details: ["sqlstate": error.sqlState.map(JSONValue.string) ?? .null])
+        }
+    }
+
+    func create(_ id: String, target: String, store: ReplayStore, connection: PostgresConnection) throws {
+        let selectionJSON = selection.json.jsonText
+        if selection.fromFile != nil {
+            let events = try selection.fileEvents()
+            try connection.transaction(statementTimeoutMs: 300_000) { _ in
+                try store.create(id: id, target: target, selection: selectionJSON, createdBy: worker)
+                var start = 0
+                while start < events.count {
+                    let end = min(events.count, start + 2_000)
+                    try store.insert(id: id, Array(events[start..<end]))
+                    start = end
+                }
+                _ = try store.finishCreate(id: id)
+            }
+            return
+        }
+        let (filter, params) = try selection.filter(first: 2)
+        let limitClause = selection.limit.map { " LIMIT \($0)" } ?? ""
+        try connection.transaction(statementTimeoutMs: 300_000) { db in
+            try store.create(id: id, target: target, selection: selectionJSON, createdBy: worker)
+            // The selection is frozen here: events failing later belong to the next replay.
+            try db.query("""
+                INSERT INTO opsctl.replay_items (replay_id, seq, event_id, event_type, payload)
+                SELECT $1, row_number() OVER (ORDER BY occurred_at, whop_event_id), whop_event_id, type, payload::text
+                  FROM (SELECT * FROM events WHERE \(filter) ORDER BY occurred_at, whop_event_id\(limitClause)) e
+                """, [id] + params)
+            _ = try store.finishCreate(id: id)
+        }
+    }
+
+    func outcome(_ id: String, created: Bool, retried: Int, summary: ReplayDelivery.Summary, seconds: Double,
+                 totals: ReplayStore.Totals, failures: [JSONValue]) -> StepOutcome {
+        let rateDone = seconds > 0 ? Double(summary.delivered + summary.failed) / seconds : 0
+        let details: [String: JSONValue] = [
+            "replay_id": .string(id), "created": .bool(created), "worker": .string(worker),
+            "delivered": .int(summary.delivered), "already_processed": .int(summary.duplicates),
+            "failed": .int(summary.failed), "requests": .int(summary.requests), "retries": .int(summary.retried),
+            "retried_previous_failures": .int(retried),
+            "replay_totals": .object(totals.byStatus.mapValues { .int($0) }),
+            "failures": .array(failures),
+            "resume": .string("opsctl replay --resume \(id)"),
+        ]
+        let metrics = [
+            Metric(name: "events_delivered", value: Double(summary.delivered), unit: "count"),
+            Metric(name: "events_failed", value: Double(summary.failed), unit: "count"),
+            Metric(name: "delivery_rate", value: rateDone, unit: "per_second"),
+        ]
+        let notDone = totals["pending"] + totals["sending"]
+        var message = "replay \(id): \(summary.delivered) delivered"
+        if summary.duplicates > 0 { message += " (\(summary.duplicates) already processed)" }
+        message += ", \(summary.failed) failed in \(DurationText.format(milliseconds: seconds * 1000)) (\(Int(rateDone))/s)"
+        if totals.total != summary.delivered + summary.failed {
+            message += "; replay total \(totals["delivered"])/\(totals.total) delivered"
+        }
+        if let stopped = summary.stoppedBecause {
+            return .init(.fail, message + "; stopped: \(stopped); \(notDone) not sent, nothing lost: opsctl replay --resume \(id)",
+                         details: details, metrics: metrics)
+        }
+        if totals["failed"] > 0 {
+            let first = failures.first.flatMap { $0["error"]?.string }.map { " — first: \($0)" } ?? ""
+            return .init(.fail, message + "; \(totals["failed"]) failed for good\(first); retry with opsctl replay --resume \(id)",
+                         details: details, metrics: metrics)
+        }
+        if notDone > 0 {
+            return .init(.warn, message + "; \(notDone) still with other workers", details: details, metrics: metrics)
+        }
+        return .ok(message, details: details, metrics: metrics)
+    }
+}
