@@ -77,17 +77,14 @@ public struct Condition: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func compare(_ a: JSONValue, _ op: String, _ b: JSONValue) -> Bool {
+        // Numbers compare as numbers (unless both are text that is not numeric), everything else as text.
         if let x = a.double, let y = b.double, !(a.isString && b.isString && (Double(a.string!) == nil || Double(b.string!) == nil)) {
-            switch op {
-            case "==": return x == y
-            case "!=": return x != y
-            case "<": return x < y
-            case "<=": return x <= y
-            case ">": return x > y
-            default: return x >= y
-            }
+            return ordered(x, op, y)
         }
-        let x = a.isNull ? "" : (a.string ?? a.jsonText), y = b.isNull ? "" : (b.string ?? b.jsonText)
+        return ordered(a.isNull ? "" : (a.string ?? a.jsonText), op, b.isNull ? "" : (b.string ?? b.jsonText))
+    }
+
+    static func ordered<T: Comparable>(_ x: T, _ op: String, _ y: T) -> Bool {
         switch op {
         case "==": return x == y
         case "!=": return x != y
