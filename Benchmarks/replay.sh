@@ -10,6 +10,9 @@ CURL_SAMPLE=${CURL_SAMPLE:-1000}
 CONCURRENCY=${CONCURRENCY:-32}
 PORT=${PORT:-18199}
 SECRET=bench_webhook_secret_0123456789abcdef
+# OPSCTL_BIN / SERVICE_BIN: measure other builds of the two binaries (SKIP_BUILD=1 then).
+OPSCTL=${OPSCTL_BIN:-$OPSCTL}
+SERVICE=${SERVICE_BIN:-$BUILD_DIR/release/churn-saver}
 [ -n "${SKIP_BUILD:-}" ] || (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$BUILD_DIR" \
   --product opsctl --product churn-saver >/dev/null)
 start_sandbox
@@ -20,7 +23,7 @@ for f in $(ls "$ROOT"/examples/churn-saver/migrations/*.sql | grep -v '\.down\.s
   psql "$DB_URL" -qX -v ON_ERROR_STOP=1 -f "$f" >/dev/null
 done
 
-DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET WEBHOOK_SCHEME=whop PORT=$PORT "$BUILD_DIR/release/churn-saver" >/dev/null 2>&1 &
+DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET WEBHOOK_SCHEME=whop PORT=$PORT "$SERVICE" >/dev/null 2>&1 &
 service=$!
 work=$(mktemp -d)
 trap 'kill $service 2>/dev/null; rm -rf "$work"' EXIT
@@ -28,7 +31,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null 
 URL="http://127.0.0.1:$PORT/api/webhooks/whop"
 
 reset_events() {
-  psql "$DB_URL" -qX >/dev/null <<SQL
+  PGOPTIONS="-c client_min_messages=warning" psql "$DB_URL" -qX >/dev/null <<SQL
 TRUNCATE recovery_actions, recovery_cases, events;
 DROP SCHEMA IF EXISTS opsctl CASCADE;
 INSERT INTO events (whop_event_id, type, membership_id, payload, company_id, occurred_at, received_at, created_at, error)
