@@ -20,7 +20,12 @@ public final class Migrator: Sendable {
 
     func connect(_ suffix: String = "") throws -> PostgresConnection {
         do {
-            return try PostgresConnection(dsn: dsn, applicationName: String((config.applicationName + suffix).prefix(63)))
+            let db = try PostgresConnection(dsn: dsn, applicationName: String((config.applicationName + suffix).prefix(63)))
+            // If this process dies (kill -9) mid-statement, the server otherwise runs the statement to
+            // its end, holding its locks, before it notices: have it check the client every second
+            // and abort (roll back) at once. Postgres 14+; older servers lack the setting.
+            _ = try? db.execute("SET client_connection_check_interval = 1000")
+            return db
         } catch let e as PostgresError {
             throw MigrationError.from(e, "connecting")
         }

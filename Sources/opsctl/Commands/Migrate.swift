@@ -57,12 +57,32 @@ extension Opsctl {
             @OptionGroup var files: Files
             @OptionGroup var global: GlobalOptions
             func run() throws {
+                // Concurrent appliers queue (behind the runbook lock, then the migration lock) and
+                // find nothing left to do, instead of being refused: wait up to 5 minutes by default.
+                var global = global
+                if global.wait == nil && !global.dryRun { global.wait = "300s" }
                 let service = RunService(global: global)
                 let (_, env) = try service.environment()
                 var params = files.params(env)
                 if let to { params["to"] = .int(to) }
                 params["lock_timeout"] = .string(lockTimeout)
+                try Self.refuseUnparsable(dir: files.dir ?? env.migrationsDir ?? "migrations",
+                                          downPattern: env.migrationsDownPattern, to: to)
                 try service.run("migrate", params: params)
+            }
+
+            /// A migration the Postgres parser rejects is invalid input: exit 65 with file:line:col and
+            /// SQLSTATE 42601, before anything runs (the exit-code contract), not a failed lint step.
+            static func refuseUnparsable(dir: String, downPattern: String?, to: Int?) throws {
+                var config = MigrationConfig(directory: dir)
+                if let downPattern { config.downPattern = downPattern }
+                guard let set = try? Discovery.load(config) else { return } // the status step reports bad directories
+                for m in set.migrations where to.map({ m.version <= Int64($0) }) ?? true {
+                    do { _ = try SQLParser.parse(m.up, file: m.upFile) } catch let e as SQLSyntaxError {
+                        Terminal.error("\(e.description) [SQLSTATE 42601]; nothing was applied — fix the SQL and apply again")
+                        throw ExitCode(65)
+                    }
+                }
             }
         }
 
