@@ -8,7 +8,10 @@ OPSCTL="$BUILD_DIR/release/opsctl"
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
 
 build_release() {
-  [ -n "${SKIP_BUILD:-}" ] || (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$BUILD_DIR" --product opsctl >/dev/null)
+  # One --product per invocation: SwiftPM builds only the last one when several are given.
+  [ -n "${SKIP_BUILD:-}" ] || for product in opsctl "$@"; do
+    (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$BUILD_DIR" --product "$product" >/dev/null)
+  done
 }
 
 start_sandbox() {

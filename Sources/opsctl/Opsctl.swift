@@ -1,6 +1,19 @@
 import ArgumentParser
 
 @main
+enum Entry {
+    /// `opsctl --version` answers before ArgumentParser reflects over every command (~20 ms of
+    /// protocol-conformance lookups): scripts and health probes call it in loops.
+    static func main() {
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.count == 1, arguments.first == "--version" {
+            print(Opsctl.version)
+            return
+        }
+        Opsctl.main()
+    }
+}
+
 struct Opsctl: ParsableCommand {
     static let version = "0.1.0"
 
