@@ -7,7 +7,8 @@ struct ChurnSaverService {
 
     func run() async throws {
         let faults = FaultSwitch(configuration.faults)
-        let pool = DatabasePool(dsn: configuration.databaseURL, size: configuration.poolSize, faults: faults)
+        let pool = DatabasePool(dsn: configuration.databaseURL, size: configuration.poolSize, faults: faults,
+                                setup: EventProcessor.prepare)
         let logs = RequestLogWriter(pool: pool)
         let health = HealthChecks(pool: pool, whopAPIURL: configuration.whopAPIURL)
         let intake = WebhookIntake(scheme: configuration.scheme, secret: configuration.webhookSecret,

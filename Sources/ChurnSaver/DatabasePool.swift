@@ -14,10 +14,14 @@ final class DatabasePool: @unchecked Sendable {
     private var waiters: [CheckedContinuation<PostgresConnection?, Never>] = []
     private let queue = DispatchQueue(label: "churn-saver.database", attributes: .concurrent)
 
-    init(dsn: String, size: Int, faults: FaultSwitch) {
+    /// Runs on each new connection (session settings, per-session functions).
+    private let setup: @Sendable (PostgresConnection) throws -> Void
+
+    init(dsn: String, size: Int, faults: FaultSwitch, setup: @escaping @Sendable (PostgresConnection) throws -> Void = { _ in }) {
         self.dsn = dsn
         self.size = size
         self.faults = faults
+        self.setup = setup
     }
 
     /// Runs `body` with a pooled connection off the event loop. A connection that fails with a
@@ -54,11 +58,12 @@ final class DatabasePool: @unchecked Sendable {
             }
         }
         if let handed { return handed }
-        let dsn = self.dsn
+        let dsn = self.dsn, setup = self.setup
         do {
             return try await offload {
                 let connection = try PostgresConnection(dsn: dsn, applicationName: "churn-saver", connectTimeout: 3)
                 try connection.setTimeouts(statementMs: 15_000, lockMs: 5_000)
+                try setup(connection)
                 return connection
             }
         } catch {

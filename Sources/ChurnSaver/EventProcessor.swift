@@ -3,9 +3,12 @@ import Postgres
 
 /// Stores a webhook event exactly once and applies it to recovery cases and actions.
 ///
-/// The event row and its effects commit together. When the effects fail, they are rolled back to a
-/// savepoint and the event is kept unprocessed with its error, so a later redelivery (a replay)
-/// processes it; a redelivery of a processed event changes nothing.
+/// The event row and its effects commit together. When the effects fail, they roll back on their
+/// own (a PL/pgSQL exception block) and the event stays unprocessed with its error, so a later
+/// redelivery (a replay) processes it; a redelivery of a processed event changes nothing.
+///
+/// The whole of it is one server-side function, created in each pooled session's `pg_temp` schema
+/// (the reference schema stays exactly what the migrations made), so an event costs one round trip.
 struct EventProcessor: Sendable {
     enum Outcome: Sendable, Equatable {
         case processed
@@ -13,154 +16,118 @@ struct EventProcessor: Sendable {
         case failed(String)
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// Whether the schema has `set_company_context` (the reference migrations' row-level security).
-    let companyContext = CompanyContextProbe()
-
     func process(_ event: IncomingEvent, injectFailure: Bool, on connection: PostgresConnection) throws -> Outcome {
-        let useContext = try companyContext.available(connection)
-        return try connection.transaction(statementTimeoutMs: 10_000, lockTimeoutMs: 5_000) { c in
-            if useContext, let company = event.companyID {
-                try c.query("SELECT set_company_context($1)", [company])
-            }
-            let inserted = try c.query("""
-                INSERT INTO events (whop_event_id, type, membership_id, payload, company_id, occurred_at, received_at)
-                VALUES ($1, $2, $3, $4::jsonb, $5, $6, now())
-                ON CONFLICT (whop_event_id) DO NOTHING
-                RETURNING id
-                """, [event.id, event.type, event.membershipID, event.payload, event.companyID, event.occurredAt])
-            let rowID: String
-            if let row = inserted.first, let id = row["id"].string {
-                rowID = id
-            } else {
-                // Redelivery: wait for any concurrent delivery of the same event, then look.
-                let existing = try c.query("SELECT id, processed FROM events WHERE whop_event_id = $1 FOR UPDATE",
-                                           [event.id])
-                guard let row = existing.first, let id = row["id"].string, row["processed"].bool == false else {
-                    return .duplicate
-                }
-                rowID = id
-            }
-            try c.execute("SAVEPOINT effects")
-            do {
-                try apply(event, c)
-                if injectFailure { throw Failure(description: "injected fault processing_errors") }
-                try c.execute("RELEASE SAVEPOINT effects")
-                try c.query("UPDATE events SET processed = true, processed_at = now(), error = NULL WHERE id = $1", [rowID])
-                return .processed
-            } catch let error as PostgresError where error.kind == .connection {
-                throw error
-            } catch {
-                let message = (error as? PostgresError)?.message ?? String(describing: error)
-                try c.execute("ROLLBACK TO SAVEPOINT effects")
-                try c.query("UPDATE events SET processed = false, processed_at = NULL, error = $2 WHERE id = $1",
-                            [rowID, message])
-                return .failed(message)
-            }
+        let outcome = try connection.query("""
+            SELECT pg_temp.churn_saver_process($1, $2, $3, $4, $5, $6, $7, $8::integer, to_timestamp($9::float8),
+                                               $10, $11) AS outcome
+            """, [event.id, event.type, event.kind?.rawValue, event.membershipID, event.companyID, event.userID,
+                  event.failureReason, event.amountCents, event.occurredAt.timeIntervalSince1970, event.payload,
+                  injectFailure ? "injected fault processing_errors" : nil]).first?["outcome"].string ?? ""
+        switch outcome {
+        case "processed": return .processed
+        case "duplicate": return .duplicate
+        default: return .failed(outcome.hasPrefix("failed:") ? String(outcome.dropFirst(7)) : outcome)
         }
     }
 
-    private func apply(_ event: IncomingEvent, _ c: PostgresConnection) throws {
-        guard let kind = event.kind else { return } // other types are stored and acknowledged
-        guard let membership = event.membershipID else {
-            throw Failure(description: "\(event.type) event \(event.id) has no membership id (data.membership_id)")
-        }
-        // One membership's events apply one at a time, so a membership never has two open cases.
-        try c.query("SELECT pg_advisory_xact_lock(hashtext('churn-saver/membership/' || $1))", [membership])
-        switch kind {
-        case .paymentFailed: try paymentFailed(event, membership: membership, c)
-        case .paymentSucceeded, .membershipWentValid:
-            try c.query("""
-                UPDATE recovery_cases
-                   SET status = 'recovered', recovered_amount_cents = coalesce($2, recovered_amount_cents), updated_at = now()
-                 WHERE membership_id = $1 AND status = 'open'
-                """, [membership, event.amountCents])
-        case .membershipWentInvalid:
-            guard let open = try openCase(membership, c) else { return }
-            try insertActions(open, types: [("membership_terminated", nil)], event: event, c)
-            try c.query("UPDATE recovery_cases SET status = 'closed_no_recovery', updated_at = now() WHERE id = $1",
-                        [open.id])
-        }
+    /// Run once per pooled connection.
+    static func prepare(_ connection: PostgresConnection) throws {
+        try connection.execute(function)
     }
 
-    private struct OpenCase {
-        var id: String
-        var companyID: String
-        var membershipID: String
-        var userID: String
-    }
-
-    private func openCase(_ membership: String, _ c: PostgresConnection) throws -> OpenCase? {
-        let r = try c.query("""
-            SELECT id, company_id, user_id FROM recovery_cases
-             WHERE membership_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT 1 FOR UPDATE
-            """, [membership])
-        guard let row = r.first, let id = row["id"].string else { return nil }
-        return OpenCase(id: id, companyID: row["company_id"].string ?? "", membershipID: membership,
-                        userID: row["user_id"].string ?? "")
-    }
-
-    /// Opens a case with the first reminder round (per the company's creator_settings), or notes
-    /// the new failure on the case already open.
-    private func paymentFailed(_ event: IncomingEvent, membership: String, _ c: PostgresConnection) throws {
-        if let open = try openCase(membership, c) {
-            try c.query("UPDATE recovery_cases SET failure_reason = coalesce($2, failure_reason), updated_at = now() WHERE id = $1",
-                        [open.id, event.failureReason])
-            return
-        }
-        let company = event.companyID ?? "unknown"
-        let settings = try c.query("SELECT enable_push, enable_dm, incentive_days FROM creator_settings WHERE company_id = $1",
-                                   [company]).first
-        let push = settings?["enable_push"].bool ?? true
-        let dm = settings?["enable_dm"].bool ?? true
-        let incentiveDays = settings?["incentive_days"].int ?? 3
-        var actions: [(type: String, channel: String?)] = []
-        if push { actions.append(("nudge_push", "push")) }
-        if dm { actions.append(("nudge_dm", "dm")) }
-        if incentiveDays > 0 { actions.append(("incentive_applied", nil)) }
-        let nudged = push || dm
-        let opened = OpenCase(id: "case_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
-                              companyID: company, membershipID: membership, userID: event.userID ?? "unknown")
-        try c.query("""
-            INSERT INTO recovery_cases (id, company_id, membership_id, user_id, first_failure_at, last_nudge_at,
-                                        attempts, incentive_days, status, failure_reason)
-            VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END, $7, $8, 'open', $9)
-            """, [opened.id, opened.companyID, membership, opened.userID, event.occurredAt, nudged, nudged ? 1 : 0,
-                  incentiveDays, event.failureReason])
-        try insertActions(opened, types: actions, event: event, c, incentiveDays: incentiveDays)
-    }
-
-    private func insertActions(_ target: OpenCase, types: [(type: String, channel: String?)], event: IncomingEvent,
-                               _ c: PostgresConnection, incentiveDays: Int = 0) throws {
-        guard !types.isEmpty else { return }
-        let metadata = types.map { action -> String in
-            var object: [String: Any] = ["event_id": event.id]
-            if action.type == "incentive_applied" { object["days"] = incentiveDays }
-            if action.type.hasPrefix("nudge_") { object["offset_days"] = 0 }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-            return String(decoding: data, as: UTF8.self)
-        }
-        try c.query("""
-            INSERT INTO recovery_actions (company_id, case_id, membership_id, user_id, type, channel, metadata)
-            SELECT $1, $2, $3, $4, t, nullif(ch, ''), m::jsonb FROM unnest($5::text[], $6::text[], $7::text[]) AS u(t, ch, m)
-            """, [target.companyID, target.id, target.membershipID, target.userID, types.map(\.type),
-                  types.map { $0.channel ?? "" }, metadata])
-    }
-}
-
-/// Looks once for `set_company_context(text)`.
-final class CompanyContextProbe: @unchecked Sendable {
-    private let lock = NSLock()
-    private var present: Bool?
-
-    func available(_ connection: PostgresConnection) throws -> Bool {
-        if let known = lock.withLock({ present }) { return known }
-        let found = try connection.query("SELECT to_regprocedure('set_company_context(text)') IS NOT NULL AS present")
-            .first?["present"].bool ?? false
-        lock.withLock { present = found }
-        return found
-    }
+    static let function = """
+    CREATE OR REPLACE FUNCTION pg_temp.churn_saver_process(
+        p_event_id text, p_type text, p_kind text, p_membership text, p_company text, p_user text,
+        p_reason text, p_amount integer, p_occurred timestamptz, p_payload text, p_fail text)
+    RETURNS text LANGUAGE plpgsql AS $fn$
+    DECLARE
+        v_id uuid;
+        v_processed boolean;
+        v_case text;
+        v_case_company text;
+        v_case_user text;
+        v_company text := coalesce(p_company, 'unknown');
+        v_user text := coalesce(p_user, 'unknown');
+        v_push boolean;
+        v_dm boolean;
+        v_days integer;
+        v_error text;
+    BEGIN
+        -- The migrations' row-level security: the service works in the event's company context.
+        IF p_company IS NOT NULL AND to_regprocedure('set_company_context(text)') IS NOT NULL THEN
+            PERFORM set_company_context(p_company);
+        END IF;
+        INSERT INTO events (whop_event_id, type, membership_id, payload, company_id, occurred_at, received_at)
+        VALUES (p_event_id, p_type, p_membership, p_payload::jsonb, p_company, p_occurred, now())
+        ON CONFLICT (whop_event_id) DO NOTHING
+        RETURNING id INTO v_id;
+        IF v_id IS NULL THEN
+            -- Redelivery: wait for a concurrent delivery of the same event, then look.
+            SELECT id, processed INTO v_id, v_processed FROM events WHERE whop_event_id = p_event_id FOR UPDATE;
+            IF v_id IS NULL OR v_processed THEN
+                RETURN 'duplicate';
+            END IF;
+        END IF;
+        BEGIN
+            IF p_kind IS NOT NULL THEN
+                IF p_membership IS NULL THEN
+                    RAISE EXCEPTION '% event % has no membership id (data.membership_id)', p_type, p_event_id;
+                END IF;
+                -- One membership's events apply one at a time: never two open cases.
+                PERFORM pg_advisory_xact_lock(hashtext('churn-saver/membership/' || p_membership));
+                SELECT id, company_id, user_id INTO v_case, v_case_company, v_case_user
+                  FROM recovery_cases
+                 WHERE membership_id = p_membership AND status = 'open'
+                 ORDER BY created_at DESC LIMIT 1
+                   FOR UPDATE;
+                IF p_kind = 'payment_failed' AND v_case IS NOT NULL THEN
+                    UPDATE recovery_cases SET failure_reason = coalesce(p_reason, failure_reason), updated_at = now()
+                     WHERE id = v_case;
+                ELSIF p_kind = 'payment_failed' THEN
+                    -- A new case gets the first reminder round and the incentive of the company's settings.
+                    SELECT enable_push, enable_dm, incentive_days INTO v_push, v_dm, v_days
+                      FROM creator_settings WHERE company_id = v_company;
+                    v_push := coalesce(v_push, true);
+                    v_dm := coalesce(v_dm, true);
+                    v_days := coalesce(v_days, 3);
+                    v_case := 'case_' || replace(gen_random_uuid()::text, '-', '');
+                    INSERT INTO recovery_cases (id, company_id, membership_id, user_id, first_failure_at, last_nudge_at,
+                                                attempts, incentive_days, status, failure_reason)
+                    VALUES (v_case, v_company, p_membership, v_user, p_occurred,
+                            CASE WHEN v_push OR v_dm THEN now() END, CASE WHEN v_push OR v_dm THEN 1 ELSE 0 END,
+                            v_days, 'open', p_reason);
+                    INSERT INTO recovery_actions (company_id, case_id, membership_id, user_id, type, channel, metadata)
+                    SELECT v_company, v_case, p_membership, v_user, a.type, a.channel, a.metadata
+                      FROM (VALUES ('nudge_push', 'push', v_push,
+                                    jsonb_build_object('event_id', p_event_id, 'offset_days', 0)),
+                                   ('nudge_dm', 'dm', v_dm, jsonb_build_object('event_id', p_event_id, 'offset_days', 0)),
+                                   ('incentive_applied', NULL, v_days > 0,
+                                    jsonb_build_object('event_id', p_event_id, 'days', v_days)))
+                           AS a(type, channel, wanted, metadata)
+                     WHERE a.wanted;
+                ELSIF p_kind IN ('payment_succeeded', 'membership_went_valid') AND v_case IS NOT NULL THEN
+                    UPDATE recovery_cases
+                       SET status = 'recovered', recovered_amount_cents = coalesce(p_amount, recovered_amount_cents),
+                           updated_at = now()
+                     WHERE id = v_case;
+                ELSIF p_kind = 'membership_went_invalid' AND v_case IS NOT NULL THEN
+                    INSERT INTO recovery_actions (company_id, case_id, membership_id, user_id, type, metadata)
+                    VALUES (v_case_company, v_case, p_membership, v_case_user, 'membership_terminated',
+                            jsonb_build_object('event_id', p_event_id));
+                    UPDATE recovery_cases SET status = 'closed_no_recovery', updated_at = now() WHERE id = v_case;
+                END IF;
+            END IF;
+            IF p_fail IS NOT NULL THEN
+                RAISE EXCEPTION '%', p_fail;
+            END IF;
+            UPDATE events SET processed = true, processed_at = now(), error = NULL WHERE id = v_id;
+            RETURN 'processed';
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_error = MESSAGE_TEXT;
+            UPDATE events SET processed = false, processed_at = NULL, error = v_error WHERE id = v_id;
+            RETURN 'failed:' || v_error;
+        END;
+    END
+    $fn$
+    """
 }

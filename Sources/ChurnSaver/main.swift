@@ -12,7 +12,9 @@ do {
 }
 if ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil { setenv("LOG_LEVEL", "warning", 1) }
 if !configuration.faults.isEmpty {
-    FileHandle.standardOutput.write(Data("churn-saver: faults in force: \(configuration.faults.json)\n".utf8))
+    let text = (try? JSONSerialization.data(withJSONObject: configuration.faults.json, options: [.sortedKeys]))
+        .map { String(decoding: $0, as: UTF8.self) } ?? ""
+    FileHandle.standardError.write(Data("churn-saver: faults in force: \(text)\n".utf8))
 }
 do {
     try await ChurnSaverService(configuration: configuration).run()

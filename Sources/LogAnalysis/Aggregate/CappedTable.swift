@@ -5,8 +5,8 @@ protocol CappedEntry {
 }
 
 /// A heavy-hitters table with bounded memory: exact while it holds fewer than `cap` keys;
-/// when full, the entries at or below the median count are dropped (`capped` is set and
-/// the survivors' counts become lower bounds), so a flood of distinct keys cannot grow it.
+/// when full, the less frequent half is dropped (`capped` is set and the survivors' counts
+/// become lower bounds), so a flood of distinct keys cannot grow it.
 struct CappedTable<Entry: CappedEntry> {
     private(set) var entries: [UInt64: Entry] = [:]
     let cap: Int
@@ -29,11 +29,21 @@ struct CappedTable<Entry: CappedEntry> {
         entries[key] = e
     }
 
+    /// Keeps the most frequent half: entries above the count at rank cap/2, then ties at
+    /// that count until half the cap is reached.
     mutating func prune() {
-        let counts = entries.values.map(\.count).sorted()
-        guard !counts.isEmpty else { return }
-        let median = counts[counts.count / 2]
-        entries = entries.filter { $0.value.count > median }
+        var counts: [Int] = []
+        counts.reserveCapacity(entries.count)
+        for e in entries.values { counts.append(e.count) }
+        counts.sort(by: >)
+        let keep = cap / 2
+        guard counts.count > keep else { return }
+        let threshold = counts[keep]
+        var kept: [UInt64: Entry] = [:]
+        kept.reserveCapacity(keep)
+        for (k, v) in entries where v.count > threshold { kept[k] = v }
+        for (k, v) in entries where v.count == threshold && kept.count < keep { kept[k] = v }
+        entries = kept
         capped = true
     }
 
