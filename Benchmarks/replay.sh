@@ -13,8 +13,7 @@ SECRET=bench_webhook_secret_0123456789abcdef
 # OPSCTL_BIN / SERVICE_BIN: measure other builds of the two binaries (SKIP_BUILD=1 then).
 OPSCTL=${OPSCTL_BIN:-$OPSCTL}
 SERVICE=${SERVICE_BIN:-$BUILD_DIR/release/churn-saver}
-[ -n "${SKIP_BUILD:-}" ] || (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$BUILD_DIR" \
-  --product opsctl --product churn-saver >/dev/null)
+build_release churn-saver
 start_sandbox
 ADMIN_URL=$DATABASE_URL
 psql "$ADMIN_URL" -qX -c "DROP DATABASE IF EXISTS opsctl_replay_bench" -c "CREATE DATABASE opsctl_replay_bench" >/dev/null 2>&1
