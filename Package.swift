@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Runbooks", dependencies: ["Checks", "Postgres", "HTTP", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "opsctl", dependencies: [
-            "Runbooks", "Checks", "Postgres", "HTTP", "Webhooks", "Migrations",
+            "Runbooks", "Checks", "Postgres", "HTTP", "Webhooks", "Migrations", "LogAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
 

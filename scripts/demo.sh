@@ -57,10 +57,14 @@ say "8. The nightly runbook, for Prometheus' textfile collector and for Nagios"
 grep '^opsctl_run_status' /tmp/opsctl-daily.prom | head -5
 "$OPSCTL" health --format nagios || true
 
-say "9. Emergency rollback, dry run: what would happen, nothing changed"
+say "9. opsctl logs analyze — the runbooks' grep | sort | uniq -c pipelines in one pass"
+"$OPSCTL" logs analyze logs/api.log --by route --latency-field duration_ms --top 5 \
+  --threshold 'error_rate>1%:warn' --threshold 'error_rate>5%:fail' || echo "(exit code $? — the 5 % error-rate threshold is crossed)"
+
+say "10. Emergency rollback, dry run: what would happen, nothing changed"
 "$OPSCTL" rollback --to 5 --dry-run
 
-say "10. opsctl history — every run is journaled in the database (schema opsctl)"
+say "11. opsctl history — every run is journaled in the database (schema opsctl)"
 "$OPSCTL" history --limit 8
 
 say "Done. The sandbox keeps running; stop it with: $OPSCTL sandbox down"

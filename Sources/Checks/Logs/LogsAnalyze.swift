@@ -28,7 +28,7 @@ public struct LogsAnalyze: StepKind {
         - id: api-logs
           kind: logs.analyze
           with:
-            files: [/var/log/churn-saver/api.log]
+            files: [examples/churn-saver/logs/api.log]
             since: 2h
             latency_field: duration_ms
             by: route

@@ -23,6 +23,8 @@ public enum StepRegistry {
         RemoveSyntheticEvent.self,
         // TLS
         TLSCertificate.self,
+        // Logs
+        LogsAnalyze.self,
         // Migrations
         MigrationsStatus.self,
         MigrationsLint.self,

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Checks
+import Foundation
+import LogAnalysis
+import Runbooks
+import Support
+
+extension Opsctl {
+    struct Logs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Analyse logs: levels, error rate, top error fingerprints, per-window counts, groups, latency.",
+            subcommands: [Analyze.self])
+
+        struct Analyze: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Answer the runbooks' log questions in one streaming pass over JSON lines, logfmt or plain text (.gz too).",
+                discussion: """
+                    Examples:
+                      opsctl logs analyze /var/log/churn-saver/api.log --since 2h --by route --latency-field duration_ms
+                      opsctl logs analyze app.log.1.gz app.log --level error --top 20
+                      kubectl logs deploy/app | opsctl logs analyze - --threshold 'error_rate>1%:warn' --threshold 'error_rate>5%:fail'
+                      opsctl logs analyze api.log --threshold 'p95>2000:fail' --format nagios
+                    Thresholds: METRIC>VALUE:warn|fail on error_rate (%), errors, warnings, fatal, lines, unparsed, p50, p95, p99 (ms).
+                    --format json prints the full analysis; junit, tap, nagios, prometheus and jsonl print it as one
+                    step result. Exit 1 when a fail threshold is crossed (or a warn one with --strict).
+                    """)
+
+            @Argument(help: "Log files (globs allowed); '-' or none reads standard input.")
+            var files: [String] = []
+
+            @Option(name: .long, help: "Only lines newer than this (e.g. 2h, 15m).") var since: String?
+            @Option(name: .long, help: "Only lines at or after this time (ISO-8601 or epoch).") var from: String?
+            @Option(name: .long, help: "Only lines before this time.") var to: String?
+            @Option(name: .long, help: "Only lines at or above this level: trace, debug, info, warn, error, fatal.") var level: String?
+            @Option(name: .long, help: "Only lines matching this regular expression (POSIX extended).") var grep: String?
+            @Option(name: .long, help: "Group by this field (route, event_type, company_id; dotted paths allowed).") var by: String?
+            @Option(name: .long, help: "How many fingerprints and groups to list.") var top: Int = 10
+            @Option(name: .long, help: "Width of the per-window counts (default: automatic).") var window: String?
+            @Option(name: .long, help: "Numeric field with a latency in ms, for p50/p95/p99.") var latencyField: String?
+            @Option(name: .long, help: "Threshold like 'error_rate>1%:warn' (repeatable).") var threshold: [String] = []
+
+            @OptionGroup var global: GlobalOptions
+
+            func options() throws -> LogAnalysisOptions {
+                var o = LogAnalysisOptions()
+                func duration(_ flag: String, _ text: String?) throws -> Double? {
+                    guard let text else { return nil }
+                    guard let s = DurationText.seconds(text) else { throw ValidationError("\(flag) '\(text)' is not a duration like 15m or 2h") }
+                    return s
+                }
+                func time(_ flag: String, _ text: String?) throws -> Date? {
+                    guard let text else { return nil }
+                    guard let d = LogTime.parse(text) else { throw ValidationError("\(flag) '\(text)' is not an ISO-8601 time or epoch") }
+                    return d
+                }
+                o.since = try duration("--since", since)
+                o.window = try duration("--window", window)
+                o.from = try time("--from", from)
+                o.to = try time("--to", to)
+                if let level {
+                    guard let l = LogLevel(word: level) else { throw ValidationError("--level must be trace, debug, info, warn, error or fatal") }
+                    o.minLevel = l
+                }
+                o.grep = grep
+                o.groupBy = by
+                guard top > 0 else { throw ValidationError("--top must be at least 1") }
+                o.top = top
+                o.latencyField = latencyField
+                do { o.thresholds = try threshold.map { try LogThreshold($0) } } catch { throw ValidationError("\(error)") }
+                return o
+            }
+
+            func validate() throws { _ = try options() }
+
+            func run() throws {
+                let format = try OutputFormat.parse(global.format)
+                let options = try options()
+                let started = Date()
+                let report: LogReport
+                do {
+                    report = try LogAnalyzer(options).analyze(paths: files.isEmpty ? ["-"] : files)
+                } catch {
+                    Terminal.error("\(error)")
+                    throw ExitCode(65)
+                }
+                let outcome = LogsAnalyze.outcome(report, thresholds: options.thresholds)
+                let writer = ReportWriter(output: global.output)
+                switch format {
+                case .human:
+                    let width = Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 100
+                    try writer.write(report.renderText(width: width))
+                case .json:
+                    try writer.write(try report.jsonText() + "\n")
+                default:
+                    // The other formats carry the analysis as one step result.
+                    let result = StepResult(id: "logs", title: "log analysis", kind: LogsAnalyze.name, status: outcome.status,
+                                            message: outcome.message, details: outcome.details, metrics: outcome.metrics,
+                                            startedAt: started, durationMs: Date().timeIntervalSince(started) * 1000)
+                    let run = RunReport(runID: Executor.newRunID(), runbook: "logs-analyze", environment: global.env,
+                                        startedAt: started, durationMs: result.durationMs, results: [result])
+                    try writer.write(format.makeReporter(options: global.reporterOptions()).render(run))
+                }
+                if format == .human || format == .json {
+                    let failed = outcome.status == .fail || (global.strict && outcome.status == .warn)
+                    throw ExitCode(failed ? 1 : 0)
+                }
+                let run = RunReport(runID: "", runbook: "logs-analyze", results: [
+                    StepResult(id: "logs", title: "", kind: LogsAnalyze.name, status: outcome.status, message: ""),
+                ])
+                throw ExitCode(format.exitCode(for: run, strict: global.strict))
+            }
+        }
+    }
+}
