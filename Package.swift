@@ -53,9 +53,6 @@ let package = Package(
         .testTarget(name: "RunbooksTests", dependencies: ["Runbooks", "Checks", "Postgres", "HTTP", "TestSupport"], exclude: ["Reporters/Golden"], swiftSettings: swiftSettings),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "LogAnalysisTests", dependencies: ["LogAnalysis", "TestSupport"], swiftSettings: swiftSettings),
-        // Release-build driver for Benchmarks/logs.sh until `opsctl logs analyze` is wired.
-        .executableTarget(name: "logscan", dependencies: ["LogAnalysis"], path: "Benchmarks/logscan",
-                          swiftSettings: swiftSettings),
         .testTarget(name: "OpsctlTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
 
         // Webhook signing (Whop, Standard Webhooks, Stripe): used by opsctl and the reference service.

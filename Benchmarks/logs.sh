@@ -3,7 +3,7 @@
 # opsctl vs the normalising coreutils pipeline vs lnav. Prints times, ratios and peak RSS,
 # and checks opsctl's answer (and the pipeline's) against the generator's ground truth.
 #
-#   Benchmarks/logs.sh                 # builds `opsctl` in release (falls back to the `logscan` driver)
+#   Benchmarks/logs.sh                 # builds `opsctl` in release (static Swift runtime, .build-release)
 #   OPSCTL=/path/to/bin Benchmarks/logs.sh   # any binary taking `logs analyze FILE --top 20 --format json`
 #   SIZE=300M Benchmarks/logs.sh       # another corpus size (cached in /tmp per size)
 set -euo pipefail
@@ -25,13 +25,8 @@ fi
 
 # --- the binary under test ------------------------------------------------------------
 if [ -z "${OPSCTL:-}" ]; then
-    swift build -c release --product opsctl >&2
-    OPSCTL=.build/release/opsctl
-    if ! "$OPSCTL" logs analyze --help >/dev/null 2>&1; then
-        echo "opsctl has no 'logs analyze' yet: using the logscan driver (same library, same flags)" >&2
-        swift build -c release --product logscan >&2
-        OPSCTL=.build/release/logscan
-    fi
+    [ -n "${SKIP_BUILD:-}" ] || swift build -c release --static-swift-stdlib --scratch-path .build-release --product opsctl >&2
+    OPSCTL=.build-release/release/opsctl
 fi
 
 # --- corpus (cached; regenerated when the generator changes) ---------------------------
