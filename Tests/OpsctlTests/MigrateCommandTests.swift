@@ -188,7 +188,7 @@ struct MigrateCommandTests {
         var processes: [(Process, String)] = []
         for i in 0..<10 {
             let out = p.dir.path + "/out-\(i).txt"
-            FileManager.default.createFile(atPath: out, contents: nil)
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
             let proc = Process()
             proc.executableURL = URL(fileURLWithPath: Opsctl.binary)
