@@ -31,7 +31,7 @@ public struct RunOptions: Sendable {
     public init(environment: EnvironmentConfig, params: [String: JSONValue] = [:], parallel: Int = 4, dryRun: Bool = false,
                 confirm: String? = nil, only: Set<String>? = nil, from: String? = nil,
                 resumeFrom: (runID: String, results: [String: StepResult])? = nil, deadline: Double? = nil,
-                lockWait: Double? = nil, actor: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown",
+                lockWait: Double? = nil, actor: String = RunOptions.defaultActor,
                 insecure: Bool = false, prompt: (@Sendable (String) -> String?)? = nil,
                 progress: (@Sendable (String) -> Void)? = nil,
                 processEnvironment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -50,6 +50,13 @@ public struct RunOptions: Sendable {
         self.prompt = prompt
         self.progress = progress
         self.processEnvironment = processEnvironment
+    }
+
+    /// Who runs it when `--actor` is not given: $USER, $LOGNAME, else the account name (cron and
+    /// containers often set neither variable).
+    public static var defaultActor: String {
+        let env = ProcessInfo.processInfo.environment
+        return env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LOGNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSUserName()
     }
 
     /// Env vars steps see: the process environment overlaid with the config's `env:`.

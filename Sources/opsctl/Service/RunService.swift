@@ -104,7 +104,7 @@ struct RunService {
         let stderrTTY = Terminal.stderrIsTTY
         let deadline: Double? = global.deadline.flatMap { DurationText.seconds($0) }
         let lockWait: Double? = global.wait.flatMap { DurationText.seconds($0) }
-        let actor: String = global.actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        let actor: String = global.actor ?? RunOptions.defaultActor
         let progress: (@Sendable (String) -> Void)? = stderrTTY ? { @Sendable message in
             Terminal.note("  … " + SecretMasker.shared.mask(message))
         } : nil
