@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ", "Support"], swiftSettings: swiftSettings),
         .target(name: "HTTP", dependencies: ["CCurl", "Support"], swiftSettings: swiftSettings),
         // Migration files, history, lint (libpg_query) and apply/rollback: the engine behind `opsctl migrate`.
-        .target(name: "Migrations", dependencies: ["Support", "Postgres", "CPgQuery"], swiftSettings: swiftSettings),
+        .target(name: "Migrations", dependencies: ["Support", "Postgres", "CPgQuery", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         // Streaming, multi-core log analysis behind `opsctl logs analyze`.
         .target(name: "LogAnalysis", dependencies: ["Support", "CSimdJSON"], swiftSettings: swiftSettings),
         .target(name: "Checks", dependencies: ["Support", "Postgres", "HTTP", "Migrations", "LogAnalysis", "Webhooks"],

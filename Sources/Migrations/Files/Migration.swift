@@ -19,8 +19,8 @@ public struct Migration: Sendable, Identifiable {
     public var expectedDownFile: String?
 
     public var id: String { upFile }
-    public var checksumUp: String { SHA256.hex(Self.normalised(up)) }
-    public var checksumDown: String? { down.map { SHA256.hex(Self.normalised($0)) } }
+    public var checksumUp: String { Checksum.hex(Self.normalised(up)) }
+    public var checksumDown: String? { down.map { Checksum.hex(Self.normalised($0)) } }
     public var label: String { "\(versionText)_\(name)" }
 
     /// dbmate's `-- migrate:up transaction:false` (single-file format).
