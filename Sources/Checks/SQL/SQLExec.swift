@@ -69,9 +69,7 @@ public struct SQLExec: StepKind {
             }
             var text = message ?? "\(result.commandTag): \(result.affectedRows) row(s)"
             text = text.replacingOccurrences(of: "{rows}", with: String(result.affectedRows))
-            if let first = result.first {
-                for (i, name) in first.columnNames.enumerated() { text = text.replacingOccurrences(of: "{\(name)}", with: first[i].string ?? "NULL") }
-            }
+            if let first = result.first { text = SQLQuery.fill(text, with: first) }
             return .ok(text,
                        details: ["command": .string(result.commandTag), "rows": .int(result.affectedRows)],
                        metrics: [Metric(name: "rows_affected", value: Double(result.affectedRows), unit: "count")])

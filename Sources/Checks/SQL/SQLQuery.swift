@@ -84,9 +84,16 @@ public struct SQLQuery: StepKind {
             .object(Dictionary(uniqueKeysWithValues: zip(row.columnNames, row.values.map(Self.json))))
         }
         var text = message ?? (problems.isEmpty ? "\(result.rows.count) row(s)" : "")
-        if let first { for (i, name) in first.columnNames.enumerated() { text = text.replacingOccurrences(of: "{\(name)}", with: Self.display(first[i])) } }
+        if let first { text = Self.fill(text, with: first) }
         if !problems.isEmpty { text = text.isEmpty ? problems.joined(separator: "; ") : text + " — " + problems.joined(separator: "; ") }
         return .init(status, text, details: ["rows": .array(rows), "row_count": .int(result.rows.count)], metrics: metrics)
+    }
+
+    /// A message template with `{column}` replaced by the row's values (sql.query and sql.exec).
+    static func fill(_ template: String, with row: Row) -> String {
+        var text = template
+        for (i, name) in row.columnNames.enumerated() { text = text.replacingOccurrences(of: "{\(name)}", with: display(row[i])) }
+        return text
     }
 
     /// Values as a person reads them in a message: 18.18 rather than 18.181818181818183.
