@@ -45,6 +45,25 @@ struct JournalTests {
         first.waitUntilExit()
     }
 
+    @Test func aLockKeyFromParamsExcludesOnlyRunsWithTheSameKey() throws {
+        try project.file("ship.yaml", """
+            name: ship
+            params: { service: { type: string, default: api } }
+            lock: ship-${params.service}
+            steps:
+              - { id: change, kind: shell, with: { command: 'sleep 4' } }
+            """)
+        let first = try project.spawn(["run", "ship.yaml"])
+        defer { first.terminate() }
+        #expect(eventually { (try? project.opsctl(["history", "--format", "json"]).stdout.contains("\"running\"")) ?? false })
+        let same = try project.opsctl(["run", "ship.yaml", "--param", "service=api"])
+        #expect(same.exitCode == 2)
+        #expect((same.stdout + same.stderr).contains("holds the lock 'opsctl:local:ship-api'"), "\(same.stdout)\(same.stderr)")
+        let other = try project.opsctl(["run", "ship.yaml", "--param", "service=worker"])
+        #expect(other.exitCode == 0, "another key runs at the same time: \(other.stdout)\(other.stderr)")
+        first.waitUntilExit()
+    }
+
     @Test func killedRunIsInterruptedAndResumes() throws {
         try project.file("recover.yaml", """
             name: recover

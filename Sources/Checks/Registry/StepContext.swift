@@ -61,6 +61,11 @@ public struct StepContext: Sendable {
     public var prompt: (@Sendable (String) -> String?)?
     /// Reports progress of long steps (stderr on a TTY only).
     public var progress: (@Sendable (String) -> Void)?
+    /// The journaled run this step belongs to, when there is one.
+    public var runID: String?
+    /// With `opsctl run --resume RUN_ID`: the run being resumed, so a step can continue its own work
+    /// (a replay continues the replay that run started instead of starting another).
+    public var resumedRunID: String?
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 databaseURLVariable: String = "DATABASE_URL", baseURL: String? = nil,

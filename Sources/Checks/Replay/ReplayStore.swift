@@ -36,6 +36,10 @@ struct ReplayStore {
             PRIMARY KEY (replay_id, event_id)
         );
         CREATE INDEX IF NOT EXISTS replay_items_claim ON opsctl.replay_items (replay_id, status, seq);
+        CREATE TABLE IF NOT EXISTS opsctl.replay_runs (
+            run_id text PRIMARY KEY,
+            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE
+        );
         """
 
     /// Creates the tables once; concurrent workers racing on CREATE are serialised by an advisory lock.
@@ -67,6 +71,32 @@ struct ReplayStore {
             """).first
         guard let id = row?["replay_id"].string else { throw StepError("no unfinished replay to resume") }
         return id
+    }
+
+    /// Two replays of the same selection never run at once: the lock is held by this session until it ends.
+    /// A refusal names the replay holding it and how to help with it instead.
+    func lockSelection(_ selection: String) throws {
+        let key = "opsctl:replay-selection:" + selection
+        guard try db.query("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [key]).first?["ok"].bool == true else {
+            let holder = try db.query("""
+                SELECT replay_id, created_by, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS"Z"') AS at
+                  FROM opsctl.replays WHERE selection = $1::jsonb AND finished_at IS NULL ORDER BY created_at DESC LIMIT 1
+                """, [selection]).first
+            guard let id = holder?["replay_id"].string else {
+                throw StepError("another replay of the same selection is being created; wait for it, then 'opsctl replay --join latest'")
+            }
+            let by = holder?["created_by"].string ?? "?", at = holder?["at"].string ?? "?"
+            throw StepError("replay \(id) of the same selection is running (by \(by) since \(at)); help it with 'opsctl replay --join \(id)' or wait for it to finish")
+        }
+    }
+
+    /// The replay a journaled run worked on, so `opsctl run replay --resume RUN_ID` continues it.
+    func replay(workedOnBy runID: String) throws -> String? {
+        try db.query("SELECT replay_id FROM opsctl.replay_runs WHERE run_id = $1", [runID]).first?["replay_id"].string
+    }
+
+    func record(runID: String, replayID: String) throws {
+        try db.query("INSERT INTO opsctl.replay_runs (run_id, replay_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [runID, replayID])
     }
 
     func create(id: String, target: String, selection: String, createdBy: String) throws {

@@ -163,11 +163,18 @@ public struct WebhooksReplay: StepKind {
             if let existing = resume ?? join {
                 replayID = try store.resolve(existing)
                 if resume != nil { retried = try store.resetFailed(id: replayID) }
+            } else if let previousRun = context.resumedRunID, let continuing = try store.replay(workedOnBy: previousRun) {
+                // `opsctl run replay --resume RUN_ID`: continue that run's replay, not a new selection.
+                replayID = continuing
+                retried = try store.resetFailed(id: replayID)
+                context.progress?("run \(previousRun) worked on replay \(replayID): continuing it")
             } else {
+                try store.lockSelection(selection.json.jsonText)
                 replayID = ReplayStore.newID()
                 try create(replayID, target: target, store: store, connection: connection)
                 created = true
             }
+            if let runID = context.runID { try store.record(runID: runID, replayID: replayID) }
             let before = try store.totals(id: replayID)
             let toSend = before["pending"] + before["sending"]
             context.progress?("replay \(replayID): \(toSend) event(s) to send (resume with: opsctl replay --resume \(replayID))")

@@ -100,13 +100,20 @@ public final class Executor: @unchecked Sendable {
                 return "confirmation refused: typed '\(answer ?? "")', expected '\(env.name)'"
             }
         }
-        if let journal, let held = journal.acquireLock(name: lockName, wait: options.lockWait) {
+        if let journal, let lockName, let held = journal.acquireLock(name: lockName, wait: options.lockWait) {
             return held
         }
         return nil
     }
 
-    var lockName: String { "opsctl:\(options.environment.name):\(runbook.name)" }
+    /// `opsctl:<environment>:<runbook or lock key>`; nil with `lock: false`.
+    var lockName: String? {
+        switch runbook.lock {
+        case .runbook: "opsctl:\(options.environment.name):\(runbook.name)"
+        case let .named(key): "opsctl:\(options.environment.name):\(key)"
+        case .none: nil
+        }
+    }
 
     // MARK: - Scheduling
 

@@ -82,6 +82,8 @@ struct StepRunner: Sendable {
         baseContext.webhookScheme = options.environment.webhookScheme
         baseContext.webhookSecretVariable = options.environment.webhookSecretEnv
         baseContext.webhookPath = options.environment.webhookPath
+        baseContext.runID = scope.runID.isEmpty ? nil : scope.runID
+        baseContext.resumedRunID = options.resumeFrom?.runID
         if options.dryRun && kind.isMutating {
             // One line for the report; the whole plan (SQL, EXPLAIN, commands) goes into details.
             let plan = SecretMasker.shared.mask(kind.plan(baseContext))

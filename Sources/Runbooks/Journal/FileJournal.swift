@@ -116,6 +116,10 @@ public final class FileJournal: RunJournal, @unchecked Sendable {
         return order.reversed().compactMap { runs[$0] }.filter { runbook == nil || $0.runbook == runbook }.prefix(limit).map { $0 }
     }
 
+    public func params(runID: String) throws -> [String: JSONValue]? {
+        events().first { $0["run_id"]?.string == runID && $0["event"]?.string == "run_started" }?["params"]?.object
+    }
+
     public func report(runID: String) throws -> RunReport? {
         var steps: [(Int, StepResult)] = []
         var started: [String: JSONValue]?

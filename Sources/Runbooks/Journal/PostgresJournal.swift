@@ -141,6 +141,12 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
         }
     }
 
+    public func params(runID: String) throws -> [String: JSONValue]? {
+        guard let text = try connection.query("SELECT params::text AS params FROM opsctl.runs WHERE run_id = $1", [runID])
+            .first?["params"].string else { return nil }
+        return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)).object
+    }
+
     public func report(runID: String) throws -> RunReport? {
         guard let run = try connection.query("""
             SELECT r.run_id, r.runbook, r.environment, r.started_at, r.duration_ms, r.dry_run, r.aborted, r.report::text AS report,

@@ -15,6 +15,8 @@ public protocol RunJournal: AnyObject, Sendable {
     func history(runbook: String?, limit: Int) throws -> [RunSummary]
     /// The recorded report of a run (partial for an interrupted one).
     func report(runID: String) throws -> RunReport?
+    /// The params a run was started with (as bound, secrets masked), so `--resume` can run with them.
+    func params(runID: String) throws -> [String: JSONValue]?
     /// Human description: "database user@host/db" or "file ~/.local/state/opsctl/journal.jsonl".
     var location: String { get }
 }

@@ -11,7 +11,7 @@ public struct RunbookLoader: Sendable {
         self.library = library
     }
 
-    static let topKeys = ["name", "description", "params", "steps"]
+    static let topKeys = ["name", "description", "params", "lock", "steps"]
     static let stepKeys = ["id", "kind", "title", "with", "needs", "when", "retry", "timeout", "always",
                            "continue_on_failure", "confirm", "remediation", "for_each"]
     static let retryKeys = ["attempts", "delay", "backoff", "until"]
@@ -76,7 +76,33 @@ public struct RunbookLoader: Sendable {
         }
         try checkGraph(steps, file: file)
         try checkReferences(steps, params: declared, file: file)
-        return Runbook(name: name, description: description, file: file, params: declared, values: values, steps: steps)
+        var runbook = Runbook(name: name, description: description, file: file, params: declared, values: values, steps: steps)
+        if let node = document.value("lock") {
+            runbook.lock = try parseLock(node, params: declared, values: values, file: file)
+        }
+        return runbook
+    }
+
+    /// `lock: true` (default: one run of the runbook at a time), `false`, or a key with `${params.x}`.
+    func parseLock(_ node: YAMLValue, params: [RunbookParam], values: [String: JSONValue], file: String) throws -> RunLock {
+        func fail(_ message: String) -> LoadError {
+            LoadError(file: file, line: node.position.line, column: node.position.column, message: message,
+                      hint: "lock: true (one run at a time), false (steps coordinate themselves) or a key like deploy-${params.service}")
+        }
+        if case .scalar = node, let flag = node.json.bool, node.json.string != nil { return flag ? .runbook : .none }
+        guard let template = node.string, !template.isEmpty else { throw fail("'lock' must be true, false or a lock key") }
+        for reference in Interpolation.references(in: template) {
+            let name = reference.hasPrefix("params.") ? String(reference.dropFirst("params.".count)) : nil
+            guard let name, params.contains(where: { $0.name == name }) else {
+                throw fail("'lock' may use only declared params: ${\(reference)} is not one\(suggest(name ?? reference, params.map(\.name)))")
+            }
+        }
+        do {
+            let key = try Interpolation.resolve(template, in: Scope(params: values))
+            return .named(key.string ?? key.jsonText)
+        } catch {
+            throw fail("'lock': \(error)")
+        }
     }
 
     // MARK: - Params

@@ -11,6 +11,8 @@ public struct Runbook: Sendable {
     /// Param values after binding: given values converted to their declared types, defaults filled in.
     public var values: [String: JSONValue]
     public var steps: [Step]
+    /// Which concurrent runs exclude each other (see `RunLock`).
+    public var lock: RunLock = .runbook
 
     public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
 
@@ -25,6 +27,16 @@ public struct Runbook: Sendable {
 
     /// Steps that change something (and so need confirmation on protected environments).
     public var mutatingSteps: [Step] { steps.filter(\.mutates) }
+}
+
+/// The advisory lock a run takes before its first mutating step, per environment.
+public enum RunLock: Sendable, Equatable {
+    /// One run of this runbook at a time (the default).
+    case runbook
+    /// Runs with the same key exclude each other: `lock: migrate-${params.target}`.
+    case named(String)
+    /// No runbook lock: the steps coordinate themselves (replay workers share claimed work).
+    case none
 }
 
 public struct RunbookParam: Sendable {

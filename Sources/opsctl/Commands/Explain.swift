@@ -78,6 +78,13 @@ enum Plan {
         }
         let mutating = runbook.mutatingSteps.map(\.id)
         lines.append(mutating.isEmpty ? "read-only: nothing is changed" : "changes: \(mutating.joined(separator: ", ")) (use --dry-run to see what they would do)")
+        if !mutating.isEmpty {
+            switch runbook.lock {
+            case .runbook: lines.append("lock: one '\(runbook.name)' run at a time in \(environment.name)")
+            case let .named(key): lines.append("lock: one run with key '\(key)' at a time in \(environment.name)")
+            case .none: lines.append("lock: none (the steps coordinate concurrent runs themselves)")
+            }
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -102,24 +102,13 @@ extension Opsctl {
                 if let value { params[key] = .string(value) }
             }
             if let limit { params["limit"] = .int(limit) }
-            var service = RunService(global: global)
-            if join != nil {
-                // Joined workers share the replay's checkpoints; the runbook lock would keep them out.
-                service = RunService(global: global.withoutJournal)
-            }
-            try service.run("replay", params: params)
+            // Each worker is a journaled run. The replay runbook takes no runbook lock (`lock: false`):
+            // a new replay locks its selection, and workers of one replay share it through claimed rows.
+            try RunService(global: global).run("replay", params: params)
         }
 
         func absolute(_ path: String) -> String {
             path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         }
-    }
-}
-
-extension GlobalOptions {
-    var withoutJournal: GlobalOptions {
-        var copy = self
-        copy.noJournal = true
-        return copy
     }
 }

@@ -76,6 +76,11 @@ struct RunService {
     func run(_ nameOrPath: String, params: [String: JSONValue] = [:], only: Set<String>? = nil, from: String? = nil,
              resume: String? = nil) throws -> Never {
         let (config, env) = try environment()
+        var params = params
+        if let resume, let previous = try? journal(env, runbook: nameOrPath)?.params(runID: resume) {
+            // A resumed run runs with the params it was started with; ones given now win.
+            params = previous.merging(params) { _, given in given }
+        }
         let runbook = try load(nameOrPath, params: params, config: config, env: env)
         try execute(runbook, env: env, params: params, only: only, from: from, resume: resume)
     }

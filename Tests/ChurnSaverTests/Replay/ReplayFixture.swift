@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Support
 import TestSupport
+import Webhooks
 
 /// The reference service plus a project directory whose opsctl.yaml points at it, for driving
 /// `opsctl replay` / `opsctl reconcile` as an operator would.
@@ -10,8 +11,11 @@ final class ReplayFixture: @unchecked Sendable {
     let dir = TemporaryDirectory()
     var env: [String: String]
 
-    init(label: String, serviceEnvironment: [String: String] = [:]) throws {
-        service = try RunningService(label: label, environment: serviceEnvironment)
+    init(label: String, scheme: WebhookScheme = .whop, serviceEnvironment: [String: String] = [:]) throws {
+        // Standard Webhooks and Stripe secrets are whsec_ + base64 of the key bytes.
+        let secret = scheme == .whop ? "whop_test_secret_0123456789abcdef"
+            : "whsec_" + Data("replay-\(scheme.rawValue)-secret-0123456789".utf8).base64EncodedString()
+        service = try RunningService(label: label, scheme: scheme, secret: secret, environment: serviceEnvironment)
         env = ["DATABASE_URL": service.databaseURL, "WHOP_WEBHOOK_SECRET": service.secret,
                "XDG_STATE_HOME": dir.path + "/state", "USER": "tester"]
         try config("opsctl.yaml", baseURL: service.baseURL)
@@ -25,7 +29,7 @@ final class ReplayFixture: @unchecked Sendable {
             environments:
               local:
                 base_url: \(baseURL)
-                webhook: { scheme: whop, secret_env: WHOP_WEBHOOK_SECRET, path: /api/webhooks/whop }
+                webhook: { scheme: \(service.scheme.rawValue), secret_env: WHOP_WEBHOOK_SECRET, path: /api/webhooks/whop }
             """)
     }
 

@@ -75,12 +75,12 @@ struct ReplayTests {
     }
 
     @Test func killNineMidReplayThenResumeDeliversEveryEventExactlyOnce() throws {
-        let total = 3_000
+        let total = 5_000
         let f = try ReplayFixture(label: "replay_kill")
         try f.seedFailed(total)
         let worker = try f.spawn(["replay", "--failed", "--rate", "600/s"])
         let started = f.service.eventually(timeout: 60) {
-            (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 >= 400
+            (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 >= 1_500
         }
         kill(worker.processIdentifier, SIGKILL)
         worker.waitUntilExit()
@@ -120,5 +120,6 @@ struct ReplayTests {
         // An event sent by both workers would have been answered "duplicate" the second time.
         #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE service_status = 'duplicate'") == 0)
         #expect(try f.count("SELECT count(*) FROM events WHERE processed") == total)
+        #expect(try f.count("SELECT count(*) FROM opsctl.runs WHERE runbook = 'replay'") == 2, "both workers are journaled runs")
     }
 }

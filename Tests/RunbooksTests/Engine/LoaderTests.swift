@@ -53,6 +53,8 @@ struct LoaderTests {
         ("steps:\n  - id: a\n   kind: pause\n", 3, "YAML"),
         ("steps:\n  - id: a\n    kind: pause\n    retry: { attempts: 0 }\n", 4, "retry.attempts"),
         ("name: x\n", 1, "missing 'steps'"),
+        ("lock: deploy-${params.svc}\nsteps:\n  - id: a\n    kind: pause\n", 1, "only declared params: ${params.svc}"),
+        ("lock: []\nsteps:\n  - id: a\n    kind: pause\n", 1, "'lock' must be true, false or a lock key"),
         ("- just\n- a list\n", 1, "a runbook is a mapping"),
     ])
     func errorsNameTheLocation(yaml: String, line: Int, fragment: String) throws {
@@ -62,6 +64,16 @@ struct LoaderTests {
         #expect(error.column > 0, "\(error)")
         #expect(error.description.contains(fragment), "\(error)")
         #expect(error.description.hasPrefix("test.yaml:\(line):"))
+    }
+
+    @Test func lockIsTheRunbookAKeyFromParamsOrNone() throws {
+        let steps = "steps:\n  - id: a\n    kind: pause\n"
+        #expect(try loadRunbook("name: deploy\n" + steps).lock == .runbook)
+        #expect(try loadRunbook("lock: true\n" + steps).lock == .runbook)
+        #expect(try loadRunbook("lock: false\n" + steps).lock == .none)
+        let keyed = "params:\n  service: { type: string, default: api }\nlock: deploy-${params.service}\n" + steps
+        #expect(try loadRunbook(keyed).lock == .named("deploy-api"))
+        #expect(try loadRunbook(keyed, params: ["service": "worker"]).lock == .named("deploy-worker"))
     }
 
     @Test func paramsAreCheckedAndConverted() throws {

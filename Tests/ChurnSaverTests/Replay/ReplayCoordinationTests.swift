@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TestSupport
+import Webhooks
+
+/// Who may replay what at the same time, resuming through the journal, and the other signing schemes.
+@Suite("Replay coordination", .enabled(if: TestDatabase.available), .serialized)
+struct ReplayCoordinationTests {
+    @Test(arguments: [WebhookScheme.standard, .stripe])
+    func eventsAreReSignedInTheEnvironmentsScheme(_ scheme: WebhookScheme) throws {
+        let f = try ReplayFixture(label: "replay_\(scheme.rawValue)", scheme: scheme)
+        try f.seedFailed(40)
+        let out = try f.opsctl(["replay", "--failed", "--verify", "--format", "json"])
+        #expect(out.exitCode == 0, "\(out.stdout)\(out.stderr)")
+        let details = ReplayFixture.results(out)["replay"]?["details"] as? [String: Any]
+        #expect(details?["delivered"] as? Int == 40)
+        #expect(try f.count("SELECT count(*) FROM events WHERE processed") == 40)
+        #expect(try f.count("SELECT count(*) FROM recovery_cases") == 40)
+        #expect(!out.stdout.contains(f.service.secret) && !out.stderr.contains(f.service.secret))
+    }
+
+    @Test func aSecondReplayOfTheSameSelectionIsRefusedAndPointedAtTheFirst() throws {
+        let total = 800
+        let f = try ReplayFixture(label: "replay_same_selection")
+        try f.seedFailed(total)
+        let first = try f.spawn(["replay", "--failed", "--rate", "200/s", "--worker", "w1"])
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        #expect(f.service.eventually(timeout: 30) {
+            (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 > 20
+        })
+        let replayID = try #require(try f.service.value("SELECT replay_id FROM opsctl.replays").string)
+
+        let second = try f.opsctl(["replay", "--failed", "--format", "json"])
+        #expect(second.exitCode == 1, "\(second.stdout)\(second.stderr)")
+        let refusal = message(ReplayFixture.results(second), "replay")
+        #expect(refusal.contains(replayID) && refusal.contains("--join \(replayID)"), "\(refusal)")
+        #expect(try f.count("SELECT count(*) FROM opsctl.replays") == 1, "the refused run created no replay")
+
+        // A different selection is not held up by it.
+        let other = try f.opsctl(["replay", "--type", "membership_went_valid", "--format", "json"])
+        #expect(other.exitCode == 0, "\(other.stdout)\(other.stderr)")
+
+        // Joining as the refusal says finishes the work together; both workers are journaled runs.
+        let joined = try f.opsctl(["replay", "--join", replayID, "--worker", "w2", "--format", "json"])
+        #expect(joined.exitCode == 0, "\(joined.stdout)\(joined.stderr)")
+        first.waitUntilExit()
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE replay_id = '\(replayID)' AND status = 'delivered'") == total)
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE claimed_by = 'w2'") > 0)
+        #expect(try f.count("SELECT count(*) FROM events WHERE processed") == total)
+        #expect(try f.count("SELECT count(*) FROM opsctl.runs WHERE runbook = 'replay'") == 4)
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_runs WHERE replay_id = '\(replayID)'") == 2)
+    }
+
+    @Test func resumingAKilledReplayRunContinuesItsReplay() throws {
+        let total = 1_200
+        let f = try ReplayFixture(label: "replay_run_resume")
+        try f.seedFailed(total)
+        let worker = try f.spawn(["run", "replay", "--param", "failed=true", "--param", "rate=300/s"])
+        #expect(f.service.eventually(timeout: 60) {
+            (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 >= 150
+        })
+        kill(worker.processIdentifier, SIGKILL)
+        worker.waitUntilExit()
+        let before = try f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")
+        #expect(before < total, "killed in the middle")
+        let runID = try #require(try f.service.value("SELECT run_id FROM opsctl.runs WHERE runbook = 'replay'").string)
+
+        // The run is resumed with its own params (failed=true) and continues the same replay.
+        let resumed = try f.opsctl(["run", "replay", "--resume", runID, "--format", "json"])
+        #expect(resumed.exitCode == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(try f.count("SELECT count(*) FROM opsctl.replays") == 1)
+        let details = ReplayFixture.results(resumed)["replay"]?["details"] as? [String: Any]
+        #expect(details?["created"] as? Bool == false)
+        #expect((details?["delivered"] as? Int ?? 0) <= total - before + 64)
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'") == total)
+        #expect(try f.count("SELECT count(*) FROM events WHERE processed") == total)
+        #expect(try f.count("SELECT count(*) FROM recovery_cases") == total)
+    }
+}
