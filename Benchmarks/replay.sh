@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 need wrk wrk
 EVENTS=${EVENTS:-10000}
 CURL_SAMPLE=${CURL_SAMPLE:-1000}
-CONCURRENCY=${CONCURRENCY:-32}
+CONCURRENCY=${CONCURRENCY:-64}
 PORT=${PORT:-18199}
 SECRET=bench_webhook_secret_0123456789abcdef
 # OPSCTL_BIN / SERVICE_BIN: measure other builds of the two binaries (SKIP_BUILD=1 then).
@@ -42,6 +42,9 @@ SELECT 'evt_bench_' || i, 'payment_failed', 'mem_' || i,
 SQL
 }
 now() { date +%s.%N; }
+# CPU seconds (user+sys) of processes: the service, and its pooled Postgres backends.
+cpu_of() { for pid in "$@"; do awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null; done | awk -v hz="$(getconf CLK_TCK)" '{s += $1} END {printf "%.3f", s / hz}'; }
+service_backends() { psql "$DB_URL" -qtAX -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'churn-saver'"; }
 processed() { psql "$DB_URL" -qtAX -c "SELECT count(*) FROM events WHERE processed"; }
 
 # opsctl replay
@@ -52,12 +55,18 @@ environments:
     base_url: http://127.0.0.1:$PORT
     webhook: { scheme: whop, secret_env: WHOP_WEBHOOK_SECRET, path: /api/webhooks/whop }
 YAML
+service_cpu0=$(cpu_of "$service"); pg_cpu0=$(cpu_of $(service_backends))
 t0=$(now)
-(cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET "$OPSCTL" replay --failed --concurrency "$CONCURRENCY" \
-  --format json --output "$work/replay.json") || { echo "opsctl replay failed:"; cat "$work/replay.json"; exit 1; }
+(cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET /usr/bin/time -f "%U %S" -o "$work/opsctl.time" "$OPSCTL" replay --failed \
+  --concurrency "$CONCURRENCY" --format json --output "$work/replay.json") || { echo "opsctl replay failed:"; cat "$work/replay.json"; exit 1; }
 t1=$(now)
+service_cpu=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)")
+pg_cpu=$(python3 -c "print($(cpu_of $(service_backends)) - $pg_cpu0)")
+opsctl_cpu=$(awk '{print $1 + $2}' "$work/opsctl.time")
 opsctl_s=$(python3 -c "print($t1 - $t0)")
 echo "opsctl replay: $EVENTS events in $(python3 -c "print(f'{$opsctl_s:.2f}')") s ($(python3 -c "print(int($EVENTS / $opsctl_s))") events/s, concurrency $CONCURRENCY); processed: $(processed)"
+per_event() { python3 -c "print(f'{$1 * 1e6 / $EVENTS:.0f} us')"; }
+echo "CPU per event: opsctl $(per_event "$opsctl_cpu"), service $(per_event "$service_cpu"), Postgres (service's backends) $(per_event "$pg_cpu")"
 
 # The runbooks' approach: one signed curl at a time (sampled).
 reset_events "$CURL_SAMPLE"
@@ -86,3 +95,7 @@ opsctl_rps=$(python3 -c "print($EVENTS / $opsctl_s)")
 echo "wrk unsigned static POSTs: $wrk_rps requests/s (c=$CONCURRENCY)"
 echo "ratio opsctl vs curl loop: $(ratio "$curl_s" "$opsctl_s")x faster (target >= 40)"
 echo "ratio opsctl vs wrk ceiling: $(python3 -c "print(f'{100 * $opsctl_rps / $wrk_rps:.0f}')") % (target >= 50 %)"
+# What the service's own database work allows on this machine, whatever the client: all cores on
+# Postgres alone would process cores / (Postgres CPU per event) events per second.
+cores=$(nproc)
+echo "bound set by the service's database work alone: $(python3 -c "print(f'{$cores * $EVENTS / $pg_cpu:.0f}')") events/s on $cores cores = $(python3 -c "print(f'{100 * $cores * $EVENTS / $pg_cpu / $wrk_rps:.0f}')") % of wrk's ceiling"

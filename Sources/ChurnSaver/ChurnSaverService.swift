@@ -12,7 +12,9 @@ struct ChurnSaverService {
         let logs = RequestLogWriter(pool: pool)
         let health = HealthChecks(pool: pool, whopAPIURL: configuration.whopAPIURL)
         let intake = WebhookIntake(scheme: configuration.scheme, secret: configuration.webhookSecret,
-                                   tolerance: configuration.tolerance, pool: pool, faults: faults, logs: logs)
+                                   tolerance: configuration.tolerance,
+                                   batcher: EventBatcher(pool: pool, lanes: min(configuration.eventLanes, configuration.poolSize)),
+                                   faults: faults, logs: logs)
         let provider = ProviderEvents(path: configuration.providerEventsFile)
 
         let router = Router()

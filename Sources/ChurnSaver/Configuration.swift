@@ -10,6 +10,8 @@ struct Configuration: Sendable {
     var port: Int
     var tolerance: TimeInterval
     var poolSize: Int
+    /// Batches of webhook events processed at once (each one connection); see EventBatcher.
+    var eventLanes: Int
     var providerEventsFile: String?
     var whopAPIURL: String?
     var faults: Faults
@@ -46,6 +48,7 @@ struct Configuration: Sendable {
             port: try integer("PORT", 8080, 0...65535),
             tolerance: TimeInterval(try integer("WEBHOOK_TOLERANCE_SECONDS", 300, 1...86_400)),
             poolSize: try integer("DB_POOL_SIZE", 8, 1...100),
+            eventLanes: try integer("EVENT_LANES", 2, 1...100),
             providerEventsFile: env["PROVIDER_EVENTS_FILE"].flatMap { $0.isEmpty ? nil : $0 },
             whopAPIURL: env["WHOP_API_URL"].flatMap { $0.isEmpty ? nil : $0 },
             faults: faults)

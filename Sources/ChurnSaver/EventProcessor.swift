@@ -8,32 +8,82 @@ import Postgres
 /// redelivery (a replay) processes it; a redelivery of a processed event changes nothing.
 ///
 /// The whole of it is one server-side function, created in each pooled session's `pg_temp` schema
-/// (the reference schema stays exactly what the migrations made), so an event costs one round trip.
+/// (the reference schema stays exactly what the migrations made). Events arriving together are
+/// processed as one batch: one round trip and one commit for all of them (see `EventBatcher`).
 struct EventProcessor: Sendable {
     enum Outcome: Sendable, Equatable {
         case processed
         case duplicate
+        /// The event is stored, its effects failed (and rolled back); a redelivery processes it.
         case failed(String)
+        /// Storing the event itself failed; nothing of it was kept.
+        case error(String)
     }
 
-    func process(_ event: IncomingEvent, injectFailure: Bool, on connection: PostgresConnection) throws -> Outcome {
-        let outcome = try connection.query("""
-            SELECT pg_temp.churn_saver_process($1, $2, $3, $4, $5, $6, $7, $8::integer, to_timestamp($9::float8),
-                                               $10, $11) AS outcome
-            """, [event.id, event.type, event.kind?.rawValue, event.membershipID, event.companyID, event.userID,
-                  event.failureReason, event.amountCents, event.occurredAt.timeIntervalSince1970, event.payload,
-                  injectFailure ? "injected fault processing_errors" : nil]).first?["outcome"].string ?? ""
-        switch outcome {
+    /// Processes a batch in one round trip and one commit, each event in its own subtransaction:
+    /// one event's failure never touches another's. Outcomes come back in the batch's order.
+    /// Events are applied in membership order, so concurrent batches take their locks in one order.
+    func process(_ batch: [(event: IncomingEvent, injectFailure: Bool)], on connection: PostgresConnection) throws -> [Outcome] {
+        guard !batch.isEmpty else { return [] }
+        let order = batch.indices.sorted {
+            (batch[$0].event.membershipID ?? "", batch[$0].event.id) < (batch[$1].event.membershipID ?? "", batch[$1].event.id)
+        }
+        let events = order.map { batch[$0] }
+        func column(_ value: (IncomingEvent) -> String?) -> PostgresTextArray { PostgresTextArray(events.map { value($0.event) }) }
+        let rows = try connection.query("""
+            SELECT pg_temp.churn_saver_process_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                                     $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS outcome
+            """, [column(\.id), column(\.type), column { $0.kind?.rawValue }, column(\.membershipID), column(\.companyID),
+                  column(\.userID), column(\.failureReason), column { $0.amountCents.map(String.init) },
+                  column { String($0.occurredAt.timeIntervalSince1970) }, column(\.payload),
+                  PostgresTextArray(events.map { $0.injectFailure ? "injected fault processing_errors" : nil })]).rows
+        guard rows.count == batch.count else {
+            throw PostgresError(kind: .query, message: "batch of \(batch.count) events returned \(rows.count) outcomes")
+        }
+        var outcomes = [Outcome](repeating: .processed, count: batch.count)
+        for (position, index) in order.enumerated() {
+            outcomes[index] = Self.outcome(rows[position]["outcome"].string ?? "")
+        }
+        return outcomes
+    }
+
+    static func outcome(_ text: String) -> Outcome {
+        switch text {
         case "processed": return .processed
         case "duplicate": return .duplicate
-        default: return .failed(outcome.hasPrefix("failed:") ? String(outcome.dropFirst(7)) : outcome)
+        case let t where t.hasPrefix("failed:"): return .failed(String(t.dropFirst(7)))
+        case let t where t.hasPrefix("error:"): return .error(String(t.dropFirst(6)))
+        default: return .error("unexpected outcome '\(text)'")
         }
     }
 
     /// Run once per pooled connection.
     static func prepare(_ connection: PostgresConnection) throws {
         try connection.execute(function)
+        try connection.execute(batchFunction)
     }
+
+    /// The batch: each event with its own company context and its own subtransaction.
+    static let batchFunction = """
+    CREATE OR REPLACE FUNCTION pg_temp.churn_saver_process_batch(
+        p_ids text[], p_types text[], p_kinds text[], p_memberships text[], p_companies text[], p_users text[],
+        p_reasons text[], p_amounts text[], p_occurred text[], p_payloads text[], p_fails text[])
+    RETURNS SETOF text LANGUAGE plpgsql AS $fn$
+    BEGIN
+        FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+            -- The company context is transaction-local: never carry one event's into the next.
+            PERFORM set_config('app.current_company_id', '', true);
+            BEGIN
+                RETURN NEXT pg_temp.churn_saver_process(p_ids[i], p_types[i], p_kinds[i], p_memberships[i], p_companies[i],
+                                                        p_users[i], p_reasons[i], p_amounts[i]::integer,
+                                                        to_timestamp(p_occurred[i]::float8), p_payloads[i], p_fails[i]);
+            EXCEPTION WHEN OTHERS THEN
+                RETURN NEXT 'error:' || SQLERRM;
+            END;
+        END LOOP;
+    END
+    $fn$
+    """
 
     static let function = """
     CREATE OR REPLACE FUNCTION pg_temp.churn_saver_process(

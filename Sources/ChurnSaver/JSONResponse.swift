@@ -9,6 +9,13 @@ enum JSONResponse {
         return raw(data, status: status)
     }
 
+    static func encode(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{\"error\":\"could not encode response\"}".utf8)
+        return raw(data, status: status)
+    }
+
     static func raw(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

@@ -12,10 +12,9 @@ struct WebhookIntake: Sendable {
     let scheme: WebhookScheme
     let secret: String
     let tolerance: TimeInterval
-    let pool: DatabasePool
+    let batcher: EventBatcher
     let faults: FaultSwitch
     let logs: RequestLogWriter
-    let processor = EventProcessor()
 
     func handle(_ request: Request) async throws -> Response {
         let start = ContinuousClock.now
@@ -51,18 +50,21 @@ struct WebhookIntake: Sendable {
                           type: nil, error: "invalid event: \(error)")
         }
         do {
-            let processor = self.processor
-            let outcome = try await pool.run { connection in
-                try processor.process(event, injectFailure: faults.processingErrors, on: connection)
-            }
+            let outcome = try await batcher.process(event, injectFailure: faults.processingErrors)
             let fields: [String: Any] = ["event_id": event.id, "type": event.type]
             switch outcome {
             case .processed:
-                return finish(JSONResponse.make(fields.merging(["status": "processed"]) { $1 }), type: event.type, error: nil)
+                return finish(JSONResponse.encode(Accepted(eventID: event.id, status: "processed", type: event.type)),
+                              type: event.type, error: nil)
             case .duplicate:
-                return finish(JSONResponse.make(fields.merging(["status": "duplicate"]) { $1 }), type: event.type, error: nil)
+                return finish(JSONResponse.encode(Accepted(eventID: event.id, status: "duplicate", type: event.type)),
+                              type: event.type, error: nil)
             case let .failed(reason):
                 return finish(JSONResponse.error("processing failed", status: .internalServerError,
+                                                 extra: fields.merging(["detail": reason]) { $1 }),
+                              type: event.type, error: reason)
+            case let .error(reason):
+                return finish(JSONResponse.error("event not stored", status: .serviceUnavailable,
                                                  extra: fields.merging(["detail": reason]) { $1 }),
                               type: event.type, error: reason)
             }
@@ -72,5 +74,16 @@ struct WebhookIntake: Sendable {
                                              extra: ["event_id": event.id, "detail": reason]),
                           type: event.type, error: reason)
         }
+    }
+}
+
+/// The answer to an accepted delivery (the hot path: a typed value, encoded without bridging).
+struct Accepted: Encodable {
+    var eventID: String
+    var status: String
+    var type: String
+
+    enum CodingKeys: String, CodingKey {
+        case eventID = "event_id", status, type
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 // churn-saver: the reference "Churn Saver" service opsctl is demonstrated and tested against.
 // Environment: DATABASE_URL, WHOP_WEBHOOK_SECRET, WEBHOOK_SCHEME (whop|standard|stripe), PORT (8080; 0 picks
-// a free one), FAULTS, PROVIDER_EVENTS_FILE, WHOP_API_URL, DB_POOL_SIZE, WEBHOOK_TOLERANCE_SECONDS, LOG_LEVEL.
+// a free one), FAULTS, PROVIDER_EVENTS_FILE, WHOP_API_URL, DB_POOL_SIZE, EVENT_LANES, WEBHOOK_TOLERANCE_SECONDS, LOG_LEVEL.
 let configuration: Configuration
 do {
     configuration = try Configuration.load()

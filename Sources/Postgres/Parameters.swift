@@ -23,9 +23,36 @@ extension Optional: PostgresBindable where Wrapped: PostgresBindable {
 }
 extension Array: PostgresBindable where Element == String {
     /// Encoded as a text[] literal.
+    public var postgresText: String? { PostgresTextArray(map { $0 }).postgresText }
+}
+
+/// A text[] whose elements may be NULL (one column of a batch: `unnest($1::text[], ...)`).
+public struct PostgresTextArray: PostgresBindable {
+    public var elements: [String?]
+    public init(_ elements: [String?]) { self.elements = elements }
+
+    /// The array literal: `{"a","b\"c",NULL}`. Escaped byte by byte (batches of thousands of
+    /// payloads are bound this way; Foundation's replacingOccurrences was most of a batch's cost).
     public var postgresText: String? {
-        "{" + map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var out: [UInt8] = []
+        out.reserveCapacity(elements.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        out.append(UInt8(ascii: "{"))
+        for (i, element) in elements.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            guard let element else {
+                out.append(contentsOf: "NULL".utf8)
+                continue
+            }
+            out.append(quote)
+            for byte in element.utf8 {
+                if byte == quote || byte == backslash { out.append(backslash) }
+                out.append(byte)
+            }
+            out.append(quote)
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -24,8 +24,8 @@ struct ChurnSaverTests {
         #expect(try s.value("SELECT failure_reason FROM recovery_cases WHERE membership_id = 'mem_open'").string == "card_declined")
         // Default creator settings: push + DM nudges and a 3-day incentive.
         #expect(try s.count("SELECT count(*) FROM recovery_actions WHERE membership_id = 'mem_open'") == 3)
-        #expect(try s.eventually { try s.count("SELECT count(*) FROM webhook_logs WHERE status = 'success'") >= 1 })
-        #expect(try s.eventually {
+        #expect(try eventually { try s.count("SELECT count(*) FROM webhook_logs WHERE status = 'success'") >= 1 })
+        #expect(try eventually {
             try s.count("SELECT count(*) FROM api_request_logs WHERE route = '/api/webhooks/whop' AND status_code = 200") >= 1
         })
     }
@@ -38,7 +38,7 @@ struct ChurnSaverTests {
         #expect(s.json(response)["reason"] as? String == "bad_signature")
         #expect(!response.bodyText.contains(s.secret))
         #expect(try s.count("SELECT count(*) FROM events WHERE whop_event_id = $1", [event["id"] as! String]) == 0)
-        #expect(try s.eventually {
+        #expect(try eventually {
             try s.count("SELECT count(*) FROM webhook_logs WHERE status = 'failed' AND error LIKE '%signature%'") >= 1
         })
     }

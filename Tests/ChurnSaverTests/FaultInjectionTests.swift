@@ -58,7 +58,7 @@ struct FaultInjectionTests {
         for i in 0..<5 {
             #expect(try s.deliver(Events.make("payment_failed", membership: "mem_rej_\(i)")).status == 401)
         }
-        #expect(try s.eventually {
+        #expect(try eventually {
             try s.request("GET", "/api/health/webhooks").status == 503
         })
         let hooks = s.json(try s.request("GET", "/api/health/webhooks"))

@@ -132,15 +132,6 @@ final class RunningService: @unchecked Sendable {
         try value(sql, parameters).int ?? -1
     }
 
-    /// Polls until `condition` holds (logs are written in batches every 200 ms).
-    func eventually(timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        return try condition()
-    }
 }
 
 /// Kills services still running when the test process exits.

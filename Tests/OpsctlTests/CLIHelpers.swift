@@ -36,12 +36,3 @@ final class Project: @unchecked Sendable {
     }
 }
 
-/// Polls until `condition` holds or `timeout` passes.
-func eventually(timeout: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
-    let end = Date().addingTimeInterval(timeout)
-    while Date() < end {
-        if try condition() { return true }
-        Thread.sleep(forTimeInterval: 0.1)
-    }
-    return false
-}

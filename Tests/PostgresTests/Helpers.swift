@@ -18,18 +18,9 @@ extension PostgresConnection {
 }
 
 /// Polls `condition` until it holds or `seconds` pass.
-func eventually(within seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        Thread.sleep(forTimeInterval: 0.02)
-    }
-    return try condition()
-}
-
 /// True once the backend `pid` is running a statement containing `fragment`.
 func waitUntilActive(pid: Int, fragment: String, observer: PostgresConnection) throws -> Bool {
-    try eventually {
+    try eventually(every: 0.02) {
         try observer.value("""
             SELECT count(*) FROM pg_stat_activity
              WHERE pid = $1 AND state = 'active' AND position($2 in query) > 0

@@ -65,6 +65,13 @@ struct ParameterTests {
         #expect(try db.value("SELECT cardinality($1::text[])", [[String]()]) == .int(0))
     }
 
+    @Test func textArraysWithNullsRoundTrip() throws {
+        let values: [String?] = ["plain", nil, "NULL", #"quo"te"#, #"back\slash"#, #"\""#, "", "com,ma", "{brace}", "žluť ✓", nil]
+        let back = try db.value("SELECT $1::text[]", [PostgresTextArray(values)])
+        #expect(back == .array(values.map { $0.map(PostgresValue.text) ?? .null }))
+        #expect(try db.value("SELECT cardinality($1::text[])", [PostgresTextArray([])]) == .int(0))
+    }
+
     @Test func manyParameters() throws {
         let values = (1...100).map { $0 }
         let placeholders = (1...100).map { "$\($0)::int" }.joined(separator: " + ")

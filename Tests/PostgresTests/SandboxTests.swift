@@ -60,7 +60,7 @@ struct SandboxTests {
 
         let wrong = "postgresql://pw_user:wrong-\(passwordCanary)@127.0.0.1:\(sandbox.port)/lifecycle"
         var failure: PostgresError?
-        #expect(eventually(within: 10) {
+        #expect(eventually(timeout: 10) {
             failure = postgresError { _ = try PostgresConnection(dsn: wrong) }
             return failure?.description.contains("password authentication failed") == true
         }, "\(String(describing: failure))")

@@ -25,7 +25,7 @@ struct ReplayCoordinationTests {
         try f.seedFailed(total)
         let first = try f.spawn(["replay", "--failed", "--rate", "200/s", "--worker", "w1"])
         defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
-        #expect(f.service.eventually(timeout: 30) {
+        #expect(eventually(timeout: 30) {
             (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 > 20
         })
         let replayID = try #require(try f.service.value("SELECT replay_id FROM opsctl.replays").string)
@@ -56,7 +56,7 @@ struct ReplayCoordinationTests {
         let f = try ReplayFixture(label: "replay_run_resume")
         try f.seedFailed(total)
         let worker = try f.spawn(["run", "replay", "--param", "failed=true", "--param", "rate=300/s"])
-        #expect(f.service.eventually(timeout: 60) {
+        #expect(eventually(timeout: 60) {
             (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 >= 150
         })
         kill(worker.processIdentifier, SIGKILL)

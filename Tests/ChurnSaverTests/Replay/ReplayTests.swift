@@ -79,7 +79,7 @@ struct ReplayTests {
         let f = try ReplayFixture(label: "replay_kill")
         try f.seedFailed(total)
         let worker = try f.spawn(["replay", "--failed", "--rate", "600/s"])
-        let started = f.service.eventually(timeout: 60) {
+        let started = eventually(timeout: 60) {
             (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 >= 1_500
         }
         kill(worker.processIdentifier, SIGKILL)
@@ -106,7 +106,7 @@ struct ReplayTests {
         let f = try ReplayFixture(label: "replay_workers")
         try f.seedFailed(total)
         let first = try f.spawn(["replay", "--failed", "--rate", "300/s", "--worker", "w1"])
-        let created = f.service.eventually(timeout: 30) {
+        let created = eventually(timeout: 30) {
             (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 > 50
         }
         #expect(created)

@@ -11,9 +11,8 @@ import TestSupport
 struct KindExamplesTests {
     final class Fixture: @unchecked Sendable {
         let database: String
-        let server = Process()
-        let port = Int.random(in: 40_001...50_000)
-        let root = TemporaryDirectory()
+        let server: StaticHTTPServer
+        var port: Int { server.port }
 
         init() throws {
             database = try TestDatabase.fresh("kind_examples")
@@ -21,18 +20,8 @@ struct KindExamplesTests {
             let db = try PostgresConnection(dsn: database)
             try db.execute("CREATE TABLE webhook_logs (id bigserial PRIMARY KEY, status text, created_at timestamptz NOT NULL DEFAULT now())")
             db.close()
-            _ = try root.write("api/health", #"{"status":"healthy"}"#)
-            _ = try root.write("index.html", "ok")
-            server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            server.arguments = ["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", root.path]
-            server.standardOutput = FileHandle.nullDevice
-            server.standardError = FileHandle.nullDevice
-            try server.run()
-            let client = HTTPProbe(url: "http://127.0.0.1:\(port)/api/health")
-            for _ in 0..<100 where !client.ok() { Thread.sleep(forTimeInterval: 0.1) }
+            server = try StaticHTTPServer(files: ["api/health": #"{"status":"healthy"}"#, "index.html": "ok"])
         }
-
-        deinit { server.terminate() }
     }
 
     static let fixture = Result { try Fixture() }
@@ -61,21 +50,5 @@ struct KindExamplesTests {
             #expect(result.status != .error, "\(name) example: \(result.message)")
             #expect(!result.message.isEmpty)
         }
-    }
-}
-
-/// Minimal readiness probe built on the HTTP driver.
-struct HTTPProbe {
-    let url: String
-    func ok() -> Bool {
-        (try? HTTPClientProbe.status(url)) == 200
-    }
-}
-
-import HTTP
-
-enum HTTPClientProbe {
-    static func status(_ url: String) throws -> Int {
-        try HTTPClient().send(HTTPRequest(url: url, timeout: 1)).status
     }
 }
