@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo: a sandbox Postgres, the reference Churn Saver service, and opsctl's main runbooks
 # against them — predeploy, migrate, verify (green), a fault and verify failing with remediation,
-# recovery, the nightly runbook for Prometheus, and the journal.
+# recovery, the nightly runbook for Prometheus, failed webhooks found and replayed, and the journal.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OPSCTL=${OPSCTL:-$ROOT/.build/debug/opsctl}
@@ -61,10 +61,23 @@ say "9. opsctl logs analyze — the runbooks' grep | sort | uniq -c pipelines in
 "$OPSCTL" logs analyze logs/api.log --by route --latency-field duration_ms --top 5 \
   --threshold 'error_rate>1%:warn' --threshold 'error_rate>5%:fail' || echo "(exit code $? — the 5 % error-rate threshold is crossed)"
 
-say "10. Emergency rollback, dry run: what would happen, nothing changed"
+say "10. Webhooks failed during an incident: reconcile finds them, replay redelivers them re-signed, exactly once"
+curl -s -X POST "http://127.0.0.1:$PORT/admin/faults" -d '{"processing_errors":true}' >/dev/null
+for i in $(seq 1 12); do
+  "$OPSCTL" webhook send --type payment_failed --id "evt_incident_$i" --data "membership_id=mem_incident_$i" \
+    --data company_id=biz_demo --expect-status 500 --no-journal >/dev/null
+done
+curl -s -X DELETE "http://127.0.0.1:$PORT/admin/faults" >/dev/null
+echo "(12 payment_failed events arrived while the handler was failing: stored, with their error)"
+"$OPSCTL" reconcile || echo "(exit code $? — the failed events are listed by type, with sample ids)"
+"$OPSCTL" replay --failed --dry-run
+"$OPSCTL" replay --failed --verify
+"$OPSCTL" replay --failed --dry-run || true
+
+say "11. Emergency rollback, dry run: what would happen, nothing changed"
 "$OPSCTL" rollback --to 5 --dry-run
 
-say "11. opsctl history — every run is journaled in the database (schema opsctl)"
-"$OPSCTL" history --limit 8
+say "12. opsctl history — every run is journaled in the database (schema opsctl)"
+"$OPSCTL" history --limit 10
 
 say "Done. The sandbox keeps running; stop it with: $OPSCTL sandbox down"
