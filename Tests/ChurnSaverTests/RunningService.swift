@@ -48,7 +48,7 @@ final class RunningService: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        ServiceReaper.shared.track(process.processIdentifier)
+        ChildReaper.shared.track(process.processIdentifier)
 
         // The first stdout line names the port the service bound.
         let handle = out.fileHandleForReading
@@ -88,7 +88,7 @@ final class RunningService: @unchecked Sendable {
             process.terminate()
             process.waitUntilExit()
         }
-        ServiceReaper.shared.forget(process.processIdentifier)
+        ChildReaper.shared.forget(process.processIdentifier)
     }
 
     // MARK: - HTTP
@@ -134,21 +134,6 @@ final class RunningService: @unchecked Sendable {
 
 }
 
-/// Kills services still running when the test process exits.
-final class ServiceReaper: @unchecked Sendable {
-    static let shared = ServiceReaper()
-    private let lock = NSLock()
-    private var pids: Set<Int32> = []
-
-    private init() {
-        atexit {
-            for pid in ServiceReaper.shared.lock.withLock({ ServiceReaper.shared.pids }) { kill(pid, SIGKILL) }
-        }
-    }
-
-    func track(_ pid: Int32) { lock.withLock { _ = pids.insert(pid) } }
-    func forget(_ pid: Int32) { lock.withLock { _ = pids.remove(pid) } }
-}
 
 /// Event payloads in the shape the service reads.
 enum Events {

@@ -20,6 +20,7 @@ public final class StaticHTTPServer: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
+        ChildReaper.shared.track(process.processIdentifier)
         // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..." comes once the socket listens.
         var text = ""
         while !text.contains("\n") {
@@ -36,5 +37,10 @@ public final class StaticHTTPServer: @unchecked Sendable {
 
     public func url(_ path: String = "") -> String { "http://127.0.0.1:\(port)/" + path }
 
-    deinit { process.terminate() }
+    deinit {
+        // SIGKILL: the test runner's threads block SIGTERM, and a child spawned from one inherits that.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        ChildReaper.shared.forget(process.processIdentifier)
+    }
 }

@@ -76,7 +76,9 @@ public enum YAMLDocument {
     public static func parse(_ text: String, file: String) throws -> YAMLValue {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            // The basic resolver: plain scalars are typed by `YAMLValue.resolve` (YAML 1.2 core schema),
+            // so Yams' default resolver — regular expressions compiled at every start — is not needed.
+            node = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw loadError(error, file: file)
         } catch {
@@ -101,7 +103,8 @@ public enum YAMLDocument {
         switch node {
         case let .scalar(scalar):
             if scalar.style == .plain, ["null", "Null", "NULL", "~", ""].contains(scalar.string) { return .null(position) }
-            let quoted = scalar.style != .plain || node.tag.description == "tag:yaml.org,2002:str"
+            // The tag as written (`!!str 123`), not as resolved: every plain scalar resolves to str here.
+            let quoted = scalar.style != .plain || scalar.tag.description == "tag:yaml.org,2002:str"
             return .scalar(scalar.string, tag: quoted ? "str" : nil, position)
         case let .sequence(sequence):
             return .sequence(try sequence.map { try convert($0, file: file, depth: depth + 1, budget: &budget) }, position)

@@ -7,6 +7,7 @@ import Support
 extension Opsctl {
     struct Explain: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "explain",
             abstract: "Print a runbook's plan: the step graph by levels, what mutates, what needs confirmation. Runs nothing.")
 
         @Argument(help: "Runbook name or path to a YAML file.")

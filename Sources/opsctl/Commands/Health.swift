@@ -6,6 +6,7 @@ import Runbooks
 extension Opsctl {
     struct Health: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "health",
             abstract: "Check the service's health endpoints and its database (the shipped 'health' runbook).",
             discussion: """
                 Each URL: status code, JSON expectations, latency. The database: connect and version,

@@ -6,6 +6,7 @@ import Support
 extension Opsctl {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "history",
             abstract: "List recorded runs from the journal (newest first). Killed runs show as 'interrupted'.")
 
         @Option(name: .long, help: "Only runs of this runbook.")
@@ -46,7 +47,7 @@ extension Opsctl {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Re-render a recorded run in any format.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Re-render a recorded run in any format.")
 
         @Argument(help: "Run id (see 'opsctl history').")
         var runID: String

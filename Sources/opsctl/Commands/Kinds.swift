@@ -4,6 +4,7 @@ import Checks
 extension Opsctl {
     struct Kinds: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "kinds",
             abstract: "List the step kinds runbooks can use, or document one (parameters and an example).")
 
         @Argument(help: "A kind to document.")

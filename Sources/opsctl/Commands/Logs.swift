@@ -8,11 +8,13 @@ import Support
 extension Opsctl {
     struct Logs: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "logs",
             abstract: "Analyse logs: levels, error rate, top error fingerprints, per-window counts, groups, latency.",
             subcommands: [Analyze.self])
 
         struct Analyze: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "analyze",
                 abstract: "Answer the runbooks' log questions in one streaming pass over JSON lines, logfmt or plain text (.gz too).",
                 discussion: """
                     Examples:

@@ -7,6 +7,7 @@ import Runbooks
 extension Opsctl {
     struct Migrate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "migrate",
             abstract: "Database migrations: status, apply, rollback, verify, lint, rehearse, repair, baseline, new.",
             discussion: """
                 Files: NNN_name.sql with a down script (NNN_name.down.sql by default; migrations.down_pattern in
@@ -44,14 +45,14 @@ extension Opsctl {
         }
 
         struct Status: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Applied, pending, failed, partial, modified, missing, out-of-order and duplicate migrations; exit 1 when anything blocks apply.")
+            static let configuration = CommandConfiguration(commandName: "status", abstract: "Applied, pending, failed, partial, modified, missing, out-of-order and duplicate migrations; exit 1 when anything blocks apply.")
             @OptionGroup var files: Files
             @OptionGroup var global: GlobalOptions
             func run() throws { try Migrate.step(MigrationsStatus.name, "status", "migration status", files: files, global: global) }
         }
 
         struct Apply: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Status, lint of pending migrations, apply (advisory lock, lock_timeout retries), verify: the shipped migrate runbook.")
+            static let configuration = CommandConfiguration(commandName: "apply", abstract: "Status, lint of pending migrations, apply (advisory lock, lock_timeout retries), verify: the shipped migrate runbook.")
             @Option(name: .long, help: "Apply up to this version.") var to: Int?
             @Option(name: .long, help: "lock_timeout per statement (retried with backoff).") var lockTimeout: String = "5s"
             @OptionGroup var files: Files
@@ -87,7 +88,7 @@ extension Opsctl {
         }
 
         struct Rollback: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Run down scripts newest first to a version or by a number of steps; refuses when a down script is missing.")
+            static let configuration = CommandConfiguration(commandName: "rollback", abstract: "Run down scripts newest first to a version or by a number of steps; refuses when a down script is missing.")
             @Option(name: .long, help: "Roll back every version above this one.") var to: Int?
             @Option(name: .long, help: "Roll back this many migrations.") var steps: Int?
             @OptionGroup var files: Files
@@ -104,14 +105,14 @@ extension Opsctl {
         }
 
         struct Verify: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "The tables, indexes, columns and functions the applied migrations create exist.")
+            static let configuration = CommandConfiguration(commandName: "verify", abstract: "The tables, indexes, columns and functions the applied migrations create exist.")
             @OptionGroup var files: Files
             @OptionGroup var global: GlobalOptions
             func run() throws { try Migrate.step(MigrationsVerify.name, "verify", "schema matches the applied migrations", files: files, global: global) }
         }
 
         struct Lint: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Lint migrations from the parse tree (squawk's rules plus repository rules); -- opsctl:ignore RULE suppresses one.")
+            static let configuration = CommandConfiguration(commandName: "lint", abstract: "Lint migrations from the parse tree (squawk's rules plus repository rules); -- opsctl:ignore RULE suppresses one.")
             @Argument(help: "Files to lint (default: every migration in the directory).") var paths: [String] = []
             @Flag(name: .long, help: "Only migrations not yet applied (needs the database).") var pendingOnly = false
             @OptionGroup var files: Files
@@ -125,7 +126,7 @@ extension Opsctl {
         }
 
         struct Rehearse: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "In a scratch database: apply all, check each down restores the schema (newest to oldest), re-apply. For CI.")
+            static let configuration = CommandConfiguration(commandName: "rehearse", abstract: "In a scratch database: apply all, check each down restores the schema (newest to oldest), re-apply. For CI.")
             @Option(name: .long, help: "Env var with the URL of a server to rehearse on (needs CREATEDB; default: the database URL's server).")
             var serverURLEnv: String?
             @OptionGroup var files: Files
@@ -138,7 +139,7 @@ extension Opsctl {
         }
 
         struct Repair: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Evidence for a failed or partial migration; with --mark-applied / --mark-rolled-back, record the decision (confirmed, journaled).")
+            static let configuration = CommandConfiguration(commandName: "repair", abstract: "Evidence for a failed or partial migration; with --mark-applied / --mark-rolled-back, record the decision (confirmed, journaled).")
             @Argument(help: "Migration version.") var version: Int
             @Flag(name: .long, help: "Record it as applied (you finished it by hand).") var markApplied = false
             @Flag(name: .long, help: "Record it as not applied (you undid it by hand).") var markRolledBack = false
@@ -158,7 +159,7 @@ extension Opsctl {
         }
 
         struct Baseline: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Adopt an existing database: record migrations up to a version as applied, or import another runner's history.")
+            static let configuration = CommandConfiguration(commandName: "baseline", abstract: "Adopt an existing database: record migrations up to a version as applied, or import another runner's history.")
             @Option(name: .long, help: "Record every migration up to this version as applied.") var version: Int?
             @Option(name: .long, help: "Import versions from this table (schema.table) of the old runner.") var importFrom: String?
             @Option(name: .long, help: "Version column of that table.") var column: String = "version"
@@ -176,7 +177,7 @@ extension Opsctl {
         }
 
         struct New: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Create the next-numbered migration (up and down) from a template that sets lock and statement timeouts.")
+            static let configuration = CommandConfiguration(commandName: "new", abstract: "Create the next-numbered migration (up and down) from a template that sets lock and statement timeouts.")
             @Argument(help: "Name, e.g. add_events_source_index.") var name: String
             @Flag(name: .long, help: "One file with -- migrate:up / -- migrate:down sections.") var single = false
             @OptionGroup var files: Files

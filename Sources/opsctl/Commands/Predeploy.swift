@@ -5,6 +5,7 @@ import Runbooks
 extension Opsctl {
     struct Predeploy: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "predeploy",
             abstract: "Is it safe to deploy? Environment variables, database, migrations and their lint, extensions, TLS.",
             discussion: """
                 Exit 1 gates the deploy. In CI:
@@ -26,6 +27,7 @@ extension Opsctl {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Did the deploy work? Health endpoints, schema version, a signed test webhook round trip, 15-minute metrics, TLS.",
             discussion: """
                 Independent checks run in parallel; every failure carries the next thing to do.

@@ -6,6 +6,7 @@ import Runbooks
 extension Opsctl {
     struct Reconcile: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "reconcile",
             abstract: "Check the service's data invariants, compare with the provider, repair what is safe (the shipped 'reconcile' runbook).",
             discussion: """
                 Each invariant is a step with a count and sample ids: events unprocessed past the threshold,

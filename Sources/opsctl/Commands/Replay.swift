@@ -6,6 +6,7 @@ import Runbooks
 extension Opsctl {
     struct Replay: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "replay",
             abstract: "Redeliver lost or failed webhook events to the service, re-signed; resumable, shareable by workers (the shipped 'replay' runbook).",
             discussion: """
                 Selects events from the service's events table (or a provider export), signs each with the

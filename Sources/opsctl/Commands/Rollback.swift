@@ -5,6 +5,7 @@ import Runbooks
 extension Opsctl {
     struct Rollback: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rollback",
             abstract: "Emergency rollback: database to a migration version, the application, both, or a backup restore; then verify.",
             discussion: """
                 Decision matrix: P0 --mode full (app + database, 5-10 min); P1 --mode app (2-5 min);

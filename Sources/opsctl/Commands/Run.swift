@@ -5,6 +5,7 @@ import Runbooks
 extension Opsctl {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Run a runbook (a shipped name such as 'daily', or a YAML file).",
             discussion: """
                 Examples:

@@ -8,6 +8,7 @@ import Webhooks
 extension Opsctl {
     struct Webhook: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "webhook",
             abstract: "Sign or send test webhooks in the service's scheme (Whop, Standard Webhooks, Stripe).",
             subcommands: [Sign.self, Send.self])
 
@@ -53,6 +54,7 @@ extension Opsctl {
 
         struct Sign: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "sign",
                 abstract: "Print the signature headers (and body) for a payload; sends nothing.",
                 discussion: """
                     Example:
@@ -85,6 +87,7 @@ extension Opsctl {
 
         struct Send: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "send",
                 abstract: "Send a signed webhook to the environment's intake and check the answer.",
                 discussion: """
                     Example:

@@ -66,6 +66,28 @@ struct LoaderTests {
         #expect(error.description.hasPrefix("test.yaml:\(line):"))
     }
 
+    @Test func plainScalarsAreTypedAndQuotedOrTaggedOnesStayText() throws {
+        let runbook = try loadRunbook("""
+            params:
+              count: 3
+              ratio: 0.5
+              flag: true
+              nothing: ~
+              quoted: "3"
+              tagged: !!str 42
+              word: hello
+            steps:
+              - id: a
+                kind: pause
+            """)
+        #expect(runbook.values["count"] == .int(3))
+        #expect(runbook.values["ratio"] == .double(0.5))
+        #expect(runbook.values["flag"] == .bool(true))
+        #expect(runbook.values["quoted"] == .string("3"))
+        #expect(runbook.values["tagged"] == .string("42"))
+        #expect(runbook.values["word"] == .string("hello"))
+    }
+
     @Test func lockIsTheRunbookAKeyFromParamsOrNone() throws {
         let steps = "steps:\n  - id: a\n    kind: pause\n"
         #expect(try loadRunbook("name: deploy\n" + steps).lock == .runbook)
