@@ -22,12 +22,11 @@ struct EventProcessor: Sendable {
 
     /// Processes a batch in one round trip and one commit, each event in its own subtransaction:
     /// one event's failure never touches another's. Outcomes come back in the batch's order.
-    /// Events are applied in membership order, so concurrent batches take their locks in one order.
+    /// Events are applied grouped by membership, so concurrent batches take their membership locks in
+    /// one order; one membership's events keep their arrival order (a failure, then its recovery).
     func process(_ batch: [(event: IncomingEvent, injectFailure: Bool)], on connection: PostgresConnection) throws -> [Outcome] {
         guard !batch.isEmpty else { return [] }
-        let order = batch.indices.sorted {
-            (batch[$0].event.membershipID ?? "", batch[$0].event.id) < (batch[$1].event.membershipID ?? "", batch[$1].event.id)
-        }
+        let order = batch.indices.sorted { (batch[$0].event.membershipID ?? "", $0) < (batch[$1].event.membershipID ?? "", $1) }
         let events = order.map { batch[$0] }
         func column(_ value: (IncomingEvent) -> String?) -> PostgresTextArray { PostgresTextArray(events.map { value($0.event) }) }
         let rows = try connection.query("""

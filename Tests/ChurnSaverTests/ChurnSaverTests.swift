@@ -87,6 +87,38 @@ struct ChurnSaverTests {
         #expect(try s.count("SELECT count(*) FROM recovery_actions WHERE membership_id = 'mem_race'") == 3)
     }
 
+    /// A burst is processed in shared batches (one commit each), yet every delivery gets its own
+    /// outcome: new events processed, repeats acknowledged as duplicates, a broken one failed alone.
+    @Test func aConcurrentBurstIsBatchedWithOneOutcomeEach() async throws {
+        let s = try Shared.get()
+        let fresh = (0..<120).map { Events.make("payment_failed", membership: "mem_burst_\($0)") }
+        for event in fresh.prefix(20) { try s.deliver(event) }   // these come again in the burst
+        var broken = Events.make("payment_failed", membership: "unused")
+        broken["data"] = ["company_id": "biz_burst"]             // no membership id: processing fails
+        let burst = fresh.map { ($0, $0["id"] as! String) } + [(broken, broken["id"] as! String)]
+        let answers = try await withThrowingTaskGroup(of: (String, Int, String).self) { group in
+            for (event, id) in burst {
+                let body = try JSONSerialization.data(withJSONObject: event)
+                group.addTask {
+                    let r = try s.deliver(body: body, id: id)
+                    return (id, r.status, s.json(r)["status"] as? String ?? s.json(r)["detail"] as? String ?? "")
+                }
+            }
+            return try await group.reduce(into: [String: (Int, String)]()) { $0[$1.0] = ($1.1, $1.2) }
+        }
+        for (i, event) in fresh.enumerated() {
+            let answer = answers[event["id"] as! String]
+            #expect(answer?.0 == 200)
+            #expect(answer?.1 == (i < 20 ? "duplicate" : "processed"))
+        }
+        let failed = answers[broken["id"] as! String]
+        #expect(failed?.0 == 500 && failed?.1.contains("no membership id") == true, "\(String(describing: failed))")
+        #expect(try s.count("SELECT count(*) FROM recovery_cases WHERE membership_id LIKE 'mem_burst_%'") == 120)
+        #expect(try s.count("SELECT count(*) FROM recovery_actions WHERE membership_id LIKE 'mem_burst_%'") == 360)
+        #expect(try s.count("SELECT count(*) FROM events WHERE whop_event_id = $1 AND NOT processed AND error IS NOT NULL",
+                            [broken["id"] as! String]) == 1)
+    }
+
     @Test func paymentSucceededRecoversTheOpenCase() throws {
         let s = try Shared.get()
         #expect(try s.deliver(Events.make("payment_failed", membership: "mem_recover")).status == 200)

@@ -198,7 +198,7 @@ public struct RunbookLoader: Sendable {
         }
         guard let idNode = node.value("id") else { throw fail(node, "step has no 'id'", "give every step a short unique id") }
         let id = try scalar(idNode, "id", file)
-        guard id.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]*$", options: .regularExpression) != nil else {
+        guard Self.isValidStepID(id) else {
             throw fail(idNode, "step id '\(id)' may only contain letters, digits, '_', '.' and '-'")
         }
         guard let kindNode = node.value("kind") else { throw fail(node, "step '\(id)' has no 'kind'", "run 'opsctl kinds' for the list") }
@@ -484,6 +484,13 @@ public struct RunbookLoader: Sendable {
                             message: "step '\(step)': parameter '\(spec.name)' must be \(spec.type.rawValue), got \(node.kindName) \(value.string.map { "'\($0)'" } ?? "")",
                             hint: spec.doc)
         }
+    }
+
+    /// `[A-Za-z0-9][A-Za-z0-9_.-]*`, checked byte by byte (a regular expression costs ICU's set-up at every start).
+    static func isValidStepID(_ id: String) -> Bool {
+        func alphanumeric(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
+        guard let first = id.utf8.first, alphanumeric(first) else { return false }
+        return id.utf8.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
     }
 
     func suggest(_ word: String, _ candidates: [String]) -> String {
