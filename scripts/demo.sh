@@ -61,7 +61,10 @@ say "9. opsctl logs analyze — the runbooks' grep | sort | uniq -c pipelines in
 "$OPSCTL" logs analyze logs/api.log --by route --latency-field duration_ms --top 5 \
   --threshold 'error_rate>1%:warn' --threshold 'error_rate>5%:fail' || echo "(exit code $? — the 5 % error-rate threshold is crossed)"
 
-say "10. Webhooks failed during an incident: reconcile finds them, replay redelivers them re-signed, exactly once"
+say "10. Emergency rollback, dry run: what would happen, nothing changed"
+"$OPSCTL" rollback --to 5 --dry-run
+
+say "11. Webhooks failed during an incident: reconcile finds them, replay redelivers them re-signed, exactly once"
 curl -s -X POST "http://127.0.0.1:$PORT/admin/faults" -d '{"processing_errors":true}' >/dev/null
 for i in $(seq 1 12); do
   "$OPSCTL" webhook send --type payment_failed --id "evt_incident_$i" --data "membership_id=mem_incident_$i" \
@@ -72,10 +75,8 @@ echo "(12 payment_failed events arrived while the handler was failing: stored, w
 "$OPSCTL" reconcile || echo "(exit code $? — the failed events are listed by type, with sample ids)"
 "$OPSCTL" replay --failed --dry-run
 "$OPSCTL" replay --failed --verify
-"$OPSCTL" replay --failed --dry-run || true
-
-say "11. Emergency rollback, dry run: what would happen, nothing changed"
-"$OPSCTL" rollback --to 5 --dry-run
+"$OPSCTL" replay --failed --dry-run
+echo "(the service's own /api/health stays unhealthy until these failures leave its 15-minute window)"
 
 say "12. opsctl history — every run is journaled in the database (schema opsctl)"
 "$OPSCTL" history --limit 10
