@@ -1,6 +1,6 @@
 # opsctl — the two commands a new user needs:
 #   make demo   install what is missing, build, start a sandbox Postgres and run the main runbooks
-#   make test   same set-up, then the whole test suite against a real Postgres
+#   make test   same set-up, then the whole test suite against a real Postgres, then the demo
 SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= debug
@@ -26,6 +26,12 @@ test: deps
 	$(STRICT_ENV) $(SWIFT) test --skip-build 2>&1 | tee .build/test.log; \
 	  status=$${PIPESTATUS[0]}; \
 	  $(BIN) sandbox down --dir /tmp/opsctl-test-$$(id -u) --port 55433 >/dev/null 2>&1 || true; \
+	  exit $$status
+	@# The demo is the other command a new user runs: it must keep working too.
+	@echo "== make demo, as a smoke test (output in .build/demo.log)"; \
+	  bash scripts/demo.sh > .build/demo.log 2>&1; status=$$?; \
+	  $(BIN) sandbox down >/dev/null 2>&1 || true; \
+	  if [ $$status -ne 0 ]; then tail -40 .build/demo.log; echo "make demo failed (exit $$status): .build/demo.log"; fi; \
 	  exit $$status
 
 demo: build
