@@ -83,10 +83,34 @@ extension Migrator {
             : runStatementByStatement(m, script, runner: runner, down: down)
     }
 
+    /// A finished migration, in the history: a rollback removes its row; an apply is verified (the
+    /// objects it creates exist) and recorded. `how` ("without a transaction") goes into the event log.
+    private func recordFinished(_ m: Migration, _ script: SQLScript, down: Bool, ms: Int, how: String? = nil,
+                                _ db: PostgresConnection) throws {
+        let took = (how.map { $0 + " " } ?? "") + "in \(ms) ms"
+        if down {
+            try history.delete(db, version: m.version)
+            try history.event(db, version: m.version, action: "rollback", detail: "\(m.downFile ?? "") \(took)")
+            return
+        }
+        try verifyCreated(m, script, db)
+        let total = script.statements.count
+        try history.record(db, m, state: .applied, durationMs: ms, statementsDone: total, statementsTotal: total)
+        try history.event(db, version: m.version, action: "apply", detail: "\(m.upFile) \(took)")
+    }
+
+    /// The objects a migration creates must exist after it ran (`IF NOT EXISTS` on a twin creates nothing).
+    private func verifyCreated(_ m: Migration, _ script: SQLScript, _ db: PostgresConnection) throws {
+        let missing = try ObjectVerifier.missing(SchemaEffects(script.statements).created, db)
+        guard missing.isEmpty else {
+            throw MigrationError(.verification, "after running, these objects do not exist: " + missing.map(\.description).joined(separator: ", "),
+                                 location: SourceLocation(file: m.upFile, line: 1, column: 1), version: m.version)
+        }
+    }
+
     private func runInTransaction(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool) -> Result<CompletedMigration, MigrationError> {
         let db = runner.db
         var attempt = 0
-        let effects = SchemaEffects(script.statements)
         while true {
             attempt += 1
             let started = Date()
@@ -97,20 +121,7 @@ extension Migrator {
                 for s in script.statements { try runner.run(s, in: script, version: m.version) }
                 let ms = Int(Date().timeIntervalSince(started) * 1000)
                 try guarded("recording \(m.label)") {
-                    if down {
-                        try history.delete(db, version: m.version)
-                        try history.event(db, version: m.version, action: "rollback", detail: "\(m.downFile ?? "") in \(ms) ms")
-                    } else {
-                        let missing = try ObjectVerifier.missing(effects.created, db)
-                        if !missing.isEmpty {
-                            throw MigrationError(.verification, "after running, these objects do not exist: "
-                                                 + missing.map(\.description).joined(separator: ", "),
-                                                 location: SourceLocation(file: m.upFile, line: 1, column: 1), version: m.version)
-                        }
-                        try history.record(db, m, state: .applied, durationMs: ms, statementsDone: script.statements.count,
-                                           statementsTotal: script.statements.count)
-                        try history.event(db, version: m.version, action: "apply", detail: "\(m.upFile) in \(ms) ms")
-                    }
+                    try recordFinished(m, script, down: down, ms: ms, db)
                     try db.execute("COMMIT")
                 }
                 return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
@@ -177,21 +188,7 @@ extension Migrator {
                 if !down { try guarded("recording progress") { try history.progress(db, version: m.version, done: i + 1) } }
             }
             let ms = Int(Date().timeIntervalSince(started) * 1000)
-            try guarded("recording \(m.label)") {
-                if down {
-                    try history.delete(db, version: m.version)
-                    try history.event(db, version: m.version, action: "rollback", detail: "\(m.downFile ?? "") without a transaction in \(ms) ms")
-                } else {
-                    let missing = try ObjectVerifier.missing(SchemaEffects(script.statements).created, db)
-                    if !missing.isEmpty {
-                        throw MigrationError(.verification, "after running, these objects do not exist: "
-                                             + missing.map(\.description).joined(separator: ", "),
-                                             location: SourceLocation(file: m.upFile, line: 1, column: 1), version: m.version)
-                    }
-                    try history.record(db, m, state: .applied, durationMs: ms, statementsDone: total, statementsTotal: total)
-                    try history.event(db, version: m.version, action: "apply", detail: "\(m.upFile) without a transaction in \(ms) ms")
-                }
-            }
+            try guarded("recording \(m.label)") { try recordFinished(m, script, down: down, ms: ms, how: "without a transaction", db) }
             return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
                                                durationMs: ms, statements: total, transactional: false, attempts: attempts))
         } catch var error as MigrationError {
@@ -229,11 +226,7 @@ extension Migrator {
                 current = m
                 let started = Date()
                 for s in script.statements { try runner.run(s, in: script, version: m.version) }
-                let missing = try guarded("verifying \(m.label)") { try ObjectVerifier.missing(SchemaEffects(script.statements).created, db) }
-                if !missing.isEmpty {
-                    throw MigrationError(.verification, "after running, these objects do not exist: " + missing.map(\.description).joined(separator: ", "),
-                                         location: SourceLocation(file: m.upFile, line: 1, column: 1), version: m.version)
-                }
+                try guarded("verifying \(m.label)") { try verifyCreated(m, script, db) }
                 let ms = Int(Date().timeIntervalSince(started) * 1000)
                 try guarded("recording \(m.label)") {
                     try history.record(db, m, state: .applied, durationMs: ms, statementsDone: script.statements.count,
