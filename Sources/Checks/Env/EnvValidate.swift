@@ -89,7 +89,7 @@ public struct EnvValidate: StepKind {
             details[name] = problems.isEmpty ? "ok" : .string(problems.joined(separator: "; "))
             if !problems.isEmpty { failing.append("\(name) \(problems.joined(separator: ", "))") }
         }
-        let metric = Metric(name: "invalid_variables", value: Double(failing.count), unit: "count", crit: 0, min: 0)
+        let metric = Metric(name: "invalid_variables", value: Double(failing.count), unit: "count", crit: 1, min: 0)
         if failing.isEmpty { return .ok("\(rules.count) variable(s) valid", details: details, metrics: [metric]) }
         return .init(.fail, failing.joined(separator: "; "), details: details, metrics: [metric])
     }

@@ -1,4 +1,7 @@
 /// Turns a measured value into a status given warn/crit thresholds.
+///
+/// The one rule for every kind: a limit fires when the value reaches it — `value >= limit` for
+/// `.above`, `value <= limit` for `.below`. Operators read `crit: 1` as "critical at 1".
 public struct Thresholds: Sendable, Equatable {
     public enum Direction: Sendable { case above, below }
 
@@ -16,7 +19,7 @@ public struct Thresholds: Sendable, Equatable {
     public func status(for value: Double) -> StepStatus {
         func breached(_ limit: Double?) -> Bool {
             guard let limit else { return false }
-            return direction == .above ? value > limit : value < limit
+            return direction == .above ? value >= limit : value <= limit
         }
         if breached(crit) { return .fail }
         if breached(warn) { return .warn }

@@ -121,20 +121,60 @@ public final class Executor: @unchecked Sendable {
 
     /// Scheduler bookkeeping, touched only with `condition` locked.
     private final class Board: @unchecked Sendable {
-        var state: [String: State] = [:]
+        var state: [State] = []
         var results: [String: StepResult] = [:]
-        var finishedQueue: [StepResult] = []
+        var finishedQueue: [(index: Int, result: StepResult)] = []
         var running = 0
     }
 
+    /// Steps become ready when their last need finishes (a count per step, decremented by each finished
+    /// need), so each scheduling pass looks only at ready steps: the run is linear in steps plus needs.
+    /// Ready steps start in runbook order (a heap of positions), as a full rescan would start them.
     private func schedule(_ steps: [Step]) -> [String: StepResult] {
-        let selected = Set(steps.map(\.id))
+        let index = Dictionary(steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let needs = steps.map { $0.needs.compactMap { index[$0] } }
+        var dependents = [[Int]](repeating: [], count: steps.count)
+        var waitingOn = [Int](repeating: 0, count: steps.count)
+        for (i, list) in needs.enumerated() {
+            waitingOn[i] = list.count
+            for n in list { dependents[n].append(i) }
+        }
+        // Which earlier results each step can read (`${steps.x…}` in with/when/title/remediation/until):
+        // its scope holds only those, not a copy of every result so far.
+        let reads = steps.map(Self.stepsRead)
+        var ready = PositionHeap()
+        var deferredAlways: [Int] = []
+        var regularLeft = steps.filter { !$0.always }.count
+        var doneCount = 0
+
         let board = Board()
-        board.state = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, State.pending) })
+        board.state = Array(repeating: .pending, count: steps.count)
         let runner = StepRunner(runbookName: runbook.name, options: options, runCancellation: cancellation, promptLock: NSLock(),
                                 abort: { [weak self] reason in self?.interrupt(reason: reason) })
         let resumed = options.resumeFrom?.results ?? [:]
-        let position = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($1.id, $0) })
+        var whenSkipped = Set<Int>()
+        func makeReady(_ i: Int) {
+            if steps[i].always && regularLeft > 0 { deferredAlways.append(i) } else { ready.push(i) }
+        }
+        for i in steps.indices where waitingOn[i] == 0 { makeReady(i) }
+        /// Called with the condition locked when step `i` has its result.
+        func finished(_ i: Int, _ result: StepResult, queue: Bool) {
+            board.state[i] = .done
+            board.results[steps[i].id] = result
+            if queue { board.finishedQueue.append((i, result)) }
+            doneCount += 1
+            if !steps[i].always {
+                regularLeft -= 1
+                if regularLeft == 0 {
+                    for a in deferredAlways { ready.push(a) }
+                    deferredAlways.removeAll()
+                }
+            }
+            for d in dependents[i] {
+                waitingOn[d] -= 1
+                if waitingOn[d] == 0 { makeReady(d) }
+            }
+        }
 
         condition.lock()
         while true {
@@ -143,56 +183,69 @@ public final class Executor: @unchecked Sendable {
             board.finishedQueue.removeAll()
             if !completed.isEmpty {
                 condition.unlock()
-                for r in completed {
+                for (i, r) in completed {
                     reporter?.stepFinished(r, sink: sink)
-                    journal?.stepFinished(runID: runID, position: position[r.id] ?? 0, result: r)
+                    journal?.stepFinished(runID: runID, position: i, result: r)
                 }
                 condition.lock()
+                for (i, r) in completed { finished(i, r, queue: false) }
             }
-            if board.state.values.allSatisfy({ $0 == .done }) && board.finishedQueue.isEmpty { break }
+            if doneCount == steps.count && board.finishedQueue.isEmpty { break }
 
-            let regularPending = steps.contains { !$0.always && board.state[$0.id] != .done }
             var launched = false
-            for step in steps where board.state[step.id] == .pending && board.running < options.parallel {
-                let needs = step.needs.filter(selected.contains)
-                if needs.contains(where: { board.state[$0] != .done }) { continue }
-                if step.always && regularPending { continue }
+            while board.running < options.parallel, let i = ready.pop() {
+                let step = steps[i]
+                launched = true
                 if !step.always {
-                    let blockers = needs.filter { id in
-                        guard let r = board.results[id] else { return false }
-                        let dep = steps.first { $0.id == id }
-                        return (r.status.isFailure && !(dep?.continueOnFailure ?? false)) || r.blockedBy != nil
-                    }
+                    let blockers = needs[i].filter { n in
+                        guard let r = board.results[steps[n].id] else { return false }
+                        if r.status.isFailure { return !steps[n].continueOnFailure }
+                        if r.blockedBy != nil { return true }
+                        // A need skipped by `when:` did not produce what this step needs, unless it says it runs anyway.
+                        return whenSkipped.contains(n) && step.ifNeedsSkipped != .run
+                    }.map { steps[$0].id }
                     if !blockers.isEmpty || aborted != nil {
                         var r = StepResult(id: step.id, title: step.title, kind: step.kind, status: .skipped,
                                            message: aborted.map { "not started: \($0)" } ?? "blocked by \(blockers.joined(separator: ", "))",
                                            mutates: step.mutates)
                         if aborted == nil { r.blockedBy = blockers }
-                        board.state[step.id] = .done
-                        board.results[step.id] = r
-                        board.finishedQueue.append(r)
-                        launched = true
+                        board.state[i] = .done
+                        board.finishedQueue.append((i, r))
                         continue
                     }
                 }
-                // Scope: params, env, config, and results of finished steps (resumed ones keep their old details).
-                var scopeSteps = resumed
-                for (id, r) in board.results { scopeSteps[id] = (r.details["resumed_from"] != nil ? resumed[id] : nil) ?? r }
+                // Scope: params, env, config, and the results this step reads (resumed ones keep their old details).
+                var scopeSteps: [String: StepResult] = [:]
+                for id in reads[i] {
+                    if let r = board.results[id] {
+                        scopeSteps[id] = (r.details["resumed_from"] != nil ? resumed[id] : nil) ?? r
+                    } else if let r = resumed[id] {
+                        scopeSteps[id] = r
+                    }
+                }
                 var stepScope = Scope(params: runbook.values, env: options.stepEnvironment, steps: scopeSteps,
                                       config: options.environment.json)
                 stepScope.runID = runID
                 let scope = stepScope
-                board.state[step.id] = .running
+                var titled = step
+                titled.title = Self.title(step, scope: scope)
+                if let when = step.when, !when.evaluate({ scope.lookup($0) }) {
+                    let r = StepResult(id: step.id, title: titled.title, kind: step.kind, status: .skipped,
+                                       message: "condition not met: \(when.source)", mutates: step.mutates)
+                    whenSkipped.insert(i)
+                    board.state[i] = .done
+                    board.finishedQueue.append((i, r))
+                    continue
+                }
+                let run = titled
+                board.state[i] = .running
                 board.running += 1
-                launched = true
-                reporterStepStarted(step)
+                reporterStepStarted(run)
                 let condition = self.condition
                 let thread = Thread {
-                    let result = runner.run(step, scope: scope)
+                    let result = runner.run(run, scope: scope)
                     condition.withLock {
-                        board.state[step.id] = .done
-                        board.results[step.id] = result
-                        board.finishedQueue.append(result)
+                        board.finishedQueue.append((i, result))
                         board.running -= 1
                         condition.broadcast()
                     }
@@ -206,9 +259,63 @@ public final class Executor: @unchecked Sendable {
         return board.results
     }
 
+    /// Step ids a step reads through `${steps.ID…}` or `steps.ID…` in its conditions.
+    static func stepsRead(_ step: Step) -> Set<String> {
+        var refs = Interpolation.references(in: .object(step.with)) + Interpolation.references(in: step.title)
+        refs += step.when?.paths ?? []
+        refs += step.retry.until?.paths ?? []
+        if let r = step.remediation { refs += Interpolation.references(in: r) }
+        var out = Set<String>()
+        for ref in refs where ref.hasPrefix("steps.") {
+            let parts = ref.split(separator: ".", maxSplits: 2)
+            if parts.count >= 2 { out.insert(String(parts[1])) }
+        }
+        return out
+    }
+
+    /// `delete in batches of ${params.batch}`: titles are interpolated like parameters (as written when a value is missing).
+    static func title(_ step: Step, scope: Scope) -> String {
+        guard step.title.contains("${") else { return step.title }
+        return (try? Interpolation.resolve(step.title, in: scope)).map { $0.string ?? $0.jsonText } ?? step.title
+    }
+
     private func reporterStepStarted(_ step: Step) {
         guard let reporter else { return }
         // Called with the condition locked; reporters only format and write.
         reporter.stepStarted(id: step.id, title: step.title, kind: step.kind, sink: sink)
+    }
+}
+
+/// A min-heap of step positions: ready steps start in runbook order.
+struct PositionHeap {
+    private var items: [Int] = []
+
+    mutating func push(_ x: Int) {
+        items.append(x)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard items[parent] > items[i] else { break }
+            items.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> Int? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        guard !items.isEmpty else { return top }
+        items[0] = last
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count && items[l] < items[m] { m = l }
+            if r < items.count && items[r] < items[m] { m = r }
+            if m == i { break }
+            items.swapAt(m, i)
+            i = m
+        }
+        return top
     }
 }

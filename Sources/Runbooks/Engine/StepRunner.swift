@@ -2,7 +2,7 @@ import Checks
 import Foundation
 import Support
 
-/// Runs one step: `when`, dry-run, parameter interpolation, retries with backoff, timeout.
+/// Runs one step (its `when:` already evaluated by the executor): dry-run, parameter interpolation, retries with backoff, timeout.
 struct StepRunner: Sendable {
     let runbookName: String
     let options: RunOptions
@@ -32,10 +32,7 @@ struct StepRunner: Sendable {
             }
             return result
         }
-        let lookup: (String) -> JSONValue? = { scope.lookup($0) }
-        if let when = step.when, !when.evaluate(lookup) {
-            return finish(.skipped, "condition not met: \(when.source)")
-        }
+        // `when:` is evaluated by the executor: a step it skips blocks its dependents.
         if let previous = options.resumeFrom, let old = previous.results[step.id], old.status == .ok {
             var r = finish(.skipped, "ok in run \(previous.runID)", details: old.details, metrics: old.metrics)
             r.details["resumed_from"] = .string(previous.runID)
@@ -53,8 +50,10 @@ struct StepRunner: Sendable {
                 let name = String(text.dropFirst("${params.".count).dropLast())
                 return name.contains(":-") || scope.params[name] != nil
             }
-            guard case let .object(resolved) = try Interpolation.resolve(.object(given), in: scope) else { fatalError() }
-            parameters = resolved
+            let resolved = try Interpolation.resolve(.object(given), in: scope)
+            // Resolving a mapping always yields a mapping; say so rather than trap if that ever changes.
+            guard case let .object(object) = resolved else { return finish(.error, "parameters did not resolve to a mapping") }
+            parameters = object
         } catch {
             return finish(.error, "cannot resolve parameters: \(error)")
         }

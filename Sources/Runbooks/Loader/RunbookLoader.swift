@@ -13,7 +13,7 @@ public struct RunbookLoader: Sendable {
 
     static let topKeys = ["name", "description", "params", "lock", "steps"]
     static let stepKeys = ["id", "kind", "title", "with", "needs", "when", "retry", "timeout", "always",
-                           "continue_on_failure", "confirm", "remediation", "for_each"]
+                           "continue_on_failure", "confirm", "remediation", "for_each", "if_needs_skipped"]
     static let retryKeys = ["attempts", "delay", "backoff", "until"]
     static let paramKeys = ["type", "default", "required", "description"]
 
@@ -236,6 +236,13 @@ public struct RunbookLoader: Sendable {
         let confirm = try node.value("confirm").map { try bool($0, "confirm", file) } ?? false
         let remediation = try node.value("remediation").map { try scalar($0, "remediation", file) }
         let title = try node.value("title").map { try scalar($0, "title", file) } ?? id
+        let ifNeedsSkipped = try node.value("if_needs_skipped").map { n -> IfNeedsSkipped in
+            guard let word = n.string, let value = IfNeedsSkipped(rawValue: word) else {
+                throw fail(n, "'if_needs_skipped' of step '\(id)' must be skip or run",
+                           "skip (default): a need skipped by its when: skips this step too; run: this step runs anyway")
+            }
+            return value
+        } ?? .skip
 
         var included: IncludedRunbook?
         var mutates = kind?.mutates ?? false
@@ -257,7 +264,7 @@ public struct RunbookLoader: Sendable {
         let base = Step(id: id, kind: kindName, title: title, with: with, needs: needs, when: when, retry: retry,
                         timeout: timeout, always: always, continueOnFailure: continueOnFailure, confirm: confirm,
                         remediation: remediation, mutates: mutates, included: included,
-                        line: node.position.line, column: node.position.column)
+                        line: node.position.line, column: node.position.column, ifNeedsSkipped: ifNeedsSkipped)
         guard let forEachNode = node.value("for_each") else { return [base] }
         // for_each: a list, or ${params.x} naming a list param. Each item becomes its own step `id[i]`
         // (or `id[item]` for plain scalars), with ${item} resolved.
@@ -387,8 +394,16 @@ public struct RunbookLoader: Sendable {
         }
         for step in steps {
             var refs = Interpolation.references(in: .object(step.with)) + (step.when?.paths ?? [])
+                + Interpolation.references(in: step.title)
             if let r = step.remediation { refs += Interpolation.references(in: r) }
-            let reachable = ancestors(step.id)
+            // Computed only for steps that read other steps: a chain of n steps would cost n² otherwise.
+            var reachableCache: Set<String>?
+            func reachable() -> Set<String> {
+                if let reachableCache { return reachableCache }
+                let computed = ancestors(step.id)
+                reachableCache = computed
+                return computed
+            }
             for ref in refs {
                 let parts = ref.split(separator: ".").map(String.init)
                 guard let head = parts.first else { continue }
@@ -404,7 +419,7 @@ public struct RunbookLoader: Sendable {
                         throw LoadError(file: file, line: step.line, column: step.column,
                                         message: "step '\(step.id)' refers to unknown step '\(parts.dropFirst().first ?? "")'")
                     }
-                    guard reachable.contains(parts[1]) else {
+                    guard reachable().contains(parts[1]) else {
                         throw LoadError(file: file, line: step.line, column: step.column,
                                         message: "step '\(step.id)' reads steps.\(parts[1]) but does not need it",
                                         hint: "add '\(parts[1])' to its needs so it runs first")

@@ -78,6 +78,14 @@ public struct Step: Sendable {
     public var included: IncludedRunbook?
     public var line: Int
     public var column: Int
+    /// What this step does when a step it needs was skipped by its `when:` (`if_needs_skipped:`).
+    public var ifNeedsSkipped: IfNeedsSkipped = .skip
+}
+
+/// `if_needs_skipped: skip` (default): a need skipped by `when:` blocks the step, as a failed one does;
+/// `run`: the step runs anyway (it does not depend on what the skipped step produces).
+public enum IfNeedsSkipped: String, Sendable, CaseIterable {
+    case skip, run
 }
 
 /// A runbook run as one step of another.

@@ -17,7 +17,7 @@ public struct ReporterOptions: Sendable {
     /// Every string of the model passes through this before it is escaped into a format.
     public var masker: SecretMasker
 
-    public init(color: Bool = false, strict: Bool = false, verbose: Bool = false, tapVersion: Int = 14,
+    public init(color: Bool = false, strict: Bool = false, verbose: Bool = false, tapVersion: Int = 13,
                 masker: SecretMasker = .shared) {
         self.color = color
         self.strict = strict

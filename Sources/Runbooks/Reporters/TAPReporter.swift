@@ -1,7 +1,7 @@
 import Checks
 import Foundation
 
-/// `--format tap`: TAP version 14, one test point per step.
+/// `--format tap`: TAP version 13 (14 with `--tap-version 14`), one test point per step.
 ///
 /// ok/warn pass (`# warn` is a plain comment, not a TODO, so a harness still counts it as a pass),
 /// fail/error are `not ok`, skipped is `# SKIP reason`. Non-passing steps (and every step with

@@ -48,8 +48,8 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "No ANSI colours (also: NO_COLOR=1).")
     var noColor = false
 
-    @Option(name: .long, help: "TAP version line for --format tap: 14 (default) or 13 for older harnesses (Test::Harness < 3.48).")
-    var tapVersion: Int = 14
+    @Option(name: .long, help: "TAP version line for --format tap: 13 (default; every harness, including Debian 12's prove, accepts it) or 14.")
+    var tapVersion: Int = 13
 
     func reporterOptions() -> ReporterOptions {
         ReporterOptions(color: Terminal.colorAllowed(noColorFlag: noColor, toFile: output != nil), strict: strict,

@@ -25,24 +25,17 @@ print JSON::PP->new->canonical->encode({
     descriptions => \%descriptions, directives => \%directives });
 """#
 
-    /// Test::Harness accepts `TAP version 14` from 3.48 on; older ones (Debian 12, Ubuntu 24.04
-    /// ship 3.44) reject the version line alone. There the same document is checked as TAP 13.
+    /// Test::Harness accepts `TAP version 14` from 3.48 on; older ones (Debian 12 and Ubuntu 24.04
+    /// ship 3.44) reject the version line alone.
     static let harnessVersion: Double = {
         let out = try? ProcessRunner.run(["perl", "-MTest::Harness", "-e", "print $Test::Harness::VERSION"], timeout: 60)
-        let version = Double(out?.stdout ?? "") ?? 0
-        if version < 3.48 {
-            FileHandle.standardError.write(Data("NOTE: prove's Test::Harness \(version) predates TAP 14 (3.48): checking the TAP document as version 13\n".utf8))
-        }
-        return version
+        return Double(out?.stdout ?? "") ?? 0
     }()
 
-    static var options: ReporterOptions {
-        ReporterOptions(tapVersion: harnessVersion >= 3.48 ? 14 : 13)
-    }
-
-    func parse(_ report: RunReport) throws -> (prove: ProcessOutput, parser: JSONValue) {
+    /// The default options: what `--format tap` prints without `--tap-version`.
+    func parse(_ report: RunReport, options: ReporterOptions = ReporterOptions()) throws -> (prove: ProcessOutput, parser: JSONValue) {
         try Consumer.prove.require()
-        let tap = TAPReporter(options: Self.options).render(report)
+        let tap = TAPReporter(options: options).render(report)
         let directory = TemporaryDirectory()
         let prove = try runConsumer(["prove", "-v", "--exec", "cat", "{}"], file: "report.tap", content: tap, in: directory)
         let parsed = try runConsumer(["perl", "-e", Self.parserScript, "{}"], file: "report.tap", content: tap, in: directory)
@@ -87,9 +80,30 @@ print JSON::PP->new->canonical->encode({
         #expect(parser["bailed"] == 1)
     }
 
+    /// The default is TAP 13, which every harness reads: Debian 12's prove (Test::Harness 3.44) passes it.
+    @Test(.enabled(if: Consumer.prove.shouldRun, "prove missing: apt-get install perl"))
+    func theDefaultVersionIsReadByTheInstalledProve() throws {
+        let tap = TAPReporter().render(ReportFixture.passingReport)
+        #expect(tap.hasPrefix("TAP version 13\n"))
+        let (prove, parser) = try parse(ReportFixture.passingReport)
+        #expect(prove.exitCode == 0, "prove \(Self.harnessVersion) rejected the default TAP:\n\(prove.stdout)\n\(prove.stderr)")
+        #expect(parser["parse_errors"] == [])
+    }
+
+    /// `--tap-version 14` on request: harnesses from 3.48 pass it; older ones reject the version line alone.
+    @Test(.enabled(if: Consumer.prove.shouldRun, "prove missing: apt-get install perl"))
+    func version14IsReadByHarnessesThatKnowIt() throws {
+        let (prove, _) = try parse(ReportFixture.passingReport, options: ReporterOptions(tapVersion: 14))
+        if Self.harnessVersion >= 3.48 {
+            #expect(prove.exitCode == 0, "\(prove.stdout)\n\(prove.stderr)")
+        } else {
+            #expect(prove.exitCode != 0, "Test::Harness \(Self.harnessVersion) accepted TAP 14:\n\(prove.stdout)")
+        }
+    }
+
     @Test func version14AndVersion13DifferOnlyInTheVersionLine() {
-        let v14 = TAPReporter().render(ReportFixture.report)
-        let v13 = TAPReporter(options: ReporterOptions(tapVersion: 13)).render(ReportFixture.report)
+        let v14 = TAPReporter(options: ReporterOptions(tapVersion: 14)).render(ReportFixture.report)
+        let v13 = TAPReporter().render(ReportFixture.report)
         #expect(v14.hasPrefix("TAP version 14\n1..7\n"))
         #expect(v14.dropFirst("TAP version 14".count) == v13.dropFirst("TAP version 13".count))
     }
