@@ -37,3 +37,17 @@ import Testing
         #expect(noLatency.thresholds.first?.note != nil)
     }
 }
+
+/// Log thresholds written with an operator mean exactly that operator, at the boundary too.
+@Suite("Log threshold boundaries")
+struct LogThresholdBoundaryTests {
+    @Test(arguments: [
+        ("errors>2:warn", 1.0, false), ("errors>2:warn", 2.0, false), ("errors>2:warn", 3.0, true),
+        ("errors>=2:warn", 1.0, false), ("errors>=2:warn", 2.0, true), ("errors>=2:warn", 3.0, true),
+        ("errors<2:warn", 1.0, true), ("errors<2:warn", 2.0, false), ("errors<2:warn", 3.0, false),
+        ("errors<=2:warn", 1.0, true), ("errors<=2:warn", 2.0, true), ("errors<=2:warn", 3.0, false),
+    ])
+    func operatorsMeanWhatTheySay(rule: String, value: Double, fires: Bool) throws {
+        #expect(try LogThreshold(rule).breached(by: value) == fires)
+    }
+}

@@ -4,11 +4,11 @@ import HTTP
 /// Days until the service's TLS certificate expires.
 public struct TLSCertificate: StepKind {
     public static let name = "tls.certificate"
-    public static let summary = "Days left on the TLS certificate of an https URL (warn < 30, fail < 7)"
+    public static let summary = "Days left on the TLS certificate of an https URL (warn at 30 or fewer, fail at 7 or fewer)"
     public static let parameters: [ParameterSpec] = [
         .init("url", .string, required: true, "https URL (or a path relative to base_url)"),
-        .init("warn_days", .number, default: 30, "days left below which the step warns"),
-        .init("crit_days", .number, default: 7, "days left below which the step fails"),
+        .init("warn_days", .number, default: 30, "days left at or below which the step warns"),
+        .init("crit_days", .number, default: 7, "days left at or below which the step fails"),
         .init("timeout", .duration, default: "10s", "connection timeout"),
     ]
     public static let mutates = false

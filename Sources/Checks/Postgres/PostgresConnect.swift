@@ -8,8 +8,8 @@ public struct PostgresConnect: StepKind {
     public static let parameters: [ParameterSpec] = [
         .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
         .init("min_version", .int, default: 14, "lowest acceptable server major version"),
-        .init("latency_warn", .duration, default: "100ms", "round trip above this warns"),
-        .init("latency_crit", .duration, default: "1s", "round trip above this fails"),
+        .init("latency_warn", .duration, default: "100ms", "round trip at or above this warns"),
+        .init("latency_crit", .duration, default: "1s", "round trip at or above this fails"),
     ]
     public static let mutates = false
     public static let example = """

@@ -7,8 +7,8 @@ public struct PostgresConnections: StepKind {
     public static let summary = "Connections in use as a percentage of max_connections"
     public static let parameters: [ParameterSpec] = [
         .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
-        .init("warn", .number, default: 80, "percent used above which the step warns"),
-        .init("crit", .number, default: 95, "percent used above which the step fails"),
+        .init("warn", .number, default: 80, "percent used at or above which the step warns"),
+        .init("crit", .number, default: 95, "percent used at or above which the step fails"),
     ]
     public static let mutates = false
     public static let example = """

@@ -7,8 +7,8 @@ public struct PostgresDatabaseSize: StepKind {
     public static let summary = "Size of the current database (bytes), with optional warn/crit limits"
     public static let parameters: [ParameterSpec] = [
         .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
-        .init("warn_bytes", .number, "size above which the step warns"),
-        .init("crit_bytes", .number, "size above which the step fails"),
+        .init("warn_bytes", .number, "size at or above which the step warns"),
+        .init("crit_bytes", .number, "size at or above which the step fails"),
     ]
     public static let mutates = false
     public static let example = """

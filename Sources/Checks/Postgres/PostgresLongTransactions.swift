@@ -7,8 +7,8 @@ public struct PostgresLongTransactions: StepKind {
     public static let summary = "Age of the longest-running transaction, with its pid and query"
     public static let parameters: [ParameterSpec] = [
         .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
-        .init("warn", .duration, default: "5m", "age above which the step warns"),
-        .init("crit", .duration, default: "30m", "age above which the step fails"),
+        .init("warn", .duration, default: "5m", "age at or above which the step warns"),
+        .init("crit", .duration, default: "30m", "age at or above which the step fails"),
     ]
     public static let mutates = false
     public static let example = """

@@ -9,7 +9,7 @@ public struct SQLQuery: StepKind {
         .init("sql", .string, required: true, "the query (runs in a READ ONLY transaction)"),
         .init("params", .list, "bound parameters $1, $2, ..."),
         .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
-        .init("thresholds", .map, "per column: { warn: N, crit: N, below: false, unit: ms } — the first row's value is checked"),
+        .init("thresholds", .map, "per column: { warn: N, crit: N, below: false, unit: ms } — the first row's value; a limit fires at value >= limit (<= with below: true)"),
         .init("expect_rows", .int, "exact number of rows expected"),
         .init("max_rows", .int, "more rows than this fails (e.g. 0 for 'no orphans')"),
         .init("message", .string, "message template; {column} is replaced by the first row's value"),

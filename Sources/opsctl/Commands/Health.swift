@@ -25,10 +25,10 @@ extension Opsctl {
         @Option(name: .long, help: "JSON field the response must have, as path=value (repeatable), e.g. status=healthy.")
         var expect: [String] = []
 
-        @Option(name: .long, help: "Latency above which an endpoint warns.")
+        @Option(name: .long, help: "Latency at or above which an endpoint warns.")
         var latencyWarn: String = "500ms"
 
-        @Option(name: .long, help: "Latency above which an endpoint fails.")
+        @Option(name: .long, help: "Latency at or above which an endpoint fails.")
         var latencyCrit: String = "2s"
 
         @Option(name: .long, help: "Env var holding the database URL (default: the environment's, usually DATABASE_URL).")
