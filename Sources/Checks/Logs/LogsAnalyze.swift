@@ -10,7 +10,7 @@ public struct LogsAnalyze: StepKind {
     public static let name = "logs.analyze"
     public static let summary = "Error rate, top error fingerprints, per-window counts and latency quantiles of log files, with thresholds"
     public static let parameters: [ParameterSpec] = [
-        .init("files", .list, required: true, "log files or globs (JSON lines, logfmt or plain text; .gz read as is; - is stdin)"),
+        .init("files", .list, required: true, "log files or globs (JSON lines, logfmt or plain text; .gz read as is; - is stdin); relative paths resolve from the directory of opsctl.yaml"),
         .init("since", .duration, "only lines newer than this (e.g. 2h)"),
         .init("from", .string, "only lines at or after this ISO-8601 time"),
         .init("to", .string, "only lines before this ISO-8601 time"),
@@ -70,7 +70,8 @@ public struct LogsAnalyze: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let paths = try Self.expand(files)
+        // Relative paths resolve from opsctl.yaml's directory, like migrations.dir: cron runs from elsewhere.
+        let paths = try Self.expand(files.map { Self.resolve($0, from: context.baseDirectory) })
         let report: LogReport
         do {
             report = try LogAnalyzer(options).analyze(paths: paths)
@@ -78,6 +79,11 @@ public struct LogsAnalyze: StepKind {
             throw StepError("\(error)")
         }
         return Self.outcome(report, thresholds: options.thresholds)
+    }
+
+    static func resolve(_ path: String, from base: String?) -> String {
+        guard let base, path != "-", !path.hasPrefix("/") else { return path }
+        return base + "/" + path
     }
 
     /// Globs expand to their matches in order; a pattern or file that matches nothing is an error.

@@ -47,10 +47,12 @@ public struct MigrationsLint: StepKind {
         let metrics = [Metric(name: "lint_errors", value: Double(report.errors.count), unit: "count", crit: 1, min: 0),
                        Metric(name: "lint_warnings", value: Double(report.warnings.count), unit: "count", min: 0)]
         let details: [String: JSONValue] = ["findings": .array(findings), "files": .int(report.filesChecked)]
-        guard let first = report.errors.first ?? report.warnings.first else {
+        guard !report.findings.isEmpty else {
             return .ok("\(report.filesChecked) migration(s) lint clean", details: details, metrics: metrics)
         }
-        let message = "\(report.errors.count) error(s), \(report.warnings.count) warning(s); first: \(first) — \(first.alternative)"
+        // Every finding is in details; the human report lists them all, grouped by file.
+        let fileCount = Set(report.findings.map(\.location.file)).count
+        let message = "\(report.errors.count) error(s), \(report.warnings.count) warning(s) in \(fileCount) file(s)"
         let status: StepStatus = !report.errors.isEmpty || warningsFail ? .fail : .warn
         return .init(status, message, details: details, metrics: metrics)
     }

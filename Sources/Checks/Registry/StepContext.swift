@@ -66,6 +66,8 @@ public struct StepContext: Sendable {
     /// With `opsctl run --resume RUN_ID`: the run being resumed, so a step can continue its own work
     /// (a replay continues the replay that run started instead of starting another).
     public var resumedRunID: String?
+    /// Where relative file paths of a step resolve from: the directory of opsctl.yaml (nil: the working directory).
+    public var baseDirectory: String?
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 databaseURLVariable: String = "DATABASE_URL", baseURL: String? = nil,

@@ -27,6 +27,8 @@ public struct EnvironmentConfig: Sendable {
     public var envRules: [String: JSONValue] = [:]
     /// Postgres extensions the schema needs.
     public var requiredExtensions: [String] = []
+    /// The directory of opsctl.yaml: relative paths in steps (log files) resolve from it, as migrations.dir does.
+    public var directory: String?
 
     public init(name: String, baseURL: String? = nil, databaseURLEnv: String = "DATABASE_URL", protected: Bool = false,
                 webhookScheme: String = "whop", webhookSecretEnv: String? = nil, webhookPath: String = "/api/webhooks/whop",
@@ -171,6 +173,7 @@ public struct Config: Sendable {
                 rollbackCommand: json["rollback_command"]?.string)
             environments[pair.key]?.envRules = json["env_rules"]?.object ?? [:]
             environments[pair.key]?.requiredExtensions = (json["required_extensions"]?.array ?? []).compactMap(\.string)
+            environments[pair.key]?.directory = configDir
         }
         let defaultName = doc.value("default_environment")?.string ?? (environments["local"] != nil ? "local" : envPairs[0].key)
         guard environments[defaultName] != nil else {

@@ -83,6 +83,7 @@ struct StepRunner: Sendable {
         baseContext.webhookPath = options.environment.webhookPath
         baseContext.runID = scope.runID.isEmpty ? nil : scope.runID
         baseContext.resumedRunID = options.resumeFrom?.runID
+        baseContext.baseDirectory = options.environment.directory
         if options.dryRun && kind.isMutating {
             // One line for the report; the whole plan (SQL, EXPLAIN, commands) goes into details.
             let plan = SecretMasker.shared.mask(kind.plan(baseContext))

@@ -6,6 +6,8 @@ import Support
 /// expands `for_each`. Every error is a `LoadError` naming file:line:col (exit 65).
 public struct RunbookLoader: Sendable {
     public var library: RunbookLibrary
+    /// False to validate a runbook without its required params (`opsctl runbooks` lists what a run would need).
+    public var requiresParams = true
 
     public init(library: RunbookLibrary) {
         self.library = library
@@ -125,11 +127,13 @@ public struct RunbookLoader: Sendable {
                     throw LoadError(file: file, line: p.line, column: p.column, message: "unknown param type '\(typeName)'",
                                     hint: "one of string, int, number, bool, duration, list, map")
                 }
+                if let node = pair.value.value("default") { try literalDefault(node, param: pair.key, file: file) }
                 return RunbookParam(name: pair.key, type: type, defaultValue: pair.value.value("default")?.json,
                                     required: pair.value.value("required")?.json.bool ?? false,
                                     description: pair.value.value("description")?.string ?? "")
             }
             // Shorthand `name: default`.
+            try literalDefault(pair.value, param: pair.key, file: file)
             let value = pair.value.json
             let type: ParameterType
             switch value {
@@ -144,6 +148,15 @@ public struct RunbookLoader: Sendable {
         }
     }
 
+    /// Param defaults are bound before any step runs, where `${config.…}` and `${env.…}` have no
+    /// meaning yet: say so at the default's position instead of failing later without one.
+    func literalDefault(_ node: YAMLValue, param: String, file: String) throws {
+        guard let reference = Interpolation.references(in: node.json).first else { return }
+        throw LoadError(file: file, line: node.position.line, column: node.position.column,
+                        message: "the default of param '\(param)' is a literal value; ${\(reference)} is not resolved there",
+                        hint: "use ${\(reference)} directly in the step's 'with' (e.g. warn: ${config.thresholds.NAME:-10}) or pass --param \(param)=VALUE")
+    }
+
     /// Checks given values against declarations, converts CLI strings to the declared type, fills defaults.
     func bind(params: [RunbookParam], given: [String: JSONValue], file: String) throws -> [String: JSONValue] {
         var out: [String: JSONValue] = [:]
@@ -153,7 +166,7 @@ public struct RunbookLoader: Sendable {
         }
         for p in params {
             guard let raw = given[p.name] ?? p.defaultValue else {
-                if p.required { throw LoadError(file: file, message: "param '\(p.name)' is required", hint: "pass --param \(p.name)=VALUE") }
+                if p.required && requiresParams { throw LoadError(file: file, message: "param '\(p.name)' is required", hint: "pass --param \(p.name)=VALUE") }
                 continue
             }
             out[p.name] = try convert(raw, to: p.type) ?? {
@@ -329,6 +342,11 @@ public struct RunbookLoader: Sendable {
                             message: "unknown retry key '\(key.key)'\(suggest(key.key, Self.retryKeys))")
         }
         let attempts = try node.value("attempts").map { n -> Int in
+            if let reference = Interpolation.references(in: n.json).first {
+                throw LoadError(file: file, line: n.position.line, column: n.position.column,
+                                message: "retry.attempts is fixed when the runbook loads; ${\(reference)} is not resolved there",
+                                hint: "write a number from 1 to 1000")
+            }
             guard let v = n.json.int, v >= 1, v <= 1000 else {
                 throw LoadError(file: file, line: n.position.line, column: n.position.column, message: "retry.attempts must be a whole number from 1 to 1000")
             }

@@ -65,8 +65,56 @@ public struct HumanReporter: Reporter {
         if !result.metrics.isEmpty, options.verbose || result.status == .warn || result.status.isFailure {
             lines.append(indent + paint(result.metrics.map(Self.metric).joined(separator: " · "), .dim))
         }
+        lines += findingLines(result).map { indent + $0 }
+        if options.verbose { lines += logLines(result).map { indent + $0 } }
         if result.status != .ok, result.status != .skipped, let remediation = result.remediation, !remediation.isEmpty {
             lines.append(indent + paint("→ " + one(remediation), .cyan))
+        }
+        return lines
+    }
+
+    /// Every finding of a multi-finding step (migration lint), grouped by file like squawk:
+    /// `file:line:col severity rule message → fix`. A CI log shows them all without --format json.
+    private func findingLines(_ result: StepResult) -> [String] {
+        guard case let .array(items)? = result.details["findings"], !items.isEmpty else { return [] }
+        var order: [String] = []
+        var byFile: [String: [JSONValue]] = [:]
+        for item in items {
+            let file = item["file"]?.string ?? "?"
+            if byFile[file] == nil { order.append(file) }
+            byFile[file, default: []].append(item)
+        }
+        var lines: [String] = []
+        for file in order {
+            let sorted = (byFile[file] ?? []).sorted { ($0["line"]?.int ?? 0, $0["column"]?.int ?? 0) < ($1["line"]?.int ?? 0, $1["column"]?.int ?? 0) }
+            for f in sorted {
+                let severity = f["severity"]?.string ?? ""
+                var line = "\(one(file)):\(f["line"]?.int ?? 0):\(f["column"]?.int ?? 0) "
+                line += paint(one(severity), severity == "error" ? .red : .yellow) + " " + paint(one(f["rule"]?.string ?? ""), .bold)
+                line += " " + one(f["message"]?.string ?? "")
+                if let fix = f["alternative"]?.string, !fix.isEmpty { line += paint(" → " + one(fix), .cyan) }
+                lines.append(line)
+            }
+        }
+        return lines
+    }
+
+    /// `logs.analyze` under --verbose: the top messages (fingerprints) and groups, not only the first one.
+    private func logLines(_ result: StepResult, limit: Int = 10) -> [String] {
+        var lines: [String] = []
+        if case let .array(top)? = result.details["top_fingerprints"], !top.isEmpty {
+            lines.append("top messages:")
+            for f in top.prefix(limit) {
+                lines.append("  \(f["count"]?.int ?? 0)× \(one(f["level"]?.string ?? "")) \(Self.clip(one(f["fingerprint"]?.string ?? ""), limit: 160))")
+            }
+        }
+        if case let .array(groups)? = result.details["groups"], !groups.isEmpty {
+            lines.append("by \(one(result.details["group_by"]?.string ?? "group")):")
+            for g in groups.prefix(limit) {
+                var line = "  \(one(g["value"]?.string ?? "")) \(g["count"]?.int ?? 0) lines, \(g["errors"]?.int ?? 0) errors"
+                if let mean = g["mean_latency"]?.double { line += ", mean \(DurationText.format(milliseconds: mean))" }
+                lines.append(line)
+            }
         }
         return lines
     }

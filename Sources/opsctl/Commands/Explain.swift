@@ -22,6 +22,13 @@ extension Opsctl {
             let service = RunService(global: global)
             let (config, env) = try service.environment()
             let book = try service.load(runbook, params: try ParamParser.parse(params), config: config, env: env)
+            // A ${config.X} that one environment lacks is found here, not when the step runs there.
+            do {
+                try ConfigReferences.check(book, environments: config.environments.keys.sorted().compactMap { config.environments[$0] })
+            } catch let error as LoadError {
+                Terminal.error(error.description)
+                throw ExitCode(65)
+            }
             print(SecretMasker.shared.mask(Plan.describe(book, environment: env)))
         }
     }
@@ -31,9 +38,10 @@ extension Opsctl {
 enum Plan {
     static func levels(_ runbook: Runbook) -> [[Step]] {
         var level: [String: Int] = [:]
+        let byID = Dictionary(runbook.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         func depth(_ step: Step) -> Int {
             if let d = level[step.id] { return d }
-            let d = step.needs.compactMap { runbook.step($0) }.map { depth($0) + 1 }.max() ?? 0
+            let d = step.needs.compactMap { byID[$0] }.map { depth($0) + 1 }.max() ?? 0
             level[step.id] = d
             return d
         }
@@ -72,6 +80,7 @@ enum Plan {
                 if let t = step.timeout { flags.append("timeout \(DurationText.format(milliseconds: t * 1000))") }
                 if let w = step.when { flags.append("when \(w.source)") }
                 if step.continueOnFailure { flags.append("continue on failure") }
+                if step.ifNeedsSkipped == .run { flags.append("runs even if a need is skipped") }
                 let needs = step.needs.isEmpty ? "" : " ← \(step.needs.joined(separator: ", "))"
                 lines.append("  \(step.id) [\(step.kind)]\(needs)\(flags.isEmpty ? "" : "  {\(flags.joined(separator: ", "))}")")
                 if let r = step.remediation { lines.append("      on failure: \(r)") }

@@ -15,14 +15,14 @@ extension Opsctl {
         @Option(name: .long, help: "How many runs.")
         var limit: Int = 20
 
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup var options: JournalReadOptions
 
         func run() throws {
-            let service = RunService(global: global)
+            let service = RunService(global: try options.global)
             let (_, env) = try service.environment()
             guard let journal = service.journal(env, runbook: "history") else { return }
             let runs = try journal.history(runbook: runbook, limit: limit)
-            if global.format == "json" {
+            if options.format == "json" {
                 let encoder = JSONEncoder()
                 encoder.dateEncodingStrategy = .iso8601
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -30,19 +30,41 @@ extension Opsctl {
                 return
             }
             let f = ISO8601DateFormatter()
-            print("RUN ID                 STARTED               RUNBOOK         ENV          STATUS       DURATION  ACTOR")
-            for r in runs {
-                let duration = r.durationMs.map { DurationText.format(milliseconds: $0) } ?? "-"
-                let status = r.status + (r.dryRun ? " (dry)" : "")
-                print([r.runID.padding(toLength: 22, withPad: " ", startingAt: 0),
-                       f.string(from: r.startedAt).padding(toLength: 21, withPad: " ", startingAt: 0),
-                       r.runbook.padding(toLength: 15, withPad: " ", startingAt: 0),
-                       (r.environment ?? "-").padding(toLength: 12, withPad: " ", startingAt: 0),
-                       status.padding(toLength: 12, withPad: " ", startingAt: 0),
-                       duration.padding(toLength: 9, withPad: " ", startingAt: 0),
-                       r.actor].joined(separator: " "))
+            let header = ["RUN ID", "STARTED", "RUNBOOK", "ENV", "STATUS", "DURATION", "ACTOR"]
+            let rows = runs.map { r in
+                [r.runID, f.string(from: r.startedAt), r.runbook, r.environment ?? "-",
+                 r.status + (r.dryRun ? " (dry run)" : ""),
+                 r.durationMs.map { DurationText.format(milliseconds: $0) } ?? "-", r.actor]
+            }
+            // Columns as wide as their widest cell: nothing is cut ("skipped (dry run)" stays whole).
+            let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max() ?? 0 }
+            for row in [header] + rows {
+                let cells = row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                print(SecretMasker.shared.mask(cells.joined(separator: "  ")))
             }
             Terminal.note("(\(runs.count) run(s) from \(journal.location))")
+        }
+    }
+
+    /// What `history` reads with: where the journal is and how to print it. Run flags (--confirm,
+    /// --parallel, --dry-run …) mean nothing here, so they are not offered.
+    struct JournalReadOptions: ParsableArguments {
+        @Option(name: .long, help: "Environment from opsctl.yaml (its database holds the journal).")
+        var env: String?
+
+        @Option(name: .long, help: "Path to opsctl.yaml (default: searched upward from the current directory).")
+        var config: String?
+
+        @Option(name: .long, help: "Output format: human (a table) or json.")
+        var format: String = "human"
+
+        func validate() throws {
+            guard ["human", "json"].contains(format) else { throw ValidationError("--format for history is human or json") }
+        }
+
+        /// The shared options with only these two set (parsed, so every other flag has its default).
+        var global: GlobalOptions {
+            get throws { try GlobalOptions.parse((env.map { ["--env", $0] } ?? []) + (config.map { ["--config", $0] } ?? [])) }
         }
     }
 

@@ -13,7 +13,9 @@ extension Opsctl {
             let service = RunService(global: global)
             let (config, env) = try service.environment()
             let library = service.library(config, env)
-            let loader = RunbookLoader(library: library)
+            var loader = RunbookLoader(library: library)
+            // Listing checks that each runbook is valid; params a run must be given are not missing here.
+            loader.requiresParams = false
             let entries = library.list()
             let width = (entries.map(\.name.count).max() ?? 8) + 2
             for entry in entries {
