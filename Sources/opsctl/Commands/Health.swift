@@ -9,9 +9,7 @@ extension Opsctl {
             commandName: "health",
             abstract: "Check the service's health endpoints and its database (the shipped 'health' runbook).",
             discussion: """
-                Each URL: status code, JSON expectations, latency. The database: connect and version,
-                SELECT 1 round trip, connections vs max_connections, longest transaction, lock waits,
-                idle-in-transaction sessions, size. Every check is its own step with metrics.
+                Each URL: status code, JSON expectations, latency. The database: connect and version, SELECT 1 round trip, connections vs max_connections, longest transaction, lock waits, idle-in-transaction sessions, size. Every check is its own step with metrics.
 
                 Examples:
                   opsctl health --url http://127.0.0.1:8080/api/health --expect status=healthy

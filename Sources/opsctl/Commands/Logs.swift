@@ -22,9 +22,10 @@ extension Opsctl {
                       opsctl logs analyze app.log.1.gz app.log --level error --top 20
                       kubectl logs deploy/app | opsctl logs analyze - --threshold 'error_rate>1%:warn' --threshold 'error_rate>5%:fail'
                       opsctl logs analyze api.log --threshold 'p95>2000:fail' --format nagios
-                    Thresholds: METRIC>VALUE:warn|fail on error_rate (%), errors, warnings, fatal, lines, unparsed, p50, p95, p99 (ms).
-                    --format json prints the full analysis; junit, tap, nagios, prometheus and jsonl print it as one
-                    step result. Exit 1 when a fail threshold is crossed (or a warn one with --strict).
+
+                    Thresholds: METRIC OP VALUE:warn|fail, OP one of > >= < <= == != and meaning exactly that (errors>=1 fires at one error, errors>1 at two), on error_rate (%), errors, warnings, fatal, lines, unparsed, p50, p95, p99 (ms).
+
+                    --format json prints the full analysis; junit, tap, nagios, prometheus and jsonl print it as one step result. Exit 1 when a fail threshold is crossed (or a warn one with --strict).
                     """)
 
             @Argument(help: "Log files (globs allowed); '-' or none reads standard input.")

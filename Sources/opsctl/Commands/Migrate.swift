@@ -10,9 +10,7 @@ extension Opsctl {
             commandName: "migrate",
             abstract: "Database migrations: status, apply, rollback, verify, lint, rehearse, repair, baseline, new.",
             discussion: """
-                Files: NNN_name.sql with a down script (NNN_name.down.sql by default; migrations.down_pattern in
-                opsctl.yaml), or single files with -- migrate:up / -- migrate:down sections. History in
-                opsctl.schema_migrations. SQL is split and analysed by the real Postgres parser (libpg_query).
+                Files: NNN_name.sql with a down script (NNN_name.down.sql by default; migrations.down_pattern in opsctl.yaml), or single files with -- migrate:up / -- migrate:down sections. History in opsctl.schema_migrations. SQL is split and analysed by the real Postgres parser (libpg_query).
 
                 Examples:
                   opsctl migrate status --env production

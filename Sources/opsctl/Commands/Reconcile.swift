@@ -9,12 +9,7 @@ extension Opsctl {
             commandName: "reconcile",
             abstract: "Check the service's data invariants, compare with the provider, repair what is safe (the shipped 'reconcile' runbook).",
             discussion: """
-                Each invariant is a step with a count and sample ids: events unprocessed past the threshold,
-                events with errors by type, open cases whose membership is valid again, recovered cases without
-                a success event, actions after a case closed, duplicate provider event ids (or a missing unique
-                constraint), cases nudged beyond the reminder schedule. --provider-url lists the provider's
-                events and writes the ones the database lacks to a replay plan (--plan-file). --fix applies the
-                safe repairs, one transaction per invariant (try --fix --dry-run first).
+                Each invariant is a step with a count and sample ids: events unprocessed past the threshold, events with errors by type, open cases whose membership is valid again, recovered cases without a success event, actions after a case closed, duplicate provider event ids (or a missing unique constraint), cases nudged beyond the reminder schedule. --provider-url lists the provider's events and writes the ones the database lacks to a replay plan (--plan-file). --fix applies the safe repairs, one transaction per invariant (try --fix --dry-run first).
 
                 Examples:
                   opsctl reconcile

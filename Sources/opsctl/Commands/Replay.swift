@@ -9,12 +9,7 @@ extension Opsctl {
             commandName: "replay",
             abstract: "Redeliver lost or failed webhook events to the service, re-signed; resumable, shareable by workers (the shipped 'replay' runbook).",
             discussion: """
-                Selects events from the service's events table (or a provider export), signs each with the
-                environment's webhook scheme and a fresh timestamp, and delivers them concurrently. Each
-                event's outcome is checkpointed in opsctl.replay_items: --resume sends only what was not
-                acknowledged; several processes (--join) share one replay without sending an event twice.
-                5xx and connection errors are retried with capped exponential backoff, 429 honours
-                Retry-After, other 4xx fail that event for good. The service is idempotent on the event id.
+                Selects events from the service's events table (or a provider export), signs each with the environment's webhook scheme and a fresh timestamp, and delivers them concurrently. Each event's outcome is checkpointed in opsctl.replay_items: --resume sends only what was not acknowledged; several processes (--join) share one replay without sending an event twice. 5xx and connection errors are retried with capped exponential backoff, 429 honours Retry-After, other 4xx fail that event for good. The service is idempotent on the event id.
 
                 Examples:
                   opsctl replay --failed --dry-run

@@ -8,9 +8,7 @@ extension Opsctl {
             commandName: "rollback",
             abstract: "Emergency rollback: database to a migration version, the application, both, or a backup restore; then verify.",
             discussion: """
-                Decision matrix: P0 --mode full (app + database, 5-10 min); P1 --mode app (2-5 min);
-                P2 --to N (migrations to a version, 10-15 min); P3: fix forward instead.
-                Every destructive step asks for typed confirmation (--confirm ENV on protected environments).
+                Decision matrix: P0 --mode full (app + database, 5-10 min); P1 --mode app (2-5 min); P2 --to N (migrations to a version, 10-15 min); P3: fix forward instead. Every destructive step asks for typed confirmation (--confirm ENV on protected environments).
 
                 Examples:
                   opsctl rollback --to 8 --env production
