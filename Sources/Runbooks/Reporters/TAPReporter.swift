@@ -60,6 +60,7 @@ public struct TAPReporter: Reporter {
         yaml.append("  status: \(result.status.rawValue)")
         yaml.append("  message: \(ReportText.quoted(result.message))")
         yaml.append("  kind: \(ReportText.quoted(result.kind))")
+        if !result.title.isEmpty, result.title != result.id { yaml.append("  title: \(ReportText.quoted(result.title))") }
         yaml.append("  duration_ms: \(ReportText.decimal(result.durationMs))")
         yaml.append("  attempts: \(result.attempts)")
         if let remediation = result.remediation, result.status != .ok {
