@@ -205,7 +205,9 @@ public final class Executor: @unchecked Sendable {
                         return whenSkipped.contains(n) && step.ifNeedsSkipped != .run
                     }.map { steps[$0].id }
                     if !blockers.isEmpty || aborted != nil {
-                        var r = StepResult(id: step.id, title: step.title, kind: step.kind, status: .skipped,
+                        let title = Self.title(step, scope: Scope(params: runbook.values, env: options.stepEnvironment,
+                                                                  config: options.environment.json))
+                        var r = StepResult(id: step.id, title: title, kind: step.kind, status: .skipped,
                                            message: aborted.map { "not started: \($0)" } ?? "blocked by \(blockers.joined(separator: ", "))",
                                            mutates: step.mutates)
                         if aborted == nil { r.blockedBy = blockers }

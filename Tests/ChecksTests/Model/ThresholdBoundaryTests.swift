@@ -115,3 +115,45 @@ struct LintThresholdTests {
         #expect(Thresholds(crit: metric.crit).status(for: metric.value) == (errors >= 1 ? .fail : .ok))
     }
 }
+
+/// Kinds whose value is a time (latency, age, days left) cannot be driven to exactly the limit by
+/// a live run; each builds its limits into the one `Thresholds` rule, checked here at the limit.
+@Suite("Time-valued thresholds")
+struct TimeValuedThresholdTests {
+    @Test func httpLatencyFiresAtTheLimit() throws {
+        let kind = try HTTPRequestKind(StepParameters(["url": .string("/"), "latency_warn": .string("500ms"), "latency_crit": .string("2s")], stepID: "h"))
+        #expect(kind.latency.status(for: 499.9) == .ok)
+        #expect(kind.latency.status(for: 500) == .warn)
+        #expect(kind.latency.status(for: 1999.9) == .warn)
+        #expect(kind.latency.status(for: 2000) == .fail)
+    }
+
+    @Test func postgresRoundTripFiresAtTheLimit() throws {
+        let kind = try PostgresConnect(StepParameters(["latency_warn": .string("100ms"), "latency_crit": .string("1s")], stepID: "c"))
+        #expect(kind.thresholds.status(for: 99.9) == .ok)
+        #expect(kind.thresholds.status(for: 100) == .warn)
+        #expect(kind.thresholds.status(for: 1000) == .fail)
+    }
+
+    @Test func longTransactionsFireAtTheLimit() throws {
+        let kind = try PostgresLongTransactions(StepParameters(["warn": .string("5m"), "crit": .string("30m")], stepID: "l"))
+        #expect(kind.thresholds.status(for: 299.9) == .ok)
+        #expect(kind.thresholds.status(for: 300) == .warn)
+        #expect(kind.thresholds.status(for: 1800) == .fail)
+    }
+
+    @Test func connectionsFireAtTheLimit() throws {
+        let kind = try PostgresConnections(StepParameters(["warn": .int(80), "crit": .int(95)], stepID: "c"))
+        #expect(kind.thresholds.status(for: 79.99) == .ok)
+        #expect(kind.thresholds.status(for: 80) == .warn)
+        #expect(kind.thresholds.status(for: 95) == .fail)
+    }
+
+    @Test func tlsDaysLeftFireAtOrBelowTheLimit() throws {
+        let kind = try TLSCertificate(StepParameters(["url": .string("https://example.com"), "warn_days": .int(30), "crit_days": .int(7)], stepID: "t"))
+        #expect(kind.thresholds.status(for: 30.01) == .ok)
+        #expect(kind.thresholds.status(for: 30) == .warn)
+        #expect(kind.thresholds.status(for: 7.01) == .warn)
+        #expect(kind.thresholds.status(for: 7) == .fail)
+    }
+}
