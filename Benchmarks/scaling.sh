@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Issue 12 item 8: the engine scales linearly. Runbooks of 1k, 2k, 4k and 10k no-op steps (pause 0s)
-# and a for_each step over 1k, 10k and 100k items; each time is compared with the linear
+# Issue 12 item 8: the engine scales linearly. Runbooks of 1k, 2k, 4k and 10k no-op steps (pause 0s),
+# the same steps chained (each needs the previous one and reads its status in `when:`), and a
+# for_each step over 1k, 10k and 100k items; each time is compared with the linear
 # extrapolation from its 1k run (target: ratio <= 2). Process start-up (a 1-step runbook) is
 # subtracted first. Median of RUNS runs (default 3).
 source "$(dirname "$0")/lib.sh"
@@ -11,7 +12,7 @@ trap 'rm -rf "$dir"' EXIT
 
 noop() { { echo "name: noop$1"; echo "steps:"; for i in $(seq "$1"); do echo "  - { id: s$i, kind: pause }"; done; } > "$dir/noop$1.yaml"; }
 chain() { { echo "name: chain$1"; echo "steps:"; echo "  - { id: s1, kind: pause }"
-            for i in $(seq 2 "$1"); do echo "  - { id: s$i, kind: pause, needs: s$((i-1)) }"; done; } > "$dir/chain$1.yaml"; }
+            for i in $(seq 2 "$1"); do echo "  - { id: s$i, kind: pause, needs: s$((i-1)), when: \"steps.s$((i-1)).status == 'ok'\" }"; done; } > "$dir/chain$1.yaml"; }
 foreach() { python3 - "$1" "$dir/foreach$1.yaml" <<'PY'
 import sys
 n, path = int(sys.argv[1]), sys.argv[2]

@@ -437,7 +437,7 @@ public struct RunbookLoader: Sendable {
                         throw LoadError(file: file, line: step.line, column: step.column,
                                         message: "step '\(step.id)' refers to unknown step '\(parts.dropFirst().first ?? "")'")
                     }
-                    guard reachable().contains(parts[1]) else {
+                    guard step.needs.contains(parts[1]) || reachable().contains(parts[1]) else {
                         throw LoadError(file: file, line: step.line, column: step.column,
                                         message: "step '\(step.id)' reads steps.\(parts[1]) but does not need it",
                                         hint: "add '\(parts[1])' to its needs so it runs first")
