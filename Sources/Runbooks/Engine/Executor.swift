@@ -255,7 +255,15 @@ public final class Executor: @unchecked Sendable {
                 thread.stackSize = 4 << 20
                 thread.start()
             }
-            if !launched && board.finishedQueue.isEmpty { condition.wait() }
+            if !launched && board.finishedQueue.isEmpty {
+                // Nothing runs and nothing is ready, yet regular steps wait: they need a cleanup step. Start it.
+                if board.running == 0 && ready.isEmpty && !deferredAlways.isEmpty {
+                    for a in deferredAlways { ready.push(a) }
+                    deferredAlways.removeAll()
+                    continue
+                }
+                condition.wait()
+            }
         }
         condition.unlock()
         return board.results
@@ -291,6 +299,8 @@ public final class Executor: @unchecked Sendable {
 /// A min-heap of step positions: ready steps start in runbook order.
 struct PositionHeap {
     private var items: [Int] = []
+
+    var isEmpty: Bool { items.isEmpty }
 
     mutating func push(_ x: Int) {
         items.append(x)

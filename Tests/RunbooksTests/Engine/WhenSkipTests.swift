@@ -111,3 +111,38 @@ struct WhenSkipTests {
         #expect(report.result("c")?.title == "missing default")
     }
 }
+
+@Suite("Scheduler")
+struct SchedulerTests {
+    /// A regular step that needs a cleanup step does not wait forever for "every regular step done".
+    @Test func aStepThatNeedsAnAlwaysStepStillRuns() throws {
+        let report = try execute("""
+            steps:
+              - { id: cleanup, kind: pause, always: true }
+              - { id: after, kind: pause, needs: cleanup }
+            """)
+        #expect(report.result("cleanup")?.status == .ok)
+        #expect(report.result("after")?.status == .ok)
+    }
+
+    /// Ready steps start in runbook order, whatever order their needs finished in.
+    @Test func readyStepsStartInRunbookOrder() throws {
+        let report = try execute("""
+            steps:
+              - { id: a, kind: pause }
+              - { id: b, kind: pause, needs: a }
+              - { id: c, kind: pause }
+              - { id: d, kind: pause, needs: c }
+            """) { $0.parallel = 1 }
+        let order = report.results.sorted { $0.startedAt < $1.startedAt }.map(\.id)
+        #expect(order == ["a", "b", "c", "d"])
+    }
+
+    @Test func aLongChainRunsEveryStep() throws {
+        var yaml = "steps:\n  - { id: s1, kind: pause }\n"
+        for i in 2...500 { yaml += "  - { id: s\(i), kind: pause, needs: s\(i - 1), when: \"steps.s\(i - 1).status == 'ok'\" }\n" }
+        let report = try execute(yaml) { $0.parallel = 8 }
+        #expect(report.results.count == 500)
+        #expect(report.results.allSatisfy { $0.status == .ok })
+    }
+}
