@@ -30,7 +30,7 @@ runs, opsctl, file = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 times = []
 for _ in range(runs):
     start = time.perf_counter()
-    p = subprocess.run([opsctl, "run", file, "--no-journal", "--parallel", "8", "--format", "json", "--output", "/dev/null"],
+    p = subprocess.run([opsctl, "run", file, "--no-journal", "--parallel", "8", "--format", "json"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     times.append(time.perf_counter() - start)
     if p.returncode != 0:

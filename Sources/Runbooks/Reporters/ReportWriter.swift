@@ -72,7 +72,7 @@ public final class ReportWriter: @unchecked Sendable {
         try checkNotDirectory(path)
         let (fd, tempPath) = try openTemp(for: path)
         close(fd)
-        unlink(tempPath)
+        if !tempPath.isEmpty { unlink(tempPath) }
     }
 
     /// Writes a whole document: to standard output, or atomically replacing the file.
@@ -155,7 +155,17 @@ public final class ReportWriter: @unchecked Sendable {
 
     /// `.<name>.<random>.tmp` beside the target: same file system (rename is atomic) and a
     /// suffix the textfile collector ignores (it reads only `*.prom`).
+    ///
+    /// A target that exists and is not a regular file (`/dev/null`, a FIFO, `/dev/stderr`) is written
+    /// directly: renaming over it would replace the device with a file (as root, for everyone).
+    /// The returned temp path is then empty.
     private func openTemp(for path: String) throws -> (fd: Int32, path: String) {
+        var target = stat()
+        if stat(path, &target) == 0, (target.st_mode & S_IFMT) != S_IFREG {
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw ReportWriterError(path: path, code: errno) }
+            return (fd, "")
+        }
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let tempPath = directory + "/." + url.lastPathComponent + "." + String(UInt32.random(in: .min ... .max), radix: 36) + ".tmp"
@@ -168,6 +178,10 @@ public final class ReportWriter: @unchecked Sendable {
     }
 
     private func commit(fd: Int32, tempPath: String, to path: String) throws {
+        if tempPath.isEmpty { // written in place (a device or FIFO): nothing to rename
+            guard close(fd) == 0 else { throw ReportWriterError(path: path, code: errno) }
+            return
+        }
         guard fsync(fd) == 0 else { throw ReportWriterError(path: path, code: errno) }
         guard close(fd) == 0 else { throw ReportWriterError(path: path, code: errno) }
         guard rename(tempPath, path) == 0 else {

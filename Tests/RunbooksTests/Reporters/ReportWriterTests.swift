@@ -92,3 +92,29 @@ import Testing
         #expect(ReportWriter(output: "r.xml").destination == .file("r.xml"))
     }
 }
+
+/// `--output /dev/null` (or a FIFO) is written in place: renaming a temp file over it replaced
+/// /dev/null with a regular file when opsctl ran as root. A FIFO in a temp directory stands in
+/// for the device, so a regression cannot damage the machine's /dev/null.
+@Suite struct SpecialOutputTests {
+    @Test func aFIFOStaysAFIFOAndReceivesTheReport() throws {
+        let dir = TemporaryDirectory()
+        let fifo = dir.path + "/report.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
+        reader.arguments = ["-c", "cat \"$0\" > \"$1\"", fifo, dir.path + "/captured"]
+        try reader.run()
+        let writer = ReportWriter(output: fifo)
+        try writer.write("TAP version 13\n1..0\n")
+        var info = stat()
+        #expect(stat(fifo, &info) == 0)
+        let stillFIFO = (info.st_mode & S_IFMT) == S_IFIFO
+        #expect(stillFIFO, "the FIFO was replaced by a file")
+        if !stillFIFO { reader.terminate() } // its open() would wait for a writer forever
+        reader.waitUntilExit()
+        #expect(try String(contentsOfFile: dir.path + "/captured", encoding: .utf8) == "TAP version 13\n1..0\n")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+}
