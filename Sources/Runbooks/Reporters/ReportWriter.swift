@@ -70,6 +70,12 @@ public final class ReportWriter: @unchecked Sendable {
     public func validate() throws {
         guard case let .file(path) = destination else { return }
         try checkNotDirectory(path)
+        var target = stat()
+        if stat(path, &target) == 0, (target.st_mode & S_IFMT) != S_IFREG {
+            // Opening a FIFO would wait for its reader (and then hand it an early end of file).
+            guard access(path, W_OK) == 0 else { throw ReportWriterError(path: path, code: errno) }
+            return
+        }
         let (fd, tempPath) = try openTemp(for: path)
         close(fd)
         if !tempPath.isEmpty { unlink(tempPath) }
