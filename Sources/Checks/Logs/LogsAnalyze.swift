@@ -101,9 +101,15 @@ public struct LogsAnalyze: StepKind {
 
     /// The step result of a report: status from the thresholds, metrics, and the answers as details.
     public static func outcome(_ report: LogReport, thresholds: [LogThreshold]) -> StepOutcome {
+        // Metrics carry limits in the one rule's terms (fires at value >= limit): on a count,
+        // `errors>50` is a limit of 51; on a rate or a latency `>x` stays x (the nearest ≥ limit).
+        let continuous: Set<String> = ["error_rate", "unparsed_rate", "p50", "p95", "p99", "max_latency", "mean_latency"]
         func limits(_ metric: String) -> (warn: Double?, crit: Double?) {
             let rules = thresholds.filter { $0.metric == metric && ($0.comparison == .greater || $0.comparison == .greaterOrEqual) }
-            return (rules.filter { $0.status == .warn }.map(\.value).min(), rules.filter { $0.status == .fail }.map(\.value).min())
+            func limit(_ rule: LogThreshold) -> Double {
+                rule.comparison == .greater && !continuous.contains(metric) ? rule.value.rounded(.down) + 1 : rule.value
+            }
+            return (rules.filter { $0.status == .warn }.map(limit).min(), rules.filter { $0.status == .fail }.map(limit).min())
         }
         func metric(_ name: String, _ value: Double, _ unit: String, min: Double? = 0, max: Double? = nil) -> Metric {
             let l = limits(name)

@@ -157,3 +157,19 @@ struct TimeValuedThresholdTests {
         #expect(kind.thresholds.status(for: 7) == .fail)
     }
 }
+
+/// `logs.analyze` publishes its limits in the one rule's terms: `errors>50` on a count is a limit of 51.
+@Suite("Log metric limits")
+struct LogMetricLimitTests {
+    @Test(arguments: [("errors>50:fail", 51.0), ("errors>=50:fail", 50.0), ("errors>0:fail", 1.0)])
+    func countLimits(rule: String, crit: Double) throws {
+        let dir = TemporaryDirectory()
+        let file = try dir.write("app.log", #"{"level":"error","msg":"x"}"# + "\n")
+        let kind = try LogsAnalyze(StepParameters(["files": .array([.string(file)]), "thresholds": .array([.string(rule)])], stepID: "logs"))
+        let outcome = try kind.run(StepContext(environment: [:]))
+        let metric = try #require(outcome.metrics.first { $0.name == "errors" })
+        #expect(metric.crit == crit)
+        // The metric and the rule agree on the value measured (one error).
+        #expect(Thresholds(crit: metric.crit).status(for: metric.value).isFailure == (outcome.status == .fail))
+    }
+}
