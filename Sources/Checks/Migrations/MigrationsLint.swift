@@ -45,7 +45,8 @@ public struct MigrationsLint: StepKind {
                      "rationale": .string(f.rationale), "alternative": .string(f.alternative)])
         }
         let metrics = [Metric(name: "lint_errors", value: Double(report.errors.count), unit: "count", crit: 1, min: 0),
-                       Metric(name: "lint_warnings", value: Double(report.warnings.count), unit: "count", min: 0)]
+                       Metric(name: "lint_warnings", value: Double(report.warnings.count), unit: "count",
+                              warn: warningsFail ? nil : 1, crit: warningsFail ? 1 : nil, min: 0)]
         let details: [String: JSONValue] = ["findings": .array(findings), "files": .int(report.filesChecked)]
         guard !report.findings.isEmpty else {
             return .ok("\(report.filesChecked) migration(s) lint clean", details: details, metrics: metrics)

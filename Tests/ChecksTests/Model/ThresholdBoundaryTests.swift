@@ -113,6 +113,20 @@ struct LintThresholdTests {
         // Warnings (a missing down file) may warn; only errors fail.
         #expect(outcome.status.isFailure == (errors >= 1), "\(outcome.message)")
         #expect(Thresholds(crit: metric.crit).status(for: metric.value) == (errors >= 1 ? .fail : .ok))
+        // Warnings: one warns (or fails with warnings_fail), and the metric says so.
+        let warnings = try #require(outcome.metrics.first { $0.name == "lint_warnings" })
+        #expect(warnings.warn == 1)
+    }
+
+    @Test func oneWarningFailsWithWarningsFail() throws {
+        let dir = TemporaryDirectory()
+        let file = try dir.write("001_warn.sql", "CREATE TABLE t (id int);\n")
+        let kind = try MigrationsLint(StepParameters(["files": .array([.string(file)]), "warnings_fail": .bool(true)], stepID: "lint"))
+        let outcome = try kind.run(StepContext(environment: [:]))
+        let warnings = try #require(outcome.metrics.first { $0.name == "lint_warnings" })
+        #expect(warnings.value >= 1, "\(outcome.message)")
+        #expect(warnings.crit == 1)
+        #expect(outcome.status == .fail)
     }
 }
 
