@@ -22,7 +22,7 @@ extension Opsctl {
             let service = RunService(global: global)
             let (config, env) = try service.environment()
             let book = try service.load(runbook, params: try ParamParser.parse(params), config: config, env: env)
-            print(SecretMasker.shared.mask(Plan.describe(book, environment: env)))
+            print(TerminalText.sanitize(SecretMasker.shared.mask(Plan.describe(book, environment: env))))
         }
     }
 }

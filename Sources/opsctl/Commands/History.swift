@@ -34,13 +34,13 @@ extension Opsctl {
             for r in runs {
                 let duration = r.durationMs.map { DurationText.format(milliseconds: $0) } ?? "-"
                 let status = r.status + (r.dryRun ? " (dry)" : "")
-                print([r.runID.padding(toLength: 22, withPad: " ", startingAt: 0),
+                print(TerminalText.sanitize([r.runID.padding(toLength: 22, withPad: " ", startingAt: 0),
                        f.string(from: r.startedAt).padding(toLength: 21, withPad: " ", startingAt: 0),
                        r.runbook.padding(toLength: 15, withPad: " ", startingAt: 0),
                        (r.environment ?? "-").padding(toLength: 12, withPad: " ", startingAt: 0),
                        status.padding(toLength: 12, withPad: " ", startingAt: 0),
                        duration.padding(toLength: 9, withPad: " ", startingAt: 0),
-                       r.actor].joined(separator: " "))
+                       SecretMasker.shared.mask(r.actor)].joined(separator: " ")))
             }
             Terminal.note("(\(runs.count) run(s) from \(journal.location))")
         }
