@@ -71,10 +71,12 @@ public final class SecretMasker: @unchecked Sendable {
         regex.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "$1" + placeholder)
     }
 
-    /// An unquoted libpq value ends at whitespace (a `"` is part of it); `&` ends a URL query value.
-    /// A value already masked is left alone, so masking twice never eats a closing quote.
+    /// An unquoted libpq value ends at whitespace (a `"` is part of it, unless it closes a JSON string:
+    /// followed by `,` `}` `]` `:` or the end); `&` ends a URL query value. A value already masked is
+    /// left alone, so masking twice never eats a closing quote.
     private static let keywordPassword = try! NSRegularExpression(
-        pattern: #"(\bpass(?:word|wd)\s*=\s*)(?!\*{4})('(?:[^'\\]|\\.)*'?|[^\s&]+)"#, options: [.caseInsensitive])
+        pattern: #"(\bpass(?:word|wd)\s*=\s*)(?!\*{4})('(?:[^'\\]|\\.)*'?|(?:[^\s&"\\]|\\.|"(?![,}\]:]|\s|$))+)"#,
+        options: [.caseInsensitive])
 
     /// `host=db password=secret` -> `host=db password=****` (also `password='a b'`, `?password=x&...`).
     static func maskKeywordPasswords(_ text: String) -> String {
