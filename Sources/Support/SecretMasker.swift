@@ -170,7 +170,7 @@ public final class SecretMasker: @unchecked Sendable {
     // MARK: - Escaped forms
 
     /// The value as JSONEncoder writes it inside a string (quotes, backslashes and controls escaped).
-    static func jsonEscaped(_ s: String) -> String {
+    public static func jsonEscaped(_ s: String) -> String {
         var out = ""
         for scalar in s.unicodeScalars {
             switch scalar {

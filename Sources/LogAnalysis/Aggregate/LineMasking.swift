@@ -36,9 +36,21 @@ struct LineMasking: Sendable {
         masker.mask(String(decoding: bytes, as: UTF8.self))
     }
 
+    /// A field value taken from a line that held a secret: masked, and hidden whole when it is a
+    /// piece of a secret (a parser may have cut the secret at a quote it holds).
+    func maskField(_ bytes: UnsafeRawBufferPointer) -> String {
+        let text = mask(bytes)
+        if text.utf8.count >= 4, secrets.contains(where: { Self.find($0, Array(text.utf8)) }) { return SecretMasker.placeholder }
+        return text
+    }
+
     /// The head of `text` (at most `limit` UTF-8 bytes), cut after masking.
     static func head(_ text: String, _ limit: Int) -> String {
         text.utf8.count <= limit ? text : String(decoding: Array(text.utf8.prefix(limit)), as: UTF8.self)
+    }
+
+    static func find(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        hay.withUnsafeBytes { find($0, needle) }
     }
 
     /// Exact byte search: memchr for the first byte, memcmp for the rest.

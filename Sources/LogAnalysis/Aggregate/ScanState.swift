@@ -138,7 +138,7 @@ final class ScanState: @unchecked Sendable {
         case .fail: markers.fail += 1
         }
         if e.level >= fingerprintLevel { countFingerprint(e) }
-        if let g = e.group { countGroup(g, error: isError, latency: e.latency) }
+        if let g = e.group { countGroup(g, error: isError, latency: e.latency, line: e.line) }
         if !e.latency.isNaN { latency.add(e.latency) }
     }
 
@@ -181,12 +181,13 @@ final class ScanState: @unchecked Sendable {
     /// Group values are cut to their head so a pathological field cannot hold megabytes per entry.
     static let groupValueBytes = 256
 
-    private func countGroup(_ whole: UnsafeRawBufferPointer, error: Bool, latency: Double) {
+    private func countGroup(_ whole: UnsafeRawBufferPointer, error: Bool, latency: Double, line: UnsafeRawBufferPointer) {
         let value = UnsafeRawBufferPointer(rebasing: whole.prefix(Self.groupValueBytes))
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in value { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         groups.update(h, make: {
-            GroupEntry(value: masking.needsMasking(value) ? masking.mask(value) : String(decoding: value, as: UTF8.self),
+            // Only a new group pays for the check; a value cut from a line holding a secret may be a piece of it.
+            GroupEntry(value: masking.needsMasking(line) ? masking.maskField(value) : String(decoding: value, as: UTF8.self),
                        count: 0, errors: 0, latencySum: 0, latencyCount: 0)
         }) { g in
             g.count += 1
