@@ -18,10 +18,13 @@ public final class SecretMasker: @unchecked Sendable {
 
     /// Registers a value; values shorter than 4 characters are ignored (masking them would
     /// shred ordinary text and they are not secrets worth the name). The forms a value takes
-    /// once escaped into JSON or percent-encoded into a URL are registered with it.
+    /// once escaped into JSON, quoted into SQL or a shell, or percent-encoded into a URL are
+    /// registered with it.
     public func register(_ secret: String?) {
         guard let secret, secret.count >= 4 else { return }
-        let forms = Set([secret, Self.jsonEscaped(secret)] + Self.percentEncodings(of: secret))
+        // SQL literals double a quote (EXPLAIN shows bound values that way); shells write '\''.
+        let quoted = [secret.replacingOccurrences(of: "'", with: "''"), secret.replacingOccurrences(of: "'", with: "'\\''")]
+        let forms = Set([secret, Self.jsonEscaped(secret)] + quoted + Self.percentEncodings(of: secret))
         lock.withLock {
             var added = false
             for form in forms where !secrets.contains(form) {

@@ -46,7 +46,8 @@ public struct SQLExec: StepKind {
         let oneLine = SecretMasker.shared.mask(sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
         var text = "would execute in a transaction: \(oneLine.count > 160 ? oneLine.prefix(157) + "..." : Substring(oneLine))"
         text += "\n  lock_timeout \(lockMs) ms, statement_timeout \(statementMs) ms\n  \(sql)"
-        if !params.isEmpty { text += "\n  params: \(params)" }
+        // JSON-quoted (as the masker knows secrets' escaped forms), not Swift's debug quoting.
+        if !params.isEmpty { text += "\n  params: [" + params.map { JSONValue.string($0).jsonText }.joined(separator: ", ") + "]" }
         // EXPLAIN is read-only for DML; a plan helps the operator judge the blast radius.
         if let connection = try? context.connect(variable: variable) {
             defer { connection.close() }
