@@ -63,7 +63,7 @@ public final class SecretMasker: @unchecked Sendable {
         // Credentials in URLs, DSNs and headers are masked even when nobody registered them.
         let bytes = out.utf8
         if bytes.contains(UInt8(ascii: "@")) { out = Self.maskURLPasswords(out) }
-        if bytes.contains(UInt8(ascii: "=")) { out = Self.maskKeywordPasswords(Self.maskQueryCredentials(out)) }
+        if bytes.contains(UInt8(ascii: "=")) { out = Self.maskQueryCredentials(Self.maskKeywordPasswords(out)) }
         if out.range(of: "bearer", options: .caseInsensitive) != nil { out = Self.replace(Self.bearer, in: out) }
         return out
     }
@@ -93,9 +93,17 @@ public final class SecretMasker: @unchecked Sendable {
         pattern: #"([?&;][A-Za-z0-9_.\-]*(?:token|key|secret|passw(?:or)?d|sig|signature|auth|credential)[A-Za-z0-9_.\-]*=)(?!\*{4})[^&#\s"'<>]+"#,
         options: [.caseInsensitive])
 
+    /// The same outside URLs, for names that cannot mean anything else (`token=`, `api_key=`,
+    /// `client_secret=`, `password=`, `signature=` in logfmt lines, env dumps, error messages);
+    /// a bare `key=` or `sig=` is left alone there. Quoted values are masked whole.
+    private static let fieldCredential = try! NSRegularExpression(
+        pattern: #"((?:^|[\s,;{(])[A-Za-z0-9_.\-]*(?:token|secret|passw(?:or)?d|api_?key|access_?key|private_?key|signature|credential)s?[A-Za-z0-9_.\-]*\s*=\s*)(?!\*{4})("(?:[^"\\]|\\.)*"?|(?:[^\s&#"'<>,;\\]|\\.|"(?![,}\]:]|\s|$))+)"#,
+        options: [.caseInsensitive, .anchorsMatchLines])
+
     public static func maskQueryCredentials(_ text: String) -> String {
-        guard text.contains("?") || text.contains("&") else { return text }
-        return replace(queryCredential, in: text)
+        var out = text
+        if out.contains("?") || out.contains("&") { out = replace(queryCredential, in: out) }
+        return replace(fieldCredential, in: out)
     }
 
     private static let bearer = try! NSRegularExpression(

@@ -129,6 +129,10 @@ struct SecretMaskerTests {
         ("https://h/?sig=CANARY-97", "https://h/?sig=****"),
         ("Authorization: Bearer CANARY-98.abc", "Authorization: Bearer ****"),
         ("https://h/?page=2&sort=name", "https://h/?page=2&sort=name"),
+        ("level=error msg=\"auth failed\" token=CANARY-99 user=bob", "level=error msg=\"auth failed\" token=**** user=bob"),
+        ("api_key=\"CANARY 100 x\" next=1", "api_key=**** next=1"),
+        ("WHOP_CLIENT_SECRET=CANARY-101", "WHOP_CLIENT_SECRET=****"),
+        ("cache key=user:42 hit", "cache key=user:42 hit"),
     ])
     func queryCredentials(input: String, expected: String) {
         #expect(SecretMasker().mask(input) == expected)

@@ -28,8 +28,21 @@ struct LineMasking: Sendable {
         let hasAt = memchr(base, 0x40, line.count) != nil
         let hasEquals = memchr(base, 0x3D, line.count) != nil
         if hasAt, Self.contains(line, Array("://".utf8)) { return true }
-        if hasEquals, Self.patternWords.contains(where: { Self.contains(line, $0) }) { return true }
-        return Self.headerWords.contains { Self.contains(line, $0) }
+        if hasEquals, Self.patternWords.contains(where: { Self.contains(line, $0, followedBy: Self.isAssignment) }) { return true }
+        return Self.headerWords.contains { Self.contains(line, $0, followedBy: { $0 < $1.count && $1[$0] == 0x20 }) }
+    }
+
+    /// After a credential word: more name characters, then `=` (`token=`, `api_key_v2=`, `password =`).
+    static func isAssignment(_ i: Int, _ hay: UnsafeRawBufferPointer) -> Bool {
+        var i = i
+        while i < hay.count {
+            let c = hay[i]
+            if c == 0x3D { return true }
+            let name = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D || c == 0x2E || c == 0x20
+            if !name { return false }
+            i += 1
+        }
+        return false
     }
 
     func mask(_ bytes: UnsafeRawBufferPointer) -> String {
@@ -66,8 +79,10 @@ struct LineMasking: Sendable {
         return false
     }
 
-    /// Case-insensitive (ASCII) search; `needle` is lower case.
-    static func contains(_ hay: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+    /// Case-insensitive (ASCII) search; `needle` is lower case. With `followedBy`, an occurrence counts
+    /// only when that check passes at the index right after it.
+    static func contains(_ hay: UnsafeRawBufferPointer, _ needle: [UInt8],
+                         followedBy check: ((Int, UnsafeRawBufferPointer) -> Bool)? = nil) -> Bool {
         guard needle.count <= hay.count, let first = needle.first else { return false }
         let upperFirst = first >= 0x61 && first <= 0x7A ? first - 0x20 : first
         var i = 0
@@ -82,7 +97,7 @@ struct LineMasking: Sendable {
                     if c != needle[k] { break }
                     k += 1
                 }
-                if k == needle.count { return true }
+                if k == needle.count, check?(i + k, hay) ?? true { return true }
             }
             i += 1
         }
