@@ -170,6 +170,25 @@ struct CodeBindingTests {
         #expect(read("variable.out") == value)
     }
 
+    @Test func forEachItemsReachCommandsAsVariables() throws {
+        let dir = TemporaryDirectory()
+        let yaml = """
+            name: t
+            steps:
+              - id: each
+                kind: shell
+                for_each: ["$(touch pwned)", "a'b", "`touch pwned`"]
+                with: { command: "printf '%s\\n' ${item} >> items.out", cwd: "\(dir.path)" }
+            """
+        let report = try execute(yaml) { $0.confirm = "yes" }
+        #expect(report.results.count == 3)
+        for result in report.results { #expect(result.status == .ok, "\(result.id): \(result.message)") }
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/pwned"))
+        // Items run in parallel: compare the lines, not their order.
+        let lines = (try? String(contentsOfFile: dir.path + "/items.out", encoding: .utf8))?.split(separator: "\n").map(String.init)
+        #expect(lines?.sorted() == ["$(touch pwned)", "`touch pwned`", "a'b"].sorted())
+    }
+
     @Test func dryRunPlanShowsTheVariableNotASplicedCommand() throws {
         let yaml = """
             name: t
