@@ -15,6 +15,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Connects with a URL (`postgresql://...`) or keyword DSN (`host=... dbname=...`).
     /// The session gets DateStyle=ISO, TimeZone=UTC and IntervalStyle=iso_8601 so values decode predictably.
     public init(dsn: String, applicationName: String = "opsctl", connectTimeout: Int = 5) throws {
+        // Registered before parsing: a URL libpq refuses (e.g. a bad %-escape) may still hold a password.
+        SecretMasker.shared.registerPassword(inDSN: dsn)
         let info = try ConnectionInfo.parse(dsn)
         SecretMasker.shared.register(info.password)
         endpoint = info.endpoint

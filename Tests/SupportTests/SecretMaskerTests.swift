@@ -1,3 +1,4 @@
+import Foundation
 import Support
 import Testing
 
@@ -77,5 +78,80 @@ struct SecretMaskerTests {
     @Test func sharedInstanceIsUsable() {
         SecretMasker.shared.register("shared-canary-7f3e")
         #expect(!SecretMasker.shared.mask("x shared-canary-7f3e").contains("shared-canary-7f3e"))
+    }
+
+    // MARK: Any character in a password (issue 12, items 13 and 18)
+
+    static let hardPasswords = [
+        "\"…\"CANARY-77%zz\"", "it's CANARY-78", "CANARY 79 with spaces", "pä$$wörd-CANARY-80-✓", "p%40ss%2FCANARY-81",
+        "CANARY-82\\back\"slash", "CANARY-83?#&=;", "日本語CANARY-84",
+    ]
+
+    @Test("URL passwords holding quotes, %, spaces, unicode are masked whole", arguments: hardPasswords)
+    func urlPasswordsWithAnyCharacter(password: String) {
+        let url = "postgresql://app:\(password)@db.internal:5432/app?sslmode=require"
+        let masked = SecretMasker().mask("connect \(url) failed")
+        #expect(masked == "connect postgresql://app:****@db.internal:5432/app?sslmode=require failed")
+        #expect(SecretMasker.password(inDSN: url) == password)
+    }
+
+    @Test("a registered DSN password is masked in every escaped form", arguments: hardPasswords)
+    func registeredDSNPasswordInEscapedForms(password: String) throws {
+        let masker = SecretMasker()
+        masker.registerPassword(inDSN: "postgresql://app:\(password)@h/db")
+        let json = String(decoding: try JSONEncoder().encode(["message": "failed with \(password) here"]), as: UTF8.self)
+        for text in [password, "x \(password) y", json,
+                     password.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) ?? password] {
+            let out = masker.mask(text)
+            #expect(!out.contains("CANARY"), "\(out)")
+        }
+    }
+
+    @Test("keyword DSN passwords with quotes and unicode", arguments: [
+        ("host=db password=ab\"CANARY-85%zz user=app", "host=db password=**** user=app"),
+        ("host=db password='it\\'s CANARY 86 ✓' user=app", "host=db password=**** user=app"),
+    ])
+    func keywordPasswordsWithAnyCharacter(input: String, expected: String) {
+        #expect(SecretMasker().mask(input) == expected)
+        let masker = SecretMasker()
+        masker.registerPassword(inDSN: input)
+        #expect(!masker.mask("the password was \(SecretMasker.password(inDSN: input) ?? "?")").contains("CANARY"))
+    }
+
+    @Test("credentials in URL queries and headers are masked", arguments: [
+        ("GET https://api.example.com/v1?token=CANARY-90&page=2", "GET https://api.example.com/v1?token=****&page=2"),
+        ("https://h/x?a=1&api_key=CANARY-91", "https://h/x?a=1&api_key=****"),
+        ("https://h/cb?access_token=CANARY-92#frag", "https://h/cb?access_token=****#frag"),
+        ("https://maps.example.com/?key=CANARY-93&q=x", "https://maps.example.com/?key=****&q=x"),
+        ("https://h/?client_secret=CANARY-94 next", "https://h/?client_secret=**** next"),
+        ("https://h/?password=CANARY-95", "https://h/?password=****"),
+        ("https://s3/obj?X-Amz-Signature=CANARY96abc&X-Amz-Date=1", "https://s3/obj?X-Amz-Signature=****&X-Amz-Date=1"),
+        ("https://h/?sig=CANARY-97", "https://h/?sig=****"),
+        ("Authorization: Bearer CANARY-98.abc", "Authorization: Bearer ****"),
+        ("https://h/?page=2&sort=name", "https://h/?page=2&sort=name"),
+        ("level=error msg=\"auth failed\" token=CANARY-99 user=bob", "level=error msg=\"auth failed\" token=**** user=bob"),
+        ("api_key=\"CANARY 100 x\" next=1", "api_key=**** next=1"),
+        ("WHOP_CLIENT_SECRET=CANARY-101", "WHOP_CLIENT_SECRET=****"),
+        ("cache key=user:42 hit", "cache key=user:42 hit"),
+    ])
+    func queryCredentials(input: String, expected: String) {
+        #expect(SecretMasker().mask(input) == expected)
+    }
+
+    @Test func maskingTwiceChangesNothingMore() {
+        let masker = SecretMasker()
+        for text in ["{\"m\":\"password=abc\"}", "https://h/?token=abc&x=1", "postgresql://u:p\"w@h/db", "Bearer abcdefgh"] {
+            let once = masker.mask(text)
+            #expect(masker.mask(once) == once, "\(text)")
+        }
+        #expect(masker.mask("{\"m\":\"password=abc\"}") == "{\"m\":\"password=****\"}")
+    }
+
+    @Test("secret names", arguments: [
+        ("password", true), ("DB_PASSWORD", true), ("api_token", true), ("ApiKey", true), ("client_secret", true),
+        ("passwd", true), ("dir", false), ("mode", false), ("backup", false),
+    ])
+    func secretNames(name: String, secret: Bool) {
+        #expect(SecretMasker.isSecretName(name) == secret)
     }
 }

@@ -96,7 +96,8 @@ public struct HTTPRequestKind: StepKind {
         ]
         let json = JSONValue.parse(Data(response.body))
         if let json { details["body"] = json } else if !response.body.isEmpty {
-            details["body_excerpt"] = .string(String(response.bodyText.prefix(300)))
+            // Mask first, then cut: a token cut at 300 characters would no longer match and leak its head.
+            details["body_excerpt"] = .string(String(SecretMasker.shared.mask(response.bodyText).prefix(300)))
         }
         let metrics = [latency.metric("latency", ms, unit: "ms", min: 0)]
         let where_ = "\(request.method) \(request.hostForMessages)\(URLComponents(string: request.url)?.path ?? "")"

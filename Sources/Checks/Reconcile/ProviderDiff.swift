@@ -122,7 +122,7 @@ public struct ProviderDiff: StepKind {
             let response = try context.send(request)
             pages += 1
             guard response.status == 200 else {
-                throw StepError("provider list \(request.hostForMessages): HTTP \(response.status) on page \(pages): \(String(response.bodyText.prefix(200)))")
+                throw StepError("provider list \(request.hostForMessages): HTTP \(response.status) on page \(pages): \(String(SecretMasker.shared.mask(response.bodyText).prefix(200)))")
             }
             guard let object = response.json as? [String: Any], let data = object["data"] as? [Any] else {
                 throw StepError("provider list \(request.hostForMessages): page \(pages) is not {\"data\": [...]} JSON")

@@ -5,6 +5,14 @@ public enum ParameterType: String, Sendable {
     case string, int, number, bool, duration, list, map, any
 }
 
+/// A parameter whose text is code: `${...}` references in it are bound, never pasted in as text.
+public enum EmbeddedCode: Sendable, Equatable {
+    /// SQL: each reference becomes the next `$n`; its value is appended to the list parameter `boundBy`.
+    case sql(boundBy: String)
+    /// A `/bin/sh -c` command line: each reference becomes a quoted variable set in the map parameter `environment`.
+    case shell(environment: String)
+}
+
 /// One documented parameter of a step kind.
 public struct ParameterSpec: Sendable {
     public var name: String
@@ -12,6 +20,8 @@ public struct ParameterSpec: Sendable {
     public var required: Bool
     public var defaultValue: JSONValue?
     public var doc: String
+    /// Set when the parameter is code (SQL, a command line).
+    public var code: EmbeddedCode?
 
     public init(_ name: String, _ type: ParameterType, required: Bool = false, default defaultValue: JSONValue? = nil, _ doc: String) {
         self.name = name
@@ -19,6 +29,13 @@ public struct ParameterSpec: Sendable {
         self.required = required
         self.defaultValue = defaultValue
         self.doc = doc
+    }
+
+    /// The same parameter, declared as code of that language.
+    public func code(_ language: EmbeddedCode) -> ParameterSpec {
+        var spec = self
+        spec.code = language
+        return spec
     }
 }
 

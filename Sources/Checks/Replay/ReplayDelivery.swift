@@ -233,7 +233,7 @@ final class ReplayDelivery: @unchecked Sendable {
             if !parts.isEmpty { return parts.joined(separator: ": ") }
         }
         let text = response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "empty body" : String(text.prefix(200))
+        return text.isEmpty ? "empty body" : String(SecretMasker.shared.mask(text).prefix(200))
     }
 
     /// `Retry-After`: seconds or an HTTP date; capped at 5 minutes.

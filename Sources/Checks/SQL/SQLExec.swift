@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Postgres
 
 /// A mutating statement in a transaction with lock and statement timeouts.
@@ -6,7 +7,7 @@ public struct SQLExec: StepKind {
     public static let name = "sql.exec"
     public static let summary = "Run a mutating statement in a transaction (lock_timeout, statement_timeout); dry-run shows it and its EXPLAIN"
     public static let parameters: [ParameterSpec] = [
-        .init("sql", .string, required: true, "the statement"),
+        .init("sql", .string, required: true, "the statement; ${...} in it becomes a bound $n").code(.sql(boundBy: "params")),
         .init("params", .list, "bound parameters $1, $2, ..."),
         .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
         .init("lock_timeout", .duration, default: "5s", "lock_timeout for the transaction"),
@@ -41,10 +42,12 @@ public struct SQLExec: StepKind {
     }
 
     public func plan(_ context: StepContext) -> String {
-        let oneLine = sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        // Mask before cutting to 160 characters: a cut secret would leave its head behind.
+        let oneLine = SecretMasker.shared.mask(sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
         var text = "would execute in a transaction: \(oneLine.count > 160 ? oneLine.prefix(157) + "..." : Substring(oneLine))"
         text += "\n  lock_timeout \(lockMs) ms, statement_timeout \(statementMs) ms\n  \(sql)"
-        if !params.isEmpty { text += "\n  params: \(params)" }
+        // JSON-quoted (as the masker knows secrets' escaped forms), not Swift's debug quoting.
+        if !params.isEmpty { text += "\n  params: [" + params.map { JSONValue.string($0).jsonText }.joined(separator: ", ") + "]" }
         // EXPLAIN is read-only for DML; a plan helps the operator judge the blast radius.
         if let connection = try? context.connect(variable: variable) {
             defer { connection.close() }

@@ -6,7 +6,7 @@ public struct SQLQuery: StepKind {
     public static let name = "sql.query"
     public static let summary = "Run a read-only query; named result columns become metrics checked against thresholds"
     public static let parameters: [ParameterSpec] = [
-        .init("sql", .string, required: true, "the query (runs in a READ ONLY transaction)"),
+        .init("sql", .string, required: true, "the query (runs in a READ ONLY transaction); ${...} in it becomes a bound $n").code(.sql(boundBy: "params")),
         .init("params", .list, "bound parameters $1, $2, ..."),
         .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
         .init("thresholds", .map, "per column: { warn: N, crit: N, below: false, unit: ms } — the first row's value; a limit fires at value >= limit (<= with below: true)"),

@@ -6,7 +6,7 @@ public struct Shell: StepKind {
     public static let name = "shell"
     public static let summary = "Run a command (sh -c); check exit code and stdout/stderr patterns"
     public static let parameters: [ParameterSpec] = [
-        .init("command", .string, required: true, "command line, run with /bin/sh -c ($OPSCTL_DATABASE_URL and $OPSCTL_BASE_URL are set for the environment)"),
+        .init("command", .string, required: true, "command line, run with /bin/sh -c ($OPSCTL_DATABASE_URL and $OPSCTL_BASE_URL are set for the environment; ${...} in it becomes a quoted \"$OPSCTL_PARAM_NAME\" variable)").code(.shell(environment: "env")),
         .init("env", .map, "extra environment variables"),
         .init("cwd", .string, "working directory"),
         .init("expect_exit", .int, default: 0, "expected exit code"),
@@ -52,7 +52,11 @@ public struct Shell: StepKind {
         readonly = try p.bool("readonly", default: false)
     }
 
-    public func plan(_ context: StepContext) -> String { "would run: \(command)" }
+    /// The command as it will run, and the values of the variables it refers to (masked by the caller).
+    public func plan(_ context: StepContext) -> String {
+        let bound = env.keys.sorted().filter { command.contains("$" + $0) || command.contains("${" + $0 + "}") }
+        return (["would run: \(command)"] + bound.map { "  \($0)=\(env[$0] ?? "")" }).joined(separator: "\n")
+    }
 
     public var isMutating: Bool { !readonly }
 
@@ -66,14 +70,16 @@ public struct Shell: StepKind {
         context.cancellation.onCancel { cancellation.cancel(grace: 2) }
         let out = try ProcessRunner.run(["/bin/sh", "-c", command], environment: environment, directory: cwd,
                                         cancellation: cancellation)
+        // Mask first, then cut: a secret cut in half no longer matches and would leak its prefix.
+        let stdout = SecretMasker.shared.mask(out.stdout), stderr = SecretMasker.shared.mask(out.stderr)
         let details: [String: JSONValue] = [
             "exit_code": .int(Int(out.exitCode)),
-            "stdout": .string(Self.tail(out.stdout)), "stderr": .string(Self.tail(out.stderr)),
+            "stdout": .string(Self.tail(stdout)), "stderr": .string(Self.tail(stderr)),
         ]
         if out.cancelled { return .init(.error, "command stopped: \(context.cancellation.reason ?? "cancelled")", details: details) }
         var problems: [String] = []
         if Int(out.exitCode) != expectedExit {
-            let lastLine = out.stderr.split(separator: "\n").last.map { ": \($0)" } ?? ""
+            let lastLine = stderr.split(separator: "\n").last.map { ": \($0)" } ?? ""
             problems.append("exit code \(out.exitCode), expected \(expectedExit)\(lastLine)")
         }
         func found(_ regex: NSRegularExpression?, _ text: String) -> Bool {
@@ -83,7 +89,7 @@ public struct Shell: StepKind {
         if let stderrPattern, !found(stderrPattern, out.stderr) { problems.append("stderr does not match /\(stderrPattern.pattern)/") }
         if let stdoutForbidden, found(stdoutForbidden, out.stdout) { problems.append("stdout matches forbidden /\(stdoutForbidden.pattern)/") }
         if !problems.isEmpty { return .init(.fail, problems.joined(separator: "; "), details: details) }
-        let firstLine = out.stdout.split(separator: "\n").first.map { String($0.prefix(120)) } ?? ""
+        let firstLine = stdout.split(separator: "\n").first.map { String($0.prefix(120)) } ?? ""
         return .ok(firstLine.isEmpty ? "exit \(out.exitCode)" : "exit \(out.exitCode): \(firstLine)", details: details)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import HTTP
 import Webhooks
 
@@ -43,7 +44,7 @@ public struct WebhookSend: StepKind {
             "event_id": .string(delivery.eventID), "scheme": .string(delivery.scheme.rawValue),
             "status_code": .int(response.status), "url": .string(delivery.url),
             "signature_headers": .array(delivery.headers.map { .string($0.name) }),
-            "response": JSONValue.parse(Data(response.body)) ?? .string(String(response.bodyText.prefix(300))),
+            "response": JSONValue.parse(Data(response.body)) ?? .string(String(SecretMasker.shared.mask(response.bodyText).prefix(300))),
         ]
         let metrics = [Metric(name: "latency", value: response.timings.totalMs, unit: "ms", min: 0)]
         guard response.status == expectStatus else {

@@ -67,6 +67,7 @@ final class ScanState: @unchecked Sendable {
     /// Per input file: (lines, unparsed).
     var perFile: [Int: (lines: Int, unparsed: Int)] = [:]
     private var fingerprinter = Fingerprinter()
+    private let masking = LineMasking()
     private var currentFile = -1
     private var fileLines = 0
     private var fileUnparsed = 0
@@ -106,7 +107,8 @@ final class ScanState: @unchecked Sendable {
         fileUnparsed += 1
         let order = (currentFile << Self.fileShift) | offset
         if unparsedSamples.count < Self.unparsedExamples || order < unparsedSamples.last!.order {
-            let text = String(decoding: UnsafeRawBufferPointer(rebasing: line.prefix(Self.exampleBytes)), as: UTF8.self)
+            let text = masking.needsMasking(line) ? LineMasking.head(masking.mask(line), Self.exampleBytes)
+                : String(decoding: UnsafeRawBufferPointer(rebasing: line.prefix(Self.exampleBytes)), as: UTF8.self)
             unparsedSamples.append(Unparsed(order: order, offset: offset, file: currentFile, reason: reason, text: text))
             unparsedSamples.sort { $0.order < $1.order }
             if unparsedSamples.count > Self.unparsedExamples { unparsedSamples.removeLast() }
@@ -136,18 +138,31 @@ final class ScanState: @unchecked Sendable {
         case .fail: markers.fail += 1
         }
         if e.level >= fingerprintLevel { countFingerprint(e) }
-        if let g = e.group { countGroup(g, error: isError, latency: e.latency) }
+        if let g = e.group { countGroup(g, error: isError, latency: e.latency, line: e.line) }
         if !e.latency.isNaN { latency.add(e.latency) }
     }
 
     private func countFingerprint(_ e: LineEvent) {
-        fingerprinter.fingerprint(e.message ?? e.line)
+        // A line holding a secret is masked first: fingerprint and example are taken from the masked text.
+        var maskedLine: String?
+        if masking.needsMasking(e.line) || (e.message.map(masking.needsMasking) ?? false) {
+            let line = masking.mask(e.line)
+            var message = e.message.map(masking.mask) ?? line
+            message.withUTF8 { fingerprinter.fingerprint(UnsafeRawBufferPointer($0)) }
+            maskedLine = line
+        } else {
+            fingerprinter.fingerprint(e.message ?? e.line)
+        }
+        func example() -> String {
+            maskedLine.map { LineMasking.head($0, Self.exampleLineBytes) }
+                ?? String(decoding: UnsafeRawBufferPointer(rebasing: e.line.prefix(Self.exampleLineBytes)), as: UTF8.self)
+        }
         let key = fingerprinter.hash
         let order = (currentFile << Self.fileShift) | e.offset
         let t = e.timeMs
         fingerprints.update(key, make: {
             FingerprintEntry(text: fingerprinter.string, count: 0, level: e.level, first: Int64.max, last: LineEvent.noTime,
-                             example: String(decoding: UnsafeRawBufferPointer(rebasing: e.line.prefix(Self.exampleLineBytes)), as: UTF8.self),
+                             example: example(),
                              exampleOrder: order)
         }) { entry in
             entry.count += 1
@@ -158,7 +173,7 @@ final class ScanState: @unchecked Sendable {
             }
             if order < entry.exampleOrder {
                 entry.exampleOrder = order
-                entry.example = String(decoding: UnsafeRawBufferPointer(rebasing: e.line.prefix(Self.exampleLineBytes)), as: UTF8.self)
+                entry.example = example()
             }
         }
     }
@@ -166,12 +181,14 @@ final class ScanState: @unchecked Sendable {
     /// Group values are cut to their head so a pathological field cannot hold megabytes per entry.
     static let groupValueBytes = 256
 
-    private func countGroup(_ whole: UnsafeRawBufferPointer, error: Bool, latency: Double) {
+    private func countGroup(_ whole: UnsafeRawBufferPointer, error: Bool, latency: Double, line: UnsafeRawBufferPointer) {
         let value = UnsafeRawBufferPointer(rebasing: whole.prefix(Self.groupValueBytes))
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in value { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         groups.update(h, make: {
-            GroupEntry(value: String(decoding: value, as: UTF8.self), count: 0, errors: 0, latencySum: 0, latencyCount: 0)
+            // Only a new group pays for the check; a value cut from a line holding a secret may be a piece of it.
+            GroupEntry(value: masking.needsMasking(line) ? masking.maskField(value) : String(decoding: value, as: UTF8.self),
+                       count: 0, errors: 0, latencySum: 0, latencyCount: 0)
         }) { g in
             g.count += 1
             if error { g.errors += 1 }

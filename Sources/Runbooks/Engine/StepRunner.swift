@@ -15,8 +15,10 @@ struct StepRunner: Sendable {
     /// Grace after a timeout before a step that ignores cancellation is abandoned.
     static let abandonGrace: Double = 5
 
-    func run(_ step: Step, scope: Scope) -> StepResult {
+    func run(_ step: Step, scope outer: Scope) -> StepResult {
         let started = Date()
+        var scope = outer
+        if let item = step.item { scope.item = item }
         var result = StepResult(id: step.id, title: step.title, kind: step.kind, status: .ok, message: "",
                                 startedAt: started, mutates: step.mutates)
         func finish(_ status: StepStatus, _ message: String, details: [String: JSONValue] = [:], metrics: [Metric] = [],
@@ -50,10 +52,15 @@ struct StepRunner: Sendable {
                 let name = String(text.dropFirst("${params.".count).dropLast())
                 return name.contains(":-") || scope.params[name] != nil
             }
-            let resolved = try Interpolation.resolve(.object(given), in: scope)
+            // Parameters that are code (SQL, command lines) get their references bound, never pasted in.
+            let code = StepRegistry.kind(named: step.kind)?.parameters.filter { $0.code != nil } ?? []
+            let plain = given.filter { key, _ in !code.contains { $0.name == key } }
             // Resolving a mapping always yields a mapping; say so rather than trap if that ever changes.
-            guard case let .object(object) = resolved else { return finish(.error, "parameters did not resolve to a mapping") }
-            parameters = object
+            guard case var .object(resolved) = try Interpolation.resolve(.object(plain), in: scope) else {
+                return finish(.error, "parameters did not resolve to a mapping")
+            }
+            try CodeBinding.bind(code, of: step.with, into: &resolved, scope: scope)
+            parameters = resolved
         } catch {
             return finish(.error, "cannot resolve parameters: \(error)")
         }

@@ -23,7 +23,7 @@ public final class FileJournal: RunJournal, @unchecked Sendable {
     }
 
     private func append(_ object: [String: JSONValue]) {
-        let line = SecretMasker.shared.mask(JSONValue.object(object).jsonText) + "\n"
+        let line = SecretMasker.shared.mask(JSONValue.object(object).masked().jsonText) + "\n"
         lock.withLock {
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o600)
             guard fd >= 0 else { return }
@@ -32,9 +32,8 @@ public final class FileJournal: RunJournal, @unchecked Sendable {
         }
     }
 
-    private func encode<T: Encodable>(_ v: T) -> JSONValue {
-        JSONValue.parse(RunOrigin.masked(v)) ?? .null
-    }
+    private func encode(_ v: StepResult) -> JSONValue { JSONValue.parse(RunOrigin.masked(v)) ?? .null }
+    private func encode(_ v: RunReport) -> JSONValue { JSONValue.parse(RunOrigin.masked(v)) ?? .null }
 
     public func acquireLock(name: String, wait: Double?) -> String? {
         let dir = (path as NSString).deletingLastPathComponent + "/locks"
@@ -62,7 +61,7 @@ public final class FileJournal: RunJournal, @unchecked Sendable {
     public func runStarted(runID: String, runbook: Runbook, options: RunOptions) {
         append(["event": "run_started", "run_id": .string(runID), "runbook": .string(runbook.name),
                 "environment": .string(options.environment.name), "actor": .string(options.actor), "host": .string(RunOrigin.host),
-                "git_commit": RunOrigin.gitCommit.map(JSONValue.string) ?? .null, "params": .object(runbook.values),
+                "git_commit": RunOrigin.gitCommit.map(JSONValue.string) ?? .null, "params": RunOrigin.maskedParams(runbook.values),
                 "dry_run": .bool(options.dryRun), "pid": .int(Int(getpid())),
                 "started_at": .string(ISO8601DateFormatter().string(from: Date()))])
     }

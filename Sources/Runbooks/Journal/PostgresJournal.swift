@@ -88,7 +88,7 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'running', now(), $10)
             ON CONFLICT (run_id) DO NOTHING
             """, [runID, runbook.name, runbook.file, options.environment.name, options.actor, RunOrigin.host,
-                  RunOrigin.gitCommit, RunOrigin.maskedJSON(.object(runbook.values)), options.dryRun, Int(getpid())])
+                  RunOrigin.gitCommit, RunOrigin.maskedParams(runbook.values).jsonText, options.dryRun, Int(getpid())])
     }
 
     public func stepFinished(runID: String, position: Int, result: StepResult) {

@@ -54,7 +54,17 @@ enum RunOrigin {
     }
 
     static func maskedJSON(_ value: JSONValue) -> String {
-        SecretMasker.shared.mask(value.jsonText)
+        SecretMasker.shared.mask(value.masked().jsonText)
+    }
+
+    /// Params as the journal keeps them: secret-named ones (`*password*`, `*token*`, `*key*`, …)
+    /// as `****` whatever their value, the others with registered secrets masked.
+    /// `--resume` asks for the `****` ones again rather than running with the placeholder.
+    static func maskedParams(_ values: [String: JSONValue]) -> JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: values.map { name, value in
+            let hidden = SecretMasker.isSecretName(name) && !(value.isNull || value.string == "")
+            return (name, hidden ? .string(SecretMasker.placeholder) : value.masked())
+        }))
     }
 
     static func encoder() -> JSONEncoder {
@@ -79,7 +89,11 @@ enum RunOrigin {
         return d
     }
 
-    static func masked<T: Encodable>(_ value: T) -> String {
+    /// Masked as a model first (a secret holding `"` or `\` no longer matches once JSON-escaped), then as text.
+    static func masked(_ result: StepResult) -> String { maskedText(result.masked()) }
+    static func masked(_ report: RunReport) -> String { maskedText(report.masked()) }
+
+    static func maskedText<T: Encodable>(_ value: T) -> String {
         let data = (try? encoder().encode(value)) ?? Data("null".utf8)
         return SecretMasker.shared.mask(String(decoding: data, as: UTF8.self))
     }

@@ -231,6 +231,7 @@ public struct RunbookLoader: Sendable {
                 }
                 if let kind, let spec = kind.parameters.first(where: { $0.name == pair.key }) {
                     try checkType(pair.value, spec, file: file, step: id)
+                    try checkCode(pair.value, spec, file: file, step: id)
                 }
                 with[pair.key] = pair.value.json
             }
@@ -295,7 +296,12 @@ public struct RunbookLoader: Sendable {
             var step = base
             step.id = items.count == 1 ? id : "\(id)-\(index + 1)"
             let scope = Scope(params: values, item: item)
-            step.with = try base.with.mapValues { try Self.resolveItem($0, scope: scope) }
+            // Code parameters (SQL, commands) keep ${item} for run time, where it is bound, not pasted.
+            let code = Set(kind?.parameters.filter { $0.code != nil }.map(\.name) ?? [])
+            step.with = try Dictionary(uniqueKeysWithValues: base.with.map { key, value in
+                (key, code.contains(key) ? value : try Self.resolveItem(value, scope: scope))
+            })
+            step.item = item
             step.title = (try? Self.resolveItem(.string(base.title), scope: scope).string ?? base.title) ?? base.title
             if step.title == base.title, let text = item.string { step.title = "\(base.title) \(text)" }
             return step

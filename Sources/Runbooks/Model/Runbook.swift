@@ -78,6 +78,8 @@ public struct Step: Sendable {
     public var included: IncludedRunbook?
     public var line: Int
     public var column: Int
+    /// The `for_each` item this step was expanded for: code parameters bind `${item}` at run time.
+    public var item: JSONValue? = nil
     /// What this step does when a step it needs was skipped by its `when:` (`if_needs_skipped:`).
     public var ifNeedsSkipped: IfNeedsSkipped = .skip
 }

@@ -13,7 +13,7 @@ public struct HumanReporter: Reporter {
     public init(options: ReporterOptions = ReporterOptions()) { self.options = options }
 
     public func render(_ original: RunReport) -> String {
-        let report = original.masked(by: options.masker)
+        let report = original.masked(by: options.masker).sanitizedForTerminal()
         var lines = [header(report), ""]
         let labels = report.results.map(label)
         let width = min(labels.map { $0.plain.count }.max() ?? 0, 64)

@@ -29,7 +29,7 @@ extension Opsctl {
                 Terminal.error(error.description)
                 throw ExitCode(65)
             }
-            print(SecretMasker.shared.mask(Plan.describe(book, environment: env)))
+            print(TerminalText.sanitize(SecretMasker.shared.mask(Plan.describe(book, environment: env))))
         }
     }
 }

@@ -40,7 +40,7 @@ extension Opsctl {
             let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max() ?? 0 }
             for row in [header] + rows {
                 let cells = row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                print(SecretMasker.shared.mask(cells.joined(separator: "  ")))
+                print(TerminalText.sanitize(SecretMasker.shared.mask(cells.joined(separator: "  "))))
             }
             Terminal.note("(\(runs.count) run(s) from \(journal.location))")
         }

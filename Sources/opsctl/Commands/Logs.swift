@@ -78,6 +78,8 @@ extension Opsctl {
             func run() throws {
                 let format = try OutputFormat.parse(global.format)
                 let options = try options()
+                // Log lines are masked before they are fingerprinted or kept as examples.
+                RunService(global: global).registerSecretsWithoutEnvironment()
                 let started = Date()
                 let report: LogReport
                 do {
@@ -91,7 +93,7 @@ extension Opsctl {
                 switch format {
                 case .human:
                     let width = Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 100
-                    try writer.write(report.renderText(width: width))
+                    try writer.write(TerminalText.sanitize(report.renderText(width: width)))
                 case .json:
                     try writer.write(try report.jsonText() + "\n")
                 default:

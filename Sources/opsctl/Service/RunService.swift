@@ -23,6 +23,17 @@ struct RunService {
         }
     }
 
+    /// For verbs that run without an environment (`logs analyze`): the secrets the config names when
+    /// it loads, and in any case every variable whose name says secret.
+    func registerSecretsWithoutEnvironment() {
+        if let config = try? Config.load(path: global.config), let env = try? config.environment(global.env) {
+            registerSecrets(env)
+        }
+        for (name, value) in ProcessInfo.processInfo.environment where Self.looksSecret(name) {
+            SecretMasker.shared.register(value)
+        }
+    }
+
     /// Values of declared secrets, and of variables whose names say they are secret, are masked everywhere.
     func registerSecrets(_ env: EnvironmentConfig) {
         let process = ProcessInfo.processInfo.environment
@@ -31,6 +42,19 @@ struct RunService {
             SecretMasker.shared.register(value)
         }
         for (name, value) in env.env where Self.looksSecret(name) { SecretMasker.shared.register(value) }
+        // A database URL's password is masked whatever characters it holds, even before libpq parses it.
+        SecretMasker.shared.registerPassword(inDSN: process[env.databaseURLEnv])
+        for (name, value) in process where name.uppercased().hasSuffix("DATABASE_URL") || name.uppercased().hasSuffix("_DSN") {
+            SecretMasker.shared.registerPassword(inDSN: value)
+        }
+    }
+
+    /// Values of params whose names say secret (`*password*`, `*token*`, `*key*`, …) are masked everywhere.
+    func registerSecretParams(_ values: [String: JSONValue]) {
+        for (name, value) in values where SecretMasker.isSecretName(name) {
+            SecretMasker.shared.register(value.string ?? value.jsonText)
+        }
+        for (_, value) in values { SecretMasker.shared.registerPassword(inDSN: value.string) }
     }
 
     static func looksSecret(_ name: String) -> Bool {
@@ -78,10 +102,19 @@ struct RunService {
         let (config, env) = try environment()
         var params = params
         if let resume, let previous = try? journal(env, runbook: nameOrPath)?.params(runID: resume) {
-            // A resumed run runs with the params it was started with; ones given now win.
+            // A resumed run runs with the params it was started with; ones given now win. The journal
+            // keeps secrets only as ****: running with the placeholder would be wrong, so ask for them.
+            let masked = previous.filter { name, value in
+                params[name] == nil && value.jsonText.contains(SecretMasker.placeholder)
+            }.keys.sorted()
+            if !masked.isEmpty {
+                Terminal.error("run \(resume) was started with \(masked.map { "'\($0)'" }.joined(separator: ", ")), which the journal keeps only masked (****); pass \(masked.map { "--param \($0)=VALUE" }.joined(separator: " ")) again with --resume")
+                throw ExitCode(64)
+            }
             params = previous.merging(params) { _, given in given }
         }
         let runbook = try load(nameOrPath, params: params, config: config, env: env)
+        registerSecretParams(runbook.values)
         try execute(runbook, env: env, params: params, only: only, from: from, resume: resume)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// What the process is attached to: decides colours, prompts and live progress.
 enum Terminal {
@@ -12,11 +13,11 @@ enum Terminal {
     }
 
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("opsctl: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("opsctl: " + TerminalText.sanitize(message) + "\n").utf8))
     }
 
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.sanitize(message) + "\n").utf8))
     }
 
     /// Reads a line typed at the terminal; nil when stdin is not a terminal.
