@@ -172,9 +172,14 @@ struct PostgresHealthTests {
 
     // MARK: - postgres.connect
 
-    @Test func aServerOlderThanRequiredFails() throws {
+    @Test func connectLatencyAndServerVersion() throws {
         let ok = try check(PostgresConnect.self, ["latency_warn": "1h", "latency_crit": "2h"])
         #expect(ok.status == .ok, "\(ok.message)")
+        // Any real round trip takes longer than zero.
+        let slow = try check(PostgresConnect.self, ["latency_warn": "0s", "latency_crit": "1h"])
+        #expect(slow.status == .warn, "\(slow.message)")
+        let slower = try check(PostgresConnect.self, ["latency_warn": "0s", "latency_crit": "0s"])
+        #expect(slower.status == .fail, "\(slower.message)")
         let fail = try check(PostgresConnect.self, ["min_version": 99])
         #expect(fail.status == .fail)
         #expect(fail.message.contains("older than the required 99"), "\(fail.message)")
