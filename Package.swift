@@ -6,6 +6,40 @@ import PackageDescription
 let strict = ProcessInfo.processInfo.environment["OPSCTL_STRICT"] != nil
 let swiftSettings: [SwiftSetting] = strict ? [.unsafeFlags(["-warnings-as-errors"])] : []
 
+/// The packages our dependencies pull in, pinned as well: Package.resolved cannot be committed (the package
+/// mirror CI resolves from has other commit ids than upstream), so the lock lives here. Versions are the ones
+/// `swift package resolve` chose for the direct pins above; bump them together (README).
+let transitivePins: [(url: String, version: Version, product: String)] = [
+    ("https://github.com/swift-server/async-http-client.git", "1.37.0", "AsyncHTTPClient"),
+    ("https://github.com/apple/swift-algorithms.git", "1.2.1", "Algorithms"),
+    ("https://github.com/apple/swift-asn1.git", "1.7.4", "SwiftASN1"),
+    ("https://github.com/apple/swift-async-algorithms.git", "1.1.4", "AsyncAlgorithms"),
+    ("https://github.com/apple/swift-atomics.git", "1.3.0", "Atomics"),
+    ("https://github.com/apple/swift-certificates.git", "1.21.1", "X509"),
+    ("https://github.com/apple/swift-collections.git", "1.6.0", "Collections"),
+    ("https://github.com/apple/swift-configuration.git", "1.4.0", "Configuration"),
+    ("https://github.com/apple/swift-distributed-tracing.git", "1.7.3", "Tracing"),
+    ("https://github.com/apple/swift-http-structured-headers.git", "1.7.0", "StructuredFieldValues"),
+    ("https://github.com/apple/swift-http-types.git", "1.8.0", "HTTPTypes"),
+    ("https://github.com/apple/swift-log.git", "1.16.2", "Logging"),
+    ("https://github.com/apple/swift-metrics.git", "2.13.0", "Metrics"),
+    ("https://github.com/apple/swift-nio.git", "2.101.3", "NIOCore"),
+    ("https://github.com/apple/swift-nio-extras.git", "1.35.2", "NIOExtras"),
+    ("https://github.com/apple/swift-nio-http2.git", "1.46.0", "NIOHTTP2"),
+    ("https://github.com/apple/swift-nio-ssl.git", "2.37.6", "NIOSSL"),
+    ("https://github.com/apple/swift-nio-transport-services.git", "1.28.0", "NIOTransportServices"),
+    ("https://github.com/apple/swift-numerics.git", "1.1.1", "Numerics"),
+    ("https://github.com/apple/swift-service-context.git", "1.5.1", "ServiceContextModule"),
+    ("https://github.com/swift-server/swift-service-lifecycle.git", "2.13.0", "ServiceLifecycle"),
+    ("https://github.com/apple/swift-system", "1.8.1", "SystemPackage"),
+]
+/// SwiftPM warns about a root dependency no target uses; each pin is therefore referenced under a platform
+/// condition that never holds here (WASI), which pins the version without building or linking anything more.
+let transitivePinReferences: [Target.Dependency] = transitivePins.map { pin in
+    let identity = String(pin.url.split(separator: "/").last!.replacingOccurrences(of: ".git", with: ""))
+    return .product(name: pin.product, package: identity, condition: .when(platforms: [.wasi]))
+}
+
 let package = Package(
     name: "opsctl",
     platforms: [.macOS(.v13)],
@@ -13,12 +47,13 @@ let package = Package(
         .executable(name: "opsctl", targets: ["opsctl"]),
         .executable(name: "churn-saver", targets: ["ChurnSaver"]),
     ],
+    // Every package is pinned with `exact:` (README, "Bumping a dependency"): a fresh clone builds what CI built.
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
-    ],
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+    ] + transitivePins.map { .package(url: $0.url, exact: $0.version) },
     targets: [
         // C modules: libpq through pkg-config; libcurl through typed, non-variadic wrappers.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -43,7 +78,7 @@ let package = Package(
         .executableTarget(name: "opsctl", dependencies: [
             "Runbooks", "Checks", "Postgres", "HTTP", "Webhooks", "Migrations", "LogAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: swiftSettings),
+        ] + transitivePinReferences, swiftSettings: swiftSettings),
 
         .target(name: "TestSupport", dependencies: ["Support", "Postgres", "HTTP"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"], swiftSettings: swiftSettings),

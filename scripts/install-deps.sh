@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PACKAGES=(libpq-dev libcurl4-openssl-dev libpg-query-dev libsimdjson-dev zlib1g-dev
               postgresql postgresql-client prometheus python3 python3-pip perl curl openssl)
-PIP_PACKAGES=(junitparser standardwebhooks stripe)
+PIP_PACKAGES=(junitparser standardwebhooks stripe)   # Python modules; squawk-cli (a command) below
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,6 +30,17 @@ done
 if [ ${#pip_missing[@]} -gt 0 ]; then
   echo "install-deps: pip installing ${pip_missing[*]}"
   python3 -m pip install -q "${pip_missing[@]}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${pip_missing[@]}"
+fi
+
+# squawk (PyPI squawk-cli: a Postgres migration linter shipped as a binary in the wheel): the test suite
+# cross-checks our migration lint against it rule by rule. It is a command, not a Python module.
+squawk_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)
+if ! command -v squawk >/dev/null 2>&1 && ! [ -x "$squawk_dir/squawk" ]; then
+  echo "install-deps: pip installing squawk-cli"
+  python3 -m pip install -q squawk-cli 2>/dev/null || python3 -m pip install -q --break-system-packages squawk-cli
+  if ! command -v squawk >/dev/null 2>&1 && ! [ -x "$squawk_dir/squawk" ]; then
+    echo "install-deps: squawk-cli installed but no squawk command found (looked on PATH and in $squawk_dir)" >&2; exit 1
+  fi
 fi
 
 # The sandbox runs Postgres as the 'postgres' user when we are root; the postgresql package creates it.

@@ -36,6 +36,9 @@ struct ReplayStore {
             PRIMARY KEY (replay_id, event_id)
         );
         CREATE INDEX IF NOT EXISTS replay_items_claim ON opsctl.replay_items (replay_id, status, seq);
+        -- The pace the replay was started with: --resume and --join keep it unless told otherwise.
+        ALTER TABLE opsctl.replays ADD COLUMN IF NOT EXISTS rate double precision,
+                                   ADD COLUMN IF NOT EXISTS concurrency int;
         CREATE TABLE IF NOT EXISTS opsctl.replay_runs (
             run_id text PRIMARY KEY,
             replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE
@@ -99,9 +102,18 @@ struct ReplayStore {
         try db.query("INSERT INTO opsctl.replay_runs (run_id, replay_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [runID, replayID])
     }
 
-    func create(id: String, target: String, selection: String, createdBy: String) throws {
-        try db.query("INSERT INTO opsctl.replays (replay_id, target, selection, created_by) VALUES ($1, $2, $3::jsonb, $4)",
-                     [id, target, selection, createdBy])
+    func create(id: String, target: String, selection: String, createdBy: String, pace: ReplayPace) throws {
+        try db.query("""
+            INSERT INTO opsctl.replays (replay_id, target, selection, created_by, rate, concurrency)
+            VALUES ($1, $2, $3::jsonb, $4, $5, $6)
+            """, [id, target, selection, createdBy, pace.rate, pace.concurrency])
+    }
+
+    /// The rate and concurrency replay `id` was started with (replays created before they were recorded: the defaults).
+    func pace(id: String) throws -> ReplayPace {
+        let row = try db.query("SELECT rate, concurrency FROM opsctl.replays WHERE replay_id = $1", [id]).first
+        return ReplayPace(rate: row?["rate"].double ?? ReplayPace.defaultRate,
+                          concurrency: row?["concurrency"].int ?? ReplayPace.defaultConcurrency)
     }
 
     /// Adds events in selection order (seq continues after the rows already there).
@@ -227,4 +239,17 @@ struct ReplayOutcome: Sendable {
     var error: String?
     /// What the service said it did (`processed`, `duplicate`), when its answer is JSON.
     var serviceStatus: String?
+}
+
+/// How fast a replay sends: events per second (0 = unthrottled) and requests in flight.
+struct ReplayPace: Equatable {
+    static let defaultRate: Double = 0
+    static let defaultConcurrency = 8
+    var rate: Double
+    var concurrency: Int
+
+    /// The pace given on this run where given, else `original`'s: a resumed 100/s replay stays at 100/s.
+    static func given(rate: Double?, concurrency: Int?, else original: ReplayPace) -> ReplayPace {
+        ReplayPace(rate: rate ?? original.rate, concurrency: concurrency ?? original.concurrency)
+    }
 }

@@ -23,8 +23,8 @@ public struct WebhooksReplay: StepKind {
         .init("url", .string, default: "/api/webhooks/whop", "the webhook endpoint (a path is relative to the environment's base_url)"),
         .init("scheme", .string, default: "whop", "signing scheme: whop, standard, stripe"),
         .init("secret_env", .string, default: "WHOP_WEBHOOK_SECRET", "env var holding the signing secret"),
-        .init("concurrency", .int, default: 8, "requests in flight"),
-        .init("rate", .string, "at most this many events per second (50 or 50/s); default unthrottled"),
+        .init("concurrency", .int, default: 8, "requests in flight (resume/join: the replay's own, unless given)"),
+        .init("rate", .string, "at most this many events per second (50 or 50/s); default unthrottled (resume/join: the replay's own rate, unless given)"),
         .init("max_attempts", .int, default: 5, "attempts per event on 5xx and connection errors (429 allows four times as many)"),
         .init("backoff", .duration, default: "500ms", "first retry delay; doubles per attempt"),
         .init("backoff_cap", .duration, default: "30s", "longest retry delay"),
@@ -48,8 +48,9 @@ public struct WebhooksReplay: StepKind {
     let url: String
     let scheme: WebhookScheme
     let secretEnv: String
-    let concurrency: Int
-    let rate: Double
+    /// As given on this step; nil = the default for a new replay, the replay's own pace for resume/join.
+    let concurrency: Int?
+    let rate: Double?
     let maxAttempts: Int
     let backoff: Double, backoffCap: Double
     let requestTimeout: Double
@@ -67,14 +68,14 @@ public struct WebhooksReplay: StepKind {
         }
         scheme = s
         secretEnv = try p.string("secret_env", default: "WHOP_WEBHOOK_SECRET")
-        concurrency = try p.int("concurrency", default: 8)
-        guard (1...512).contains(concurrency) else { throw StepError("step '\(p.stepID)': concurrency must be 1...512") }
-        let rateText = (p["rate"]?.string ?? p["rate"].map { $0.jsonText } ?? "0").lowercased()
+        concurrency = p["concurrency"] == nil ? nil : try p.int("concurrency", default: ReplayPace.defaultConcurrency)
+        if let concurrency, !(1...512).contains(concurrency) { throw StepError("step '\(p.stepID)': concurrency must be 1...512") }
+        let rateText = (p["rate"]?.string ?? p["rate"].map { $0.jsonText } ?? "").lowercased()
             .replacingOccurrences(of: "/s", with: "").trimmingCharacters(in: .whitespaces)
-        guard let r = Double(rateText.isEmpty ? "0" : rateText), r >= 0 else {
+        guard rateText.isEmpty || (Double(rateText) ?? -1) >= 0 else {
             throw StepError("step '\(p.stepID)': rate must be events per second, like 50 or 50/s")
         }
-        rate = r
+        rate = rateText.isEmpty ? nil : Double(rateText)
         maxAttempts = max(1, try p.int("max_attempts", default: 5))
         backoff = try p.duration("backoff", default: 0.5)
         backoffCap = try p.duration("backoff_cap", default: 30)
@@ -92,54 +93,85 @@ public struct WebhooksReplay: StepKind {
 
     public func plan(_ context: StepContext) -> String {
         do {
-            let target = (try? context.resolve(url: url)) ?? url
-            let connection = try context.connect(variable: variable)
-            defer { connection.close() }
-            var byType: [(String, Int)] = []
-            var firstIDs: [String] = []
-            var heading: String
-            if let existing = resume ?? join {
-                let store = ReplayStore(db: connection)
-                try store.ensureSchema()
-                let id = try store.resolve(existing)
-                let rows = try connection.query("""
-                    SELECT coalesce(event_type, '?') AS type, count(*) AS n, (array_agg(event_id ORDER BY seq))[1:10] AS ids
-                      FROM opsctl.replay_items WHERE replay_id = $1 AND status <> 'delivered' GROUP BY 1 ORDER BY 2 DESC
-                    """, [id]).rows
-                byType = rows.map { ($0["type"].string ?? "?", $0["n"].int ?? 0) }
-                firstIDs = rows.flatMap { ($0["ids"].array ?? []).compactMap(\.string) }.prefix(10).map { $0 }
-                heading = "would \(resume != nil ? "resume" : "join") replay \(id)"
-            } else if selection.fromFile != nil {
-                let events = try selection.fileEvents()
-                byType = Dictionary(grouping: events, by: { $0.type ?? "?" }).map { ($0.key, $0.value.count) }.sorted { $0.1 > $1.1 }
-                firstIDs = events.prefix(10).map(\.id)
-                heading = "would replay"
-            } else {
-                let (filter, params) = try selection.filter()
-                let limitClause = selection.limit.map { " LIMIT \($0)" } ?? ""
-                let rows = try connection.readOnly(statementTimeoutMs: 60_000) { db in
-                    try db.query("""
-                        SELECT type, whop_event_id FROM events WHERE \(filter) ORDER BY occurred_at, whop_event_id\(limitClause)
-                        """, params).rows
-                }
-                var counts: [String: Int] = [:]
-                for row in rows { counts[row["type"].string ?? "?", default: 0] += 1 }
-                byType = counts.sorted { $0.value > $1.value }
-                firstIDs = rows.prefix(10).compactMap { $0["whop_event_id"].string }
-                heading = "would replay"
-            }
-            let total = byType.reduce(0) { $0 + $1.1 }
-            let types = byType.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-            let estimate = rate > 0 ? "~\(DurationText.format(milliseconds: Double(total) / rate * 1000)) at \(Self.format(rate))/s"
-                                    : "unthrottled (set rate for an estimate)"
-            var text = "\(heading) \(total) event(s)\(types.isEmpty ? "" : " (\(types))") to \(target) signed \(scheme.rawValue); \(estimate)"
-            if !selection.isEmpty && resume == nil && join == nil { text += "\n  selection: \(selection.summary)" }
-            if !firstIDs.isEmpty { text += "\n  first ids: \(firstIDs.joined(separator: ", "))" }
-            text += "\n  concurrency \(concurrency), up to \(maxAttempts) attempts per event on 5xx/connection errors"
-            return text
+            return try survey(context)
         } catch {
             return "would replay \(selection.isEmpty ? "replay \(resume ?? join ?? "")" : selection.summary) (could not count: \(error))"
         }
+    }
+
+    /// What a real run would hit before sending anything: no signing secret, an endpoint that cannot be
+    /// resolved, an unreachable database, a missing events table, a selection the database rejects
+    /// (`since: garbage`), an unreadable ids_file or from_file, an unknown replay id. No PASSED with
+    /// "(could not count: ...)": the dry-run reports `error` with the same reason.
+    public func preflight(_ context: StepContext) throws {
+        guard let secret = context.environment[secretEnv], !secret.isEmpty else { throw Self.missingSecret(secretEnv) }
+        SecretMasker.shared.register(secret)
+        _ = try context.resolve(url: url)
+        do {
+            _ = try survey(context)
+        } catch let error as PostgresError {
+            throw StepError(error.description, details: ["sqlstate": error.sqlState.map(JSONValue.string) ?? .null])
+        }
+    }
+
+    static func missingSecret(_ variable: String) -> StepError {
+        StepError("\(variable) is not set: export the webhook signing secret the service verifies with (webhook.secret_env in opsctl.yaml names it)")
+    }
+
+    /// Counts what would be sent, by type, with the first ids and an estimate at the configured rate.
+    func survey(_ context: StepContext) throws -> String {
+        let target = (try? context.resolve(url: url)) ?? url
+        let connection = try context.connect(variable: variable)
+        defer { connection.close() }
+        var byType: [(String, Int)] = []
+        var firstIDs: [String] = []
+        var heading: String
+        var pace = newPace
+        if let existing = resume ?? join {
+            let store = ReplayStore(db: connection)
+            try store.ensureSchema()
+            let id = try store.resolve(existing)
+            pace = ReplayPace.given(rate: rate, concurrency: concurrency, else: try store.pace(id: id))
+            let rows = try connection.query("""
+                SELECT coalesce(event_type, '?') AS type, count(*) AS n, (array_agg(event_id ORDER BY seq))[1:10] AS ids
+                  FROM opsctl.replay_items WHERE replay_id = $1 AND status <> 'delivered' GROUP BY 1 ORDER BY 2 DESC
+                """, [id]).rows
+            byType = rows.map { ($0["type"].string ?? "?", $0["n"].int ?? 0) }
+            firstIDs = rows.flatMap { ($0["ids"].array ?? []).compactMap(\.string) }.prefix(10).map { $0 }
+            heading = "would \(resume != nil ? "resume" : "join") replay \(id)"
+        } else if selection.fromFile != nil {
+            let events = try selection.fileEvents()
+            byType = Dictionary(grouping: events, by: { $0.type ?? "?" }).map { ($0.key, $0.value.count) }.sorted { $0.1 > $1.1 }
+            firstIDs = events.prefix(10).map(\.id)
+            heading = "would replay"
+        } else {
+            let (filter, params) = try selection.filter()
+            let limitClause = selection.limit.map { " LIMIT \($0)" } ?? ""
+            let rows = try connection.readOnly(statementTimeoutMs: 60_000) { db in
+                try db.query("""
+                    SELECT type, whop_event_id FROM events WHERE \(filter) ORDER BY occurred_at, whop_event_id\(limitClause)
+                    """, params).rows
+            }
+            var counts: [String: Int] = [:]
+            for row in rows { counts[row["type"].string ?? "?", default: 0] += 1 }
+            byType = counts.sorted { $0.value > $1.value }
+            firstIDs = rows.prefix(10).compactMap { $0["whop_event_id"].string }
+            heading = "would replay"
+        }
+        let total = byType.reduce(0) { $0 + $1.1 }
+        let types = byType.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        let estimate = pace.rate > 0 ? "~\(DurationText.format(milliseconds: Double(total) / pace.rate * 1000)) at \(Self.format(pace.rate))/s"
+                                     : "unthrottled (set rate for an estimate)"
+        var text = "\(heading) \(total) event(s)\(types.isEmpty ? "" : " (\(types))") to \(target) signed \(scheme.rawValue); \(estimate)"
+        if !selection.isEmpty && resume == nil && join == nil { text += "\n  selection: \(selection.summary)" }
+        if !firstIDs.isEmpty { text += "\n  first ids: \(firstIDs.joined(separator: ", "))" }
+        text += "\n  concurrency \(pace.concurrency), up to \(maxAttempts) attempts per event on 5xx/connection errors"
+        return text
+    }
+
+    /// The pace of a replay this step creates.
+    var newPace: ReplayPace {
+        ReplayPace(rate: rate ?? ReplayPace.defaultRate, concurrency: concurrency ?? ReplayPace.defaultConcurrency)
     }
 
     static func format(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v) }
@@ -147,9 +179,7 @@ public struct WebhooksReplay: StepKind {
     // MARK: - Run
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        guard let secret = context.environment[secretEnv], !secret.isEmpty else {
-            throw StepError("\(secretEnv) is not set: export the webhook signing secret the service verifies with (webhook.secret_env in opsctl.yaml names it)")
-        }
+        guard let secret = context.environment[secretEnv], !secret.isEmpty else { throw Self.missingSecret(secretEnv) }
         SecretMasker.shared.register(secret)
         let target = try context.resolve(url: url)
         let connection = try context.connect(variable: variable)
@@ -175,12 +205,14 @@ public struct WebhooksReplay: StepKind {
                 created = true
             }
             if let runID = context.runID { try store.record(runID: runID, replayID: replayID) }
+            // A replay continued (--resume, --join, run --resume) keeps the pace it was started with unless given here.
+            let pace = created ? newPace : ReplayPace.given(rate: rate, concurrency: concurrency, else: try store.pace(id: replayID))
             let before = try store.totals(id: replayID)
             let toSend = before["pending"] + before["sending"]
             context.progress?("replay \(replayID): \(toSend) event(s) to send (resume with: opsctl replay --resume \(replayID))")
             let delivery = ReplayDelivery(
                 settings: .init(url: target, scheme: scheme, secret: secret, replayID: replayID, worker: worker,
-                                concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, backoffBase: backoff,
+                                concurrency: pace.concurrency, rate: pace.rate, maxAttempts: maxAttempts, backoffBase: backoff,
                                 backoffCap: backoffCap, timeout: requestTimeout, insecure: context.insecure),
                 store: store, cancellation: context.cancellation, progress: context.progress, expected: toSend)
             let started = Date()
@@ -188,8 +220,11 @@ public struct WebhooksReplay: StepKind {
             let seconds = Date().timeIntervalSince(started)
             try store.markFinishedIfDone(id: replayID)
             let after = try store.totals(id: replayID)
-            return outcome(replayID, created: created, retried: retried, summary: summary, seconds: seconds, totals: after,
-                           failures: try store.failures(id: replayID))
+            var result = outcome(replayID, created: created, retried: retried, summary: summary, seconds: seconds, totals: after,
+                                 failures: try store.failures(id: replayID))
+            result.details["rate"] = .double(pace.rate)
+            result.details["concurrency"] = .int(pace.concurrency)
+            return result
         } catch let error as PostgresError {
             throw StepError("checkpoint database: \(error.description)", details: ["sqlstate": error.sqlState.map(JSONValue.string) ?? .null])
         }
@@ -200,7 +235,7 @@ public struct WebhooksReplay: StepKind {
         if selection.fromFile != nil {
             let events = try selection.fileEvents()
             try connection.transaction(statementTimeoutMs: 300_000) { _ in
-                try store.create(id: id, target: target, selection: selectionJSON, createdBy: worker)
+                try store.create(id: id, target: target, selection: selectionJSON, createdBy: worker, pace: newPace)
                 var start = 0
                 while start < events.count {
                     let end = min(events.count, start + 2_000)
@@ -214,7 +249,7 @@ public struct WebhooksReplay: StepKind {
         let (filter, params) = try selection.filter(first: 2)
         let limitClause = selection.limit.map { " LIMIT \($0)" } ?? ""
         try connection.transaction(statementTimeoutMs: 300_000) { db in
-            try store.create(id: id, target: target, selection: selectionJSON, createdBy: worker)
+            try store.create(id: id, target: target, selection: selectionJSON, createdBy: worker, pace: newPace)
             // The selection is frozen here: events failing later belong to the next replay.
             try db.query("""
                 INSERT INTO opsctl.replay_items (replay_id, seq, event_id, event_type, payload)

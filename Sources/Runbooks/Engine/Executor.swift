@@ -88,9 +88,10 @@ public final class Executor: @unchecked Sendable {
     /// Confirmation for protected environments and the runbook lock; a refusal aborts (exit 2).
     func preflight(_ steps: [Step]) -> String? {
         let mutating = steps.filter(\.mutates)
-        guard !mutating.isEmpty, !options.dryRun else { return nil }
+        guard !mutating.isEmpty else { return nil }
         let env = options.environment
-        if env.protected && options.confirm != env.name {
+        // A dry-run asks for no confirmation but does check the lock: a real run would stop there (exit 2).
+        if env.protected && options.confirm != env.name && !options.dryRun {
             let list = mutating.map(\.id).joined(separator: ", ")
             guard let prompt = options.prompt else {
                 return "environment '\(env.name)' is protected and these steps change it: \(list). Re-run with --confirm \(env.name) (or interactively) to proceed"
@@ -101,7 +102,7 @@ public final class Executor: @unchecked Sendable {
             }
         }
         if let journal, let lockName, let held = journal.acquireLock(name: lockName, wait: options.lockWait) {
-            return held
+            return options.dryRun ? "dry-run: the real run would stop here: " + held : held
         }
         return nil
     }

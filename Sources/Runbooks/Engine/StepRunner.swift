@@ -92,6 +92,14 @@ struct StepRunner: Sendable {
         baseContext.resumedRunID = options.resumeFrom?.runID
         baseContext.baseDirectory = options.environment.directory
         if options.dryRun && kind.isMutating {
+            // A dry-run fails where the real run would (missing table, statement refused in a transaction, no secret).
+            do { try kind.preflight(baseContext) } catch {
+                let reason = error as? StepError
+                var details = reason?.details ?? [:]
+                details["dry_run"] = .bool(true)
+                return finish(.error, "dry-run: the real run would fail: " + SecretMasker.shared.mask(reason?.message ?? "\(error)"),
+                              details: details)
+            }
             // One line for the report; the whole plan (SQL, EXPLAIN, commands) goes into details.
             let plan = SecretMasker.shared.mask(kind.plan(baseContext))
             let firstLine = plan.split(separator: "\n").first.map(String.init) ?? plan

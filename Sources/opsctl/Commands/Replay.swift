@@ -53,10 +53,10 @@ extension Opsctl {
         @Option(name: .long, help: "Work on replay ID (or 'latest') as one more worker.")
         var join: String?
 
-        @Option(name: .long, help: "Requests in flight.")
-        var concurrency: Int = 8
+        @Option(name: .long, help: "Requests in flight (default 8; --resume/--join: the replay's own).")
+        var concurrency: Int?
 
-        @Option(name: .long, help: "At most this many events per second, e.g. 50/s.")
+        @Option(name: .long, help: "At most this many events per second, e.g. 50/s (default unthrottled; --resume/--join: the replay's own).")
         var rate: String?
 
         @Option(name: .long, help: "Attempts per event on 5xx and connection errors.")
@@ -80,7 +80,7 @@ extension Opsctl {
             if resume == nil && join == nil && !selects {
                 throw ValidationError("say what to replay: --failed, --since/--until, --type, --company, --ids FILE or --from-file FILE (or --resume ID)")
             }
-            if !(1...512).contains(concurrency) { throw ValidationError("--concurrency must be 1...512") }
+            if let concurrency, !(1...512).contains(concurrency) { throw ValidationError("--concurrency must be 1...512") }
             if let rate, Double(rate.lowercased().replacingOccurrences(of: "/s", with: "")) == nil {
                 throw ValidationError("--rate '\(rate)' is not events per second, like 50/s")
             }
@@ -89,7 +89,7 @@ extension Opsctl {
         func run() throws {
             var params: [String: JSONValue] = [
                 "failed": .bool(failed), "stale": .string(stale), "types": .array(type.map(JSONValue.string)),
-                "concurrency": .int(concurrency), "max_attempts": .int(maxAttempts),
+                "max_attempts": .int(maxAttempts),
                 "verify": .bool(verify && !global.dryRun), "verify_wait": .string(verifyWait),
             ]
             for (key, value) in [("since", since), ("until", until), ("company", company), ("ids_file", ids.map(absolute)),
@@ -98,6 +98,8 @@ extension Opsctl {
                 if let value { params[key] = .string(value) }
             }
             if let limit { params["limit"] = .int(limit) }
+            // Not given: a new replay uses the default, a resumed or joined one keeps its own.
+            if let concurrency { params["concurrency"] = .int(concurrency) }
             // Each worker is a journaled run. The replay runbook takes no runbook lock (`lock: false`):
             // a new replay locks its selection, and workers of one replay share it through claimed rows.
             try RunService(global: global).run("replay", params: params)

@@ -5,7 +5,7 @@ import Support
 import Testing
 
 /// The human report, snapshotted in Golden/ (durations and timestamps normalised).
-/// Re-record with UPDATE_GOLDEN=1 after an intended change, then review the diff.
+/// Re-record with OPSCTL_RECORD_GOLDEN=1 after an intended change, then review the diff.
 @Suite struct HumanReporterTests {
     static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
@@ -16,17 +16,22 @@ import Testing
     }
 
     func assertGolden(_ name: String, _ actual: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let file = Self.goldenDirectory.appendingPathComponent(name)
-        let normalised = Self.normalise(actual)
-        let exists = FileManager.default.fileExists(atPath: file.path)
-        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" || (!exists && !Consumer.onCI) {
-            try FileManager.default.createDirectory(at: Self.goldenDirectory, withIntermediateDirectories: true)
-            try normalised.write(to: file, atomically: true, encoding: .utf8)
-            return
+        if let problem = try Golden.mismatch(name, Self.normalise(actual), in: Self.goldenDirectory) {
+            Issue.record(Comment(rawValue: problem), sourceLocation: sourceLocation)
         }
-        let golden = try String(contentsOf: file, encoding: .utf8)
-        #expect(normalised == golden, "human output differs from Golden/\(name) (UPDATE_GOLDEN=1 re-records it)",
-                sourceLocation: sourceLocation)
+    }
+
+    /// A missing golden file fails instead of being recorded (and passing) on the spot.
+    @Test func aMissingGoldenFileFailsAndIsNotRecorded() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("opsctl-golden-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let problem = try Golden.mismatch("new.txt", "hello\n", in: directory, record: false)
+        #expect(problem?.contains("is missing") == true, "\(problem ?? "no problem reported")")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("new.txt").path))
+        #expect(try Golden.mismatch("new.txt", "hello\n", in: directory, record: true) == nil)
+        #expect(try Golden.mismatch("new.txt", "hello\n", in: directory, record: false) == nil)
+        let changed = try Golden.mismatch("new.txt", "goodbye\n", in: directory, record: false)
+        #expect(changed?.contains("golden: hello") == true && changed?.contains("actual: goodbye") == true, "\(changed ?? "")")
     }
 
     @Test func matchesTheGoldenFile() throws {
