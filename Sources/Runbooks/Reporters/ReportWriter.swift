@@ -65,26 +65,10 @@ public final class ReportWriter: @unchecked Sendable {
         }
     }
 
-    /// `--output /dev/stderr`, `/dev/null` or a FIFO is written in place: renaming a temp file over
-    /// it would replace the device node itself (run as root, /dev/null became a regular file).
-    static func isDeviceOrPipe(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return false }
-        let type = info.st_mode & S_IFMT
-        return type != S_IFREG && type != S_IFDIR
-    }
-
-    private static func openInPlace(_ path: String) throws -> Int32 {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReportWriterError(path: path, code: errno) }
-        return fd
-    }
-
     /// Checks before a run that the report will be writable, so a long run does not end in
     /// "cannot write": creates and removes a temp file beside the target.
     public func validate() throws {
         guard case let .file(path) = destination else { return }
-        if Self.isDeviceOrPipe(path) { return }
         try checkNotDirectory(path)
         var target = stat()
         if stat(path, &target) == 0, (target.st_mode & S_IFMT) != S_IFREG {
@@ -103,10 +87,6 @@ public final class ReportWriter: @unchecked Sendable {
         switch destination {
         case .standardOutput:
             try writeAll(1, data, path: "standard output")
-        case let .file(path) where Self.isDeviceOrPipe(path):
-            let fd = try Self.openInPlace(path)
-            defer { close(fd) }
-            try writeAll(fd, data, path: path)
         case let .file(path):
             try checkNotDirectory(path)
             let (fd, tempPath) = try openTemp(for: path)
@@ -115,7 +95,7 @@ public final class ReportWriter: @unchecked Sendable {
                 try commit(fd: fd, tempPath: tempPath, to: path)
             } catch {
                 close(fd)
-                unlink(tempPath)
+                if !tempPath.isEmpty { unlink(tempPath) }
                 throw error
             }
         }
@@ -132,12 +112,8 @@ public final class ReportWriter: @unchecked Sendable {
                     try writeAll(1, data, path: "standard output")
                 case let .file(path):
                     if temp == nil {
-                        if Self.isDeviceOrPipe(path) {
-                            temp = (try Self.openInPlace(path), "")  // no temp file: written in place
-                        } else {
-                            try checkNotDirectory(path)
-                            temp = try openTemp(for: path)
-                        }
+                        try checkNotDirectory(path)
+                        temp = try openTemp(for: path)  // a device or FIFO: opened in place, no temp path
                     }
                     if let temp { try writeAll(temp.fd, data, path: path) }
                 }
