@@ -37,6 +37,7 @@ public enum Discovery {
     /// Names that look like a down script (used to explain a down the pattern did not find).
     static let downLike = try! NSRegularExpression(pattern: #"(^|[_.\-])(down|rollback|undo|revert)([_.\-]|$)"#, options: [.caseInsensitive])
 
+    /// Throws `.invalidInput` (file:line:col and byte offset) for a migration that cannot be read as UTF-8 text.
     public static func load(_ config: MigrationConfig) throws -> MigrationSet {
         try load(directory: config.directory, downPattern: config.downPattern)
     }
@@ -70,11 +71,9 @@ public enum Discovery {
                 problems.append(FileProblem(rule: "unreadable-file", file: c.file, message: "version \(c.versionText) is too large"))
                 continue
             }
-            let text: String
-            do { text = try String(contentsOfFile: (directory as NSString).appendingPathComponent(c.file), encoding: .utf8) } catch {
-                problems.append(FileProblem(rule: "unreadable-file", file: c.file, version: version, message: "cannot read: \(error.localizedDescription)"))
-                continue
-            }
+            // An unreadable, non-UTF-8 or binary file is invalid input for every command: skipping it
+            // would apply the migrations around it; reading it lossily would apply something else.
+            let text = try MigrationFileReader.read((directory as NSString).appendingPathComponent(c.file), display: c.file)
             if let sections = SingleFileFormat.split(text) {
                 migrations.append(Migration(version: version, versionText: c.versionText, name: c.name, format: .single,
                                             upFile: c.file, downFile: sections.down == nil ? nil : c.file,
@@ -94,7 +93,7 @@ public enum Discovery {
             let downFile = expectedDown(c)
             var down: String?
             if all.contains(downFile) {
-                down = try? String(contentsOfFile: (directory as NSString).appendingPathComponent(downFile), encoding: .utf8)
+                down = try MigrationFileReader.read((directory as NSString).appendingPathComponent(downFile), display: downFile)
                 downsUsed.insert(downFile)
             }
             migrations.append(Migration(version: version, versionText: c.versionText, name: c.name, format: .paired,

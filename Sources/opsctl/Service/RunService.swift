@@ -144,20 +144,33 @@ struct RunService {
 }
 
 /// SIGINT/SIGTERM -> cancel the run (always-steps still run, exit 2). A second SIGINT exits at once.
+/// The cancel runs off the signal queue: cancelling reaches out to the server (PQcancel), and a second
+/// Ctrl-C must still be seen while that is under way.
 final class SignalTrap: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
     private var count = 0
 
     init(_ handler: @escaping @Sendable (String) -> Void) {
+        let queue = DispatchQueue(label: "opsctl.signals")
         for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler { [weak self] in
                 guard let self else { return }
-                self.count += 1
-                if self.count > 1 && sig == SIGINT { exit(130) }
-                Terminal.note("\n\(name): stopping running steps, running cleanup steps…")
-                handler(name)
+                let n = self.lock.withLock { () -> Int in
+                    self.count += 1
+                    return self.count
+                }
+                if n > 1 {
+                    if sig == SIGINT {
+                        Terminal.note("\n\(name) again: exiting now")
+                        exit(130)
+                    }
+                    return
+                }
+                Terminal.note("\n\(name): stopping after the statement or request in flight, running cleanup steps… (Ctrl-C again to exit at once)")
+                DispatchQueue.global().async { handler(name) }
             }
             source.resume()
             sources.append(source)
