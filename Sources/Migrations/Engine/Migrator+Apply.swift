@@ -18,7 +18,8 @@ extension Migrator {
         // Read-only pass: what would run, and does it parse? (No lock needed to say so.)
         var status = try readStatus(set, db)
         try refuseIfBlocked(status)
-        var todo = try pendingScripts(set, status, target: target)
+        var parsed: [String: SQLScript] = [:]
+        var todo = try pendingScripts(set, status, target: target, parsed: &parsed)
         if dryRun {
             return MigrationRunReport(direction: .up, dryRun: true, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
                              completed: [], failure: nil, waitedFor: nil, currentVersion: status.current)
@@ -32,7 +33,7 @@ extension Migrator {
         // Someone may have applied while we waited: decide again under the lock.
         status = try readStatus(set, db)
         try refuseIfBlocked(status)
-        todo = try pendingScripts(set, status, target: target)
+        todo = try pendingScripts(set, status, target: target, parsed: &parsed)
 
         var report = MigrationRunReport(direction: .up, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
                                completed: [], failure: nil, waitedFor: waited, currentVersion: status.current)
@@ -68,12 +69,20 @@ extension Migrator {
     }
 
     /// Pending (and allowed out-of-order) migrations up to `target`, parsed; the first syntax error throws.
-    func pendingScripts(_ set: MigrationSet, _ status: MigrationStatus, target: Int64?) throws -> [(Migration, SQLScript)] {
+    /// `parsed` keeps the scripts between the look before the lock and the one under it (parsing a
+    /// 200k-statement file twice is not free).
+    func pendingScripts(_ set: MigrationSet, _ status: MigrationStatus, target: Int64?,
+                        parsed: inout [String: SQLScript]) throws -> [(Migration, SQLScript)] {
         let retry = Set(status.versions.filter { $0.state == .failed && !$0.blocksApply }.map(\.version))
         let wanted = Set(status.versions.filter { $0.state == .pending || ($0.state == .outOfOrder && !$0.blocksApply) }.map(\.version))
             .union(retry)
         let chosen = set.migrations.filter { m in wanted.contains(m.version) && (target.map { m.version <= $0 } ?? true) }
-        return try chosen.map { ($0, try Self.script($0)) }
+        return try chosen.map { m in
+            if let script = parsed[m.upFile], script.source == m.up { return (m, script) }
+            let script = try Self.script(m)
+            parsed[m.upFile] = script
+            return (m, script)
+        }
     }
 
     /// Runs one migration (up or down) with retries on lock timeout and records the outcome.

@@ -153,6 +153,8 @@ public enum Discovery {
 enum SingleFileFormat {
     /// Up and down sections with the other section's lines blanked, so line numbers match the file.
     static func split(_ text: String) -> (up: String, down: String?, upNoTransaction: Bool)? {
+        // Most files are plain SQL: a byte scan says so without splitting (and trimming) every line.
+        guard mentionsMarker(text) else { return nil }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         var upIndex: Int?, downIndex: Int?
         for (i, line) in lines.enumerated() {
@@ -171,5 +173,20 @@ enum SingleFileFormat {
         let downEnd = upIndex > downIndex ? upIndex : lines.count
         let down = body(from: downIndex, to: downEnd)
         return (up, down.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : down, upNoTransaction)
+    }
+
+    /// Whether `migrate:` appears anywhere (any case): no section marker without it.
+    static func mentionsMarker(_ text: String) -> Bool {
+        let needle = Array("migrate:".utf8)
+        return text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.count >= needle.count else { return false }
+            // `| 0x20` folds ASCII upper case onto lower case (and leaves ':' as it is).
+            for i in 0...(bytes.count - needle.count) where bytes[i] | 0x20 == needle[0] {
+                var k = 1
+                while k < needle.count, bytes[i + k] | 0x20 == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
+            return false
+        } ?? text.lowercased().contains("migrate:")
     }
 }

@@ -165,7 +165,9 @@ final class SignalTrap: @unchecked Sendable {
                 if n > 1 {
                     if sig == SIGINT {
                         Terminal.note("\n\(name) again: exiting now")
-                        exit(130)
+                        // Nothing keeps running behind us; _exit: atexit handlers can wait on the step threads.
+                        ProcessRunner.killAllChildren()
+                        _exit(130)
                     }
                     return
                 }
