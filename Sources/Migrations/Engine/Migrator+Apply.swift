@@ -194,7 +194,8 @@ extension Migrator {
             error.message += " — rolled back: nothing of \(m.label) was \(down ? "rolled back" : "applied")"
             error.nextStep = "run the same command again to \(down ? "roll it back" : "apply it")"
         } else {
-            error.message += " (statement \(done + 1) of \(total); \(done) ran and stay \(down ? "undone" : "applied"): this migration ran without a transaction)"
+            let place = done < total ? "statement \(done + 1) of \(total)" : "after its last statement"
+            error.message += " (\(place); \(done) ran and stay \(down ? "undone" : "applied"): this migration ran without a transaction)"
             error.nextStep = "see `opsctl migrate repair \(m.version)`"
         }
         if !down && !transactional {
@@ -211,6 +212,8 @@ extension Migrator {
         let started = Date()
         let total = script.statements.count
         var attempts = 1
+        // Statements that ran: a failure while recording progress has no statement of its own.
+        var ran = 0
         do {
             try guarded("preparing \(m.label)") {
                 try db.setTimeouts(statementMs: config.statementTimeoutMs, lockMs: config.lockTimeoutMs)
@@ -240,6 +243,7 @@ extension Migrator {
                     }
                 }
                 attempts = max(attempts, attempt)
+                ran = i + 1
                 if !down { try guarded("recording progress") { try history.progress(db, version: m.version, done: i + 1) } }
             }
             let ms = Int(Date().timeIntervalSince(started) * 1000)
@@ -248,6 +252,7 @@ extension Migrator {
                                                durationMs: ms, statements: total, transactional: false, attempts: attempts))
         } catch var error as MigrationError {
             db.clearPendingCancel()
+            if error.statementIndex == nil { error.statementIndex = ran }
             if error.kind == .interrupted {
                 return .failure(recordInterrupted(m, error, down: down, total: total, transactional: false, db))
             }
