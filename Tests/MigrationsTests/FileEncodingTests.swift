@@ -1,5 +1,4 @@
 import Foundation
-import Support
 import Testing
 @testable import Migrations
 
@@ -24,14 +23,5 @@ struct FileEncodingTests {
     @Test func positionCountsLinesAndCharacters() {
         let bytes = [UInt8]("-- é\nSELECT 'ü".utf8) + [0xFF]
         #expect(MigrationFileReader.position(of: bytes.count - 1, in: bytes) == (2, 10))
-    }
-
-    @Test func anInterruptedLintStopsBetweenStatements() throws {
-        let sql = (1...2000).map { "ALTER TABLE t\($0) ADD COLUMN c int;" }.joined(separator: "\n")
-        let script = try SQLParser.parse(sql, file: "001_many.sql")
-        let cancellation = Cancellation()
-        #expect(!Linter(cancellation: cancellation).lint(script).isEmpty, "the statements have findings")
-        cancellation.cancel(reason: "interrupted by SIGTERM")
-        #expect(Linter(cancellation: cancellation).lint(script).isEmpty, "nothing linted after the interrupt")
     }
 }

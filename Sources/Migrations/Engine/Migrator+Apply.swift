@@ -79,7 +79,7 @@ extension Migrator {
         let chosen = set.migrations.filter { m in wanted.contains(m.version) && (target.map { m.version <= $0 } ?? true) }
         return try chosen.map { m in
             if let script = parsed[m.upFile], script.source == m.up { return (m, script) }
-            let script = try Self.script(m)
+            let script = try Self.script(m, cancellation: cancellation)
             parsed[m.upFile] = script
             return (m, script)
         }

@@ -67,6 +67,6 @@ extension Migrator {
             throw MigrationError(.blocked, "refusing to roll back: no down script for \(which); nothing was rolled back",
                                  version: noDown[0].version, nextStep: "write the down script, or check down_pattern")
         }
-        return try migrations.map { ($0, try Self.script($0, down: true)) }
+        return try migrations.map { ($0, try Self.script($0, down: true, cancellation: cancellation)) }
     }
 }

@@ -64,13 +64,16 @@ public final class Migrator: Sendable {
     }
 
     /// Parses a migration's up (or down) script; syntax errors become `.invalidInput` with file:line:col.
-    static func script(_ m: Migration, down: Bool = false) throws -> SQLScript {
+    static func script(_ m: Migration, down: Bool = false, cancellation: Cancellation? = nil) throws -> SQLScript {
         let file = down ? (m.downFile ?? m.upFile) : m.upFile
         do {
-            return try SQLParser.parse(down ? (m.down ?? "") : m.up, file: file)
+            return try SQLParser.parse(down ? (m.down ?? "") : m.up, file: file, cancellation: cancellation)
         } catch let e as SQLSyntaxError {
             throw MigrationError(.invalidInput, "syntax error: \(e.message)", location: e.location, version: m.version,
                                  nextStep: "fix the SQL; nothing was applied")
+        } catch is CancellationError {
+            throw MigrationError(.interrupted, "\(cancellation?.reason ?? "interrupted") while reading \(file); nothing was run",
+                                 version: m.version)
         }
     }
 

@@ -54,7 +54,7 @@ public struct MigrationRunReport: Sendable {
         }
         if let failure, failure.kind == .interrupted {
             let done = completed.isEmpty ? "" : "\(verb) \(completed.count) migration(s), then "
-            return done + "interrupted: \(failure) (database at version \(currentVersion))"
+            return done + "\(failure) (database at version \(currentVersion))"
         }
         if let failure {
             let done = completed.isEmpty ? "" : "\(verb) \(completed.count) migration(s), then "

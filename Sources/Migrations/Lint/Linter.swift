@@ -35,8 +35,8 @@ public struct Linter: Sendable {
         DispatchQueue.concurrentPerform(iterations: migrations.count) { i in
             if cancellation.isCancelled { return }
             let m = migrations[i]
-            let up = try? SQLParser.parse(m.up, file: m.upFile)
-            let down = m.down.flatMap { sql in m.downFile.flatMap { try? SQLParser.parse(sql, file: $0) } }
+            let up = try? SQLParser.parse(m.up, file: m.upFile, cancellation: cancellation)
+            let down = m.down.flatMap { sql in m.downFile.flatMap { try? SQLParser.parse(sql, file: $0, cancellation: cancellation) } }
             parsed.set(i, (up, down))
         }
         var ups: [String: SQLScript] = [:], downs: [String: SQLScript] = [:]
@@ -87,7 +87,8 @@ public struct Linter: Sendable {
     /// Lints one script's text.
     public func lint(sql: String, file: String) -> [LintFinding] {
         do {
-            return lint(try SQLParser.parse(sql, file: file), noTransactionDirective: Directives.has("no-transaction", in: sql))
+            return lint(try SQLParser.parse(sql, file: file, cancellation: cancellation),
+                        noTransactionDirective: Directives.has("no-transaction", in: sql))
         } catch let e as SQLSyntaxError {
             return [LintFinding(rule: LintRules.syntaxError.id, severity: .error, location: e.location, message: "syntax error: \(e.message)",
                                 rationale: LintRules.syntaxError.rationale, alternative: LintRules.syntaxError.alternative)]
