@@ -156,13 +156,16 @@ final class SignalTrap: @unchecked Sendable {
         for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { [weak self] in
+            // The handler holds its source (to read `data`); cancel() breaks that cycle.
+            source.setEventHandler { [weak self, source] in
                 guard let self else { return }
-                let n = self.lock.withLock { () -> Int in
-                    self.count += 1
-                    return self.count
+                // Signals that arrive together are delivered once, with their number in `data`.
+                let (before, n) = self.lock.withLock { () -> (Int, Int) in
+                    let before = self.count
+                    self.count += max(1, Int(source.data))
+                    return (before, self.count)
                 }
-                if n > 1 {
+                if n > 1 && (sig == SIGINT || before > 0) {
                     if sig == SIGINT {
                         Terminal.note("\n\(name) again: exiting now")
                         // Nothing keeps running behind us; _exit: atexit handlers can wait on the step threads.
@@ -180,6 +183,9 @@ final class SignalTrap: @unchecked Sendable {
     }
 
     func cancel() {
-        sources.forEach { $0.cancel() }
+        sources.forEach {
+            $0.cancel()
+            $0.setEventHandler(handler: nil)
+        }
     }
 }
