@@ -154,6 +154,18 @@ struct InterruptTests {
         try interruptRollback(SIGTERM, label: "int_rollback_sigterm")
     }
 
+    /// Lint of a huge file stops between statements (it used to run on for 43 s after SIGTERM).
+    @Test func sigtermStopsTheLintOfAHugeFile() throws {
+        let p = Project()
+        let sql = (1...50_000).map { "ALTER TABLE t\($0) ADD COLUMN c int;" }.joined(separator: "\n")
+        try p.file("migrations/001_huge.sql", sql)
+        let run = try start(p, ["migrate", "lint", "migrations/001_huge.sql", "--format", "jsonl", "--no-journal"])
+        #expect(eventually(timeout: 30) { run.output.contains("\"step_started\"") }, "\(run.output)")
+        kill(run.process.processIdentifier, SIGTERM)
+        #expect(run.exit(within: 30) == 2, "\(run.output)")
+        #expect(run.output.contains("interrupted by SIGTERM"), "\(run.output)")
+    }
+
     /// The first Ctrl-C lets cleanup (`always`) steps run; the second exits at once.
     @Test func secondSigintExitsAtOnce() throws {
         let p = Project()
