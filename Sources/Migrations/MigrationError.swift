@@ -18,6 +18,9 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
         case connection
         /// Objects the migration should have created are missing after it ran.
         case verification
+        /// Stopped by the operator (SIGINT/SIGTERM) or a deadline: the statement in flight was cancelled
+        /// on the server and nothing after it ran (exit 2).
+        case interrupted
     }
 
     public var kind: Kind
@@ -51,17 +54,21 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The opsctl exit code for this failure (DESIGN.md): 65 bad migration files or input,
-    /// 2 another run holds the migration lock, 1 anything else.
+    /// 2 another run holds the migration lock or the run was interrupted, 1 anything else.
     public var exitCode: Int32 {
         switch kind {
         case .invalidInput: return 65
-        case .lockHeld: return 2
+        case .lockHeld, .interrupted: return 2
         default: return 1
         }
     }
 
     static func from(_ error: PostgresError, _ context: String) -> MigrationError {
-        MigrationError(error.kind == .connection || error.kind == .configuration ? .connection : .statementFailed,
-                       "\(context): \(error.message)", sqlState: error.sqlState, nextStep: error.nextStep)
+        let kind: Kind = switch error.kind {
+        case .connection, .configuration: .connection
+        case .cancelled: .interrupted
+        default: .statementFailed
+        }
+        return MigrationError(kind, "\(context): \(error.message)", sqlState: error.sqlState, nextStep: error.nextStep)
     }
 }

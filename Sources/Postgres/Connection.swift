@@ -164,6 +164,12 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private var cancelRequested = false
 
+    /// Forgets a cancel() that arrived while no statement ran, so the next statement runs: the cleanup
+    /// after an interruption (ROLLBACK, recording what happened) must not be refused by it.
+    public func clearPendingCancel() {
+        cancelLock.withLock { cancelRequested = false }
+    }
+
     // MARK: - Advisory locks (session level, keyed by a readable name hashed server-side)
 
     /// Takes the lock if free. Returns false when another session holds it.

@@ -66,8 +66,25 @@ public enum ProcessRunnerError: Error, CustomStringConvertible {
     }
 }
 
+/// Process groups of the children running now.
+private final class LiveGroups: @unchecked Sendable {
+    private let lock = NSLock()
+    private var groups = Set<pid_t>()
+    func insert(_ pgid: pid_t) { lock.withLock { _ = groups.insert(pgid) } }
+    func remove(_ pgid: pid_t) { lock.withLock { _ = groups.remove(pgid) } }
+    var all: [pid_t] { lock.withLock { Array(groups) } }
+}
+
+private let liveGroups = LiveGroups()
+
 /// Runs a child in its own process group so a timeout kills the whole tree, with output captured.
 public enum ProcessRunner {
+    /// SIGKILLs every running child's process group: for an immediate exit (a second Ctrl-C), which
+    /// must not leave commands running on behind opsctl.
+    public static func killAllChildren() {
+        for pgid in liveGroups.all { kill(-pgid, SIGKILL) }
+    }
+
     /// Runs `arguments[0]` (looked up on PATH) with the given arguments.
     public static func run(_ arguments: [String],
                            environment: [String: String]? = nil,
@@ -132,7 +149,11 @@ public enum ProcessRunner {
             throw ProcessRunnerError.spawnFailed(command: arguments[0], errno: spawnResult)
         }
         if cancellation.attach(pid) { kill(-pid, SIGKILL) }
-        defer { cancellation.detach() }
+        liveGroups.insert(pid)
+        defer {
+            cancellation.detach()
+            liveGroups.remove(pid)
+        }
 
         let stdinFD = inPipe[1]
         let stdinData = stdin

@@ -67,6 +67,23 @@ final class VerifyCommandTests {
         #expect(try service.count("SELECT count(*) FROM events WHERE whop_event_id LIKE 'opsctl_synthetic_%'") == 0)
     }
 
+    /// Issue 12 item 11: the synthetic webhook is only sent when opsctl can log in to the database, since
+    /// only then can remove-test-event delete it. (The sandbox trusts every password, so the failing login
+    /// is a role that does not exist.)
+    @Test func verifyDoesNotSendTheSyntheticWebhookWhenItsDatabaseLoginFails() throws {
+        let bad = service.databaseURL.replacingOccurrences(of: "postgres@", with: "opsctl_no_such_role:wrong-password@")
+        #expect(bad != service.databaseURL, "the test URL names a role: \(service.databaseURL)")
+        let out = try opsctl(["verify", "--format", "json", "--no-journal"], env: ["DATABASE_URL": bad])
+        #expect(out.exitCode == 1, "\(out.stdout)\(out.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let steps = report["results"] as? [[String: Any]] ?? []
+        let send = try #require(steps.first { $0["id"] as? String == "send-test-event" }, "\(out.stdout)")
+        #expect(send["status"] as? String == "skipped", "\(send)")
+        #expect(steps.first { $0["id"] as? String == "database" }?["status"] as? String == "error", "\(out.stdout)")
+        #expect(try service.count("SELECT count(*) FROM events WHERE whop_event_id LIKE 'opsctl_synthetic_%'") == 0)
+        #expect(!out.stdout.contains("wrong-password"))
+    }
+
     @Test func wrongSecretIsReportedAsARejectedSignature() throws {
         let out = try opsctl(["verify"], env: ["WHOP_WEBHOOK_SECRET": "not-the-service-secret-000"])
         #expect(out.exitCode == 1)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Postgres
+import Support
 import TestSupport
 @testable import Migrations
 
@@ -61,5 +62,62 @@ import TestSupport
         let ev = try m.evidence(version: 2)
         #expect(ev.objects.map { "\($0.object) \($0.exists)" } == ["index t_a true", "index t_a2 false"])
         #expect(ev.suggestion.contains("some objects exist"))
+    }
+
+    // MARK: - cancellation (SIGINT/SIGTERM reach the engine through its Cancellation)
+
+    /// Starts `body` on a thread; returns a way to wait for its outcome.
+    func inBackground(_ body: @escaping @Sendable () throws -> MigrationRunReport) -> Results {
+        let results = Results()
+        Thread { do { results.add(.success(try body())) } catch { results.add(.failure(error)) } }.start()
+        return results
+    }
+
+    @Test func cancellingDuringAStatementCancelsItOnTheServerAndRunsNothingAfter() throws {
+        let dir = try TempMigrations([
+            "001_a.sql": "CREATE TABLE a (id bigint);", "001_a.down.sql": "DROP TABLE a;",
+            "002_slow.sql": "CREATE TABLE slow (id bigint);\nSELECT pg_sleep(60);\n", "002_slow.down.sql": "DROP TABLE slow;",
+            "003_c.sql": "CREATE TABLE c (id bigint);", "003_c.down.sql": "DROP TABLE c;",
+        ])
+        let url = try TestDatabase.fresh("cancel_tx")
+        let cancellation = Cancellation()
+        let m = try Migrator(config: dir.config { $0.applicationName = "opsctl-test-cancel-tx" }, dsn: url, cancellation: cancellation)
+        let results = inBackground { try m.apply() }
+        let admin = try PostgresConnection(dsn: url, applicationName: "opsctl-test-probe")
+        defer { admin.close() }
+        let sleeping = { (try? admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'opsctl-test-cancel-tx' AND query LIKE '%pg_sleep%' AND state = 'active'").first?["n"].int) == 1 }
+        #expect(eventually(timeout: 30) { sleeping() })
+        cancellation.cancel(reason: "interrupted by SIGTERM")
+        results.wait(count: 1)
+        let r = try results.all[0].get()
+        #expect(r.completed.map(\.version) == [1])
+        #expect(r.failure?.kind == .interrupted)
+        #expect(r.failure?.exitCode == 2)
+        #expect(r.failure?.description.contains("002_slow.sql:2:1: interrupted by SIGTERM") == true, "\(r.failure?.description ?? "")")
+        #expect(!sleeping())
+        #expect(try scalar(url, "SELECT to_regclass('slow')::text") == nil)
+        #expect(try scalar(url, "SELECT to_regclass('c')::text") == nil)
+        #expect(try scalar(url, "SELECT string_agg(version || ' ' || status, ', ') FROM opsctl.schema_migrations") == "1 applied")
+        #expect(try scalar(url, "SELECT action FROM opsctl.schema_migrations_events WHERE version = 2") == "apply-interrupted")
+    }
+
+    @Test func cancellingWhileWaitingForTheMigrationLockEndsTheWait() throws {
+        let dir = try TempMigrations(["001_a.sql": "CREATE TABLE a (id bigint);", "001_a.down.sql": "DROP TABLE a;"])
+        let url = try TestDatabase.fresh("cancel_lock")
+        let holder = try PostgresConnection(dsn: url, applicationName: "opsctl-test-holder")
+        defer { holder.close() }
+        #expect(try holder.tryAdvisoryLock("opsctl.migrations:opsctl.schema_migrations"))
+        let cancellation = Cancellation()
+        let m = try Migrator(config: dir.config { $0.lockWait = 300 }, dsn: url, cancellation: cancellation)
+        let results = inBackground { try m.apply() }
+        Thread.sleep(forTimeInterval: 0.5)
+        cancellation.cancel(reason: "interrupted by SIGINT")
+        results.wait(count: 1)
+        #expect(throws: MigrationError.self) { try results.all[0].get() }
+        if case let .failure(e as MigrationError) = results.all[0] {
+            #expect(e.kind == .interrupted, "\(e)")
+            #expect(e.description.contains("while waiting for the migration lock"), "\(e)")
+        }
+        #expect(try scalar(url, "SELECT to_regclass('a')::text") == nil)
     }
 }

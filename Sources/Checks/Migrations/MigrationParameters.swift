@@ -36,7 +36,7 @@ struct MigrationParameters: Sendable {
     func migrator(_ context: StepContext) throws -> Migrator {
         var c = config
         c.applicationName = context.applicationName
-        return try Migrator(config: c, dsn: try Self.dsn(context, variable))
+        return try Migrator(config: c, dsn: try Self.dsn(context, variable), cancellation: context.cancellation)
     }
 
     static func dsn(_ context: StepContext, _ variable: String?) throws -> String {
@@ -96,7 +96,7 @@ struct MigrationParameters: Sendable {
                               value: Double(r.completed.count), unit: "count"),
                        Metric(name: "schema_version", value: Double(r.currentVersion))]
         if let f = r.failure {
-            return .init(f.kind == .lockHeld ? .error : .fail, r.message, details: json(r), metrics: metrics)
+            return .init(f.kind == .lockHeld || f.kind == .interrupted ? .error : .fail, r.message, details: json(r), metrics: metrics)
         }
         return .ok(r.message, details: json(r), metrics: metrics)
     }

@@ -30,14 +30,18 @@ public struct MigrationsLint: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
+        let linter = Linter(cancellation: context.cancellation)
         let report: LintReport = try MigrationParameters.guarded {
-            if !files.isEmpty { return Linter().lint(files: files) }
+            if !files.isEmpty { return linter.lint(files: files) }
             let set = try Discovery.load(p.config)
             var versions: Set<Int64>?
             if pendingOnly {
                 versions = Set(try p.migrator(context).status().versions.filter { $0.state == .pending || $0.state == .outOfOrder }.map(\.version))
             }
-            return Linter().lint(set, versions: versions)
+            return linter.lint(set, versions: versions)
+        }
+        if context.cancellation.isCancelled {
+            return .init(.error, "stopped before the lint finished (\(report.findings.count) finding(s) so far)")
         }
         let findings: [JSONValue] = report.findings.map { f in
             .object(["rule": .string(f.rule), "severity": .string(f.severity.rawValue), "file": .string(f.location.file),

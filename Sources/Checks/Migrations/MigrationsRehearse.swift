@@ -29,7 +29,7 @@ public struct MigrationsRehearse: StepKind {
         config.applicationName = context.applicationName
         let report: RehearsalReport
         do {
-            report = try Rehearsal(config: config, serverDSN: server).run()
+            report = try Rehearsal(config: config, serverDSN: server, cancellation: context.cancellation).run()
         } catch let e as MigrationError where e.kind == .invalidInput {
             // Duplicate versions: the migrations cannot be ordered, a finding rather than an evaluation error.
             return .init(.fail, e.description, details: MigrationParameters.details(e))

@@ -1,40 +1,6 @@
 import Foundation
 import Support
 
-/// Lets the executor stop a running step from another thread: each blocking resource
-/// (query, transfer, child process) registers how to abort itself.
-public final class Cancellation: @unchecked Sendable {
-    private let lock = NSLock()
-    private var handlers: [() -> Void] = []
-    private var cancelled = false
-    public private(set) var reason: String?
-
-    public init() {}
-
-    public var isCancelled: Bool { lock.withLock { cancelled } }
-
-    /// Registers an abort action; runs it at once if already cancelled.
-    public func onCancel(_ handler: @escaping () -> Void) {
-        let runNow: Bool = lock.withLock {
-            if cancelled { return true }
-            handlers.append(handler)
-            return false
-        }
-        if runNow { handler() }
-    }
-
-    public func cancel(reason: String) {
-        let toRun: [() -> Void] = lock.withLock {
-            guard !cancelled else { return [] }
-            cancelled = true
-            self.reason = reason
-            defer { handlers = [] }
-            return handlers
-        }
-        toRun.forEach { $0() }
-    }
-}
-
 /// Everything a step may use besides its parameters.
 public struct StepContext: Sendable {
     /// Variables visible to the step: process env overlaid with the environment's `env:`.

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Support
 
 /// The session advisory lock that serialises appliers, held on its own connection so that
 /// migration transactions (and their failures) never release it by accident.
@@ -18,12 +19,21 @@ final class MigrationLock {
         }
     }
 
-    /// Takes the lock, waiting up to `timeout` seconds behind another applier.
-    func acquire(timeout: Double) throws {
+    /// Takes the lock, waiting up to `timeout` seconds behind another applier (an interrupt ends the wait).
+    func acquire(timeout: Double, cancellation: Cancellation) throws {
         do {
             if try connection.tryAdvisoryLock(key) { return }
             waitedFor = try holder()
-            if try connection.advisoryLock(key, timeout: timeout) { return }
+            let deadline = Date().addingTimeInterval(timeout)
+            var delay = 0.05
+            while Date() < deadline {
+                if cancellation.isCancelled {
+                    throw MigrationError(.interrupted, "\(cancellation.reason ?? "interrupted") while waiting for the migration lock \(key); nothing was run")
+                }
+                Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
+                delay = min(delay * 2, 0.5)
+                if try connection.tryAdvisoryLock(key) { return }
+            }
             let current = try holder()
             throw MigrationError(.lockHeld,
                                  "another migration run holds the lock \(key)"

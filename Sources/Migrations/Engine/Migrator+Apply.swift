@@ -18,7 +18,8 @@ extension Migrator {
         // Read-only pass: what would run, and does it parse? (No lock needed to say so.)
         var status = try readStatus(set, db)
         try refuseIfBlocked(status)
-        var todo = try pendingScripts(set, status, target: target)
+        var parsed: [String: SQLScript] = [:]
+        var todo = try pendingScripts(set, status, target: target, parsed: &parsed)
         if dryRun {
             return MigrationRunReport(direction: .up, dryRun: true, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
                              completed: [], failure: nil, waitedFor: nil, currentVersion: status.current)
@@ -26,17 +27,17 @@ extension Migrator {
 
         let lock = try MigrationLock(dsn: dsn, table: history, applicationName: config.applicationName)
         defer { lock.release() }
-        try lock.acquire(timeout: config.lockWait)
+        try lock.acquire(timeout: config.lockWait, cancellation: cancellation)
         let waited = lock.waitedFor.map { LockHolder(pid: $0.pid, application: $0.application) }
         try guarded("creating \(history.displayName)") { try history.ensure(db) }
         // Someone may have applied while we waited: decide again under the lock.
         status = try readStatus(set, db)
         try refuseIfBlocked(status)
-        todo = try pendingScripts(set, status, target: target)
+        todo = try pendingScripts(set, status, target: target, parsed: &parsed)
 
         var report = MigrationRunReport(direction: .up, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
                                completed: [], failure: nil, waitedFor: waited, currentVersion: status.current)
-        let runner = StatementRunner(db: db, config: config)
+        let runner = StatementRunner(db: db, config: config, cancellation: cancellation)
         if config.singleTransaction, todo.count > 1 {
             return runAllInOneTransaction(todo, runner: runner, report: report)
         }
@@ -68,16 +69,27 @@ extension Migrator {
     }
 
     /// Pending (and allowed out-of-order) migrations up to `target`, parsed; the first syntax error throws.
-    func pendingScripts(_ set: MigrationSet, _ status: MigrationStatus, target: Int64?) throws -> [(Migration, SQLScript)] {
+    /// `parsed` keeps the scripts between the look before the lock and the one under it (parsing a
+    /// 200k-statement file twice is not free).
+    func pendingScripts(_ set: MigrationSet, _ status: MigrationStatus, target: Int64?,
+                        parsed: inout [String: SQLScript]) throws -> [(Migration, SQLScript)] {
         let retry = Set(status.versions.filter { $0.state == .failed && !$0.blocksApply }.map(\.version))
         let wanted = Set(status.versions.filter { $0.state == .pending || ($0.state == .outOfOrder && !$0.blocksApply) }.map(\.version))
             .union(retry)
         let chosen = set.migrations.filter { m in wanted.contains(m.version) && (target.map { m.version <= $0 } ?? true) }
-        return try chosen.map { ($0, try Self.script($0)) }
+        return try chosen.map { m in
+            if let script = parsed[m.upFile], script.source == m.up { return (m, script) }
+            let script = try Self.script(m, cancellation: cancellation)
+            parsed[m.upFile] = script
+            return (m, script)
+        }
     }
 
     /// Runs one migration (up or down) with retries on lock timeout and records the outcome.
     func runMigration(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool) -> Result<CompletedMigration, MigrationError> {
+        if cancellation.isCancelled {
+            return .failure(interrupted("\(m.label) was not started", version: m.version))
+        }
         let reason = Self.transactionMode(m, script, down: down)
         return reason == nil ? runInTransaction(m, script, runner: runner, down: down)
             : runStatementByStatement(m, script, runner: runner, down: down)
@@ -127,11 +139,19 @@ extension Migrator {
                 return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
                                                    durationMs: ms, statements: script.statements.count, transactional: true, attempts: attempt))
             } catch var error as MigrationError {
+                // After an interrupt the cleanup must still reach the server.
+                db.clearPendingCancel()
                 _ = try? db.execute("ROLLBACK")
+                if error.kind == .interrupted {
+                    return .failure(recordInterrupted(m, error, down: down, total: script.statements.count, transactional: true, db))
+                }
                 if error.kind == .lockTimeout, let i = error.statementIndex {
                     let blockers = runner.blockers(of: script.statements[i])
                     if attempt <= config.lockRetries {
-                        Thread.sleep(forTimeInterval: runner.backoff(attempt))
+                        if !pause(runner.backoff(attempt)) {
+                            return .failure(recordInterrupted(m, interrupted("waiting to retry \(m.label)", version: m.version),
+                                                              down: down, total: script.statements.count, transactional: true, db))
+                        }
                         continue
                     }
                     error.message = "lock_timeout (\(config.lockTimeoutMs) ms) on every one of \(attempt) attempts: "
@@ -146,10 +166,43 @@ extension Migrator {
                 }
                 return .failure(error)
             } catch {
+                db.clearPendingCancel()
                 _ = try? db.execute("ROLLBACK")
                 return .failure(MigrationError(.statementFailed, "\(error)", version: m.version))
             }
         }
+    }
+
+    /// Sleeps unless the run is interrupted; false when it is.
+    func pause(_ seconds: Double) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if cancellation.isCancelled { return false }
+            Thread.sleep(forTimeInterval: min(0.05, max(0, end.timeIntervalSinceNow)))
+        }
+        return !cancellation.isCancelled
+    }
+
+    /// What an interrupt leaves in the history: a transactional migration was rolled back, so it stays
+    /// pending (up) or applied (down); one run without a transaction is recorded as failed with the
+    /// statements that ran, so `migrate status` blocks until `migrate repair`. Either way an event says so.
+    func recordInterrupted(_ m: Migration, _ error: MigrationError, down: Bool, total: Int, transactional: Bool,
+                           _ db: PostgresConnection) -> MigrationError {
+        var error = error
+        let done = transactional ? 0 : (error.statementIndex ?? 0)
+        if transactional {
+            error.message += " — rolled back: nothing of \(m.label) was \(down ? "rolled back" : "applied")"
+            error.nextStep = "run the same command again to \(down ? "roll it back" : "apply it")"
+        } else {
+            let place = done < total ? "statement \(done + 1) of \(total)" : "after its last statement"
+            error.message += " (\(place); \(done) ran and stay \(down ? "undone" : "applied"): this migration ran without a transaction)"
+            error.nextStep = "see `opsctl migrate repair \(m.version)`"
+        }
+        if !down && !transactional {
+            try? history.record(db, m, state: .failed, durationMs: nil, statementsDone: done, statementsTotal: total, error: error)
+        }
+        try? history.event(db, version: m.version, action: down ? "rollback-interrupted" : "apply-interrupted", detail: error.description)
+        return error
     }
 
     /// Statement by statement, committing progress after each, so a crash leaves a `partial` row
@@ -159,6 +212,8 @@ extension Migrator {
         let started = Date()
         let total = script.statements.count
         var attempts = 1
+        // Statements that ran: a failure while recording progress has no statement of its own.
+        var ran = 0
         do {
             try guarded("preparing \(m.label)") {
                 try db.setTimeouts(statementMs: config.statementTimeoutMs, lockMs: config.lockTimeoutMs)
@@ -176,7 +231,10 @@ extension Migrator {
                     } catch var error as MigrationError where error.kind == .lockTimeout {
                         let blockers = runner.blockers(of: s)
                         if attempt <= config.lockRetries {
-                            Thread.sleep(forTimeInterval: runner.backoff(attempt))
+                            if !pause(runner.backoff(attempt)) {
+                                throw MigrationError(.interrupted, "\(cancellation.reason ?? "interrupted") while waiting to retry",
+                                                     location: s.location, version: m.version, statementIndex: s.index, statement: s.summary)
+                            }
                             continue
                         }
                         error.message = "lock_timeout (\(config.lockTimeoutMs) ms) on every one of \(attempt) attempts: "
@@ -185,6 +243,7 @@ extension Migrator {
                     }
                 }
                 attempts = max(attempts, attempt)
+                ran = i + 1
                 if !down { try guarded("recording progress") { try history.progress(db, version: m.version, done: i + 1) } }
             }
             let ms = Int(Date().timeIntervalSince(started) * 1000)
@@ -192,6 +251,11 @@ extension Migrator {
             return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
                                                durationMs: ms, statements: total, transactional: false, attempts: attempts))
         } catch var error as MigrationError {
+            db.clearPendingCancel()
+            if error.statementIndex == nil { error.statementIndex = ran }
+            if error.kind == .interrupted {
+                return .failure(recordInterrupted(m, error, down: down, total: total, transactional: false, db))
+            }
             let done = error.statementIndex ?? 0
             error.message += " (statement \(done + 1) of \(total); \(done) ran and stay applied: this migration ran without a transaction)"
             if error.nextStep == nil { error.nextStep = "see `opsctl migrate repair \(m.version)`" }
@@ -240,6 +304,7 @@ extension Migrator {
             report.completed = done
             report.currentVersion = max(report.currentVersion, todo.map(\.0.version).max() ?? 0)
         } catch {
+            db.clearPendingCancel()
             _ = try? db.execute("ROLLBACK")
             var e = error as? MigrationError ?? MigrationError(.statementFailed, "\(error)")
             e.message += " (single transaction: nothing was applied)"

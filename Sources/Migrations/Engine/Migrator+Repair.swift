@@ -102,7 +102,7 @@ extension Migrator {
         defer { db.close() }
         let lock = try MigrationLock(dsn: dsn, table: history, applicationName: config.applicationName)
         defer { lock.release() }
-        try lock.acquire(timeout: config.lockWait)
+        try lock.acquire(timeout: config.lockWait, cancellation: cancellation)
         return try guarded("updating \(history.displayName)") {
             try history.ensure(db)
             return try body(db)

@@ -19,14 +19,14 @@ extension Migrator {
         }
         let lock = try MigrationLock(dsn: dsn, table: history, applicationName: config.applicationName)
         defer { lock.release() }
-        try lock.acquire(timeout: config.lockWait)
+        try lock.acquire(timeout: config.lockWait, cancellation: cancellation)
         status = try readStatus(set, db)
         todo = try rollbackScripts(set, status, target: target, steps: steps)
         var report = MigrationRunReport(direction: .down, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: true) },
                                completed: [], failure: nil,
                                waitedFor: lock.waitedFor.map { LockHolder(pid: $0.pid, application: $0.application) },
                                currentVersion: status.current)
-        let runner = StatementRunner(db: db, config: config)
+        let runner = StatementRunner(db: db, config: config, cancellation: cancellation)
         for (m, script) in todo {
             switch runMigration(m, script, runner: runner, down: true) {
             case let .success(done):
@@ -67,6 +67,6 @@ extension Migrator {
             throw MigrationError(.blocked, "refusing to roll back: no down script for \(which); nothing was rolled back",
                                  version: noDown[0].version, nextStep: "write the down script, or check down_pattern")
         }
-        return try migrations.map { ($0, try Self.script($0, down: true)) }
+        return try migrations.map { ($0, try Self.script($0, down: true, cancellation: cancellation)) }
     }
 }

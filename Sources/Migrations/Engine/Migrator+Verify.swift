@@ -25,16 +25,17 @@ extension Migrator {
         var expected: [(Int64, SchemaObject)] = []
         for v in status.versions where v.state == .applied || v.state == .modified {
             guard let m = set.migrations.first(where: { $0.version == v.version && $0.upFile == v.file }),
-                  let script = try? Self.script(m) else { continue }
+                  let script = try? Self.script(m, cancellation: cancellation) else { continue }
             let effects = SchemaEffects(script.statements)
             let dropped = Set(effects.dropped.map { SchemaObject(kind: $0.kind, relation: $0.relation.unqualified, column: $0.column) })
             let droppedTables = Set(effects.dropped.filter { $0.kind == .table }.map(\.relation.unqualified))
-            expected.removeAll { _, o in
+            if !dropped.isEmpty || !droppedTables.isEmpty { expected.removeAll { _, o in
                 dropped.contains(SchemaObject(kind: o.kind, relation: o.relation.unqualified, column: o.column))
                     || ((o.kind == .column) && droppedTables.contains(o.relation.unqualified))
-            }
+            } }
             expected += effects.created.map { (m.version, $0) }
         }
+        if cancellation.isCancelled { throw interrupted("verifying the schema") }
         let db = try connect()
         defer { db.close() }
         let missing = Set(try guarded("checking objects") { try ObjectVerifier.missing(expected.map(\.1), db) })

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Support
 
 /// The migrations engine for one database: status, apply, rollback, verify, repair, baseline.
 /// Every method opens its own connections and closes them; errors are `MigrationError`.
@@ -7,11 +8,16 @@ public final class Migrator: Sendable {
     public let config: MigrationConfig
     let dsn: String
     let history: HistoryTable
+    /// Stops apply and rollback between statements; the statement in flight is cancelled on the server.
+    public let cancellation: Cancellation
 
-    /// `dsn` is the database URL (never printed).
-    public init(config: MigrationConfig, dsn: String) throws {
+    /// `dsn` is the database URL (never printed). Cancelling `cancellation` (SIGINT/SIGTERM, a step's
+    /// timeout) interrupts apply and rollback: the migration in flight is rolled back (or, run without a
+    /// transaction, recorded as failed with how far it got), nothing after it runs.
+    public init(config: MigrationConfig, dsn: String, cancellation: Cancellation = Cancellation()) throws {
         self.config = config
         self.dsn = dsn
+        self.cancellation = cancellation
         history = try HistoryTable(config.table)
     }
 
@@ -25,10 +31,18 @@ public final class Migrator: Sendable {
             // its end, holding its locks, before it notices: have it check the client every second
             // and abort (roll back) at once. Postgres 14+; older servers lack the setting.
             _ = try? db.execute("SET client_connection_check_interval = 1000")
+            // An interrupt cancels the statement running on this session on the server (PQcancel), so a
+            // long statement stops now instead of when it finishes.
+            cancellation.onCancel { db.cancel() }
             return db
         } catch let e as PostgresError {
             throw MigrationError.from(e, "connecting")
         }
+    }
+
+    /// The error for work refused or stopped because the run was interrupted.
+    func interrupted(_ what: String, version: Int64? = nil) -> MigrationError {
+        MigrationError(.interrupted, "\(cancellation.reason ?? "interrupted"): \(what)", version: version)
     }
 
     /// Runs `body`, turning driver errors into `MigrationError`.
@@ -50,13 +64,16 @@ public final class Migrator: Sendable {
     }
 
     /// Parses a migration's up (or down) script; syntax errors become `.invalidInput` with file:line:col.
-    static func script(_ m: Migration, down: Bool = false) throws -> SQLScript {
+    static func script(_ m: Migration, down: Bool = false, cancellation: Cancellation? = nil) throws -> SQLScript {
         let file = down ? (m.downFile ?? m.upFile) : m.upFile
         do {
-            return try SQLParser.parse(down ? (m.down ?? "") : m.up, file: file)
+            return try SQLParser.parse(down ? (m.down ?? "") : m.up, file: file, cancellation: cancellation)
         } catch let e as SQLSyntaxError {
             throw MigrationError(.invalidInput, "syntax error: \(e.message)", location: e.location, version: m.version,
                                  nextStep: "fix the SQL; nothing was applied")
+        } catch is CancellationError {
+            throw MigrationError(.interrupted, "\(cancellation?.reason ?? "interrupted") while reading \(file); nothing was run",
+                                 version: m.version)
         }
     }
 

@@ -52,6 +52,10 @@ public struct MigrationRunReport: Sendable {
             return planned.isEmpty ? "nothing to do: database at version \(currentVersion)"
                 : "would \(direction == .up ? "apply" : "roll back") \(planned.count) migration(s): " + planned.map { "\($0.version)" }.joined(separator: ", ")
         }
+        if let failure, failure.kind == .interrupted {
+            let done = completed.isEmpty ? "" : "\(verb) \(completed.count) migration(s), then "
+            return done + "\(failure) (database at version \(currentVersion))"
+        }
         if let failure {
             let done = completed.isEmpty ? "" : "\(verb) \(completed.count) migration(s), then "
             return done + "failed: \(failure)"

@@ -1,14 +1,22 @@
 import Foundation
 import Postgres
+import Support
 
 /// Runs the statements of one script on one connection, mapping errors to `file:line:col`
 /// and naming the sessions that block us when lock_timeout fires.
 struct StatementRunner {
     let db: PostgresConnection
     let config: MigrationConfig
+    let cancellation: Cancellation
 
-    /// Runs `statement`; a failure becomes a `MigrationError` located in `script`.
+    /// Runs `statement`; a failure becomes a `MigrationError` located in `script`. Once the run is
+    /// interrupted no further statement starts.
     func run(_ statement: SQLStatement, in script: SQLScript, version: Int64) throws {
+        if cancellation.isCancelled {
+            throw MigrationError(.interrupted, "\(cancellation.reason ?? "interrupted") before this statement started",
+                                 location: statement.location, version: version, statementIndex: statement.index,
+                                 statement: statement.summary)
+        }
         do {
             try db.execute(statement.text)
         } catch let e as PostgresError {
@@ -20,6 +28,11 @@ struct StatementRunner {
         if e.kind == .connection {
             return MigrationError(.connection, e.message, location: s.location, sqlState: e.sqlState, version: version,
                                   statementIndex: s.index, statement: s.summary, nextStep: e.nextStep)
+        }
+        if e.kind == .cancelled {
+            return MigrationError(.interrupted, "\(cancellation.reason ?? "interrupted"): the statement was cancelled on the server",
+                                  location: s.location, sqlState: e.sqlState, version: version, statementIndex: s.index,
+                                  statement: s.summary)
         }
         var message = e.message
         if let detail = e.detail, !detail.isEmpty { message += " — \(detail)" }

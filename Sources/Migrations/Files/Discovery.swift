@@ -37,6 +37,7 @@ public enum Discovery {
     /// Names that look like a down script (used to explain a down the pattern did not find).
     static let downLike = try! NSRegularExpression(pattern: #"(^|[_.\-])(down|rollback|undo|revert)([_.\-]|$)"#, options: [.caseInsensitive])
 
+    /// Throws `.invalidInput` (file:line:col and byte offset) for a migration that cannot be read as UTF-8 text.
     public static func load(_ config: MigrationConfig) throws -> MigrationSet {
         try load(directory: config.directory, downPattern: config.downPattern)
     }
@@ -70,11 +71,9 @@ public enum Discovery {
                 problems.append(FileProblem(rule: "unreadable-file", file: c.file, message: "version \(c.versionText) is too large"))
                 continue
             }
-            let text: String
-            do { text = try String(contentsOfFile: (directory as NSString).appendingPathComponent(c.file), encoding: .utf8) } catch {
-                problems.append(FileProblem(rule: "unreadable-file", file: c.file, version: version, message: "cannot read: \(error.localizedDescription)"))
-                continue
-            }
+            // An unreadable, non-UTF-8 or binary file is invalid input for every command: skipping it
+            // would apply the migrations around it; reading it lossily would apply something else.
+            let text = try MigrationFileReader.read((directory as NSString).appendingPathComponent(c.file), display: c.file)
             if let sections = SingleFileFormat.split(text) {
                 migrations.append(Migration(version: version, versionText: c.versionText, name: c.name, format: .single,
                                             upFile: c.file, downFile: sections.down == nil ? nil : c.file,
@@ -94,7 +93,7 @@ public enum Discovery {
             let downFile = expectedDown(c)
             var down: String?
             if all.contains(downFile) {
-                down = try? String(contentsOfFile: (directory as NSString).appendingPathComponent(downFile), encoding: .utf8)
+                down = try MigrationFileReader.read((directory as NSString).appendingPathComponent(downFile), display: downFile)
                 downsUsed.insert(downFile)
             }
             migrations.append(Migration(version: version, versionText: c.versionText, name: c.name, format: .paired,
@@ -154,6 +153,8 @@ public enum Discovery {
 enum SingleFileFormat {
     /// Up and down sections with the other section's lines blanked, so line numbers match the file.
     static func split(_ text: String) -> (up: String, down: String?, upNoTransaction: Bool)? {
+        // Most files are plain SQL: a byte scan says so without splitting (and trimming) every line.
+        guard mentionsMarker(text) else { return nil }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         var upIndex: Int?, downIndex: Int?
         for (i, line) in lines.enumerated() {
@@ -172,5 +173,20 @@ enum SingleFileFormat {
         let downEnd = upIndex > downIndex ? upIndex : lines.count
         let down = body(from: downIndex, to: downEnd)
         return (up, down.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : down, upNoTransaction)
+    }
+
+    /// Whether `migrate:` appears anywhere (any case): no section marker without it.
+    static func mentionsMarker(_ text: String) -> Bool {
+        let needle = Array("migrate:".utf8)
+        return text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.count >= needle.count else { return false }
+            // `| 0x20` folds ASCII upper case onto lower case (and leaves ':' as it is).
+            for i in 0...(bytes.count - needle.count) where bytes[i] | 0x20 == needle[0] {
+                var k = 1
+                while k < needle.count, bytes[i + k] | 0x20 == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
+            return false
+        } ?? text.lowercased().contains("migrate:")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The findings of one lint run.
 public struct LintReport: Sendable {
@@ -15,10 +16,14 @@ public struct LintReport: Sendable {
 public struct Linter: Sendable {
     public var statementRules: [LintRule]
     public var repositoryRules: [RepositoryRule]
+    /// Checked between statements and files: an interrupted lint stops at once with what it found so far.
+    public var cancellation: Cancellation
 
-    public init(statementRules: [LintRule] = LintRules.statementRules, repositoryRules: [RepositoryRule] = LintRules.repositoryRules) {
+    public init(statementRules: [LintRule] = LintRules.statementRules, repositoryRules: [RepositoryRule] = LintRules.repositoryRules,
+                cancellation: Cancellation = Cancellation()) {
         self.statementRules = statementRules
         self.repositoryRules = repositoryRules
+        self.cancellation = cancellation
     }
 
     /// Lints a directory's migrations. `versions` limits statement rules to those versions (e.g. pending ones);
@@ -28,9 +33,10 @@ public struct Linter: Sendable {
         let migrations = set.migrations
         let parsed = ParallelResults<(SQLScript?, SQLScript?)>(count: migrations.count)
         DispatchQueue.concurrentPerform(iterations: migrations.count) { i in
+            if cancellation.isCancelled { return }
             let m = migrations[i]
-            let up = try? SQLParser.parse(m.up, file: m.upFile)
-            let down = m.down.flatMap { sql in m.downFile.flatMap { try? SQLParser.parse(sql, file: $0) } }
+            let up = try? SQLParser.parse(m.up, file: m.upFile, cancellation: cancellation)
+            let down = m.down.flatMap { sql in m.downFile.flatMap { try? SQLParser.parse(sql, file: $0, cancellation: cancellation) } }
             parsed.set(i, (up, down))
         }
         var ups: [String: SQLScript] = [:], downs: [String: SQLScript] = [:]
@@ -59,12 +65,17 @@ public struct Linter: Sendable {
     }
 
     /// Lints standalone files (single-file sections are understood): statement rules and syntax only.
+    /// `MigrationFileReader.validate` (the CLI) refuses unreadable or non-UTF-8 files first; here they are findings.
     public func lint(files: [String]) -> LintReport {
         var findings: [LintFinding] = []
-        for path in files {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                findings.append(LintFinding(rule: "unreadable-file", severity: .error, location: SourceLocation(file: path, line: 1, column: 1),
-                                            message: "cannot read the file", rationale: "", alternative: ""))
+        for path in files where !cancellation.isCancelled {
+            let text: String
+            do { text = try MigrationFileReader.read(path, display: path) } catch let e as MigrationError {
+                findings.append(LintFinding(rule: "unreadable-file", severity: .error, location: e.location ?? SourceLocation(file: path, line: 1, column: 1),
+                                            message: e.message, rationale: "opsctl and Postgres read migrations as UTF-8 text",
+                                            alternative: e.nextStep ?? ""))
+                continue
+            } catch {
                 continue
             }
             let sql = SingleFileFormat.split(text)?.up ?? text
@@ -76,7 +87,8 @@ public struct Linter: Sendable {
     /// Lints one script's text.
     public func lint(sql: String, file: String) -> [LintFinding] {
         do {
-            return lint(try SQLParser.parse(sql, file: file), noTransactionDirective: Directives.has("no-transaction", in: sql))
+            return lint(try SQLParser.parse(sql, file: file, cancellation: cancellation),
+                        noTransactionDirective: Directives.has("no-transaction", in: sql))
         } catch let e as SQLSyntaxError {
             return [LintFinding(rule: LintRules.syntaxError.id, severity: .error, location: e.location, message: "syntax error: \(e.message)",
                                 rationale: LintRules.syntaxError.rationale, alternative: LintRules.syntaxError.alternative)]
@@ -95,6 +107,7 @@ public struct Linter: Sendable {
                                    insideExplicitTransaction: false, lockTimeoutSet: false, statementTimeoutSet: false, timeoutReported: false)
         var out: [LintFinding] = []
         for s in script.statements {
+            if cancellation.isCancelled { break }
             ctx.statement = s
             let ignored = Directives.ignoredRules(s.leadingComments).union(fileIgnores)
             for rule in statementRules where !ignored.contains(rule.id) && !ignored.contains("all") {

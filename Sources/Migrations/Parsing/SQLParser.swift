@@ -1,5 +1,6 @@
 import CPgQuery
 import Foundation
+import Support
 
 /// A script the Postgres parser rejected: where and why.
 public struct SQLSyntaxError: Error, Sendable, CustomStringConvertible {
@@ -12,11 +13,14 @@ public struct SQLSyntaxError: Error, Sendable, CustomStringConvertible {
 /// Splits and parses SQL with libpg_query (the server's own grammar): dollar quotes, E'' strings,
 /// nested comments and `CREATE RULE (...; ...)` are the parser's business, not ours.
 public enum SQLParser {
-    /// Parses `sql` (the contents of `file`) into statements with their parse trees.
-    public static func parse(_ sql: String, file: String) throws -> SQLScript {
+    /// Parses `sql` (the contents of `file`) into statements with their parse trees. Once `cancellation`
+    /// is cancelled a long script stops being read (`CancellationError`): an interrupt must not wait for
+    /// 200k statements to be parsed.
+    public static func parse(_ sql: String, file: String, cancellation: Cancellation? = nil) throws -> SQLScript {
         let lines = LineMap(sql)
         let bounds = try split(sql, file: file, lines: lines)
-        let trees = try parseTrees(sql, file: file, lines: lines)
+        if cancellation?.isCancelled == true { throw CancellationError() }
+        let trees = try parseTrees(sql, file: file, lines: lines, cancellation: cancellation)
         guard trees.count == bounds.count else {
             throw SQLSyntaxError(location: SourceLocation(file: file, line: 1, column: 1),
                                  message: "parser split \(bounds.count) statements but parsed \(trees.count)")
@@ -24,6 +28,7 @@ public enum SQLParser {
         var statements: [SQLStatement] = []
         statements.reserveCapacity(bounds.count)
         for (i, (start, length)) in bounds.enumerated() {
+            if i & 1023 == 1023, cancellation?.isCancelled == true { throw CancellationError() }
             let slice = Array(lines.bytes[start..<min(lines.bytes.count, start + length)])
             let text = String(decoding: slice, as: UTF8.self)
             let lead = leadingTriviaLength(slice)
@@ -52,14 +57,15 @@ public enum SQLParser {
     }
 
     /// The statements' parse trees from `pg_query_parse` (JSON).
-    static func parseTrees(_ sql: String, file: String, lines: LineMap) throws -> [SQLNode] {
+    static func parseTrees(_ sql: String, file: String, lines: LineMap, cancellation: Cancellation? = nil) throws -> [SQLNode] {
         let result = pg_query_parse(sql)
         defer { pg_query_free_parse_result(result) }
         if let error = result.error { throw syntaxError(error, file: file, lines: lines) }
         guard let raw = result.parse_tree else { return [] }
         let tree = raw.withMemoryRebound(to: UInt8.self, capacity: strlen(raw)) {
-            TreeJSON.parse(UnsafeBufferPointer(start: $0, count: strlen(raw)))
+            TreeJSON.parse(UnsafeBufferPointer(start: $0, count: strlen(raw)), shouldStop: cancellation.map { c in { c.isCancelled } })
         }
+        if cancellation?.isCancelled == true { throw CancellationError() }
         guard let tree else {
             throw SQLSyntaxError(location: SourceLocation(file: file, line: 1, column: 1), message: "unreadable parse tree")
         }

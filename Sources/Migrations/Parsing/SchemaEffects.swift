@@ -21,8 +21,10 @@ public struct SchemaEffects: Sendable {
     /// Tables the script reads or alters that it did not create itself.
     public var referenced: [RelationName] = []
 
+    /// Linear in the number of statements (a 200k-statement migration is verified with it).
     public init(_ statements: [SQLStatement]) {
         var createdTables = Set<RelationName>()
+        var seenReferences = Set<RelationName>()
         for s in statements {
             let n = s.node
             var made: [SchemaObject] = []
@@ -76,9 +78,12 @@ public struct SchemaEffects: Sendable {
             // Everything the statement names, minus what it creates.
             let own = Set(made.filter { $0.kind == .table || $0.kind == .view }.map(\.relation.unqualified))
             for r in Self.relations(in: s.tree) where !own.contains(r.unqualified) && !createdTables.contains(r.unqualified) {
-                if !referenced.contains(r) { referenced.append(r) }
+                if seenReferences.insert(r).inserted { referenced.append(r) }
             }
             for m in made where m.kind == .table || m.kind == .view { createdTables.insert(m.relation.unqualified) }
+            created.append(contentsOf: made)
+            guard !removed.isEmpty else { continue }
+            created.removeLast(made.count)
             dropped.append(contentsOf: removed)
             let drops = Set(removed.map { SchemaObject(kind: $0.kind, relation: $0.relation.unqualified, column: $0.column) })
             let droppedTables = Set(removed.filter { $0.kind == .table }.map(\.relation.unqualified))

@@ -3,9 +3,13 @@
 struct TreeJSON {
     private let b: UnsafeBufferPointer<UInt8>
     private var i = 0
+    /// Polled every 1,024 array elements: a huge script's tree stops being read once it says so (nil).
+    private var shouldStop: (() -> Bool)?
+    private var elements = 0
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> SQLNode? {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, shouldStop: (() -> Bool)? = nil) -> SQLNode? {
         var reader = TreeJSON(b: bytes)
+        reader.shouldStop = shouldStop
         return reader.value()
     }
 
@@ -46,6 +50,8 @@ struct TreeJSON {
             while true {
                 guard let v = value() else { return nil }
                 a.append(v)
+                elements += 1
+                if elements & 1023 == 0, shouldStop?() == true { return nil }
                 skipSpace()
                 guard i < b.count else { return nil }
                 if b[i] == UInt8(ascii: ",") { i += 1; continue }

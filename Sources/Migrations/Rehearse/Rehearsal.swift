@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Support
 
 /// The outcome of `migrate rehearse`.
 public struct RehearsalReport: Sendable {
@@ -44,10 +45,13 @@ public struct Rehearsal: Sendable {
     public var config: MigrationConfig
     /// A URL of the server to rehearse on (a role that may CREATE DATABASE); its database is not touched.
     public var serverDSN: String
+    /// An interrupt stops the rehearsal after the statement in flight (the scratch database is still dropped).
+    public var cancellation: Cancellation
 
-    public init(config: MigrationConfig, serverDSN: String) {
+    public init(config: MigrationConfig, serverDSN: String, cancellation: Cancellation = Cancellation()) {
         self.config = config
         self.serverDSN = serverDSN
+        self.cancellation = cancellation
     }
 
     public func run() throws -> RehearsalReport {
@@ -60,7 +64,7 @@ public struct Rehearsal: Sendable {
         defer { scratch.drop() }
         var cfg = config
         cfg.applicationName = config.applicationName + "/rehearse"
-        let migrator = try Migrator(config: cfg, dsn: scratch.dsn)
+        let migrator = try Migrator(config: cfg, dsn: scratch.dsn, cancellation: cancellation)
         let history = migrator.history
         let db = try migrator.connect("/snapshot")
         defer { db.close() }
@@ -73,6 +77,7 @@ public struct Rehearsal: Sendable {
             let t = Date()
             let r = try apply(migrator, to: m.version)
             let ms = Int(Date().timeIntervalSince(t) * 1000)
+            if let f = r.failure, f.kind == .interrupted { throw f }
             if let f = r.failure {
                 report.steps.append(.init(version: m.version, name: m.name, phase: "up", ok: false, message: f.description, durationMs: ms))
                 report.freshFailure = f
@@ -92,11 +97,13 @@ public struct Rehearsal: Sendable {
             let t = Date()
             let r: MigrationRunReport
             do { r = try migrator.rollback(steps: 1) } catch let e as MigrationError {
+                if e.kind == .interrupted { throw e }
                 report.downFailure = e
                 report.steps.append(.init(version: m.version, name: m.name, phase: "down", ok: false, message: e.description, durationMs: 0))
                 break
             }
             let ms = Int(Date().timeIntervalSince(t) * 1000)
+            if let f = r.failure, f.kind == .interrupted { throw f }
             if let f = r.failure {
                 report.downFailure = f
                 report.steps.append(.init(version: m.version, name: m.name, phase: "down", ok: false, message: f.description, durationMs: ms))
@@ -116,6 +123,7 @@ public struct Rehearsal: Sendable {
             let t = Date()
             let r = try apply(migrator, to: nil)
             let ms = Int(Date().timeIntervalSince(t) * 1000)
+            if let f = r.failure, f.kind == .interrupted { throw f }
             if let f = r.failure {
                 report.reapplyFailure = f
             } else if try snapshot() != full {

@@ -183,7 +183,10 @@ struct StepRunner: Sendable {
         }
         let outcome = box.get() ?? StepOutcome(.error, "step produced no result")
         if cancellation.isCancelled, let reason = cancellation.reason, outcome.status != .ok {
-            return StepOutcome(.error, "stopped: \(reason)", details: outcome.details, metrics: outcome.metrics)
+            // Keep what the step says it did before stopping (e.g. which migrations were applied).
+            let said = outcome.message.contains(reason) ? outcome.message
+                : reason + (outcome.message.isEmpty ? "" : " — \(outcome.message)")
+            return StepOutcome(.error, "stopped: \(said)", details: outcome.details, metrics: outcome.metrics)
         }
         return outcome
     }

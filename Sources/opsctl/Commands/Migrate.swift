@@ -36,10 +36,32 @@ extension Opsctl {
 
         /// Runs one migration kind as a one-step runbook (journaled, confirmed, locked like any run).
         static func step(_ kind: String, _ id: String, _ title: String, files: Files, global: GlobalOptions,
-                         extra: [String: JSONValue] = [:]) throws -> Never {
+                         extra: [String: JSONValue] = [:], paths: [String] = []) throws -> Never {
             let service = RunService(global: global)
             let (_, env) = try service.environment()
+            try refuseInvalidFiles(dir: files.dir ?? env.migrationsDir ?? "migrations", downPattern: env.migrationsDownPattern,
+                                   paths: paths)
             try service.runStep(kind: kind, id: id, title: title, with: files.params(env).merging(extra) { $1 }, runbook: "migrate-\(id)")
+        }
+
+        /// A migration file that is unreadable, not UTF-8, or holds NUL or other binary bytes is invalid
+        /// input: exit 65 naming file:line:col and the byte offset, before anything connects or runs.
+        /// (A missing directory is left to the step, which reports it.)
+        static func refuseInvalidFiles(dir: String, downPattern: String?, paths: [String] = []) throws {
+            do {
+                if !paths.isEmpty {
+                    for path in paths { try MigrationFileReader.validate(path) }
+                    return
+                }
+                var config = MigrationConfig(directory: dir)
+                if let downPattern { config.downPattern = downPattern }
+                _ = try Discovery.load(config)
+            } catch let e as MigrationError where e.kind == .invalidInput && e.location != nil {
+                Terminal.error("\(e.description)")
+                throw ExitCode(65)
+            } catch is MigrationError {
+                return
+            }
         }
 
         struct Status: ParsableCommand {
@@ -65,8 +87,9 @@ extension Opsctl {
                 var params = files.params(env)
                 if let to { params["to"] = .int(to) }
                 params["lock_timeout"] = .string(lockTimeout)
-                try Self.refuseUnparsable(dir: files.dir ?? env.migrationsDir ?? "migrations",
-                                          downPattern: env.migrationsDownPattern, to: to)
+                let dir = files.dir ?? env.migrationsDir ?? "migrations"
+                try Migrate.refuseInvalidFiles(dir: dir, downPattern: env.migrationsDownPattern)
+                try Self.refuseUnparsable(dir: dir, downPattern: env.migrationsDownPattern, to: to)
                 try service.run("migrate", params: params)
             }
 
@@ -119,7 +142,8 @@ extension Opsctl {
                 var extra: [String: JSONValue] = [:]
                 if !paths.isEmpty { extra["files"] = .array(paths.map { .string(URL(fileURLWithPath: $0).standardized.path) }) }
                 if pendingOnly { extra["pending_only"] = .bool(true) }
-                try Migrate.step(MigrationsLint.name, "lint", "lint migrations", files: files, global: global, extra: extra)
+                try Migrate.step(MigrationsLint.name, "lint", "lint migrations", files: files, global: global, extra: extra,
+                                 paths: paths)
             }
         }
 

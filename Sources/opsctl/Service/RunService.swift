@@ -177,20 +177,38 @@ struct RunService {
 }
 
 /// SIGINT/SIGTERM -> cancel the run (always-steps still run, exit 2). A second SIGINT exits at once.
+/// The cancel runs off the signal queue: cancelling reaches out to the server (PQcancel), and a second
+/// Ctrl-C must still be seen while that is under way.
 final class SignalTrap: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
     private var count = 0
 
     init(_ handler: @escaping @Sendable (String) -> Void) {
+        let queue = DispatchQueue(label: "opsctl.signals")
         for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            // The handler holds its source (to read `data`); cancel() breaks that cycle.
+            source.setEventHandler { [weak self, source] in
                 guard let self else { return }
-                self.count += 1
-                if self.count > 1 && sig == SIGINT { exit(130) }
-                Terminal.note("\n\(name): stopping running steps, running cleanup steps…")
-                handler(name)
+                // Signals that arrive together are delivered once, with their number in `data`.
+                let (before, n) = self.lock.withLock { () -> (Int, Int) in
+                    let before = self.count
+                    self.count += max(1, Int(source.data))
+                    return (before, self.count)
+                }
+                if n > 1 && (sig == SIGINT || before > 0) {
+                    if sig == SIGINT {
+                        Terminal.note("\n\(name) again: exiting now")
+                        // Nothing keeps running behind us; _exit: atexit handlers can wait on the step threads.
+                        ProcessRunner.killAllChildren()
+                        _exit(130)
+                    }
+                    return
+                }
+                Terminal.note("\n\(name): stopping after the statement or request in flight, running cleanup steps… (Ctrl-C again to exit at once)")
+                DispatchQueue.global().async { handler(name) }
             }
             source.resume()
             sources.append(source)
@@ -198,6 +216,9 @@ final class SignalTrap: @unchecked Sendable {
     }
 
     func cancel() {
-        sources.forEach { $0.cancel() }
+        sources.forEach {
+            $0.cancel()
+            $0.setEventHandler(handler: nil)
+        }
     }
 }

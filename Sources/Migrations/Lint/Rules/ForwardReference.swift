@@ -14,9 +14,19 @@ extension LintRules {
         var out: [(SourceLocation, String)] = []
         for m in ctx.set.migrations {
             guard let up = ctx.ups[m.upFile] else { continue }
+            // Names of what the script has created (and not dropped) up to and including each statement,
+            // kept as counts so the walk stays linear in the number of statements.
+            var present: [String: Int] = [:]
             for s in up.statements {
-                let local = SchemaEffects(Array(up.statements[0...s.index]))
-                for r in SchemaEffects([s]).referenced where !local.created.contains(where: { $0.relation.name == r.name }) {
+                let own = SchemaEffects([s])
+                // A statement that drops objects changes what is present: recount from its effects on the prefix.
+                if !own.dropped.isEmpty {
+                    present = [:]
+                    for o in SchemaEffects(Array(up.statements[0...s.index])).created { present[o.relation.name, default: 0] += 1 }
+                } else {
+                    for o in own.created { present[o.relation.name, default: 0] += 1 }
+                }
+                for r in own.referenced where present[r.name] == nil {
                     if let later = createdBy[r.name], later > m.version {
                         out.append((s.location, "uses table \(r) which is only created by version \(later): a fresh database fails here"))
                     }
