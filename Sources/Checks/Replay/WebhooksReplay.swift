@@ -71,8 +71,9 @@ public struct WebhooksReplay: StepKind {
         guard (1...512).contains(concurrency) else { throw StepError("step '\(p.stepID)': concurrency must be 1...512") }
         let rateText = (p["rate"]?.string ?? p["rate"].map { $0.jsonText } ?? "0").lowercased()
             .replacingOccurrences(of: "/s", with: "").trimmingCharacters(in: .whitespaces)
-        guard let r = Double(rateText.isEmpty ? "0" : rateText), r >= 0 else {
-            throw StepError("step '\(p.stepID)': rate must be events per second, like 50 or 50/s")
+        // Bounded: 1e19/s used to trap when printed as Int; NaN and infinity are not rates.
+        guard let r = Double(rateText.isEmpty ? "0" : rateText), r.isFinite, r >= 0, r <= 10_000 else {
+            throw StepError("step '\(p.stepID)': rate must be events per second from 0 (unthrottled) to 10000, like 50 or 50/s")
         }
         rate = r
         maxAttempts = max(1, try p.int("max_attempts", default: 5))

@@ -12,10 +12,12 @@ extension Opsctl {
         @Option(name: .long, help: "Only runs of this runbook.")
         var runbook: String?
 
-        @Option(name: .long, help: "How many runs.")
+        @Option(name: .long, parsing: .unconditional, help: "How many runs.")
         var limit: Int = 20
 
         @OptionGroup var global: GlobalOptions
+
+        func validate() throws { try FlagCheck.range(limit, "--limit", 1...100_000) }
 
         func run() throws {
             let service = RunService(global: global)
@@ -33,7 +35,7 @@ extension Opsctl {
             print("RUN ID                 STARTED               RUNBOOK         ENV          STATUS       DURATION  ACTOR")
             for r in runs {
                 let duration = r.durationMs.map { DurationText.format(milliseconds: $0) } ?? "-"
-                let status = r.status + (r.dryRun ? " (dry)" : "")
+                let status = Self.shownStatus(r) + (r.dryRun ? " (dry)" : "")
                 print([r.runID.padding(toLength: 22, withPad: " ", startingAt: 0),
                        f.string(from: r.startedAt).padding(toLength: 21, withPad: " ", startingAt: 0),
                        r.runbook.padding(toLength: 15, withPad: " ", startingAt: 0),
@@ -43,6 +45,12 @@ extension Opsctl {
                        r.actor].joined(separator: " "))
             }
             Terminal.note("(\(runs.count) run(s) from \(journal.location))")
+        }
+
+        /// A run stopped before completion (confirmation refused, lock held, deadline) is recorded with its
+        /// steps' status plus an `aborted` reason: show `aborted`, the word the exit code 2 stands for.
+        static func shownStatus(_ run: RunSummary) -> String {
+            run.aborted != nil && !["interrupted", "running"].contains(run.status) ? "aborted" : run.status
         }
     }
 
