@@ -14,9 +14,16 @@ import Testing
 ///   OPSCTL_FUZZ_SEED     seed of the mutation sequence (default 1): the same seed replays the same inputs
 ///   OPSCTL_FUZZ_TRACE    a directory: each input is written to <dir>/<target>.last before it runs, so the
 ///                        input that crashed the runner is on disk afterwards
+///   OPSCTL_FUZZ_HANG_SECONDS  one input running longer than this (default 30) is a hang: the input is
+///                        saved to $TMPDIR/opsctl-fuzz-hang-<target>.bin and the runner aborts (a hang
+///                        would otherwise stall CI with no clue)
 struct Fuzzer {
     let target: String
     var tokens: [String]
+    /// Mutants above this size are cut: bigger inputs only slow the search down.
+    var maxInput = 256 * 1024
+    /// Names the trace and hang files (several tests may share one corpus).
+    var label: String? = nil
 
     static var seconds: Double {
         ProcessInfo.processInfo.environment["OPSCTL_FUZZ_SECONDS"].flatMap(Double.init).map { max(0, $0) } ?? 3
@@ -53,7 +60,7 @@ struct Fuzzer {
         if pool.isEmpty { pool = [[]] }
         var seen = Set<String>()
         var summary = Summary()
-        let trace = ProcessInfo.processInfo.environment["OPSCTL_FUZZ_TRACE"].map { URL(fileURLWithPath: $0).appendingPathComponent("\(target).last") }
+        let trace = ProcessInfo.processInfo.environment["OPSCTL_FUZZ_TRACE"].map { URL(fileURLWithPath: $0).appendingPathComponent("\(label ?? target).last") }
 
         func execute(_ input: [UInt8]) {
             if let trace { try? Data(input).write(to: trace) }
@@ -68,13 +75,20 @@ struct Fuzzer {
             }
         }
 
-        for entry in pool { execute(entry) }
+        let watchdog = Watchdog(target: label ?? target)
+        defer { watchdog.stop() }
+        for entry in pool {
+            watchdog.begin(entry)
+            execute(entry)
+        }
         let deadline = Date().addingTimeInterval(Self.seconds)
         while Date() < deadline {
             let base = pool[rng.below(pool.count)]
             let other = pool[rng.below(pool.count)]
             var input = base
             for _ in 0..<(1 + rng.below(4)) { input = mutate(input, other: other, rng: &rng) }
+            if input.count > maxInput { input.removeLast(input.count - maxInput) }
+            watchdog.begin(input)
             execute(input)
         }
         return summary
@@ -147,6 +161,49 @@ struct Fuzzer {
     /// An outcome signature: the text with digits removed and cut short, so "line 3" and "line 4" count once.
     static func signature(_ text: String) -> String {
         String(text.unicodeScalars.filter { !CharacterSet.decimalDigits.contains($0) }.prefix(80).map(Character.init))
+    }
+}
+
+/// Aborts the runner when one input runs too long, after saving it: an in-process hang cannot be interrupted.
+final class Watchdog: @unchecked Sendable {
+    let target: String
+    let limit = ProcessInfo.processInfo.environment["OPSCTL_FUZZ_HANG_SECONDS"].flatMap(Double.init) ?? 30
+    private let lock = NSLock()
+    private var started = Date()
+    private var input: [UInt8] = []
+    private var running = true
+
+    init(target: String) {
+        self.target = target
+        let thread = Thread { [weak self] in
+            while let self, self.check() { Thread.sleep(forTimeInterval: 0.5) }
+        }
+        thread.start()
+    }
+
+    func begin(_ input: [UInt8]) {
+        lock.lock()
+        started = Date()
+        self.input = input
+        lock.unlock()
+    }
+
+    func stop() {
+        lock.lock()
+        running = false
+        lock.unlock()
+    }
+
+    /// False once stopped; aborts when the current input is past the limit.
+    private func check() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard running else { return false }
+        guard Date().timeIntervalSince(started) > limit else { return true }
+        let path = NSTemporaryDirectory() + "opsctl-fuzz-hang-\(target).bin"
+        try? Data(input).write(to: URL(fileURLWithPath: path))
+        FileHandle.standardError.write(Data("fuzz \(target): one input ran longer than \(limit) s (a hang); saved to \(path)\n".utf8))
+        abort()
     }
 }
 

@@ -84,26 +84,28 @@ struct ParserFuzzTests {
         options.format = format
         options.workers = 1
         options.maxLineBytes = 4096
-        let fuzzer = Fuzzer(target: "logs", tokens: [
+        var fuzzer = Fuzzer(target: "logs", tokens: [
             "{\"level\":\"error\",", "\"msg\":\"", "\"time\":\"2026-11-24T09:00:00Z\"", "\"ts\":", "\"duration_ms\":",
             "\"route\":", "level=error ", "msg=\"", "time=", "duration_ms=", "route=", "ERROR ", "WARN ", "2026-11-24 09:00:00 ",
             "\u{1B}]52;c;", "\u{1B}[2J", "\\u0000", "\\ud800", "\n", "\r\n", "\t", "{", "}", "[", "]", "\"", "=", ":",
         ])
         let target = "logs-\(format?.rawValue ?? "auto")"
+        fuzzer.label = target
         let summary = try fuzzer.run { bytes in
             do {
                 try Data(bytes).write(to: URL(fileURLWithPath: path))
                 let report = try LogAnalyzer(options).analyze(paths: [path])
                 let text = report.renderText(width: 100)
                 #expect(!text.isEmpty)
-                return "ok \(min(report.lines, 3)) lines \(min(report.unparsed, 2)) unparsed"
+                return "ok \(min(report.lines, 3)) lines \(min(report.unparsed, 2)) unparsed \(min(report.errors, 2)) errors "
+                    + "\(min(report.groups.count, 2)) groups \(min(report.topFingerprints.count, 3)) fingerprints latency \(report.latency != nil)"
             } catch { return Self.described(error) }
         }
         report(target, summary)
     }
 
     @Test func durations() throws {
-        let fuzzer = Fuzzer(target: "durations", tokens: ["ms", "s", "m", "h", "d", "days", ".", "-", "1", "0", " ", "e", "+"])
+        let fuzzer = Fuzzer(target: "durations", tokens: ["ms", "s", "m", "h", "d", "days", ".", "-", "1", "0", " ", "e", "+"], maxInput: 4096)
         let summary = try fuzzer.run { bytes in
             let text = Self.text(bytes)
             let seconds = DurationText.seconds(text)
