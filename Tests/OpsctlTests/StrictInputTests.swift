@@ -68,11 +68,10 @@ struct StrictInputTests {
 
     @Test func historyShowsAnAbortedRunAsAborted() throws {
         let p = Project()
-        try p.file("opsctl.yaml", "environments:\n  production:\n    protected: true\n")
-        try p.file("deploy.yaml", "steps:\n  - { id: change, kind: shell, with: { command: 'true' } }\n")
-        let refused = try p.opsctl(["run", "deploy.yaml", "--env", "production"])
-        #expect(refused.exitCode == 2, "\(refused.stdout)\(refused.stderr)")
-        let history = try p.opsctl(["history", "--env", "production"])
+        try p.file("deploy.yaml", "steps:\n  - { id: slow, kind: shell, with: { command: 'sleep 5', readonly: true } }\n")
+        let stopped = try p.opsctl(["run", "deploy.yaml", "--deadline", "1s"])
+        #expect(stopped.exitCode == 2, "\(stopped.stdout)\(stopped.stderr)")
+        let history = try p.opsctl(["history"])
         #expect(history.exitCode == 0, "\(history.stderr)")
         let line = history.stdout.split(separator: "\n").first { $0.contains("deploy") }
         #expect(line?.contains("aborted") == true, "\(history.stdout)")

@@ -58,10 +58,11 @@ public struct StepParameters: Sendable {
     public func duration(_ name: String) throws -> Double? {
         guard let v = self[name] else { return nil }
         // Bounded (0 to DurationText.maximumSeconds): a negative or absurd value must not wait forever or overflow.
-        if let d = v.double {
+        if case .string = v {} else if let d = v.double {
             guard d >= 0, d <= DurationText.maximumSeconds else { throw wrong(name, DurationText.expected) }
             return d
         }
+        // Text goes through DurationText alone (it reads bare seconds too), so both agree on every input.
         guard let s = v.string else { throw wrong(name, DurationText.expected) }
         if let problem = DurationText.problem(s) { throw StepError("step '\(stepID)': parameter '\(name)': \(problem)") }
         return DurationText.seconds(s) ?? 0

@@ -469,7 +469,7 @@ public struct RunbookLoader: Sendable {
     static func isDuration(_ value: JSONValue) -> Bool {
         switch value {
         case .int, .double: return value.double.map { (0...DurationText.maximumSeconds).contains($0) } ?? false
-        case let .string(s): return DurationText.seconds(s) != nil || Double(s).map { (0...DurationText.maximumSeconds).contains($0) } == true
+        case let .string(s): return DurationText.seconds(s) != nil
         default: return false
         }
     }

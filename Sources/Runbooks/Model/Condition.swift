@@ -33,9 +33,13 @@ public struct Condition: Sendable, Equatable, CustomStringConvertible {
     /// parser and the evaluator recurse, and 100k nested parentheses used to overflow the stack (SIGSEGV).
     static let maxDepth = 64
     static let maxOperands = 256
+    static let maxLength = 4096
 
     public init(_ source: String) throws {
         self.source = source
+        guard source.utf8.count <= Self.maxLength else {
+            throw SyntaxError(message: "condition is longer than \(Self.maxLength) bytes; split it into steps", offset: 0)
+        }
         var parser = Parser(tokens: try Self.tokenize(source))
         root = try parser.expression()
         if let extra = parser.peek { throw SyntaxError(message: "unexpected '\(extra.text)' in condition", offset: extra.offset) }
