@@ -8,7 +8,7 @@ BIN := .build/$(CONFIG)/opsctl
 # CI builds treat warnings as errors (see Package.swift: OPSCTL_STRICT).
 STRICT_ENV := $(if $(CI),OPSCTL_STRICT=1,)
 
-.PHONY: all deps build release test demo bench clean sandbox-down
+.PHONY: all deps build release test demo bench fuzz clean sandbox-down
 
 all: build
 
@@ -39,6 +39,12 @@ demo: build
 
 bench: deps
 	@bash Benchmarks/run-all.sh
+
+# A longer fuzz session than make test's 3 s per target (README, Development).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	$(STRICT_ENV) $(SWIFT) build --build-tests
+	OPSCTL_FUZZ_SECONDS=$(FUZZ_SECONDS) $(SWIFT) test --skip-build --filter FuzzTests
 
 sandbox-down:
 	-$(BIN) sandbox down
