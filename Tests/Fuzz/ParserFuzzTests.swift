@@ -150,3 +150,43 @@ final class TemporaryFuzzDirectory: @unchecked Sendable {
     init() { try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
+
+/// Shapes a random mutation rarely builds: very deep trees in every recursive parser.
+@Suite("Fuzz: deep structures")
+struct DeepStructureTests {
+    @Test(arguments: [1_000, 10_000, 100_000])
+    func deepSQLExpressionsAreParsedOrRefused(depth: Int) {
+        for sql in ["SELECT " + String(repeating: "1+", count: depth) + "1;",
+                    "SELECT " + String(repeating: "(", count: depth) + "1" + String(repeating: ")", count: depth) + ";",
+                    "SELECT " + String(repeating: "ARRAY[", count: depth) + "1" + String(repeating: "]", count: depth) + ";"] {
+            do { _ = try SQLParser.parse(sql, file: "deep.sql") } catch { _ = ParserFuzzTests.described(error) }
+        }
+    }
+
+    @Test func aLongButRealisticChainStillParses() throws {
+        let script = try SQLParser.parse("SELECT " + Array(repeating: "'a'", count: 400).joined(separator: " || ") + ";", file: "long.sql")
+        #expect(script.statements.count == 1)
+    }
+
+    @Test func aDeepChainIsAClearSyntaxError() {
+        #expect(throws: SQLSyntaxError.self) { try SQLParser.parse("SELECT " + String(repeating: "1+", count: 100_000) + "1;", file: "deep.sql") }
+        do { _ = try SQLParser.parse("SELECT " + String(repeating: "1+", count: 100_000) + "1;", file: "deep.sql") } catch {
+            #expect("\(error)".contains("nested too deeply"), "\(error)")
+        }
+    }
+
+    @Test(arguments: [1_000, 100_000])
+    func deepJSONPayloadsAreParsedOrRefused(depth: Int) {
+        _ = JSONValue.parse(String(repeating: "[", count: depth) + String(repeating: "]", count: depth))
+        _ = JSONValue.parse(String(repeating: "{\"a\":", count: depth) + "1" + String(repeating: "}", count: depth))
+    }
+
+    @Test(arguments: [1_000, 100_000])
+    func deepYAMLIsRefused(depth: Int) {
+        for text in [String(repeating: "[", count: depth) + String(repeating: "]", count: depth),
+                     String(repeating: "- ", count: depth) + "x",
+                     String(repeating: "{a: ", count: depth) + "1" + String(repeating: "}", count: depth)] {
+            #expect(throws: LoadError.self) { try YAMLDocument.parse(text, file: "deep.yaml") }
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import CPgQuery
 import Foundation
+import Support
 
 /// A script the Postgres parser rejected: where and why.
 public struct SQLSyntaxError: Error, Sendable, CustomStringConvertible {
@@ -53,6 +54,11 @@ public enum SQLParser {
 
     /// The statements' parse trees from `pg_query_parse` (JSON).
     static func parseTrees(_ sql: String, file: String, lines: LineMap) throws -> [SQLNode] {
+        // libpg_query writes the tree by recursion, one level per operator of `1+1+…`: on a deep stack.
+        try DeepStack.run { Result { try parseTreesOnThisThread(sql, file: file, lines: lines) } }.get()
+    }
+
+    static func parseTreesOnThisThread(_ sql: String, file: String, lines: LineMap) throws -> [SQLNode] {
         let result = pg_query_parse(sql)
         defer { pg_query_free_parse_result(result) }
         if let error = result.error { throw syntaxError(error, file: file, lines: lines) }
@@ -60,8 +66,10 @@ public enum SQLParser {
         let tree = raw.withMemoryRebound(to: UInt8.self, capacity: strlen(raw)) {
             TreeJSON.parse(UnsafeBufferPointer(start: $0, count: strlen(raw)))
         }
-        guard let tree else {
-            throw SQLSyntaxError(location: SourceLocation(file: file, line: 1, column: 1), message: "unreadable parse tree")
+        guard let tree = tree.tree else {
+            throw SQLSyntaxError(location: SourceLocation(file: file, line: 1, column: 1),
+                                 message: tree.tooDeep ? "expressions nested too deeply (more than \(TreeJSON.maxDepth) levels in the parse tree); split the statement"
+                                                       : "unreadable parse tree")
         }
         return tree["stmts"]?.items.map { $0["stmt"] ?? .null } ?? []
     }
