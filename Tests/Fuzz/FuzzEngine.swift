@@ -91,6 +91,12 @@ struct Fuzzer {
             watchdog.begin(input)
             execute(input)
         }
+        if summary.slowest > 1 {
+            // Slow inputs are next to hangs: keep the slowest one for a look.
+            let path = NSTemporaryDirectory() + "opsctl-fuzz-slowest-\(label ?? target).bin"
+            try? Data(summary.slowestInput).write(to: URL(fileURLWithPath: path))
+            print("fuzz \(label ?? target): slowest input (\(String(format: "%.1f", summary.slowest)) s) saved to \(path)")
+        }
         return summary
     }
 

@@ -175,6 +175,15 @@ struct DeepStructureTests {
         }
     }
 
+    /// Postgres' lexer is quadratic in a run of `+`: 40k took 13 s. Refused up front.
+    @Test func longOperatorRunsAreRefusedButNotInsideStringsOrComments() throws {
+        let run = String(repeating: "+", count: 70_000)
+        #expect(throws: SQLSyntaxError.self) { try SQLParser.parse("SELECT 1" + run + "1;", file: "ops.sql") }
+        let fine = "SELECT '\(run)' AS s; -- \(run)\n/* \(run) */ SELECT $x$\(run)$x$; SELECT \"a\(run)\" FROM t;"
+        do { _ = try SQLParser.parse(fine, file: "fine.sql") } catch { #expect(!"\(error)".contains("operator characters"), "\(error)") }
+        #expect(OperatorRuns.firstTooLong(Array(fine.utf8)) == nil)
+    }
+
     @Test(arguments: [1_000, 100_000])
     func deepJSONPayloadsAreParsedOrRefused(depth: Int) {
         _ = JSONValue.parse(String(repeating: "[", count: depth) + String(repeating: "]", count: depth))

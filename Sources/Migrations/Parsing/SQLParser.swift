@@ -16,6 +16,10 @@ public enum SQLParser {
     /// Parses `sql` (the contents of `file`) into statements with their parse trees.
     public static func parse(_ sql: String, file: String) throws -> SQLScript {
         let lines = LineMap(sql)
+        if let run = OperatorRuns.firstTooLong(lines.bytes) {
+            throw SQLSyntaxError(location: lines.location(ofByte: run.offset, file: file),
+                                 message: "a run of \(run.length) operator characters (an operator is at most 63)")
+        }
         let bounds = try split(sql, file: file, lines: lines)
         let trees = try parseTrees(sql, file: file, lines: lines)
         guard trees.count == bounds.count else {
