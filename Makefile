@@ -12,7 +12,7 @@ STRICT_ENV := $(if $(CI),OPSCTL_STRICT=1,)
 TEST_SANDBOX_DIR := $(or $(OPSCTL_TEST_SANDBOX_DIR),/tmp/opsctl-test-$(shell id -u))
 TEST_SANDBOX_PORT := $(or $(OPSCTL_TEST_SANDBOX_PORT),55433)
 
-.PHONY: all deps build release test demo bench clean sandbox-down
+.PHONY: all deps build release test demo bench fuzz clean sandbox-down
 
 all: build
 
@@ -44,6 +44,12 @@ demo: build
 
 bench: deps
 	@bash Benchmarks/run-all.sh
+
+# A longer fuzz session than make test's 3 s per target (README, Development).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	$(STRICT_ENV) $(SWIFT) build --build-tests
+	OPSCTL_FUZZ_SECONDS=$(FUZZ_SECONDS) $(SWIFT) test --skip-build --filter FuzzTests
 
 sandbox-down:
 	-$(BIN) sandbox down

@@ -89,6 +89,9 @@ let package = Package(
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "LogAnalysisTests", dependencies: ["LogAnalysis", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "OpsctlTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        // In-process fuzzing of every parser of outside input, time-bounded (OPSCTL_FUZZ_SECONDS); saved corpus in Corpus/.
+        .testTarget(name: "FuzzTests", dependencies: ["Runbooks", "Checks", "Migrations", "LogAnalysis", "Support"],
+                    path: "Tests/Fuzz", exclude: ["Corpus"], swiftSettings: swiftSettings),
 
         // Webhook signing (Whop, Standard Webhooks, Stripe): used by opsctl and the reference service.
         .target(name: "Webhooks", dependencies: [.product(name: "Crypto", package: "swift-crypto")],

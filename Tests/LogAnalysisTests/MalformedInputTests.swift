@@ -27,6 +27,17 @@ import Testing
         #expect(r.topFingerprints.first?.count == 2)
     }
 
+    /// Found by the fuzzer (issue 12): a bare `=` after a pair looped forever.
+    @Test(arguments: ["level=error msg=x =a\n", "level=error msg=\"x\" =route=a\n", "a=b = = =\n", "level=warn msg=x ==\n"])
+    func logfmtWithABareEqualsSignEnds(line: String) throws {
+        let file = TempFile(Data(line.utf8))
+        var o = LogAnalysisOptions()
+        o.format = .logfmt
+        o.workers = 1
+        let r = try LogAnalyzer(o).analyze(paths: [file.path])
+        #expect(r.lines == 1)
+    }
+
     @Test func linesOverOneMegabyteAreUnparsed() throws {
         let huge = #"{"level":50,"msg":""# + String(repeating: "x", count: (1 << 20) + 10) + #""}"# + "\n"
         let file = TempFile(good + huge + good)

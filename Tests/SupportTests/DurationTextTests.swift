@@ -35,3 +35,29 @@ struct DurationTextTests {
         #expect(!DurationText.format(milliseconds: ms).isEmpty)
     }
 }
+
+/// Issue 12 item 7: durations are bounded and say why they are refused.
+@Suite("DurationText bounds")
+struct DurationBoundTests {
+    @Test(arguments: ["9999999999999999999999h", "367d", "99999999999999999999", "1e19", "100000h"])
+    func longerThanAYearIsRefused(text: String) {
+        #expect(DurationText.seconds(text) == nil)
+        #expect(DurationText.problem(text) != nil)
+    }
+
+    @Test func theMaximumIsAccepted() {
+        #expect(DurationText.seconds("366d") == DurationText.maximumSeconds)
+        #expect(DurationText.problem("366d") == nil)
+    }
+
+    @Test func problemsSayWhatIsWrong() {
+        #expect(DurationText.problem("-1s")?.contains("negative") == true)
+        #expect(DurationText.problem("400d")?.contains("366 days") == true)
+        #expect(DurationText.problem("soon")?.contains("like 500ms") == true)
+    }
+
+    @Test func hugeMillisecondsFormatWithoutTrapping() {
+        #expect(DurationText.format(milliseconds: 1e300).hasSuffix("d"))
+        #expect(!DurationText.format(milliseconds: 9.3e21).isEmpty)
+    }
+}

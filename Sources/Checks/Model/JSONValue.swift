@@ -56,7 +56,8 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
     public var int: Int? {
         switch self {
         case let .int(i): return i
-        case let .double(d): return d.isFinite && d == d.rounded() ? Int(d) : nil
+        // Int(exactly:) is nil for fractions, infinities and values beyond Int (Int(1e19) traps).
+        case let .double(d): return Int(exactly: d)
         case let .string(s): return Int(s.trimmingCharacters(in: .whitespaces))
         default: return nil
         }
@@ -66,7 +67,10 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         switch self {
         case let .int(i): return Double(i)
         case let .double(d): return d
-        case let .string(s): return Double(s.trimmingCharacters(in: .whitespaces))
+        case let .string(s):
+            // Double("nan"), Double("inf") and Double("1e400") succeed; no setting means any of them.
+            guard let d = Double(s.trimmingCharacters(in: .whitespaces)), d.isFinite else { return nil }
+            return d
         default: return nil
         }
     }

@@ -61,7 +61,10 @@ public struct ReconcileExplain: StepKind {
             }
         } else {
             caseRow = try db.query("SELECT * FROM recovery_cases WHERE id = $1", [id]).first
-            guard let caseRow else { return .ok("case \(id): no such recovery case") }
+            // Not found fails, as for a payment: an operator asking about one case expects it to exist.
+            guard let caseRow else {
+                return .init(.fail, "case \(id): no recovery case with this id — check the id (recovery_cases.id), or explain the payment instead (opsctl reconcile payment ID)")
+            }
             membership = caseRow["membership_id"].string
         }
         var timeline: [JSONValue] = []

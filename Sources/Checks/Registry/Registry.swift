@@ -57,6 +57,8 @@ public enum StepRegistry {
 
 /// The candidate with the smallest edit distance, when it is close enough to be a typo.
 public func closest(to word: String, in candidates: [String]) -> String? {
+    // Edit distance is quadratic: a 200 KB "kind" took minutes (found by the fuzzer). No typo is that long.
+    guard word.utf8.count <= 64 else { return nil }
     let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
     guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
     return best.1 <= max(2, word.count / 3) ? best.0 : nil

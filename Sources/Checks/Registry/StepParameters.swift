@@ -57,9 +57,15 @@ public struct StepParameters: Sendable {
     /// Seconds from `5s`, `500ms`, `2m` or a bare number of seconds.
     public func duration(_ name: String) throws -> Double? {
         guard let v = self[name] else { return nil }
-        if let d = v.double { return d }
-        guard let s = v.string, let seconds = DurationText.seconds(s) else { throw wrong(name, "a duration like 500ms, 5s or 2m") }
-        return seconds
+        // Bounded (0 to DurationText.maximumSeconds): a negative or absurd value must not wait forever or overflow.
+        if case .string = v {} else if let d = v.double {
+            guard d >= 0, d <= DurationText.maximumSeconds else { throw wrong(name, DurationText.expected) }
+            return d
+        }
+        // Text goes through DurationText alone (it reads bare seconds too), so both agree on every input.
+        guard let s = v.string else { throw wrong(name, DurationText.expected) }
+        if let problem = DurationText.problem(s) { throw StepError("step '\(stepID)': parameter '\(name)': \(problem)") }
+        return DurationText.seconds(s) ?? 0
     }
 
     public func duration(_ name: String, default d: Double) throws -> Double { try duration(name) ?? d }

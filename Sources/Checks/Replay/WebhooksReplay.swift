@@ -72,8 +72,12 @@ public struct WebhooksReplay: StepKind {
         if let concurrency, !(1...512).contains(concurrency) { throw StepError("step '\(p.stepID)': concurrency must be 1...512") }
         let rateText = (p["rate"]?.string ?? p["rate"].map { $0.jsonText } ?? "").lowercased()
             .replacingOccurrences(of: "/s", with: "").trimmingCharacters(in: .whitespaces)
-        guard rateText.isEmpty || (Double(rateText) ?? -1) >= 0 else {
-            throw StepError("step '\(p.stepID)': rate must be events per second, like 50 or 50/s")
+        // Bounded: 1e19/s used to trap when printed as Int; NaN and infinity are not rates. Empty: the
+        // replay's recorded rate (on resume/join) or unthrottled.
+        if !rateText.isEmpty {
+            guard let r = Double(rateText), r.isFinite, r >= 0, r <= 10_000 else {
+                throw StepError("step '\(p.stepID)': rate must be events per second from 0 (unthrottled) to 10000, like 50 or 50/s")
+            }
         }
         rate = rateText.isEmpty ? nil : Double(rateText)
         maxAttempts = max(1, try p.int("max_attempts", default: 5))

@@ -13,7 +13,9 @@ enum LogfmtLine {
             let keyStart = i
             while i < n && p[i] != 0x3D && p[i] != 0x20 && p[i] != 0x09 { i += 1 }
             let keyEnd = i
-            guard i < n, p[i] == 0x3D, keyEnd > keyStart else { continue }
+            // Not a pair: step past the byte that stopped the key. A bare `=` (empty key) used to leave
+            // `i` where it was and loop forever (found by the fuzzer: `level=error msg=x =a`).
+            guard i < n, p[i] == 0x3D, keyEnd > keyStart else { i += 1; continue }
             i += 1
             var valueStart = i, valueEnd = i
             if i < n && p[i] == 0x22 {

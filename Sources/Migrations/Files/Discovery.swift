@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A problem with the set of files itself (before any SQL runs).
 public struct FileProblem: Sendable, CustomStringConvertible {
@@ -133,7 +134,11 @@ public enum Discovery {
     static func sqlFiles(in directory: String) throws -> [String] {
         let fm = FileManager.default
         var out: [String] = []
-        for entry in try fm.contentsOfDirectory(atPath: directory) where !entry.hasPrefix(".") {
+        let entries: [String]
+        do { entries = try fm.contentsOfDirectory(atPath: directory) } catch {
+            throw MigrationError(.invalidInput, FileErrorText.describe(error, doing: "list the migration directory", path: directory))
+        }
+        for entry in entries where !entry.hasPrefix(".") {
             let full = (directory as NSString).appendingPathComponent(entry)
             var isDir: ObjCBool = false
             _ = fm.fileExists(atPath: full, isDirectory: &isDir)

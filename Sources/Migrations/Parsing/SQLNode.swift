@@ -17,7 +17,7 @@ public indirect enum SQLNode: Sendable, Equatable {
     public var object: [String: SQLNode]? { if case let .object(o) = self { return o } else { return nil } }
     public var items: [SQLNode] { if case let .array(a) = self { return a } else { return [] } }
     public var string: String? { if case let .string(s) = self { return s } else { return nil } }
-    public var int: Int? { if case let .number(n) = self { return Int(n) } else { return nil } }
+    public var int: Int? { if case let .number(n) = self { return Int(exactly: n) } else { return nil } }
     /// Absent booleans are false in libpg_query's JSON.
     public var isTrue: Bool { if case let .bool(b) = self { return b } else { return false } }
 

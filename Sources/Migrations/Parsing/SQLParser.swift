@@ -18,6 +18,10 @@ public enum SQLParser {
     /// 200k statements to be parsed.
     public static func parse(_ sql: String, file: String, cancellation: Cancellation? = nil) throws -> SQLScript {
         let lines = LineMap(sql)
+        if let run = OperatorRuns.firstTooLong(lines.bytes) {
+            throw SQLSyntaxError(location: lines.location(ofByte: run.offset, file: file),
+                                 message: "a run of \(run.length) operator characters (an operator is at most 63)")
+        }
         let bounds = try split(sql, file: file, lines: lines)
         if cancellation?.isCancelled == true { throw CancellationError() }
         let trees = try parseTrees(sql, file: file, lines: lines, cancellation: cancellation)
@@ -58,6 +62,11 @@ public enum SQLParser {
 
     /// The statements' parse trees from `pg_query_parse` (JSON).
     static func parseTrees(_ sql: String, file: String, lines: LineMap, cancellation: Cancellation? = nil) throws -> [SQLNode] {
+        // libpg_query writes the tree by recursion, one level per operator of `1+1+…`: on a deep stack.
+        try DeepStack.run { Result { try parseTreesOnThisThread(sql, file: file, lines: lines, cancellation: cancellation) } }.get()
+    }
+
+    static func parseTreesOnThisThread(_ sql: String, file: String, lines: LineMap, cancellation: Cancellation?) throws -> [SQLNode] {
         let result = pg_query_parse(sql)
         defer { pg_query_free_parse_result(result) }
         if let error = result.error { throw syntaxError(error, file: file, lines: lines) }
@@ -66,8 +75,10 @@ public enum SQLParser {
             TreeJSON.parse(UnsafeBufferPointer(start: $0, count: strlen(raw)), shouldStop: cancellation.map { c in { c.isCancelled } })
         }
         if cancellation?.isCancelled == true { throw CancellationError() }
-        guard let tree else {
-            throw SQLSyntaxError(location: SourceLocation(file: file, line: 1, column: 1), message: "unreadable parse tree")
+        guard let tree = tree.tree else {
+            throw SQLSyntaxError(location: SourceLocation(file: file, line: 1, column: 1),
+                                 message: tree.tooDeep ? "expressions nested too deeply (more than \(TreeJSON.maxDepth) levels in the parse tree); split the statement"
+                                                       : "unreadable parse tree")
         }
         return tree["stmts"]?.items.map { $0["stmt"] ?? .null } ?? []
     }

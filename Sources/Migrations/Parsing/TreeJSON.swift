@@ -6,11 +6,20 @@ struct TreeJSON {
     /// Polled every 1,024 array elements: a huge script's tree stops being read once it says so (nil).
     private var shouldStop: (() -> Bool)?
     private var elements = 0
+    private var depth = 0
+    private var tooDeep = false
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, shouldStop: (() -> Bool)? = nil) -> SQLNode? {
+    /// The reader recurses per level, on threads with small stacks: `SELECT 1+1+…` with 10k terms or
+    /// 1000 nested ARRAY[ crashed it (SIGSEGV, found by the deep-structure fuzz tests). Real
+    /// statements stay far below this.
+    static let maxDepth = 1024
+
+    /// Nil when unreadable or stopped; `tooDeep` tells a too-deep tree apart.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, shouldStop: (() -> Bool)? = nil) -> (tree: SQLNode?, tooDeep: Bool) {
         var reader = TreeJSON(b: bytes)
         reader.shouldStop = shouldStop
-        return reader.value()
+        let tree = reader.value()
+        return (tree, reader.tooDeep)
     }
 
     private init(b: UnsafeBufferPointer<UInt8>) { self.b = b }
@@ -22,6 +31,9 @@ struct TreeJSON {
     private mutating func value() -> SQLNode? {
         skipSpace()
         guard i < b.count else { return nil }
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else { tooDeep = true; return nil }
         switch b[i] {
         case UInt8(ascii: "{"):
             i += 1

@@ -133,6 +133,7 @@ public struct Config: Sendable {
             guard let p else { return nil }
             return p.hasPrefix("/") ? p : configDir + "/" + p
         }
+        let values = StrictValues(file: file)
         var environments: [String: EnvironmentConfig] = [:]
         for pair in envPairs {
             let node = pair.value
@@ -141,45 +142,87 @@ public struct Config: Sendable {
                 throw LoadError(file: file, line: key.keyPosition.line, column: key.keyPosition.column,
                                 message: "unknown key '\(key.key)' in environment '\(pair.key)'\(closest(to: key.key, in: envKeys).map { ", did you mean '\($0)'?" } ?? "")")
             }
-            let json = node.json
-            if let url = json["base_url"]?.string, URLComponents(string: url)?.host == nil {
-                throw fail(node.value("base_url")!, "base_url '\(url)' is not a URL like https://host[:port]")
+            // Every value is read by type: a wrong one (protected: enabled) is an error here, never a default.
+            func read<T>(_ key: String, _ reader: (YAMLValue, String) throws -> T) throws -> T? {
+                try node.value(key).map { try reader($0, "environments.\(pair.key).\(key)") }
             }
-            if let secretLooking = node.value("database_url_env"), let v = secretLooking.string, v.contains("://") {
-                throw fail(secretLooking, "database_url_env names an environment variable, not the URL itself",
-                           "write database_url_env: DATABASE_URL and export the URL in that variable")
+            var env = EnvironmentConfig(name: pair.key)
+            if let url = try read("base_url", values.text) {
+                guard URLComponents(string: url)?.host != nil else {
+                    throw fail(node.value("base_url")!, "base_url '\(url)' is not a URL like https://host[:port]")
+                }
+                env.baseURL = url
             }
-            let webhook = json["webhook"]?.object ?? [:]
-            let scheme = webhook["scheme"]?.string ?? "whop"
-            guard ["whop", "standard", "stripe"].contains(scheme) else {
-                throw fail(node.value("webhook") ?? node, "webhook scheme '\(scheme)' is not one of whop, standard, stripe")
+            if let variable = try read("database_url_env", values.text) {
+                if variable.contains("://") {
+                    throw fail(node.value("database_url_env")!, "database_url_env names an environment variable, not the URL itself",
+                               "write database_url_env: DATABASE_URL and export the URL in that variable")
+                }
+                env.databaseURLEnv = variable
             }
-            let migrations = json["migrations"]?.object ?? [:]
-            environments[pair.key] = EnvironmentConfig(
-                name: pair.key,
-                baseURL: json["base_url"]?.string,
-                databaseURLEnv: json["database_url_env"]?.string ?? "DATABASE_URL",
-                protected: json["protected"]?.bool ?? false,
-                webhookScheme: scheme,
-                webhookSecretEnv: webhook["secret_env"]?.string,
-                webhookPath: webhook["path"]?.string ?? "/api/webhooks/whop",
-                migrationsDir: relative(migrations["dir"]?.string),
-                migrationsDownPattern: migrations["down_pattern"]?.string,
-                migrationsTable: migrations["table"]?.string,
-                runbooksDir: relative(json["runbooks_dir"]?.string),
-                secrets: (json["secrets"]?.array ?? []).compactMap(\.string),
-                env: (json["env"]?.object ?? [:]).compactMapValues(\.string),
-                thresholds: json["thresholds"]?.object ?? [:],
-                rollbackCommand: json["rollback_command"]?.string)
-            environments[pair.key]?.envRules = json["env_rules"]?.object ?? [:]
-            environments[pair.key]?.requiredExtensions = (json["required_extensions"]?.array ?? []).compactMap(\.string)
-            environments[pair.key]?.directory = configDir
+            env.protected = try read("protected", values.bool) ?? false
+            if let webhook = node.value("webhook") {
+                let what = "environments.\(pair.key).webhook"
+                _ = try values.mapping(webhook, what, keys: ["scheme", "secret_env", "path"])
+                env.webhookScheme = try webhook.value("scheme").map { try values.oneOf($0, "\(what).scheme", ["whop", "standard", "stripe"]) } ?? "whop"
+                env.webhookSecretEnv = try webhook.value("secret_env").map { try values.text($0, "\(what).secret_env") }
+                env.webhookPath = try webhook.value("path").map { try values.text($0, "\(what).path") } ?? "/api/webhooks/whop"
+            }
+            if let migrations = node.value("migrations") {
+                let what = "environments.\(pair.key).migrations"
+                _ = try values.mapping(migrations, what, keys: ["dir", "down_pattern", "table"])
+                env.migrationsDir = relative(try migrations.value("dir").map { try values.text($0, "\(what).dir") })
+                env.migrationsDownPattern = try migrations.value("down_pattern").map { try values.text($0, "\(what).down_pattern") }
+                env.migrationsTable = try migrations.value("table").map { try values.text($0, "\(what).table") }
+            }
+            env.runbooksDir = relative(try read("runbooks_dir", values.text))
+            env.secrets = try read("secrets", values.textList) ?? []
+            env.env = try read("env", values.textMap) ?? [:]
+            if let thresholds = node.value("thresholds") {
+                for entry in try values.mapping(thresholds, "environments.\(pair.key).thresholds") {
+                    guard case .scalar = entry.value else {
+                        throw values.fail(entry.value, "threshold '\(entry.key)' must be a number or a duration, got \(entry.value.kindName)")
+                    }
+                    env.thresholds[entry.key] = entry.value.json
+                }
+            }
+            env.rollbackCommand = try read("rollback_command", values.text)
+            if let rules = node.value("env_rules") { env.envRules = try envRules(rules, "environments.\(pair.key).env_rules", values) }
+            env.requiredExtensions = try read("required_extensions", values.textList) ?? []
+            env.directory = configDir
+            environments[pair.key] = env
         }
-        let defaultName = doc.value("default_environment")?.string ?? (environments["local"] != nil ? "local" : envPairs[0].key)
+        let defaultNode = doc.value("default_environment")
+        let defaultName = try defaultNode.map { try values.text($0, "default_environment") }
+            ?? (environments["local"] != nil ? "local" : envPairs[0].key)
         guard environments[defaultName] != nil else {
-            throw fail(doc.value("default_environment")!, "default_environment '\(defaultName)' is not defined under environments")
+            throw fail(defaultNode!, "default_environment '\(defaultName)' is not defined under environments",
+                       "environments: \(environments.keys.sorted().joined(separator: ", "))")
         }
-        return Config(file: file, defaultEnvironment: defaultName, environments: environments,
-                      runbooksDir: relative(doc.value("runbooks_dir")?.string))
+        let runbooksDir = relative(try doc.value("runbooks_dir").map { try values.text($0, "runbooks_dir") })
+        return Config(file: file, defaultEnvironment: defaultName, environments: environments, runbooksDir: runbooksDir)
+    }
+
+    /// The env.validate rules, typed here so a wrong one names its line (`min_length: sixteen`).
+    static func envRules(_ node: YAMLValue, _ what: String, _ values: StrictValues) throws -> [String: JSONValue] {
+        let flags = ["required", "not_placeholder", "url"]
+        let counts = ["min_length", "base64_bytes"]
+        let bounds = ["int_min", "int_max"]
+        let texts = ["pattern", "equals"]
+        let lists = ["scheme", "one_of"]
+        var out: [String: JSONValue] = [:]
+        for variable in try values.mapping(node, what) {
+            let ruleWhat = "\(what).\(variable.key)"
+            for rule in try values.mapping(variable.value, ruleWhat, keys: flags + counts + bounds + texts + lists) {
+                let key = "\(ruleWhat).\(rule.key)"
+                if flags.contains(rule.key) { _ = try values.bool(rule.value, key) }
+                if counts.contains(rule.key) { _ = try values.int(rule.value, key, in: 0...1_000_000) }
+                if bounds.contains(rule.key) { _ = try values.int(rule.value, key, in: Int.min...Int.max) }
+                if texts.contains(rule.key) { _ = try values.text(rule.value, key) }
+                if lists.contains(rule.key), rule.value.string == nil { _ = try values.textList(rule.value, key) }
+            }
+            out[variable.key] = variable.value.json
+        }
+        return out
     }
 }

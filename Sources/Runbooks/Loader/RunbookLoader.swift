@@ -129,7 +129,7 @@ public struct RunbookLoader: Sendable {
                 }
                 if let node = pair.value.value("default") { try literalDefault(node, param: pair.key, file: file) }
                 return RunbookParam(name: pair.key, type: type, defaultValue: pair.value.value("default")?.json,
-                                    required: pair.value.value("required")?.json.bool ?? false,
+                                    required: try pair.value.value("required").map { try bool($0, "params.\(pair.key).required", file) } ?? false,
                                     description: pair.value.value("description")?.string ?? "")
             }
             // Shorthand `name: default`.
@@ -183,7 +183,7 @@ public struct RunbookLoader: Sendable {
         case .number: return value.double.map(JSONValue.double)
         case .bool: return value.bool.map(JSONValue.bool)
         case .duration:
-            guard let s = value.string, value.double != nil || DurationText.seconds(s) != nil else { return nil }
+            guard let s = value.string, Self.isDuration(value) else { return nil }
             return .string(s)
         case .list:
             if case .array = value { return value }
@@ -272,6 +272,7 @@ public struct RunbookLoader: Sendable {
             included = IncludedRunbook(runbook: child, params: resolved)
             mutates = !child.mutatingSteps.isEmpty
         } else if let kind {
+            try checkParameters(kind, with: with, node: node, step: id, file: file)
             mutates = Self.mutates(kind, with: with)
         }
 
@@ -319,6 +320,25 @@ public struct RunbookLoader: Sendable {
         return kind.mutates
     }
 
+    /// Builds the step once when its parameters are literal, so every value the kind checks (an enum like
+    /// `format: xml`, a number out of range, a negative duration) is an error at load time with its
+    /// file:line:col (exit 65), not a failed step at run time. Values with `${...}` are checked when they run.
+    func checkParameters(_ kind: any StepKind.Type, with: [String: JSONValue], node: YAMLValue, step: String, file: String) throws {
+        guard Interpolation.references(in: .object(with)).isEmpty else { return }
+        do {
+            _ = try kind.init(StepParameters(with, stepID: step))
+        } catch {
+            let message = "\(error)"
+            // Point at the parameter the message names (`parameter 'max_rows'`), else at the step.
+            var at = node.value("with") ?? node
+            if case let .mapping(pairs, _) = at, let pair = pairs.first(where: { message.contains("'\($0.key)'") || message.contains("\($0.key) ") }) {
+                at = pair.value
+            }
+            throw LoadError(file: file, line: at.position.line, column: at.position.column, message: message,
+                            hint: "see 'opsctl kinds \(kind.name)'")
+        }
+    }
+
     /// Resolves only `${item...}` at load time; other references stay for run time.
     static func resolveItem(_ value: JSONValue, scope: Scope) throws -> JSONValue {
         switch value {
@@ -339,7 +359,10 @@ public struct RunbookLoader: Sendable {
     }
 
     func parseRetry(_ node: YAMLValue, file: String) throws -> RetryPolicy {
-        if case .scalar = node, let n = node.json.int { return RetryPolicy(attempts: max(1, n), delay: 1, backoff: 2, until: nil) }
+        if case .scalar = node {
+            let n = try StrictValues(file: file).int(node, "retry", in: 0...1000)
+            return RetryPolicy(attempts: max(1, n), delay: 1, backoff: 2, until: nil)
+        }
         guard case .mapping = node else {
             throw LoadError(file: file, line: node.position.line, column: node.position.column, message: "'retry' must be a number or {attempts, delay, backoff, until}")
         }
@@ -474,18 +497,20 @@ public struct RunbookLoader: Sendable {
     }
 
     func bool(_ node: YAMLValue, _ what: String, _ file: String) throws -> Bool {
-        guard case .scalar = node, let b = node.json.bool, node.json.string != nil else {
-            throw LoadError(file: file, line: node.position.line, column: node.position.column, message: "'\(what)' must be true or false")
-        }
-        return b
+        try StrictValues(file: file).bool(node, what)
     }
 
     func duration(_ node: YAMLValue, _ what: String, _ file: String) throws -> Double {
-        guard let s = node.string, let v = DurationText.seconds(s) else {
-            throw LoadError(file: file, line: node.position.line, column: node.position.column,
-                            message: "'\(what)' must be a duration like 500ms, 30s, 5m")
+        try StrictValues(file: file).duration(node, what)
+    }
+
+    /// A duration as a param or step parameter: text like `30s` or a number of seconds, from 0 to one year.
+    static func isDuration(_ value: JSONValue) -> Bool {
+        switch value {
+        case .int, .double: return value.double.map { (0...DurationText.maximumSeconds).contains($0) } ?? false
+        case let .string(s): return DurationText.seconds(s) != nil
+        default: return false
         }
-        return v
     }
 
     func stringList(_ node: YAMLValue, _ what: String, _ file: String) throws -> [String] {
@@ -512,8 +537,9 @@ public struct RunbookLoader: Sendable {
         case .string: ok = value.string != nil
         case .int: ok = value.int != nil
         case .number: ok = value.double != nil
-        case .bool: ok = value.bool != nil && value.string != nil
-        case .duration: ok = value.double != nil || (value.string.flatMap(DurationText.seconds) != nil)
+        // Only true/false: `readonly: yes`, `2` or "true" used to pass (and read as true).
+        case .bool: if case .bool = value { ok = true } else { ok = false }
+        case .duration: ok = Self.isDuration(value)
         case .list: ok = value.array != nil || value.string != nil
         case .map: ok = value.object != nil
         case .any: ok = true

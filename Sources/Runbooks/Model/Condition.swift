@@ -29,8 +29,17 @@ public struct Condition: Sendable, Equatable, CustomStringConvertible {
         public var description: String { message }
     }
 
+    /// Parentheses and `!` nest at most this deep, and a condition has at most `maxOperands` operands: the
+    /// parser and the evaluator recurse, and 100k nested parentheses used to overflow the stack (SIGSEGV).
+    static let maxDepth = 64
+    static let maxOperands = 256
+    static let maxLength = 4096
+
     public init(_ source: String) throws {
         self.source = source
+        guard source.utf8.count <= Self.maxLength else {
+            throw SyntaxError(message: "condition is longer than \(Self.maxLength) bytes; split it into steps", offset: 0)
+        }
         var parser = Parser(tokens: try Self.tokenize(source))
         root = try parser.expression()
         if let extra = parser.peek { throw SyntaxError(message: "unexpected '\(extra.text)' in condition", offset: extra.offset) }
@@ -153,6 +162,8 @@ public struct Condition: Sendable, Equatable, CustomStringConvertible {
     struct Parser {
         var tokens: [Token]
         var index = 0
+        var depth = 0
+        var operands = 0
 
         var peek: Token? { index < tokens.count ? tokens[index] : nil }
 
@@ -174,8 +185,20 @@ public struct Condition: Sendable, Equatable, CustomStringConvertible {
         }
 
         mutating func negation() throws -> Node {
-            if peek?.text == "!", peek?.kind == .op { index += 1; return .not(try negation()) }
+            if let bang = peek, bang.text == "!", bang.kind == .op {
+                index += 1
+                try enter(bang)
+                defer { depth -= 1 }
+                return .not(try negation())
+            }
             return try comparison()
+        }
+
+        mutating func enter(_ token: Token) throws {
+            depth += 1
+            if depth > Condition.maxDepth {
+                throw SyntaxError(message: "condition nests parentheses or '!' deeper than \(Condition.maxDepth) levels", offset: token.offset)
+            }
         }
 
         mutating func comparison() throws -> Node {
@@ -189,13 +212,20 @@ public struct Condition: Sendable, Equatable, CustomStringConvertible {
 
         mutating func operand() throws -> Node {
             guard let t = next() else { throw SyntaxError(message: "condition ends too early", offset: 0) }
+            operands += 1
+            if operands > Condition.maxOperands {
+                throw SyntaxError(message: "condition has more than \(Condition.maxOperands) operands; split it into steps", offset: t.offset)
+            }
             switch t.kind {
             case .lparen:
+                try enter(t)
+                defer { depth -= 1 }
                 let inner = try expression()
                 guard next()?.kind == .rparen else { throw SyntaxError(message: "missing ')' in condition", offset: t.offset) }
                 return inner
             case .string: return .literal(.string(t.text))
-            case .number: return .literal(Double(t.text).map { $0 == $0.rounded() && !t.text.contains(".") ? .int(Int($0)) : .double($0) } ?? .string(t.text))
+            // Int(text) first: Int(Double) traps beyond Int's range (a 30-digit number in a condition).
+            case .number: return .literal(Int(t.text).map(JSONValue.int) ?? Double(t.text).flatMap { $0.isFinite ? JSONValue.double($0) : nil } ?? .string(t.text))
             case .word:
                 switch t.text {
                 case "true": return .literal(.bool(true))

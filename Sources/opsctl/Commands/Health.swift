@@ -23,10 +23,10 @@ extension Opsctl {
         @Option(name: .long, help: "JSON field the response must have, as path=value (repeatable), e.g. status=healthy.")
         var expect: [String] = []
 
-        @Option(name: .long, help: "Latency at or above which an endpoint warns.")
+        @Option(name: .long, parsing: .unconditional, help: "Latency at or above which an endpoint warns.")
         var latencyWarn: String = "500ms"
 
-        @Option(name: .long, help: "Latency at or above which an endpoint fails.")
+        @Option(name: .long, parsing: .unconditional, help: "Latency at or above which an endpoint fails.")
         var latencyCrit: String = "2s"
 
         @Option(name: .long, help: "Env var holding the database URL (default: the environment's, usually DATABASE_URL).")
@@ -38,6 +38,8 @@ extension Opsctl {
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
+            try FlagCheck.duration(latencyWarn, "--latency-warn")
+            try FlagCheck.duration(latencyCrit, "--latency-crit")
             for e in expect where !e.contains("=") { throw ValidationError("--expect '\(e)' must be path=value, e.g. status=healthy") }
             for u in url {
                 guard let c = URLComponents(string: u), ["http", "https"].contains(c.scheme ?? ""), c.host != nil else {

@@ -12,10 +12,12 @@ extension Opsctl {
         @Option(name: .long, help: "Only runs of this runbook.")
         var runbook: String?
 
-        @Option(name: .long, help: "How many runs.")
+        @Option(name: .long, parsing: .unconditional, help: "How many runs.")
         var limit: Int = 20
 
         @OptionGroup var options: JournalReadOptions
+
+        func validate() throws { try FlagCheck.range(limit, "--limit", 1...100_000) }
 
         func run() throws {
             let service = RunService(global: try options.global)
@@ -33,7 +35,7 @@ extension Opsctl {
             let header = ["RUN ID", "STARTED", "RUNBOOK", "ENV", "STATUS", "DURATION", "ACTOR"]
             let rows = runs.map { r in
                 [r.runID, f.string(from: r.startedAt), r.runbook, r.environment ?? "-",
-                 r.status + (r.dryRun ? " (dry run)" : ""),
+                 Self.shownStatus(r) + (r.dryRun ? " (dry run)" : ""),
                  r.durationMs.map { DurationText.format(milliseconds: $0) } ?? "-", r.actor]
             }
             // Columns as wide as their widest cell: nothing is cut ("skipped (dry run)" stays whole).
@@ -43,6 +45,12 @@ extension Opsctl {
                 print(TerminalText.sanitize(SecretMasker.shared.mask(cells.joined(separator: "  "))))
             }
             Terminal.note("(\(runs.count) run(s) from \(journal.location))")
+        }
+
+        /// A run stopped before completion (confirmation refused, lock held, deadline) is recorded with its
+        /// steps' status plus an `aborted` reason: show `aborted`, the word the exit code 2 stands for.
+        static func shownStatus(_ run: RunSummary) -> String {
+            run.aborted != nil && !["interrupted", "running"].contains(run.status) ? "aborted" : run.status
         }
     }
 

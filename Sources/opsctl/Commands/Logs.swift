@@ -31,14 +31,14 @@ extension Opsctl {
             @Argument(help: "Log files (globs allowed); '-' or none reads standard input.")
             var files: [String] = []
 
-            @Option(name: .long, help: "Only lines newer than this (e.g. 2h, 15m).") var since: String?
+            @Option(name: .long, parsing: .unconditional, help: "Only lines newer than this (e.g. 2h, 15m).") var since: String?
             @Option(name: .long, help: "Only lines at or after this time (ISO-8601 or epoch).") var from: String?
             @Option(name: .long, help: "Only lines before this time.") var to: String?
             @Option(name: .long, help: "Only lines at or above this level: trace, debug, info, warn, error, fatal.") var level: String?
             @Option(name: .long, help: "Only lines matching this regular expression (POSIX extended).") var grep: String?
             @Option(name: .long, help: "Group by this field (route, event_type, company_id; dotted paths allowed).") var by: String?
-            @Option(name: .long, help: "How many fingerprints and groups to list.") var top: Int = 10
-            @Option(name: .long, help: "Width of the per-window counts (default: automatic).") var window: String?
+            @Option(name: .long, parsing: .unconditional, help: "How many fingerprints and groups to list.") var top: Int = 10
+            @Option(name: .long, parsing: .unconditional, help: "Width of the per-window counts (default: automatic).") var window: String?
             @Option(name: .long, help: "Numeric field with a latency in ms, for p50/p95/p99.") var latencyField: String?
             @Option(name: .long, help: "Threshold like 'error_rate>1%:warn' (repeatable).") var threshold: [String] = []
 
@@ -48,8 +48,8 @@ extension Opsctl {
                 var o = LogAnalysisOptions()
                 func duration(_ flag: String, _ text: String?) throws -> Double? {
                     guard let text else { return nil }
-                    guard let s = DurationText.seconds(text) else { throw ValidationError("\(flag) '\(text)' is not a duration like 15m or 2h") }
-                    return s
+                    try FlagCheck.duration(text, flag)
+                    return DurationText.seconds(text)
                 }
                 func time(_ flag: String, _ text: String?) throws -> Date? {
                     guard let text else { return nil }

@@ -3,6 +3,7 @@ import Checks
 import Foundation
 import Migrations
 import Runbooks
+import Support
 
 extension Opsctl {
     struct Migrate: ParsableCommand {
@@ -73,10 +74,14 @@ extension Opsctl {
 
         struct Apply: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "apply", abstract: "Status, lint of pending migrations, apply (advisory lock, lock_timeout retries), verify: the shipped migrate runbook.")
-            @Option(name: .long, help: "Apply up to this version.") var to: Int?
-            @Option(name: .long, help: "lock_timeout per statement (retried with backoff).") var lockTimeout: String = "5s"
+            @Option(name: .long, parsing: .unconditional, help: "Apply up to this version.") var to: Int?
+            @Option(name: .long, parsing: .unconditional, help: "lock_timeout per statement (retried with backoff).") var lockTimeout: String = "5s"
             @OptionGroup var files: Files
             @OptionGroup var global: GlobalOptions
+            func validate() throws {
+                try FlagCheck.range(to, "--to", 0...Int.max)
+                try FlagCheck.duration(lockTimeout, "--lock-timeout")
+            }
             func run() throws {
                 // Concurrent appliers queue (behind the runbook lock, then the migration lock) and
                 // find nothing left to do, instead of being refused: wait up to 5 minutes by default.
@@ -110,11 +115,13 @@ extension Opsctl {
 
         struct Rollback: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "rollback", abstract: "Run down scripts newest first to a version or by a number of steps; refuses when a down script is missing.")
-            @Option(name: .long, help: "Roll back every version above this one.") var to: Int?
-            @Option(name: .long, help: "Roll back this many migrations.") var steps: Int?
+            @Option(name: .long, parsing: .unconditional, help: "Roll back every version above this one.") var to: Int?
+            @Option(name: .long, parsing: .unconditional, help: "Roll back this many migrations.") var steps: Int?
             @OptionGroup var files: Files
             @OptionGroup var global: GlobalOptions
             func validate() throws {
+                try FlagCheck.range(to, "--to", 0...Int.max)
+                try FlagCheck.range(steps, "--steps", 1...10_000)
                 if (to == nil) == (steps == nil) { throw ValidationError("give exactly one of --to VERSION or --steps N") }
             }
             func run() throws {
@@ -204,6 +211,13 @@ extension Opsctl {
             @Flag(name: .long, help: "One file with -- migrate:up / -- migrate:down sections.") var single = false
             @OptionGroup var files: Files
             @OptionGroup var global: GlobalOptions
+            /// File names are at most 255 bytes; the version and `.down.sql` need room too.
+            static let maxNameLength = 100
+            func validate() throws {
+                if name.utf8.count > Self.maxNameLength {
+                    throw ValidationError("the migration name is \(name.utf8.count) bytes long; use at most \(Self.maxNameLength), e.g. add_events_source_index")
+                }
+            }
             func run() throws {
                 let service = RunService(global: global)
                 let (_, env) = try service.environment()
@@ -215,6 +229,9 @@ extension Opsctl {
                 } catch let error as MigrationError {
                     Terminal.error(error.description)
                     throw ExitCode(error.exitCode)
+                } catch {
+                    Terminal.error(FileErrorText.describe(error, doing: "create the migration in", path: config.directory))
+                    throw ExitCode(1)
                 }
             }
         }

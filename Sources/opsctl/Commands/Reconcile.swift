@@ -32,10 +32,10 @@ extension Opsctl {
         @Option(name: .long, help: "Where the provider comparison writes the missing events (JSON lines).")
         var planFile: String = "missing-events.jsonl"
 
-        @Option(name: .long, help: "Unprocessed events older than this many minutes warn.")
+        @Option(name: .long, parsing: .unconditional, help: "Unprocessed events older than this many minutes warn.")
         var staleWarnMinutes: Int = 15
 
-        @Option(name: .long, help: "Unprocessed events older than this many minutes are critical.")
+        @Option(name: .long, parsing: .unconditional, help: "Unprocessed events older than this many minutes are critical.")
         var staleCritMinutes: Int = 60
 
         @Flag(name: .long, help: "Apply the safe repairs (one transaction per invariant).")
@@ -44,6 +44,8 @@ extension Opsctl {
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
+            try FlagCheck.range(staleWarnMinutes, "--stale-warn-minutes", 0...527_040)
+            try FlagCheck.range(staleCritMinutes, "--stale-crit-minutes", 0...527_040)
             if let entity {
                 guard ["payment", "case"].contains(entity) else { throw ValidationError("'\(entity)': use 'reconcile payment <id>' or 'reconcile case <id>'") }
                 guard id != nil else { throw ValidationError("reconcile \(entity) needs an id") }

@@ -23,7 +23,7 @@ extension Opsctl {
         @Flag(name: .long, help: "Events with an error, or unprocessed for longer than --stale.")
         var failed = false
 
-        @Option(name: .long, help: "Unprocessed for longer than this counts as failed.")
+        @Option(name: .long, parsing: .unconditional, help: "Unprocessed for longer than this counts as failed.")
         var stale: String = "15m"
 
         @Option(name: .long, help: "Events that occurred at or after this time (timestamp, or 2h = two hours ago).")
@@ -44,7 +44,7 @@ extension Opsctl {
         @Option(name: .long, help: "Send the events of a JSON-lines export (provider export, or reconcile's plan file).")
         var fromFile: String?
 
-        @Option(name: .long, help: "At most this many events.")
+        @Option(name: .long, parsing: .unconditional, help: "At most this many events.")
         var limit: Int?
 
         @Option(name: .long, help: "Continue replay ID (or 'latest'): only events not acknowledged are sent.")
@@ -53,13 +53,13 @@ extension Opsctl {
         @Option(name: .long, help: "Work on replay ID (or 'latest') as one more worker.")
         var join: String?
 
-        @Option(name: .long, help: "Requests in flight (default 8; --resume/--join: the replay's own).")
+        @Option(name: .long, parsing: .unconditional, help: "Requests in flight (default 8; --resume/--join: the replay's own).")
         var concurrency: Int?
 
-        @Option(name: .long, help: "At most this many events per second, e.g. 50/s (default unthrottled; --resume/--join: the replay's own).")
+        @Option(name: .long, parsing: .unconditional, help: "At most this many events per second, e.g. 50/s, up to 10000/s (default unthrottled; --resume/--join: the replay's own).")
         var rate: String?
 
-        @Option(name: .long, help: "Attempts per event on 5xx and connection errors.")
+        @Option(name: .long, parsing: .unconditional, help: "Attempts per event on 5xx and connection errors.")
         var maxAttempts: Int = 5
 
         @Option(name: .long, help: "Worker name recorded with each claimed event (default host:pid).")
@@ -68,7 +68,7 @@ extension Opsctl {
         @Flag(name: .long, help: "Then wait until the replayed events are processed and report those still failing.")
         var verify = false
 
-        @Option(name: .long, help: "How long --verify waits.")
+        @Option(name: .long, parsing: .unconditional, help: "How long --verify waits.")
         var verifyWait: String = "60s"
 
         @OptionGroup var global: GlobalOptions
@@ -81,9 +81,13 @@ extension Opsctl {
                 throw ValidationError("say what to replay: --failed, --since/--until, --type, --company, --ids FILE or --from-file FILE (or --resume ID)")
             }
             if let concurrency, !(1...512).contains(concurrency) { throw ValidationError("--concurrency must be 1...512") }
-            if let rate, Double(rate.lowercased().replacingOccurrences(of: "/s", with: "")) == nil {
-                throw ValidationError("--rate '\(rate)' is not events per second, like 50/s")
-            }
+            try FlagCheck.rate(rate, "--rate")
+            try FlagCheck.time(since, "--since")
+            try FlagCheck.time(until, "--until")
+            try FlagCheck.duration(stale, "--stale")
+            try FlagCheck.duration(verifyWait, "--verify-wait")
+            try FlagCheck.range(limit, "--limit", 1...Int(Int32.max))
+            try FlagCheck.range(maxAttempts, "--max-attempts", 1...100)
         }
 
         func run() throws {

@@ -18,10 +18,10 @@ extension Opsctl {
                   opsctl rollback --mode status --env production
                 """)
 
-        @Option(name: .long, help: "Migration version to roll back to.")
+        @Option(name: .long, parsing: .unconditional, help: "Migration version to roll back to.")
         var to: Int?
 
-        @Option(name: .long, help: "Or: roll back this many migrations.")
+        @Option(name: .long, parsing: .unconditional, help: "Or: roll back this many migrations.")
         var steps: Int?
 
         @Option(name: .long, help: "full, app, migrations, restore or status (default: migrations with --to/--steps, else status).")
@@ -47,6 +47,8 @@ extension Opsctl {
             if ["full", "migrations"].contains(effectiveMode) && (to == nil) == (steps == nil) {
                 throw ValidationError("--mode \(effectiveMode) needs exactly one of --to VERSION or --steps N")
             }
+            try FlagCheck.range(to, "--to", 0...Int.max)
+            try FlagCheck.range(steps, "--steps", 1...10_000)
             if effectiveMode == "restore" && backup == nil { throw ValidationError("--mode restore needs --backup FILE") }
         }
 

@@ -24,13 +24,14 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Typed confirmation for protected environments (the environment's name).")
     var confirm: String?
 
-    @Option(name: .long, help: "Steps to run at once.")
+    // `.unconditional`: `--parallel -1` reaches validate() ("must be between 1 and 256") instead of "Missing value".
+    @Option(name: .long, parsing: .unconditional, help: "Steps to run at once.")
     var parallel: Int = 4
 
-    @Option(name: .long, help: "Stop the whole run after this long (e.g. 10m); always-steps still run.")
+    @Option(name: .long, parsing: .unconditional, help: "Stop the whole run after this long (e.g. 10m); always-steps still run.")
     var deadline: String?
 
-    @Option(name: .long, help: "Wait up to this long for another run's lock (e.g. 60s) instead of exiting 2.")
+    @Option(name: .long, parsing: .unconditional, help: "Wait up to this long for another run's lock (e.g. 60s) instead of exiting 2.")
     var wait: String?
 
     @Option(name: .long, help: "Who is running this, for the journal (default: $USER).")
@@ -48,7 +49,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "No ANSI colours (also: NO_COLOR=1).")
     var noColor = false
 
-    @Option(name: .long, help: "TAP version line for --format tap: 13 (default; every harness, including Debian 12's prove, accepts it) or 14.")
+    @Option(name: .long, parsing: .unconditional, help: "TAP version line for --format tap: 13 (default; every harness, including Debian 12's prove, accepts it) or 14.")
     var tapVersion: Int = 13
 
     func reporterOptions() -> ReporterOptions {
@@ -59,9 +60,9 @@ struct GlobalOptions: ParsableArguments {
     func validate() throws {
         do { _ = try OutputFormat.parse(format) } catch { throw ValidationError("\(error)") }
         if ![13, 14].contains(tapVersion) { throw ValidationError("--tap-version must be 13 or 14") }
-        if parallel < 1 || parallel > 256 { throw ValidationError("--parallel must be between 1 and 256") }
-        if let deadline, DurationSeconds.parse(deadline) == nil { throw ValidationError("--deadline '\(deadline)' is not a duration like 90s or 10m") }
-        if let wait, DurationSeconds.parse(wait) == nil { throw ValidationError("--wait '\(wait)' is not a duration like 60s") }
+        if parallel < 1 || parallel > 256 { throw ValidationError("--parallel must be between 1 and 256, got \(parallel)") }
+        try FlagCheck.duration(deadline, "--deadline")
+        try FlagCheck.duration(wait, "--wait")
     }
 }
 

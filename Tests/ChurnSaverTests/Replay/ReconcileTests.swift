@@ -64,6 +64,16 @@ struct ReconcileTests {
         #expect(payment.stdout.contains("evt_broken") && payment.stdout.contains("handler crashed"), "\(payment.stdout)")
     }
 
+    /// Issue 12 item 16: an unknown case fails like an unknown payment (it used to be ✔ exit 0).
+    @Test func anUnknownCaseOrPaymentFails() throws {
+        let f = try ReplayFixture(label: "reconcile_unknown")
+        let unknownCase = try f.opsctl(["reconcile", "case", "nonexistent"])
+        #expect(unknownCase.exitCode == 1, "\(unknownCase.stdout)")
+        #expect(unknownCase.stdout.contains("no recovery case with this id"), "\(unknownCase.stdout)")
+        let unknownPayment = try f.opsctl(["reconcile", "payment", "nonexistent"])
+        #expect(unknownPayment.exitCode == 1, "\(unknownPayment.stdout)")
+    }
+
     @Test func providerDiffFindsMissingEventsAndTheirPlanReplays() throws {
         let dir = TemporaryDirectory()
         let lines = (1...10).map { i in

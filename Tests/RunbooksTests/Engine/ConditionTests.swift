@@ -54,3 +54,33 @@ struct InterpolationTests {
         #expect(throws: Interpolation.Failure.self) { try Interpolation.resolve("${steps.zz.status}", in: scope) }
     }
 }
+
+/// Issue 12 item 7: nesting and size limits instead of a stack overflow.
+@Suite("Condition limits")
+struct ConditionLimitTests {
+    @Test(arguments: [
+        String(repeating: "(", count: 100_000) + "true" + String(repeating: ")", count: 100_000),
+        String(repeating: "!", count: 100_000) + "true",
+        String(repeating: "(", count: 65) + "true" + String(repeating: ")", count: 65),
+        Array(repeating: "params.a == 1", count: 300).joined(separator: " && "),
+    ])
+    func deepOrHugeConditionsAreSyntaxErrors(source: String) {
+        #expect(throws: Condition.SyntaxError.self) { try Condition(source) }
+    }
+
+    @Test func sixtyFourLevelsStillParse() throws {
+        let source = String(repeating: "(", count: 64) + "params.a == 1" + String(repeating: ")", count: 64)
+        #expect(try Condition(source).evaluate { _ in .int(1) })
+    }
+
+    @Test func hugeNumberLiteralsDoNotTrap() throws {
+        let condition = try Condition("params.a < 99999999999999999999999999999")
+        #expect(condition.evaluate { _ in .int(5) })
+    }
+
+    @Test func theLoaderReportsTheNestingLimitWithTheLine() throws {
+        let deep = String(repeating: "(", count: 200) + "true" + String(repeating: ")", count: 200)
+        let error = try #require(loadError("steps:\n  - id: a\n    kind: pause\n    when: \"\(deep)\"\n"))
+        #expect(error.line == 4 && error.description.contains("deeper than 64"), "\(error)")
+    }
+}
