@@ -25,7 +25,7 @@ final class RequestLogWriter: @unchecked Sendable {
     private let lock = NSLock()
     private var requests: [APIRequest] = []
     private var deliveries: [WebhookDelivery] = []
-    /// Rows dropped because the buffer was full or the database was down.
+    /// Rows dropped because the buffer was full (rows are kept while the database is down).
     private(set) var dropped = 0
     static let capacity = 50_000
 
@@ -80,9 +80,24 @@ final class RequestLogWriter: @unchecked Sendable {
                               hooks.map { $0.error ?? "" }, hooks.map { Self.timestamp($0.at) }])
                 }
             }
+        } catch let error as PostgresError where error.kind == .connection {
+            // The database is away (an outage, the db_down fault): keep the rows for the next flush, as a
+            // service should, so the incident's 5xx are in the logs once it is back. Beyond capacity the
+            // oldest rows go.
+            lock.withLock {
+                requests = Self.bounded(api + requests, &dropped)
+                deliveries = Self.bounded(hooks + deliveries, &dropped)
+            }
         } catch {
+            // Rows the database refuses (no log tables before the first migration) never will be written.
             lock.withLock { dropped += api.count + hooks.count }
         }
+    }
+
+    private static func bounded<Row>(_ rows: [Row], _ dropped: inout Int) -> [Row] {
+        guard rows.count > capacity else { return rows }
+        dropped += rows.count - capacity
+        return Array(rows.suffix(capacity))
     }
 
     private static func timestamp(_ date: Date) -> String {

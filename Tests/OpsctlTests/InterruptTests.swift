@@ -12,19 +12,9 @@ struct InterruptTests {
     /// A statement that would run for a minute: a process that exits well before that cancelled it.
     static let slow = "SELECT pg_sleep(60)"
 
-    func scalar(_ url: String, _ sql: String) throws -> String? {
-        let db = try PostgresConnection(dsn: url, applicationName: "opsctl-test-probe")
-        defer { db.close() }
-        return try db.query(sql).first?[0].string
-    }
+    func scalar(_ url: String, _ sql: String) throws -> String? { try Probe.scalar(url, sql) }
 
-    /// Whether a statement containing `marker` runs in another session of the database.
-    func running(_ url: String, _ marker: String) -> Bool {
-        (try? scalar(url, """
-            SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%\(marker)%'
-            """)) == "1"
-    }
+    func running(_ url: String, _ marker: String) -> Bool { Probe.running(url, marker) }
 
     /// opsctl started in the background, its output going to files in the project.
     struct Running {

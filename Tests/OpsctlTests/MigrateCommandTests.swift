@@ -10,21 +10,9 @@ struct MigrateCommandTests {
     static let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../examples/churn-saver/migrations").standardized.path
 
-    /// First column of the first row, as text (nil for NULL or no row).
-    func scalar(_ url: String, _ sql: String) throws -> String? {
-        let db = try PostgresConnection(dsn: url, applicationName: "opsctl-test-probe")
-        defer { db.close() }
-        return try db.query(sql).first?[0].string
-    }
+    func scalar(_ url: String, _ sql: String) throws -> String? { try Probe.scalar(url, sql) }
 
-    /// Whether a statement containing `marker` is running in another session of the database.
-    func running(_ url: String, _ marker: String) -> Bool {
-        (try? scalar(url, """
-            SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
-               AND query LIKE '%\(marker)%'
-            """)) == "1"
-    }
+    func running(_ url: String, _ marker: String) -> Bool { Probe.running(url, marker) }
 
     func historyRows(_ url: String, where condition: String = "true") throws -> Int {
         Int(try scalar(url, "SELECT count(*) FROM opsctl.schema_migrations WHERE \(condition)") ?? "") ?? -1
