@@ -14,7 +14,8 @@ struct LockAndDeadlockTests {
 
         let head = try db.connect("chain-head"), middle = try db.connect("chain-middle"), tail = try db.connect("chain-tail")
         defer { [head, middle, tail].forEach { $0.close() } }
-        try head.execute("BEGIN; UPDATE accounts SET balance = 1 WHERE id = 1")
+        try head.execute("BEGIN")
+        try head.execute("UPDATE accounts SET balance = 1 WHERE id = 1")
         try middle.execute("BEGIN; UPDATE accounts SET balance = 2 WHERE id = 2")
         let middleWaits = Background(middle, "UPDATE accounts SET balance = 3 WHERE id = 1")
         try db.waitUntil("EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = \(middle.backendPID) AND wait_event_type = 'Lock')")
