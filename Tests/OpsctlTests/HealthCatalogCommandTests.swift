@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Support
 import Testing
 import TestSupport
@@ -34,6 +35,24 @@ struct HealthCatalogCommandTests {
         // The sandbox does not preload pg_stat_statements: the step is skipped, not ok.
         #expect(byID["top-queries"]?["status"] as? String == "skipped")
         #expect((byID["top-queries"]?["message"] as? String)?.contains("pg_stat_statements is not installed") == true)
+    }
+
+    /// The catalog kinds share one connection per process: 22 checks, one session in pg_stat_database.
+    @Test func theCatalogChecksShareOneConnection() throws {
+        let url = try TestDatabase.fresh("health_one_connection")
+        let shared = Array(Self.catalog.dropFirst(6)) // the kinds added with the catalog
+        #expect(shared.count == 22)
+        func sessions() throws -> Int {
+            let db = try PostgresConnection(dsn: url)
+            defer { db.close() }
+            return try db.query("SELECT sessions FROM pg_stat_database WHERE datname = current_database()").first?[0].int ?? -1
+        }
+        let before = try sessions()
+        let out = try Project(databaseURL: url).opsctl(["health", "--checks", shared.joined(separator: ","), "--no-journal", "--format", "json"])
+        #expect(out.exitCode == 0, "\(out.stdout)\(out.stderr)")
+        #expect(try results(out.stdout).count == 22)
+        // `sessions` counts a session when it starts: opsctl's one, then the one reading it.
+        #expect(try sessions() - before == 2)
     }
 
     @Test func checksPicksStepsByID() throws {

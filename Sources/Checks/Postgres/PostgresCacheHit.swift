@@ -63,7 +63,7 @@ struct CacheHit: Sendable {
     }
 
     func run(_ context: StepContext, view: String, hit: String, read: String, name: String, what: String) throws -> StepOutcome {
-        let (total, worst) = try context.readOnlyQuery(variable: variable) { db in
+        let (total, worst) = try context.catalogReadOnly(variable: variable) { db in
             (try db.query("SELECT coalesce(sum(\(hit)), 0)::float8 AS hit, coalesce(sum(\(read)), 0)::float8 AS read FROM \(view)").first,
              try db.query("""
                 SELECT schemaname AS schema, \(name) AS name, \(hit)::float8 AS hit, \(read)::float8 AS read FROM \(view)

@@ -9,14 +9,14 @@ public struct PostgresCheckpoints: StepKind {
     public static let parameters: [ParameterSpec] = [
         Catalog.database,
         .init("warn", .number, default: 30, "requested checkpoints (% of all) at or above which the step warns"),
-        .init("crit", .number, default: 60, "requested checkpoints (% of all) at or above which the step fails"),
+        .init("crit", .number, "requested checkpoints (% of all) at or above which the step fails (none by default: explicit CHECKPOINT and DROP DATABASE count as requested too)"),
         .init("min_checkpoints", .int, default: 10, "with fewer checkpoints since the stats reset the ratio is not judged"),
     ]
     public static let mutates = false
     public static let example = """
         - id: checkpoints
           kind: postgres.checkpoints
-          with: { warn: 30, crit: 60 }
+          with: { warn: 30 }
         """
 
     let variable: String?
@@ -25,12 +25,12 @@ public struct PostgresCheckpoints: StepKind {
 
     public init(_ p: StepParameters) throws {
         variable = try p.optionalString("database_url_env")
-        thresholds = try p.thresholds("", warn: 30, crit: 60)
+        thresholds = try p.thresholds("", warn: 30)
         minCheckpoints = try p.int("min_checkpoints", default: 10)
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let row = try context.readOnlyQuery(variable: variable) { db in
+        let row = try context.catalogReadOnly(variable: variable) { db in
             // PostgreSQL 17 moved the checkpoint counters to pg_stat_checkpointer and backend writes to pg_stat_io.
             let sql = db.serverVersion.number >= 170_000 ? """
                 SELECT c.num_timed::float8 AS timed, c.num_requested::float8 AS requested, c.buffers_written::float8 AS by_checkpoint,

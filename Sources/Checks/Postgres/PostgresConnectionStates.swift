@@ -26,7 +26,7 @@ public struct PostgresConnectionStates: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let (rows, max) = try context.readOnlyQuery(variable: variable) { db in
+        let (rows, max) = try context.catalogReadOnly(variable: variable) { db in
             (try db.query("""
                 SELECT coalesce(nullif(application_name, ''), '(none)') AS app, coalesce(state, 'unknown') AS state, count(*) AS n
                   FROM pg_stat_activity WHERE backend_type = 'client backend'

@@ -29,7 +29,7 @@ public struct PostgresDeadTuples: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let rows = try context.readOnlyQuery(variable: variable) { db in
+        let rows = try context.catalogReadOnly(variable: variable) { db in
             try db.query("""
                 SELECT schemaname AS schema, relname AS name, n_live_tup::float8 AS live, n_dead_tup::float8 AS dead,
                        greatest(last_vacuum, last_autovacuum) AS last_vacuum

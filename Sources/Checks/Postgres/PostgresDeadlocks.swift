@@ -26,13 +26,13 @@ public struct PostgresDeadlocks: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let connection = try context.connect(variable: variable)
-        defer { connection.close() }
-        let (current, previous) = try readOnly(connection) { db in
-            (try db.query("SELECT deadlocks::float8 AS n FROM pg_stat_database WHERE datname = current_database()").first?["n"].double ?? 0,
-             try HealthState.previous(db, check: Self.name)["deadlocks"])
+        let (current, previous, saveProblem) = try context.withCatalogConnection(variable: variable) { connection in
+            let (current, previous) = try context.readOnlyAsStep(connection) { db in
+                (try db.query("SELECT deadlocks::float8 AS n FROM pg_stat_database WHERE datname = current_database()").first?["n"].double ?? 0,
+                 try HealthState.previous(db, check: Self.name)["deadlocks"])
+            }
+            return (current, previous, HealthState.save(connection, check: Self.name, values: ["deadlocks": current]))
         }
-        let saveProblem = HealthState.save(connection, check: Self.name, values: ["deadlocks": current])
         var details: [String: JSONValue] = ["total_since_stats_reset": .int(Int(current))]
         let value: Double, message: String
         if let previous {
@@ -48,14 +48,5 @@ public struct PostgresDeadlocks: StepKind {
         if let saveProblem { details["state"] = .string(saveProblem) }
         return .init(thresholds.status(for: value), message, details: details,
                      metrics: [thresholds.metric("deadlocks", value, unit: "count", min: 0)])
-    }
-}
-
-/// Runs `body` in a read-only transaction on an open connection, with the catalog's statement timeout.
-func readOnly<T>(_ connection: PostgresConnection, _ body: (PostgresConnection) throws -> T) throws -> T {
-    do {
-        return try connection.readOnly(statementTimeoutMs: 10_000, body)
-    } catch let error as PostgresError {
-        throw StepError(error.description, details: ["sqlstate": error.sqlState.map(JSONValue.string) ?? .null])
     }
 }

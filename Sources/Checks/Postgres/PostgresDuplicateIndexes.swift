@@ -26,7 +26,7 @@ public struct PostgresDuplicateIndexes: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let rows = try context.readOnlyQuery(variable: variable) { db in
+        let rows = try context.catalogReadOnly(variable: variable) { db in
             try db.query("""
                 SELECT n.nspname AS schema, tc.relname AS table_name,
                        string_agg(ic.relname, ', ' ORDER BY x.indisprimary DESC, x.indisunique DESC, ic.relname) AS indexes,

@@ -32,7 +32,7 @@ public struct PostgresIndexBloat: StepKind {
     public func run(_ context: StepContext) throws -> StepOutcome {
         // Entry = 8-byte tuple header + key width (8-byte aligned) + 4-byte line pointer; a leaf page
         // holds (block_size - 24 - 16) * fillfactor (default 90) of them, plus the meta page.
-        let rows = try context.readOnlyQuery(variable: variable) { db in
+        let rows = try context.catalogReadOnly(variable: variable) { db in
             try db.query("""
                 WITH i AS (
                   SELECT n.nspname AS schema, ic.relname AS name, tc.relname AS table_name, ic.reltuples::float8 AS tuples,

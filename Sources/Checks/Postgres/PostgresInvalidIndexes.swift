@@ -26,7 +26,7 @@ public struct PostgresInvalidIndexes: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let rows = try context.readOnlyQuery(variable: variable) { db in
+        let rows = try context.catalogReadOnly(variable: variable) { db in
             try db.query("""
                 SELECT n.nspname AS schema, ic.relname AS name, tc.relname AS table_name, pg_relation_size(ic.oid) AS bytes,
                        pg_get_indexdef(ic.oid) AS definition

@@ -73,7 +73,7 @@ struct MaintenanceAge: Sendable {
     }
 
     func run(_ context: StepContext, lastSQL: String, changedSQL: String) throws -> StepOutcome {
-        let rows = try context.readOnlyQuery(variable: variable) { db in
+        let rows = try context.catalogReadOnly(variable: variable) { db in
             try db.query("""
                 SELECT schemaname AS schema, relname AS name, (n_live_tup + n_dead_tup)::float8 AS rows,
                        extract(epoch FROM now() - \(lastSQL))::float8 AS age_s

@@ -30,7 +30,7 @@ public struct PostgresReplicationLag: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let (standby, rows) = try context.readOnlyQuery(variable: variable) { db -> (Bool, [Postgres.Row]) in
+        let (standby, rows) = try context.catalogReadOnly(variable: variable) { db -> (Bool, [Postgres.Row]) in
             if try db.query("SELECT pg_is_in_recovery() AS r").first?["r"].bool == true {
                 return (true, try db.query("""
                     SELECT 'this standby' AS name, coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)::float8 AS lag_s,

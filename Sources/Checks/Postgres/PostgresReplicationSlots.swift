@@ -26,7 +26,7 @@ public struct PostgresReplicationSlots: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let rows = try context.readOnlyQuery(variable: variable) { db in
+        let rows = try context.catalogReadOnly(variable: variable) { db in
             try db.query("""
                 SELECT slot_name AS name, slot_type, active, coalesce(wal_status, '') AS wal_status,
                        coalesce(pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,

@@ -27,7 +27,7 @@ public struct PostgresSequences: StepKind {
 
     public func run(_ context: StepContext) throws -> StepOutcome {
         // last_value is NULL for a sequence never used (or not readable): nothing used yet.
-        let rows = try context.readOnlyQuery(variable: variable) { db in
+        let rows = try context.catalogReadOnly(variable: variable) { db in
             try db.query("""
                 SELECT schemaname AS schema, sequencename AS name, data_type::text AS type,
                        last_value::float8 AS last, min_value::float8 AS lo, max_value::float8 AS hi, increment_by::float8 AS step,

@@ -32,7 +32,7 @@ public struct PostgresTableBloat: StepKind {
     public func run(_ context: StepContext) throws -> StepOutcome {
         // Row = 24-byte header + data at its average width (8-byte aligned) + 4-byte line pointer;
         // a page holds (block_size - 24) * fillfactor of them. Tables never analyzed have no estimate.
-        let rows = try context.readOnlyQuery(variable: variable) { db in
+        let rows = try context.catalogReadOnly(variable: variable) { db in
             try db.query("""
                 WITH t AS (
                   SELECT n.nspname AS schema, c.relname AS name, c.reltuples::float8 AS tuples,

@@ -26,17 +26,18 @@ public struct PostgresTempFiles: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let connection = try context.connect(variable: variable)
-        defer { connection.close() }
-        let (row, previous) = try readOnly(connection) { db in
-            (try db.query("""
-                SELECT temp_files::float8 AS files, temp_bytes::float8 AS bytes, current_setting('work_mem') AS work_mem
-                  FROM pg_stat_database WHERE datname = current_database()
-                """).first,
-             try HealthState.previous(db, check: Self.name))
+        let (row, previous, saveProblem) = try context.withCatalogConnection(variable: variable) { connection in
+            let (row, previous) = try context.readOnlyAsStep(connection) { db in
+                (try db.query("""
+                    SELECT temp_files::float8 AS files, temp_bytes::float8 AS bytes, current_setting('work_mem') AS work_mem
+                      FROM pg_stat_database WHERE datname = current_database()
+                    """).first,
+                 try HealthState.previous(db, check: Self.name))
+            }
+            let values = ["files": row?["files"].double ?? 0, "bytes": row?["bytes"].double ?? 0]
+            return (row, previous, HealthState.save(connection, check: Self.name, values: values))
         }
         let files = row?["files"].double ?? 0, bytes = row?["bytes"].double ?? 0
-        let saveProblem = HealthState.save(connection, check: Self.name, values: ["files": files, "bytes": bytes])
         var details: [String: JSONValue] = ["total_files": .int(Int(files)), "total_bytes": .int(Int(bytes)),
                                             "work_mem": .string(row?["work_mem"].string ?? "")]
         let deltaFiles: Double, deltaBytes: Double, message: String

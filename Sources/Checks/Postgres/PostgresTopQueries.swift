@@ -38,7 +38,7 @@ public struct PostgresTopQueries: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let result = try context.readOnlyQuery(variable: variable) { db -> (String?, [Postgres.Row]) in
+        let result = try context.catalogReadOnly(variable: variable) { db -> (String?, [Postgres.Row]) in
             guard let schema = try db.query("""
                 SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
                  WHERE e.extname = 'pg_stat_statements'

@@ -29,7 +29,7 @@ public struct PostgresUnusedIndexes: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let (rows, reset) = try context.readOnlyQuery(variable: variable) { db in
+        let (rows, reset) = try context.catalogReadOnly(variable: variable) { db in
             (try db.query("""
                 SELECT s.schemaname AS schema, s.indexrelname AS name, s.relname AS table_name,
                        pg_relation_size(s.indexrelid) AS bytes

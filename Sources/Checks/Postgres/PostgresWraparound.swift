@@ -62,7 +62,7 @@ public struct PostgresMultixactWraparound: StepKind {
 
 private func wraparound(_ context: StepContext, variable: String?, thresholds: Thresholds, ageSQL: String,
                         setting: String, metric: String, what: String) throws -> StepOutcome {
-    let (rows, freezeMax) = try context.readOnlyQuery(variable: variable) { db in
+    let (rows, freezeMax) = try context.catalogReadOnly(variable: variable) { db in
         (try db.query("SELECT datname, \(ageSQL)::float8 AS age FROM pg_database WHERE datallowconn").rows,
          try db.query("SELECT current_setting('\(setting)')::float8 AS v").first?["v"].double ?? 200_000_000)
     }
