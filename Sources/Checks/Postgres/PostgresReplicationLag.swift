@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 
 /// Replay lag of each replica (on a primary) or of this server (on a standby), in bytes and seconds.
+/// A WAL receiver that does not replay (pg_receivewal, an archiver) is measured by what it flushed.
 public struct PostgresReplicationLag: StepKind {
     public static let name = "postgres.replication_lag"
     public static let summary = "Replication lag in bytes and seconds (each replica on a primary, or this standby); ok when there are no replicas"
@@ -40,7 +41,7 @@ public struct PostgresReplicationLag: StepKind {
             }
             return (false, try db.query("""
                 SELECT coalesce(nullif(application_name, ''), client_addr::text, pid::text) AS name, state,
-                       coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::float8 AS lag_bytes,
+                       coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(replay_lsn, flush_lsn)), 0)::float8 AS lag_bytes,
                        coalesce(extract(epoch FROM replay_lag), 0)::float8 AS lag_s
                   FROM pg_stat_replication
                 """).rows)
