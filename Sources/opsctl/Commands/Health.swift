@@ -9,18 +9,16 @@ extension Opsctl {
             commandName: "health",
             abstract: "Check the service's health endpoints and its database (the shipped 'health' runbook).",
             discussion: """
-                Each URL: status code, JSON expectations, latency. The database, one read-only step each (step ids in brackets): \
-                reachability and version [database], connections used [connections], connections by state and application \
-                [connection-states], longest transaction [long-transactions], lock waits with the blocking chain [lock-waits], \
-                idle in transaction [idle-in-transaction], size [database-size], deadlocks since the previous run [deadlocks], \
-                transaction-ID and multixact wraparound age [xid-wraparound, multixact-wraparound], table and index bloat \
-                estimates [table-bloat, index-bloat], dead tuples [dead-tuples], time since the last (auto)vacuum and \
-                (auto)analyze [vacuum-age, analyze-age], replication lag and inactive slots [replication-lag, replication-slots], \
-                sequence exhaustion [sequences], invalid, unused and duplicate indexes [invalid-indexes, unused-indexes, \
-                duplicate-indexes], cache hit ratios [cache-hit-tables, cache-hit-indexes], pg_stat_statements top statements \
-                [top-queries], checkpoint/WAL pressure [checkpoints], temp files [temp-files], database and table growth since \
-                the previous run [database-growth, table-growth]. Thresholds and remediations are in runbooks/health.yaml; \
-                'opsctl run health.yaml' with your own copy changes them.
+                Each URL: status code, JSON expectations, latency. The database: the Postgres health catalog, one read-only step per check, each with warn/crit limits, the offending objects in its details and a remediation (runbooks/health.yaml; run your own copy with 'opsctl run' to change the limits).
+
+                Database checks (step ids, for --checks):
+                  database, connections, connection-states, long-transactions, lock-waits,
+                  idle-in-transaction, database-size, deadlocks, xid-wraparound,
+                  multixact-wraparound, table-bloat, index-bloat, dead-tuples, vacuum-age,
+                  analyze-age, replication-lag, replication-slots, sequences,
+                  invalid-indexes, unused-indexes, duplicate-indexes, cache-hit-tables,
+                  cache-hit-indexes, top-queries, checkpoints, temp-files,
+                  database-growth, table-growth
 
                 Examples:
                   opsctl health --url http://127.0.0.1:8080/api/health --expect status=healthy
