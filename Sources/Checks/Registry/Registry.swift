@@ -17,6 +17,12 @@ public enum StepRegistry {
         PostgresIdleInTransaction.self,
         PostgresDatabaseSize.self,
         PostgresExtensions.self,
+        // Postgres health catalog (check_postgres depth)
+        PostgresConnectionStates.self, PostgresDeadlocks.self, PostgresXIDWraparound.self, PostgresMultixactWraparound.self,
+        PostgresTableBloat.self, PostgresIndexBloat.self, PostgresDeadTuples.self, PostgresVacuumAge.self, PostgresAnalyzeAge.self,
+        PostgresReplicationLag.self, PostgresReplicationSlots.self, PostgresSequences.self, PostgresInvalidIndexes.self,
+        PostgresUnusedIndexes.self, PostgresDuplicateIndexes.self, PostgresCacheHitTables.self, PostgresCacheHitIndexes.self,
+        PostgresTopQueries.self, PostgresCheckpoints.self, PostgresTempFiles.self, PostgresDatabaseGrowth.self, PostgresTableGrowth.self,
         // Deploy gates and verification
         EnvValidate.self,
         WebhookSend.self,

@@ -9,11 +9,22 @@ extension Opsctl {
             commandName: "health",
             abstract: "Check the service's health endpoints and its database (the shipped 'health' runbook).",
             discussion: """
-                Each URL: status code, JSON expectations, latency. The database: connect and version, SELECT 1 round trip, connections vs max_connections, longest transaction, lock waits, idle-in-transaction sessions, size. Every check is its own step with metrics.
+                Each URL: status code, JSON expectations, latency. The database: the Postgres health catalog, one read-only step per check, each with warn/crit limits, the offending objects in its details and a remediation (runbooks/health.yaml; run your own copy with 'opsctl run' to change the limits).
+
+                Database checks (step ids, for --checks):
+                  database, connections, connection-states, long-transactions, lock-waits,
+                  idle-in-transaction, database-size, deadlocks, xid-wraparound,
+                  multixact-wraparound, table-bloat, index-bloat, dead-tuples, vacuum-age,
+                  analyze-age, replication-lag, replication-slots, sequences,
+                  invalid-indexes, unused-indexes, duplicate-indexes, cache-hit-tables,
+                  cache-hit-indexes, top-queries, checkpoints, temp-files,
+                  database-growth, table-growth
 
                 Examples:
                   opsctl health --url http://127.0.0.1:8080/api/health --expect status=healthy
                   opsctl health --env production --format nagios
+                  opsctl health --database-only
+                  opsctl health --checks deadlocks,xid-wraparound,sequences --format json
                   opsctl health --no-database --url https://app.example.com/api/health --latency-crit 2s
                 """)
 
@@ -35,11 +46,23 @@ extension Opsctl {
         @Flag(name: .long, help: "Skip the database checks.")
         var noDatabase = false
 
+        @Flag(name: .long, help: "Run only the database checks (no endpoint).")
+        var databaseOnly = false
+
+        @Option(name: .long, help: ArgumentHelp("Run only these checks, by step id (comma-separated), e.g. deadlocks,sequences.", valueName: "ids"))
+        var checks: String?
+
+        @Option(name: .long, help: ArgumentHelp("LIKE pattern for the top-queries check, e.g. %whop%.", valueName: "pattern"))
+        var queryFilter: String?
+
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
             try FlagCheck.duration(latencyWarn, "--latency-warn")
             try FlagCheck.duration(latencyCrit, "--latency-crit")
+            if noDatabase && databaseOnly { throw ValidationError("--no-database and --database-only exclude each other") }
+            if noDatabase && checks != nil { throw ValidationError("--checks picks checks; drop --no-database") }
+            if let checks, selected(checks).isEmpty { throw ValidationError("--checks needs at least one step id") }
             for e in expect where !e.contains("=") { throw ValidationError("--expect '\(e)' must be path=value, e.g. status=healthy") }
             for u in url {
                 guard let c = URLComponents(string: u), ["http", "https"].contains(c.scheme ?? ""), c.host != nil else {
@@ -52,7 +75,7 @@ extension Opsctl {
             let service = RunService(global: global)
             let (_, env) = try service.environment()
             var urls = url
-            if urls.isEmpty, let base = env.baseURL { urls = [base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/api/health"] }
+            if urls.isEmpty, !databaseOnly, let base = env.baseURL { urls = [base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/api/health"] }
             var expectations: [String: JSONValue] = [:]
             for e in expect {
                 let parts = e.split(separator: "=", maxSplits: 1).map(String.init)
@@ -62,8 +85,29 @@ extension Opsctl {
                 "urls": .array(urls.map(JSONValue.string)), "expect": .object(expectations),
                 "latency_warn": .string(latencyWarn), "latency_crit": .string(latencyCrit),
                 "database": .bool(!noDatabase), "database_url_env": .string(databaseURLEnv ?? env.databaseURLEnv),
+                "top_queries_filter": .string(queryFilter ?? ""),
             ]
-            try service.run("health", params: params)
+            var only: Set<String>?
+            if databaseOnly || checks != nil {
+                let (config, _) = try service.environment()
+                let steps = try service.load("health", params: params, config: config, env: env).steps
+                if let checks {
+                    let ids = steps.map(\.id)
+                    let unknown = selected(checks).filter { !ids.contains($0) }
+                    guard unknown.isEmpty else {
+                        Terminal.error("unknown check(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")); valid ids: \(ids.joined(separator: ", "))")
+                        throw ExitCode(64)
+                    }
+                    only = Set(selected(checks))
+                } else {
+                    only = Set(steps.filter { $0.kind.hasPrefix("postgres.") }.map(\.id))
+                }
+            }
+            try service.run("health", params: params, only: only)
+        }
+
+        private func selected(_ list: String) -> [String] {
+            list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
     }
 }
