@@ -67,7 +67,8 @@ struct PostgresHealthTests {
         #expect(eventually { (try? count(waiting)) == 1 })
         let warn = try check(PostgresLockWaits.self, thresholds)
         #expect(warn.status == .warn, "\(warn.message)")
-        #expect(warn.message.contains("blocked by pid \(holder.backendPID)"), "\(warn.message)")
+        // The message names the root of the blocking chain, with what it is doing.
+        #expect(warn.message.contains("root blocker pid \(holder.backendPID)"), "\(warn.message)")
 
         sessions += [try blockedQuery("SELECT count(*) FROM locked", waiters), try blockedQuery("SELECT count(*) FROM locked", waiters)]
         #expect(eventually { (try? count(waiting)) == 3 })
