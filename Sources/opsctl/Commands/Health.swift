@@ -17,7 +17,7 @@ extension Opsctl {
                   opsctl health --no-database --url https://app.example.com/api/health --latency-crit 2s
                 """)
 
-        @Option(name: .long, help: "Endpoint to check (repeatable). Default: <base_url>/api/health of the environment.")
+        @Option(name: .long, help: "Endpoint to check (repeatable): a URL, or a path resolved against base_url. Default: the service.health endpoints of opsctl.yaml.")
         var url: [String] = []
 
         @Option(name: .long, help: "JSON field the response must have, as path=value (repeatable), e.g. status=healthy.")
@@ -39,7 +39,7 @@ extension Opsctl {
 
         func validate() throws {
             for e in expect where !e.contains("=") { throw ValidationError("--expect '\(e)' must be path=value, e.g. status=healthy") }
-            for u in url {
+            for u in url where !u.hasPrefix("/") {
                 guard let c = URLComponents(string: u), ["http", "https"].contains(c.scheme ?? ""), c.host != nil else {
                     throw ValidationError("--url '\(u)' is not an http(s) URL")
                 }
@@ -49,9 +49,9 @@ extension Opsctl {
         func run() throws {
             let service = RunService(global: global)
             let (_, env) = try service.environment()
-            var urls = url
-            if urls.isEmpty, let base = env.baseURL { urls = [base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/api/health"] }
-            var expectations: [String: JSONValue] = [:]
+            let endpoints = ServiceHealthDefaults(url: url, endpoints: env.service.health, baseURL: env.baseURL)
+            let urls = try endpoints.urls()
+            var expectations: [String: JSONValue] = url.isEmpty && expect.isEmpty ? endpoints.sharedExpectations : [:]
             for e in expect {
                 let parts = e.split(separator: "=", maxSplits: 1).map(String.init)
                 expectations[parts[0]] = .string(parts.count > 1 ? parts[1] : "")
