@@ -20,12 +20,10 @@ public struct RemoveSyntheticEvent: StepKind {
 
     let eventID: String
     let variable: String?
-    let stepID: String
 
     public init(_ p: StepParameters) throws {
         eventID = try p.string("event_id")
         variable = try p.optionalString("database_url_env")
-        stepID = p.stepID
         guard eventID.hasPrefix(WebhookDelivery.syntheticPrefix) else {
             throw StepError("step '\(p.stepID)': refusing to delete event '\(eventID)': only synthetic events (opsctl_synthetic_…) are removed")
         }
@@ -35,7 +33,8 @@ public struct RemoveSyntheticEvent: StepKind {
         let connection = try context.connect(variable: variable)
         defer { connection.close() }
         let prefix = WebhookDelivery.syntheticPrefix + "%"
-        let store = try context.service.eventStore(for: stepID)
+        // No event store declared: nothing of the service's can hold the synthetic event.
+        guard let store = context.service.events else { return .ok("nothing to remove for \(eventID): no service.events declared") }
         let removed: Int = try connection.transaction(statementTimeoutMs: 10_000, lockTimeoutMs: 2_000) { db in
             guard try db.query("SELECT to_regclass(\(store.tableLiteral)) IS NOT NULL AS ok").first?["ok"].bool ?? false else { return 0 }
             var total = try db.query("DELETE FROM \(store.tableSQL) WHERE \(store.providerIDSQL()) = $1", [eventID]).affectedRows

@@ -113,8 +113,8 @@ final class InventedServiceTests {
         """
     }
 
-    func opsctl(_ arguments: [String]) throws -> ProcessOutput {
-        _ = try directory.write("opsctl.yaml", config)
+    func opsctl(_ arguments: [String], config: String? = nil) throws -> ProcessOutput {
+        _ = try directory.write("opsctl.yaml", config ?? self.config)
         return try Opsctl.run(arguments, env: ["ACME_DATABASE_URL": databaseURL, "ACME_STRIPE_SECRET": Self.secret],
                               directory: directory.path)
     }
@@ -165,5 +165,22 @@ final class InventedServiceTests {
         let red = steps.first { $0["id"]?.string == "replay" }
         #expect(red?["status"]?.string == "fail", "\(replay.stdout)")
         #expect(try count("SELECT count(*) AS n FROM acme_hooks WHERE state = 'dead'") == 2, "nothing marked done while down")
+    }
+
+    @Test func doctorChecksTheMappingAgainstTheDatabaseAndEndpoints() throws {
+        let ok = try opsctl(["doctor"])
+        #expect(ok.exitCode == 0, "\(ok.stdout)\(ok.stderr)")
+        let wrong = config.replacingOccurrences(of: "error: failure", with: "error: failure_text")
+            .replacingOccurrences(of: "failed: dead", with: "failed: failed")
+        let bad = try opsctl(["doctor", "--format", "json"], config: wrong)
+        #expect(bad.exitCode == 1, "\(bad.stdout)\(bad.stderr)")
+        #expect(bad.stdout.contains("acme_hooks has no column failure_text: fix the service.events key naming it"), "\(bad.stdout)")
+        #expect(bad.stdout.contains("state value 'failed' is not allowed by acme_hooks's CHECK on state"), "\(bad.stdout)")
+        stop()
+        let down = try opsctl(["doctor", "--format", "json"])
+        #expect(down.exitCode == 1, "\(down.stdout)\(down.stderr)")
+        let steps = (JSONValue.parse(down.stdout)?["results"]?.array) ?? []
+        #expect(steps.first { $0["id"]?.string == "mapping" }?["status"]?.string == "ok", "\(down.stdout)")
+        #expect(steps.contains { ($0["id"]?.string ?? "").hasPrefix("endpoint") && ["fail", "error"].contains($0["status"]?.string ?? "") }, "\(down.stdout)")
     }
 }
