@@ -30,7 +30,8 @@ public struct EnvironmentConfig: Sendable {
     /// The directory of opsctl.yaml: relative paths in steps (log files) resolve from it, as migrations.dir does.
     public var directory: String?
     /// The service's event store, health endpoints and provider (`service:`, see ServiceConfig).
-    public var service = ServiceMapping()
+    /// Until opsctl.yaml says otherwise: the default profile (today's reference service).
+    public var service = ServiceConfig.defaultMapping
 
     public init(name: String, baseURL: String? = nil, databaseURLEnv: String = "DATABASE_URL", protected: Bool = false,
                 webhookScheme: String = "whop", webhookSecretEnv: String? = nil, webhookPath: String = "/api/webhooks/whop",

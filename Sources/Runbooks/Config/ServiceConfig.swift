@@ -166,9 +166,8 @@ enum ServiceConfig {
     }
 
     /// The mapping without any opsctl.yaml: the default profile, or nothing when it is not shipped.
-    static var defaultMapping: ServiceMapping {
+    static let defaultMapping: ServiceMapping =
         (try? resolve(shared: nil, environment: nil, file: "opsctl.yaml", node: .null(.init(line: 0, column: 0)))) ?? ServiceMapping()
-    }
 
     // MARK: - Typed mapping
 

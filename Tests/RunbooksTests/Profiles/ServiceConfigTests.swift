@@ -1,6 +1,6 @@
 import Checks
 import Foundation
-import Runbooks
+@testable import Runbooks
 import Testing
 import TestSupport
 
@@ -101,5 +101,21 @@ struct ServiceConfigTests {
         let result = try Opsctl.run(["replay", "--failed", "--dry-run"], directory: dir.path)
         #expect(result.exitCode == 65, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("opsctl.yaml:4:13"), "\(result.stderr)")
+    }
+
+    @Test func initWritesACommentedConfigThatLoadsAsTheProfile() throws {
+        let dir = TemporaryDirectory()
+        let written = try Opsctl.run(["init", "--profile", "churn-saver", "--dir", dir.path + "/ops"])
+        #expect(written.exitCode == 0, "\(written.stdout)\(written.stderr)")
+        let text = try String(contentsOfFile: dir.path + "/ops/opsctl.yaml", encoding: .utf8)
+        #expect(text.contains("#    provider_id: whop_event_id"), "every key of the profile is shown, commented")
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/ops/runbooks"))
+        let env = try Config.parse(text, file: dir.path + "/ops/opsctl.yaml").environment(nil)
+        #expect(env.service == ServiceConfig.defaultMapping)
+
+        let again = try Opsctl.run(["init", "--profile", "churn-saver", "--dir", dir.path + "/ops"])
+        #expect(again.exitCode == 1 && again.stderr.contains("not overwriting"), "\(again.stderr)")
+        let unknown = try Opsctl.run(["init", "--profile", "churn-saverr", "--dir", dir.path])
+        #expect(unknown.exitCode == 64 && unknown.stderr.contains("did you mean 'churn-saver'?"), "\(unknown.stderr)")
     }
 }
