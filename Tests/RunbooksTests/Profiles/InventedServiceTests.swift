@@ -183,4 +183,26 @@ final class InventedServiceTests {
         #expect(steps.first { $0["id"]?.string == "mapping" }?["status"]?.string == "ok", "\(down.stdout)")
         #expect(steps.contains { ($0["id"]?.string ?? "").hasPrefix("endpoint") && ["fail", "error"].contains($0["status"]?.string ?? "") }, "\(down.stdout)")
     }
+
+    @Test func providerDiffComparesAgainstTheDeclaredEventStore() throws {
+        try seed(dead: 1, done: 0, queued: 0)
+        let db = try PostgresConnection(dsn: databaseURL)
+        let present = try #require(try db.query("SELECT hook_id FROM acme_hooks").first?["hook_id"].string)
+        db.close()
+        let export = try directory.write("export.jsonl", """
+            {"id":"\(present)","object":"event","type":"invoice.payment_failed"}
+            {"id":"evt_never_received","object":"event","type":"invoice.paid"}
+
+            """)
+        let runbook = try directory.write("diff.yaml", """
+            name: diff
+            steps:
+              - id: diff
+                kind: reconcile.provider_diff
+                with: { file: \(export) }
+            """)
+        let result = try opsctl(["run", runbook])
+        #expect(result.exitCode == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("1 of 2 provider events missing"), "\(result.stdout)")
+    }
 }
