@@ -23,11 +23,11 @@ extension Opsctl {
         @Option(name: .long, help: "JSON field the response must have, as path=value (repeatable), e.g. status=healthy.")
         var expect: [String] = []
 
-        @Option(name: .long, help: "Latency at or above which an endpoint warns.")
-        var latencyWarn: String = "500ms"
+        @Option(name: .long, help: "Latency at or above which an endpoint warns (default: service.health's latency_warn, else 500ms).")
+        var latencyWarn: String?
 
-        @Option(name: .long, help: "Latency at or above which an endpoint fails.")
-        var latencyCrit: String = "2s"
+        @Option(name: .long, help: "Latency at or above which an endpoint fails (default: service.health's latency_crit, else 2s).")
+        var latencyCrit: String?
 
         @Option(name: .long, help: "Env var holding the database URL (default: the environment's, usually DATABASE_URL).")
         var databaseURLEnv: String?
@@ -58,7 +58,8 @@ extension Opsctl {
             }
             let params: [String: JSONValue] = [
                 "urls": .array(urls.map(JSONValue.string)), "expect": .object(expectations),
-                "latency_warn": .string(latencyWarn), "latency_crit": .string(latencyCrit),
+                "latency_warn": .string(latencyWarn ?? endpoints.shared(\.latencyWarn) ?? "500ms"),
+                "latency_crit": .string(latencyCrit ?? endpoints.shared(\.latencyCrit) ?? "2s"),
                 "database": .bool(!noDatabase), "database_url_env": .string(databaseURLEnv ?? env.databaseURLEnv),
             ]
             try service.run("health", params: params)

@@ -27,4 +27,11 @@ struct ServiceHealthDefaults {
         guard let first = endpoints.first, endpoints.allSatisfy({ $0.expect == first.expect }) else { return [:] }
         return first.expect
     }
+
+    /// A per-endpoint setting when the declared endpoints all agree on it (and --url was not given).
+    func shared(_ setting: KeyPath<ServiceMapping.HealthEndpoint, String?>) -> String? {
+        guard url.isEmpty, let first = endpoints.first?[keyPath: setting],
+              endpoints.allSatisfy({ $0[keyPath: setting] == first }) else { return nil }
+        return first
+    }
 }

@@ -131,6 +131,9 @@ final class InventedServiceTests {
         #expect(declared.stdout.contains("/healthz"), "\(declared.stdout)")
         let relative = try opsctl(["health", "--no-database", "--url", "/healthz"])
         #expect(relative.exitCode == 0, "\(relative.stdout)\(relative.stderr)")
+        // The declared latency_crit reaches the endpoint step (5s in this opsctl.yaml).
+        let json = try opsctl(["health", "--no-database", "--format", "json"])
+        #expect(json.stdout.contains("\"crit\" : 5000"), "\(json.stdout)")
         let missing = try opsctl(["health", "--no-database", "--url", "/nope"])
         #expect(missing.exitCode == 1, "\(missing.stdout)\(missing.stderr)")
     }
