@@ -7,7 +7,7 @@ import Support
 /// database lacks, writing them as a JSON-lines replay plan that `webhooks.replay from_file` sends.
 public struct ProviderDiff: StepKind {
     public static let name = "reconcile.provider_diff"
-    public static let summary = "Compare the provider's event list (paginated API or export file) with the events table; write the missing ones as a replay plan"
+    public static let summary = "Compare the provider's event list (paginated API or export file) with the event store (service.events); write the missing ones as a replay plan"
     public static let parameters: [ParameterSpec] = [
         .init("url", .string, "provider list API (`?after=<cursor>&limit=<n>` → {data, has_more, next_cursor}); a path is relative to base_url"),
         .init("file", .string, "or: a JSON-lines export of the provider's events"),
@@ -34,6 +34,8 @@ public struct ProviderDiff: StepKind {
     let maxPages: Int
     let variable: String?
 
+    let stepID: String
+
     public init(_ p: StepParameters) throws {
         url = try p.optionalString("url").flatMap { $0.isEmpty ? nil : $0 }
         file = try p.optionalString("file").flatMap { $0.isEmpty ? nil : $0 }
@@ -42,6 +44,7 @@ public struct ProviderDiff: StepKind {
         headers = try p.map("headers")
         maxPages = try p.int("max_pages", default: 10_000)
         variable = try p.optionalString("database_url_env")
+        stepID = p.stepID
         guard (url == nil) != (file == nil) else { throw StepError("step '\(p.stepID)': give exactly one of url (the provider's list API) or file (an export)") }
     }
 
@@ -56,9 +59,11 @@ public struct ProviderDiff: StepKind {
         let (events, pages) = try url != nil ? fetch(context) : (try read(), 0)
         var missing: [ProviderEvent] = []
         if !events.isEmpty {
+            let store = try context.service.eventStore(for: stepID)
             let present = try context.readOnlyQuery(variable: variable, statementTimeoutMs: 120_000) { db in
-                Set(try db.query("SELECT whop_event_id FROM events WHERE whop_event_id = ANY($1::text[])", [events.map(\.id)])
-                    .rows.compactMap { $0[0].string })
+                Set(try db.query("""
+                    SELECT \(store.providerIDSQL())::text FROM \(store.tableSQL) WHERE \(store.providerIDSQL())::text = ANY($1::text[])
+                    """, [events.map(\.id)]).rows.compactMap { $0[0].string })
             }
             missing = events.filter { !present.contains($0.id) }
         }

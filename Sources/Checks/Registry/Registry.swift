@@ -42,6 +42,8 @@ public enum StepRegistry {
         MigrationsBaseline.self,
         // Replay and reconciliation
         WebhooksReplay.self, ReplayVerify.self, ProviderDiff.self, ReconcileExplain.self,
+        // Service profiles
+        ServiceDoctor.self,
     ]
 
     /// Kinds the runbook engine itself implements (they need the executor, not a StepKind).

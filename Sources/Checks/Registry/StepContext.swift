@@ -21,6 +21,8 @@ public struct StepContext: Sendable {
     public var webhookSecretVariable: String?
     /// Path of the service's webhook intake, relative to `baseURL`.
     public var webhookPath: String = "/api/webhooks/whop"
+    /// The service as opsctl.yaml's `service:` block (or its profile) declares it: event store, health, provider.
+    public var service = ServiceMapping()
     /// The word given with `--confirm`, accepted by confirmation gates.
     public var confirmation: String?
     /// Asks the operator to type a word; nil when there is no terminal.

@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 import Support
 
-/// Which events a replay sends: a filter over the service's `events` table, a file of event ids,
+/// Which events a replay sends: a filter over the service's event store (`service.events`), a file of event ids,
 /// or a JSON-lines export from the provider (one event object with an `id` a line).
 struct ReplaySelection: Sendable {
     var failed: Bool
@@ -81,17 +81,22 @@ struct ReplaySelection: Sendable {
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 
-    /// The WHERE clause over `events` and its parameters (numbered from `first`).
-    func filter(first: Int = 1) throws -> (sql: String, params: [any PostgresBindable]) {
+    /// The WHERE clause over the service's event store (unqualified columns) and its parameters
+    /// (numbered from `first`). Column names come from the mapping, quoted; values are bound.
+    func filter(_ store: EventStore, first: Int = 1) throws -> (sql: String, params: [any PostgresBindable]) {
         let n = (first...).prefix(7).map { "$\($0)" }
+        if company != nil && store.tenant == nil {
+            throw StepError("company: service.events declares no tenant column to filter on (add events.tenant in opsctl.yaml)")
+        }
+        let tenant = store.tenantSQL() ?? "NULL::text"
         let sql = """
-            ($\(first)::bool IS NOT TRUE OR error IS NOT NULL
-               OR (processed = false AND coalesce(received_at, created_at) < now() - make_interval(secs => \(n[1])::float8)))
-            AND (\(n[2])::timestamptz IS NULL OR occurred_at >= \(n[2])::timestamptz)
-            AND (\(n[3])::timestamptz IS NULL OR occurred_at < \(n[3])::timestamptz)
-            AND (cardinality(\(n[4])::text[]) = 0 OR type = ANY(\(n[4])::text[]))
-            AND (\(n[5])::text IS NULL OR company_id = \(n[5])::text)
-            AND (\(n[6])::text[] IS NULL OR whop_event_id = ANY(\(n[6])::text[]))
+            (\(n[0])::bool IS NOT TRUE OR \(store.failedSQL())
+               OR (\(store.pendingSQL()) AND \(store.receivedAtSQL()) < now() - make_interval(secs => \(n[1])::float8)))
+            AND (\(n[2])::timestamptz IS NULL OR \(store.occurredAtSQL()) >= \(n[2])::timestamptz)
+            AND (\(n[3])::timestamptz IS NULL OR \(store.occurredAtSQL()) < \(n[3])::timestamptz)
+            AND (cardinality(\(n[4])::text[]) = 0 OR \(store.typeSQL()) = ANY(\(n[4])::text[]))
+            AND (\(n[5])::text IS NULL OR \(tenant) = \(n[5])::text)
+            AND (\(n[6])::text[] IS NULL OR \(store.providerIDSQL())::text = ANY(\(n[6])::text[]))
             """
         let ids: [String]? = idsFile == nil ? nil : try self.ids()
         return (sql, [failed, staleSeconds, Self.timestamp(since), Self.timestamp(until), types, company, ids])

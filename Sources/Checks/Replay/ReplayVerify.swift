@@ -24,6 +24,7 @@ public struct ReplayVerify: StepKind {
     let wait: Double
     let interval: Double
     let variable: String?
+    let stepID: String
 
     public init(_ p: StepParameters) throws {
         let r = try p.string("replay", default: "latest")
@@ -31,6 +32,7 @@ public struct ReplayVerify: StepKind {
         wait = try p.duration("wait", default: 60)
         interval = max(0.05, try p.duration("interval", default: 1))
         variable = try p.optionalString("database_url_env")
+        stepID = p.stepID
     }
 
     struct State {
@@ -53,21 +55,31 @@ public struct ReplayVerify: StepKind {
             guard exists else { throw StepError("no replay \(replay): opsctl.replay_items does not exist in this database") }
             id = replay
         }
+        let store: EventStore
+        if let declared = context.service.events {
+            store = declared
+        } else {
+            // Without an event store only an empty replay can be verified (nothing was delivered).
+            let delivered = try connection.query("SELECT count(*) AS n FROM opsctl.replay_items WHERE replay_id = $1 AND status = 'delivered'", [id])
+                .first?["n"].int ?? 0
+            if delivered == 0 { return .ok("replay \(id): nothing delivered, nothing to verify") }
+            store = try context.service.eventStore(for: stepID)
+        }
         let deadline = Date().addingTimeInterval(wait)
-        var state = try measure(id, connection)
+        var state = try measure(id, store, connection)
         while !state.done, Date() < deadline, !context.cancellation.isCancelled {
             context.progress?("verify \(id): \(state.processed)/\(state.delivered) processed")
             Thread.sleep(forTimeInterval: min(interval, max(0, deadline.timeIntervalSinceNow)))
-            state = try measure(id, connection)
+            state = try measure(id, store, connection)
         }
         let failing = try connection.query("""
-            SELECT i.event_id, i.event_type, e.error, e.processed IS NULL AS missing
-              FROM opsctl.replay_items i LEFT JOIN events e ON e.whop_event_id = i.event_id
-             WHERE i.replay_id = $1 AND i.status = 'delivered' AND e.processed IS NOT TRUE
+            SELECT i.event_id, i.event_type, \(store.errorSQL("e")) AS error, \(store.providerIDSQL("e")) IS NULL AS missing
+              FROM opsctl.replay_items i LEFT JOIN \(store.tableSQL) e ON \(store.providerIDSQL("e"))::text = i.event_id
+             WHERE i.replay_id = $1 AND i.status = 'delivered' AND \(store.processedSQL("e")) IS NOT TRUE
              ORDER BY i.seq LIMIT 20
             """, [id]).rows.map { row -> JSONValue in
             .object(["event_id": .string(row["event_id"].string ?? ""), "type": .string(row["event_type"].string ?? ""),
-                     "error": .string(row["missing"].bool == true ? "not in the events table" : (row["error"].string ?? "not processed yet"))])
+                     "error": .string(row["missing"].bool == true ? "not in \(store.table)" : (row["error"].string ?? "not processed yet"))])
         }
         let undelivered = try connection.query("""
             SELECT event_id, last_http_status, error FROM opsctl.replay_items
@@ -95,14 +107,14 @@ public struct ReplayVerify: StepKind {
         return .ok(message, details: details, metrics: metrics)
     }
 
-    func measure(_ id: String, _ db: PostgresConnection) throws -> State {
+    func measure(_ id: String, _ store: EventStore, _ db: PostgresConnection) throws -> State {
         let row = try db.query("""
             SELECT count(*) FILTER (WHERE i.status = 'delivered') AS delivered,
-                   count(*) FILTER (WHERE i.status = 'delivered' AND e.processed) AS processed,
-                   count(*) FILTER (WHERE i.status = 'delivered' AND e.error IS NOT NULL) AS erroring,
-                   count(*) FILTER (WHERE i.status = 'delivered' AND e.id IS NULL) AS missing,
+                   count(*) FILTER (WHERE i.status = 'delivered' AND \(store.processedSQL("e"))) AS processed,
+                   count(*) FILTER (WHERE i.status = 'delivered' AND \(store.failedSQL("e"))) AS erroring,
+                   count(*) FILTER (WHERE i.status = 'delivered' AND \(store.providerIDSQL("e")) IS NULL) AS missing,
                    count(*) FILTER (WHERE i.status <> 'delivered') AS not_delivered
-              FROM opsctl.replay_items i LEFT JOIN events e ON e.whop_event_id = i.event_id
+              FROM opsctl.replay_items i LEFT JOIN \(store.tableSQL) e ON \(store.providerIDSQL("e"))::text = i.event_id
              WHERE i.replay_id = $1
             """, [id]).first
         return State(delivered: row?["delivered"].int ?? 0, processed: row?["processed"].int ?? 0,

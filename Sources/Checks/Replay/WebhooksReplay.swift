@@ -56,6 +56,7 @@ public struct WebhooksReplay: StepKind {
     let requestTimeout: Double
     let worker: String
     let variable: String?
+    let stepID: String
 
     public init(_ p: StepParameters) throws {
         selection = try ReplaySelection(p)
@@ -87,6 +88,7 @@ public struct WebhooksReplay: StepKind {
         worker = try p.optionalString("worker").flatMap { $0.isEmpty ? nil : $0 }
             ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
         variable = try p.optionalString("database_url_env")
+        stepID = p.stepID
         if resume != nil && join != nil { throw StepError("step '\(p.stepID)': give resume or join, not both") }
         if resume == nil && join == nil && selection.isEmpty {
             throw StepError("step '\(p.stepID)': say which events to replay: failed, since/until, types, company, ids_file or from_file (or resume/join a replay)")
@@ -149,17 +151,19 @@ public struct WebhooksReplay: StepKind {
             firstIDs = events.prefix(10).map(\.id)
             heading = "would replay"
         } else {
-            let (filter, params) = try selection.filter()
+            let store = try context.service.eventStore(for: stepID)
+            let (filter, params) = try selection.filter(store)
             let limitClause = selection.limit.map { " LIMIT \($0)" } ?? ""
             let rows = try connection.readOnly(statementTimeoutMs: 60_000) { db in
                 try db.query("""
-                    SELECT type, whop_event_id FROM events WHERE \(filter) ORDER BY occurred_at, whop_event_id\(limitClause)
+                    SELECT \(store.typeSQL()) AS type, \(store.providerIDSQL())::text AS event_id
+                      FROM \(store.tableSQL) WHERE \(filter) ORDER BY \(store.orderSQL())\(limitClause)
                     """, params).rows
             }
             var counts: [String: Int] = [:]
             for row in rows { counts[row["type"].string ?? "?", default: 0] += 1 }
             byType = counts.sorted { $0.value > $1.value }
-            firstIDs = rows.prefix(10).compactMap { $0["whop_event_id"].string }
+            firstIDs = rows.prefix(10).compactMap { $0["event_id"].string }
             heading = "would replay"
         }
         let total = byType.reduce(0) { $0 + $1.1 }
@@ -205,7 +209,7 @@ public struct WebhooksReplay: StepKind {
             } else {
                 try store.lockSelection(selection.json.jsonText)
                 replayID = ReplayStore.newID()
-                try create(replayID, target: target, store: store, connection: connection)
+                try create(replayID, target: target, store: store, service: context.service, connection: connection)
                 created = true
             }
             if let runID = context.runID { try store.record(runID: runID, replayID: replayID) }
@@ -234,7 +238,7 @@ public struct WebhooksReplay: StepKind {
         }
     }
 
-    func create(_ id: String, target: String, store: ReplayStore, connection: PostgresConnection) throws {
+    func create(_ id: String, target: String, store: ReplayStore, service: ServiceMapping, connection: PostgresConnection) throws {
         let selectionJSON = selection.json.jsonText
         if selection.fromFile != nil {
             let events = try selection.fileEvents()
@@ -250,15 +254,17 @@ public struct WebhooksReplay: StepKind {
             }
             return
         }
-        let (filter, params) = try selection.filter(first: 2)
+        let eventStore = try service.eventStore(for: stepID)
+        let (filter, params) = try selection.filter(eventStore, first: 2)
         let limitClause = selection.limit.map { " LIMIT \($0)" } ?? ""
         try connection.transaction(statementTimeoutMs: 300_000) { db in
             try store.create(id: id, target: target, selection: selectionJSON, createdBy: worker, pace: newPace)
             // The selection is frozen here: events failing later belong to the next replay.
             try db.query("""
                 INSERT INTO opsctl.replay_items (replay_id, seq, event_id, event_type, payload)
-                SELECT $1, row_number() OVER (ORDER BY occurred_at, whop_event_id), whop_event_id, type, payload::text
-                  FROM (SELECT * FROM events WHERE \(filter) ORDER BY occurred_at, whop_event_id\(limitClause)) e
+                SELECT $1, row_number() OVER (ORDER BY \(eventStore.orderSQL("e"))), \(eventStore.providerIDSQL("e"))::text,
+                       \(eventStore.typeSQL("e")), \(eventStore.payloadSQL("e"))
+                  FROM (SELECT * FROM \(eventStore.tableSQL) WHERE \(filter) ORDER BY \(eventStore.orderSQL())\(limitClause)) e
                 """, [id] + params)
             _ = try store.finishCreate(id: id)
         }

@@ -33,15 +33,15 @@ public struct RemoveSyntheticEvent: StepKind {
         let connection = try context.connect(variable: variable)
         defer { connection.close() }
         let prefix = WebhookDelivery.syntheticPrefix + "%"
+        // No event store declared: nothing of the service's can hold the synthetic event.
+        guard let store = context.service.events else { return .ok("nothing to remove for \(eventID): no service.events declared") }
         let removed: Int = try connection.transaction(statementTimeoutMs: 10_000, lockTimeoutMs: 2_000) { db in
-            let hasTable = { (name: String) throws -> Bool in
-                try db.query("SELECT to_regclass($1) IS NOT NULL AS ok", [name]).first?["ok"].bool ?? false
-            }
-            guard try hasTable("events") else { return 0 }
-            var total = try db.query("DELETE FROM events WHERE whop_event_id = $1", [eventID]).affectedRows
-            // Cases and actions exist only for the synthetic membership, never for real ones.
-            if try hasTable("recovery_cases") {
-                total += try db.query("DELETE FROM recovery_cases WHERE membership_id LIKE $1", [prefix]).affectedRows
+            guard try db.query("SELECT to_regclass(\(store.tableLiteral)) IS NOT NULL AS ok").first?["ok"].bool ?? false else { return 0 }
+            var total = try db.query("DELETE FROM \(store.tableSQL) WHERE \(store.providerIDSQL()) = $1", [eventID]).affectedRows
+            // Rows the service derived from the synthetic event (the profile's cleanup), only for synthetic ids.
+            for cleanup in context.service.syntheticCleanup {
+                guard try db.query("SELECT to_regclass(\(EventStore.literal(cleanup.tableSQL))) IS NOT NULL AS ok").first?["ok"].bool ?? false else { continue }
+                total += try db.query("DELETE FROM \(cleanup.tableSQL) WHERE \(EventStore.quote(cleanup.column))::text LIKE $1", [prefix]).affectedRows
             }
             return total
         }

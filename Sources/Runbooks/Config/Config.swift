@@ -29,6 +29,9 @@ public struct EnvironmentConfig: Sendable {
     public var requiredExtensions: [String] = []
     /// The directory of opsctl.yaml: relative paths in steps (log files) resolve from it, as migrations.dir does.
     public var directory: String?
+    /// The service's event store, health endpoints and provider (`service:`, see ServiceConfig).
+    /// Until opsctl.yaml says otherwise: the default profile (today's reference service).
+    public var service = ServiceConfig.defaultMapping
 
     public init(name: String, baseURL: String? = nil, databaseURLEnv: String = "DATABASE_URL", protected: Bool = false,
                 webhookScheme: String = "whop", webhookSecretEnv: String? = nil, webhookPath: String = "/api/webhooks/whop",
@@ -65,6 +68,7 @@ public struct EnvironmentConfig: Sendable {
         if let rollbackCommand { o["rollback_command"] = .string(rollbackCommand) }
         if !envRules.isEmpty { o["env_rules"] = .object(envRules) }
         o["required_extensions"] = .array(requiredExtensions.map(JSONValue.string))
+        o["service"] = service.json
         return .object(o)
     }
 }
@@ -77,8 +81,11 @@ public struct Config: Sendable {
     public var runbooksDir: String?
 
     /// No file: one unprotected `local` environment reading DATABASE_URL.
-    public static let builtin = Config(file: nil, defaultEnvironment: "local",
-                                       environments: ["local": EnvironmentConfig(name: "local")], runbooksDir: nil)
+    public static var builtin: Config {
+        var local = EnvironmentConfig(name: "local")
+        local.apply(ServiceConfig.defaultMapping, explicitWebhook: [:])
+        return Config(file: nil, defaultEnvironment: "local", environments: ["local": local], runbooksDir: nil)
+    }
 
     public func environment(_ name: String?) throws -> EnvironmentConfig {
         let wanted = name ?? defaultEnvironment
@@ -111,9 +118,9 @@ public struct Config: Sendable {
         return try parse(text, file: path)
     }
 
-    static let topKeys = ["default_environment", "environments", "runbooks_dir"]
+    static let topKeys = ["default_environment", "environments", "runbooks_dir", "service"]
     static let envKeys = ["base_url", "database_url_env", "protected", "webhook", "migrations", "runbooks_dir",
-                          "secrets", "env", "thresholds", "rollback_command", "env_rules", "required_extensions"]
+                          "secrets", "env", "thresholds", "rollback_command", "env_rules", "required_extensions", "service"]
 
     public static func parse(_ text: String, file: String) throws -> Config {
         let doc = try YAMLDocument.parse(text, file: file)
@@ -135,6 +142,7 @@ public struct Config: Sendable {
         }
         let values = StrictValues(file: file)
         var environments: [String: EnvironmentConfig] = [:]
+        let sharedService = try doc.value("service").map { try ServiceConfig.check($0, file: file, in: "") }
         for pair in envPairs {
             let node = pair.value
             guard case let .mapping(keys, _) = node else { throw fail(node, "environment '\(pair.key)' must be a mapping") }
@@ -190,6 +198,10 @@ public struct Config: Sendable {
             if let rules = node.value("env_rules") { env.envRules = try envRules(rules, "environments.\(pair.key).env_rules", values) }
             env.requiredExtensions = try read("required_extensions", values.textList) ?? []
             env.directory = configDir
+            let ownService = try node.value("service").map { try ServiceConfig.check($0, file: file, in: "environments.\(pair.key).") }
+            let service = try ServiceConfig.resolve(shared: sharedService, environment: ownService, file: file,
+                                                    node: node.value("service") ?? doc.value("service") ?? node)
+            env.apply(service, explicitWebhook: node.value("webhook")?.json.object ?? [:])
             environments[pair.key] = env
         }
         let defaultNode = doc.value("default_environment")
@@ -224,5 +236,17 @@ public struct Config: Sendable {
             out[variable.key] = variable.value.json
         }
         return out
+    }
+}
+
+extension EnvironmentConfig {
+    /// Takes the service mapping; its provider fills the webhook settings the environment's `webhook:`
+    /// (kept as an alias) does not set itself.
+    mutating func apply(_ service: ServiceMapping, explicitWebhook: [String: JSONValue]) {
+        self.service = service
+        guard let provider = service.provider else { return }
+        if explicitWebhook["scheme"] == nil, let scheme = provider.scheme { webhookScheme = scheme }
+        if explicitWebhook["secret_env"] == nil, let secret = provider.secretEnv { webhookSecretEnv = secret }
+        if explicitWebhook["path"] == nil, let path = provider.webhookPath { webhookPath = path }
     }
 }

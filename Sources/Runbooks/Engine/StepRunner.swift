@@ -88,6 +88,7 @@ struct StepRunner: Sendable {
         baseContext.webhookScheme = options.environment.webhookScheme
         baseContext.webhookSecretVariable = options.environment.webhookSecretEnv
         baseContext.webhookPath = options.environment.webhookPath
+        baseContext.service = options.environment.service
         baseContext.runID = scope.runID.isEmpty ? nil : scope.runID
         baseContext.resumedRunID = options.resumeFrom?.runID
         baseContext.baseDirectory = options.environment.directory

@@ -28,17 +28,17 @@ extension Opsctl {
                   opsctl health --no-database --url https://app.example.com/api/health --latency-crit 2s
                 """)
 
-        @Option(name: .long, help: "Endpoint to check (repeatable). Default: <base_url>/api/health of the environment.")
+        @Option(name: .long, help: "Endpoint to check (repeatable): a URL, or a path resolved against base_url. Default: the service.health endpoints of opsctl.yaml.")
         var url: [String] = []
 
         @Option(name: .long, help: "JSON field the response must have, as path=value (repeatable), e.g. status=healthy.")
         var expect: [String] = []
 
-        @Option(name: .long, parsing: .unconditional, help: "Latency at or above which an endpoint warns.")
-        var latencyWarn: String = "500ms"
+        @Option(name: .long, parsing: .unconditional, help: "Latency at or above which an endpoint warns (default: service.health's latency_warn, else 500ms).")
+        var latencyWarn: String?
 
-        @Option(name: .long, parsing: .unconditional, help: "Latency at or above which an endpoint fails.")
-        var latencyCrit: String = "2s"
+        @Option(name: .long, parsing: .unconditional, help: "Latency at or above which an endpoint fails (default: service.health's latency_crit, else 2s).")
+        var latencyCrit: String?
 
         @Option(name: .long, help: "Env var holding the database URL (default: the environment's, usually DATABASE_URL).")
         var databaseURLEnv: String?
@@ -64,7 +64,7 @@ extension Opsctl {
             if noDatabase && checks != nil { throw ValidationError("--checks picks checks; drop --no-database") }
             if let checks, selected(checks).isEmpty { throw ValidationError("--checks needs at least one step id") }
             for e in expect where !e.contains("=") { throw ValidationError("--expect '\(e)' must be path=value, e.g. status=healthy") }
-            for u in url {
+            for u in url where !u.hasPrefix("/") {
                 guard let c = URLComponents(string: u), ["http", "https"].contains(c.scheme ?? ""), c.host != nil else {
                     throw ValidationError("--url '\(u)' is not an http(s) URL")
                 }
@@ -74,16 +74,17 @@ extension Opsctl {
         func run() throws {
             let service = RunService(global: global)
             let (_, env) = try service.environment()
-            var urls = url
-            if urls.isEmpty, !databaseOnly, let base = env.baseURL { urls = [base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/api/health"] }
-            var expectations: [String: JSONValue] = [:]
+            let endpoints = ServiceHealthDefaults(url: url, endpoints: env.service.health, baseURL: env.baseURL)
+            let urls = databaseOnly ? [] : try endpoints.urls()
+            var expectations: [String: JSONValue] = url.isEmpty && expect.isEmpty ? endpoints.sharedExpectations : [:]
             for e in expect {
                 let parts = e.split(separator: "=", maxSplits: 1).map(String.init)
                 expectations[parts[0]] = .string(parts.count > 1 ? parts[1] : "")
             }
             let params: [String: JSONValue] = [
                 "urls": .array(urls.map(JSONValue.string)), "expect": .object(expectations),
-                "latency_warn": .string(latencyWarn), "latency_crit": .string(latencyCrit),
+                "latency_warn": .string(latencyWarn ?? endpoints.shared(\.latencyWarn) ?? "500ms"),
+                "latency_crit": .string(latencyCrit ?? endpoints.shared(\.latencyCrit) ?? "2s"),
                 "database": .bool(!noDatabase), "database_url_env": .string(databaseURLEnv ?? env.databaseURLEnv),
                 "top_queries_filter": .string(queryFilter ?? ""),
             ]

@@ -72,6 +72,7 @@ extension Opsctl {
                 context.webhookScheme = env.webhookScheme
                 context.webhookSecretVariable = env.webhookSecretEnv
                 context.webhookPath = env.webhookPath
+                context.service = env.service
                 do {
                     let delivery = try WebhookDelivery.build(StepParameters(webhook.params, stepID: "sign"), context: context)
                     // The signature is derived from the secret, not the secret itself: printing it is the point.

@@ -1,0 +1,107 @@
+import Foundation
+
+/// What one service looks like to opsctl: its health endpoints, its webhook event store and its
+/// provider, as declared in opsctl.yaml's `service:` block (or a shipped profile). Step kinds read it
+/// through `StepContext.service` and never name a table, column or endpoint themselves.
+public struct ServiceMapping: Sendable, Equatable {
+    /// The shipped profile the block starts from (`churn-saver`), if any.
+    public var profile: String?
+    public var health: [HealthEndpoint]
+    public var events: EventStore?
+    public var provider: Provider?
+    /// Tables holding rows the service derives from a synthetic test event: after `verify`'s round trip,
+    /// rows whose column starts with `opsctl_synthetic_` are deleted from them.
+    public var syntheticCleanup: [SyntheticCleanup]
+
+    public init(profile: String? = nil, health: [HealthEndpoint] = [], events: EventStore? = nil, provider: Provider? = nil,
+                syntheticCleanup: [SyntheticCleanup] = []) {
+        self.profile = profile
+        self.health = health
+        self.events = events
+        self.provider = provider
+        self.syntheticCleanup = syntheticCleanup
+    }
+
+    public struct SyntheticCleanup: Sendable, Equatable {
+        public var table: String
+        public var column: String
+
+        public init(table: String, column: String) {
+            self.table = table
+            self.column = column
+        }
+
+        public var tableSQL: String { table.split(separator: ".").map { EventStore.quote(String($0)) }.joined(separator: ".") }
+    }
+
+    /// The event store, or the error a step reports when the configuration declares none.
+    public func eventStore(for step: String) throws -> EventStore {
+        guard let events else {
+            throw StepError("step '\(step)': opsctl.yaml declares no service.events (the webhook event store): add it, or 'profile: churn-saver'",
+                            details: ["missing": .string("service.events")])
+        }
+        return events
+    }
+
+    /// One endpoint `health`, `verify` and `rollback` check.
+    public struct HealthEndpoint: Sendable, Equatable {
+        /// A path relative to the environment's base_url, or an absolute http(s) URL.
+        public var path: String
+        public var expectStatus: [Int]
+        /// JSON fields the response must carry, as path -> value.
+        public var expect: [String: JSONValue]
+        public var latencyWarn: String?
+        public var latencyCrit: String?
+
+        public init(path: String, expectStatus: [Int] = [200], expect: [String: JSONValue] = [:],
+                    latencyWarn: String? = nil, latencyCrit: String? = nil) {
+            self.path = path
+            self.expectStatus = expectStatus
+            self.expect = expect
+            self.latencyWarn = latencyWarn
+            self.latencyCrit = latencyCrit
+        }
+
+        public var json: JSONValue {
+            var o: [String: JSONValue] = ["path": .string(path), "expect_status": .array(expectStatus.map(JSONValue.int)),
+                                          "expect": .object(expect)]
+            if let latencyWarn { o["latency_warn"] = .string(latencyWarn) }
+            if let latencyCrit { o["latency_crit"] = .string(latencyCrit) }
+            return .object(o)
+        }
+    }
+
+    /// How the service signs and receives webhooks.
+    public struct Provider: Sendable, Equatable {
+        /// `whop`, `stripe` or `standard` (Standard Webhooks).
+        public var scheme: String?
+        public var secretEnv: String?
+        public var webhookPath: String?
+
+        public init(scheme: String? = nil, secretEnv: String? = nil, webhookPath: String? = nil) {
+            self.scheme = scheme
+            self.secretEnv = secretEnv
+            self.webhookPath = webhookPath
+        }
+
+        public var json: JSONValue {
+            var o: [String: JSONValue] = [:]
+            if let scheme { o["scheme"] = .string(scheme) }
+            if let secretEnv { o["secret_env"] = .string(secretEnv) }
+            if let webhookPath { o["webhook_path"] = .string(webhookPath) }
+            return .object(o)
+        }
+    }
+
+    /// The mapping as `${config.service.*}` sees it.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["health": .array(health.map(\.json))]
+        if let profile { o["profile"] = .string(profile) }
+        if let events { o["events"] = events.json }
+        if let provider { o["provider"] = provider.json }
+        if !syntheticCleanup.isEmpty {
+            o["synthetic_cleanup"] = .array(syntheticCleanup.map { .object(["table": .string($0.table), "column": .string($0.column)]) })
+        }
+        return .object(o)
+    }
+}

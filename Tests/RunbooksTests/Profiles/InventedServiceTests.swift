@@ -1,0 +1,211 @@
+import Checks
+import Foundation
+import Postgres
+import Support
+import Testing
+import TestSupport
+
+/// A service that is none of opsctl's profiles: its own table and column names, status strings,
+/// health path and Stripe signing, declared in opsctl.yaml alone. Its receiver (a Python script)
+/// verifies signatures with the official `stripe` library, not with opsctl's code.
+@Suite(.enabled(if: TestDatabase.available), .serialized)
+final class InventedServiceTests {
+    static let secret = "whsec_acme_" + String(repeating: "k", count: 24)
+    static let receiverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Fixtures/services/acme_receiver.py").standardized.path
+
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    let databaseURL: String
+    let directory = TemporaryDirectory()
+    var receiver: Process?
+    var port = 0
+
+    init() throws {
+        databaseURL = try TestDatabase.fresh("acme")
+        let db = try PostgresConnection(dsn: databaseURL)
+        defer { db.close() }
+        _ = try db.query("""
+            CREATE TABLE acme_hooks (
+                hook_id    text PRIMARY KEY,
+                kind       text NOT NULL,
+                body       jsonb NOT NULL,
+                state      text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'done', 'dead')),
+                tries      int NOT NULL DEFAULT 0,
+                failure    text,
+                arrived_at timestamptz NOT NULL DEFAULT now())
+            """)
+        _ = try db.query("CREATE TABLE acme_deliveries (hook_id text NOT NULL, at timestamptz NOT NULL DEFAULT now())")
+        try start()
+    }
+
+    deinit { stop() }
+
+    /// Stripe-shaped events: `dead` ones the handler failed on, `done` ones, one fresh `queued` one.
+    func seed(dead: Int, done: Int = 2, queued: Int = 1) throws {
+        let db = try PostgresConnection(dsn: databaseURL)
+        defer { db.close() }
+        let rows = [("dead", dead), ("done", done), ("queued", queued)]
+        for (state, count) in rows {
+            for _ in 0..<count {
+                let id = "evt_" + UUID().uuidString.prefix(12).lowercased()
+                let body = "{\"id\":\"\(id)\",\"object\":\"event\",\"type\":\"invoice.payment_failed\",\"created\":1760000000,\"data\":{\"object\":{\"id\":\"in_1\",\"object\":\"invoice\"}}}"
+                _ = try db.query("""
+                    INSERT INTO acme_hooks (hook_id, kind, body, state, tries, failure, arrived_at)
+                    VALUES ($1, 'invoice.payment_failed', $2::jsonb, $3, $4, $5, now() - $6::interval)
+                    """, [id, body, state, state == "queued" ? 0 : 1, state == "dead" ? "handler crashed" : nil,
+                          state == "queued" ? "1 minute" : "2 hours"])
+            }
+        }
+    }
+
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.receiverScript, databaseURL]
+        var env = ProcessInfo.processInfo.environment
+        env["ACME_STRIPE_SECRET"] = Self.secret
+        process.environment = env
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        ChildReaper.shared.track(process.processIdentifier)
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        guard let bound = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            throw Failure(description: "acme receiver did not start (needs python3 with the stripe package): '\(line)'")
+        }
+        port = bound
+        receiver = process
+    }
+
+    func stop() {
+        guard let receiver else { return }
+        // SIGKILL: the test runner's threads may block SIGTERM, and a child inherits that mask.
+        kill(receiver.processIdentifier, SIGKILL)
+        receiver.waitUntilExit()
+        ChildReaper.shared.forget(receiver.processIdentifier)
+        self.receiver = nil
+    }
+
+    var config: String {
+        """
+        environments:
+          local:
+            base_url: http://127.0.0.1:\(port)
+            database_url_env: ACME_DATABASE_URL
+        service:
+          health:
+            - { path: /healthz, expect: { service: acme }, latency_crit: 5s }
+          events:
+            table: acme_hooks
+            provider_id: hook_id
+            type: kind
+            payload: body
+            received_at: arrived_at
+            state: { column: state, pending: queued, processed: done, failed: dead }
+            error: failure
+            attempts: tries
+          provider:
+            scheme: stripe
+            secret_env: ACME_STRIPE_SECRET
+            webhook_path: /hooks/stripe
+        """
+    }
+
+    func opsctl(_ arguments: [String], config: String? = nil) throws -> ProcessOutput {
+        _ = try directory.write("opsctl.yaml", config ?? self.config)
+        return try Opsctl.run(arguments, env: ["ACME_DATABASE_URL": databaseURL, "ACME_STRIPE_SECRET": Self.secret],
+                              directory: directory.path)
+    }
+
+    func count(_ sql: String) throws -> Int {
+        let db = try PostgresConnection(dsn: databaseURL)
+        defer { db.close() }
+        return try db.query(sql).first?["n"].int ?? -1
+    }
+
+    @Test func healthChecksTheDeclaredEndpointAndRelativeURLs() throws {
+        let declared = try opsctl(["health", "--no-database"])
+        #expect(declared.exitCode == 0, "\(declared.stdout)\(declared.stderr)")
+        #expect(declared.stdout.contains("/healthz"), "\(declared.stdout)")
+        let relative = try opsctl(["health", "--no-database", "--url", "/healthz"])
+        #expect(relative.exitCode == 0, "\(relative.stdout)\(relative.stderr)")
+        // The declared latency_crit reaches the endpoint step (5s in this opsctl.yaml).
+        let json = try opsctl(["health", "--no-database", "--format", "json"])
+        #expect(json.stdout.contains("\"crit\" : 5000"), "\(json.stdout)")
+        let missing = try opsctl(["health", "--no-database", "--url", "/nope"])
+        #expect(missing.exitCode == 1, "\(missing.stdout)\(missing.stderr)")
+    }
+
+    @Test func replayFailedDeliversEachDeadHookOnceAndTheyEndDone() throws {
+        try seed(dead: 3)
+        let dry = try opsctl(["replay", "--failed", "--dry-run"])
+        #expect(dry.exitCode == 0, "\(dry.stdout)\(dry.stderr)")
+        #expect(dry.stdout.contains("would replay 3 event(s)"), "\(dry.stdout)")
+        #expect(try count("SELECT count(*) AS n FROM acme_deliveries") == 0)
+
+        let run = try opsctl(["replay", "--failed", "--verify", "--verify-wait", "20s"])
+        #expect(run.exitCode == 0, "\(run.stdout)\(run.stderr)")
+        #expect(try count("SELECT count(*) AS n FROM acme_hooks WHERE state = 'dead'") == 0)
+        #expect(try count("SELECT count(*) AS n FROM acme_hooks WHERE state = 'done'") == 5)
+        #expect(try count("SELECT count(*) AS n FROM acme_hooks WHERE state = 'queued'") == 1, "a fresh queued hook is not failed")
+        #expect(try count("SELECT count(*) AS n FROM acme_deliveries") == 3)
+        #expect(try count("SELECT count(*) AS n FROM (SELECT hook_id FROM acme_deliveries GROUP BY 1 HAVING count(*) > 1) d") == 0)
+
+        let again = try opsctl(["replay", "--failed", "--dry-run"])
+        #expect(again.stdout.contains("would replay 0 event(s)"), "\(again.stdout)")
+    }
+
+    @Test func receiverDownTurnsHealthAndReplayRed() throws {
+        try seed(dead: 2)
+        stop()
+        let health = try opsctl(["health", "--no-database", "--format", "json"])
+        #expect(health.exitCode == 1, "\(health.stdout)\(health.stderr)")
+        let replay = try opsctl(["replay", "--failed", "--max-attempts", "1", "--format", "json"])
+        #expect(replay.exitCode == 1, "\(replay.stdout)\(replay.stderr)")
+        let steps = (JSONValue.parse(replay.stdout)?["results"]?.array) ?? []
+        let red = steps.first { $0["id"]?.string == "replay" }
+        #expect(red?["status"]?.string == "fail", "\(replay.stdout)")
+        #expect(try count("SELECT count(*) AS n FROM acme_hooks WHERE state = 'dead'") == 2, "nothing marked done while down")
+    }
+
+    @Test func doctorChecksTheMappingAgainstTheDatabaseAndEndpoints() throws {
+        let ok = try opsctl(["doctor"])
+        #expect(ok.exitCode == 0, "\(ok.stdout)\(ok.stderr)")
+        let wrong = config.replacingOccurrences(of: "error: failure", with: "error: failure_text")
+            .replacingOccurrences(of: "failed: dead", with: "failed: failed")
+        let bad = try opsctl(["doctor", "--format", "json"], config: wrong)
+        #expect(bad.exitCode == 1, "\(bad.stdout)\(bad.stderr)")
+        #expect(bad.stdout.contains("acme_hooks has no column failure_text: fix the service.events key naming it"), "\(bad.stdout)")
+        #expect(bad.stdout.contains("state value 'failed' is not allowed by acme_hooks's CHECK on state"), "\(bad.stdout)")
+        stop()
+        let down = try opsctl(["doctor", "--format", "json"])
+        #expect(down.exitCode == 1, "\(down.stdout)\(down.stderr)")
+        let steps = (JSONValue.parse(down.stdout)?["results"]?.array) ?? []
+        #expect(steps.first { $0["id"]?.string == "mapping" }?["status"]?.string == "ok", "\(down.stdout)")
+        #expect(steps.contains { ($0["id"]?.string ?? "").hasPrefix("endpoint") && ["fail", "error"].contains($0["status"]?.string ?? "") }, "\(down.stdout)")
+    }
+
+    @Test func providerDiffComparesAgainstTheDeclaredEventStore() throws {
+        try seed(dead: 1, done: 0, queued: 0)
+        let db = try PostgresConnection(dsn: databaseURL)
+        let present = try #require(try db.query("SELECT hook_id FROM acme_hooks").first?["hook_id"].string)
+        db.close()
+        let export = try directory.write("export.jsonl", """
+            {"id":"\(present)","object":"event","type":"invoice.payment_failed"}
+            {"id":"evt_never_received","object":"event","type":"invoice.paid"}
+
+            """)
+        let runbook = try directory.write("diff.yaml", """
+            name: diff
+            steps:
+              - id: diff
+                kind: reconcile.provider_diff
+                with: { file: \(export) }
+            """)
+        let result = try opsctl(["run", runbook])
+        #expect(result.exitCode == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("1 of 2 provider events missing"), "\(result.stdout)")
+    }
+}
