@@ -6,6 +6,17 @@ import Postgres
 enum Catalog {
     static let database = ParameterSpec("database_url_env", .string, "env var holding the database URL (default: the environment's)")
 
+    /// `warn_bytes`/`crit_bytes`, documented by what the bytes measure ("temp bytes since the previous run").
+    static func byteLimits(_ what: String, warn: Int, crit: Int) -> [ParameterSpec] {
+        [.init("warn_bytes", .number, default: .int(warn), "\(what) at or above which the step warns"),
+         .init("crit_bytes", .number, default: .int(crit), "\(what) at or above which the step fails")]
+    }
+
+    /// The limits `byteLimits` declares, as given or defaulted.
+    static func byteThresholds(_ p: StepParameters, warn: Int, crit: Int) throws -> Thresholds {
+        Thresholds(warn: try p.double("warn_bytes", default: Double(warn)), crit: try p.double("crit_bytes", default: Double(crit)))
+    }
+
     /// One measured object (table, index, sequence, slot, database).
     struct Finding {
         var name: String

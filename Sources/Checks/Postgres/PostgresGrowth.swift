@@ -5,11 +5,8 @@ import Postgres
 public struct PostgresDatabaseGrowth: StepKind {
     public static let name = "postgres.database_growth"
     public static let summary = "Growth of this database's size since the previous run (the size is kept in opsctl.health_state)"
-    public static let parameters: [ParameterSpec] = [
-        Catalog.database,
-        .init("warn_bytes", .number, default: 1_073_741_824, "growth since the previous run at or above which the step warns"),
-        .init("crit_bytes", .number, default: 10_737_418_240, "growth since the previous run at or above which the step fails"),
-    ]
+    public static let parameters: [ParameterSpec] = [Catalog.database]
+        + Catalog.byteLimits("growth since the previous run", warn: 1_073_741_824, crit: 10_737_418_240)
     public static let mutates = false
     public static let example = """
         - id: database-growth
@@ -22,7 +19,7 @@ public struct PostgresDatabaseGrowth: StepKind {
 
     public init(_ p: StepParameters) throws {
         variable = try p.optionalString("database_url_env")
-        thresholds = Thresholds(warn: try p.double("warn_bytes", default: 1_073_741_824), crit: try p.double("crit_bytes", default: 10_737_418_240))
+        thresholds = try Catalog.byteThresholds(p, warn: 1_073_741_824, crit: 10_737_418_240)
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
@@ -53,10 +50,8 @@ public struct PostgresDatabaseGrowth: StepKind {
 public struct PostgresTableGrowth: StepKind {
     public static let name = "postgres.table_growth"
     public static let summary = "Growth of each table (with indexes and TOAST) since the previous run; the fastest-growing table against the limits"
-    public static let parameters: [ParameterSpec] = [
-        Catalog.database,
-        .init("warn_bytes", .number, default: 536_870_912, "growth of one table since the previous run at or above which the step warns"),
-        .init("crit_bytes", .number, default: 5_368_709_120, "growth of one table since the previous run at or above which the step fails"),
+    public static let parameters: [ParameterSpec] = [Catalog.database]
+        + Catalog.byteLimits("growth of one table since the previous run", warn: 536_870_912, crit: 5_368_709_120) + [
         .init("tables", .int, default: 200, "how many of the largest tables are tracked"),
     ]
     public static let mutates = false
@@ -72,7 +67,7 @@ public struct PostgresTableGrowth: StepKind {
 
     public init(_ p: StepParameters) throws {
         variable = try p.optionalString("database_url_env")
-        thresholds = Thresholds(warn: try p.double("warn_bytes", default: 536_870_912), crit: try p.double("crit_bytes", default: 5_368_709_120))
+        thresholds = try Catalog.byteThresholds(p, warn: 536_870_912, crit: 5_368_709_120)
         tables = try p.int("tables", default: 200)
     }
 

@@ -6,10 +6,8 @@ import Postgres
 public struct PostgresReplicationLag: StepKind {
     public static let name = "postgres.replication_lag"
     public static let summary = "Replication lag in bytes and seconds (each replica on a primary, or this standby); ok when there are no replicas"
-    public static let parameters: [ParameterSpec] = [
-        Catalog.database,
-        .init("warn_bytes", .number, default: 16_777_216, "lag in bytes at or above which the step warns"),
-        .init("crit_bytes", .number, default: 1_073_741_824, "lag in bytes at or above which the step fails"),
+    public static let parameters: [ParameterSpec] = [Catalog.database]
+        + Catalog.byteLimits("lag in bytes", warn: 16_777_216, crit: 1_073_741_824) + [
         .init("warn", .duration, default: "30s", "replay lag at or above which the step warns"),
         .init("crit", .duration, default: "5m", "replay lag at or above which the step fails"),
     ]
@@ -26,7 +24,7 @@ public struct PostgresReplicationLag: StepKind {
 
     public init(_ p: StepParameters) throws {
         variable = try p.optionalString("database_url_env")
-        bytes = Thresholds(warn: try p.double("warn_bytes", default: 16_777_216), crit: try p.double("crit_bytes", default: 1_073_741_824))
+        bytes = try Catalog.byteThresholds(p, warn: 16_777_216, crit: 1_073_741_824)
         seconds = Thresholds(warn: try p.duration("warn", default: 30), crit: try p.duration("crit", default: 300))
     }
 

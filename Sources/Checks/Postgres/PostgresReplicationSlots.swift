@@ -5,11 +5,8 @@ import Postgres
 public struct PostgresReplicationSlots: StepKind {
     public static let name = "postgres.replication_slots"
     public static let summary = "Inactive replication slots and the WAL bytes they hold back"
-    public static let parameters: [ParameterSpec] = [
-        Catalog.database,
-        .init("warn_bytes", .number, default: 1_073_741_824, "WAL held by an inactive slot at or above which the step warns"),
-        .init("crit_bytes", .number, default: 10_737_418_240, "WAL held by an inactive slot at or above which the step fails"),
-    ]
+    public static let parameters: [ParameterSpec] = [Catalog.database]
+        + Catalog.byteLimits("WAL held by an inactive slot", warn: 1_073_741_824, crit: 10_737_418_240)
     public static let mutates = false
     public static let example = """
         - id: replication-slots
@@ -22,7 +19,7 @@ public struct PostgresReplicationSlots: StepKind {
 
     public init(_ p: StepParameters) throws {
         variable = try p.optionalString("database_url_env")
-        thresholds = Thresholds(warn: try p.double("warn_bytes", default: 1_073_741_824), crit: try p.double("crit_bytes", default: 10_737_418_240))
+        thresholds = try Catalog.byteThresholds(p, warn: 1_073_741_824, crit: 10_737_418_240)
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {

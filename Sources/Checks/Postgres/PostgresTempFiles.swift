@@ -5,11 +5,8 @@ import Postgres
 public struct PostgresTempFiles: StepKind {
     public static let name = "postgres.temp_files"
     public static let summary = "Temp files and bytes written in this database since the previous run (queries spilling past work_mem)"
-    public static let parameters: [ParameterSpec] = [
-        Catalog.database,
-        .init("warn_bytes", .number, default: 1_073_741_824, "temp bytes since the previous run at or above which the step warns"),
-        .init("crit_bytes", .number, default: 10_737_418_240, "temp bytes since the previous run at or above which the step fails"),
-    ]
+    public static let parameters: [ParameterSpec] = [Catalog.database]
+        + Catalog.byteLimits("temp bytes since the previous run", warn: 1_073_741_824, crit: 10_737_418_240)
     public static let mutates = false
     public static let example = """
         - id: temp-files
@@ -22,7 +19,7 @@ public struct PostgresTempFiles: StepKind {
 
     public init(_ p: StepParameters) throws {
         variable = try p.optionalString("database_url_env")
-        thresholds = Thresholds(warn: try p.double("warn_bytes", default: 1_073_741_824), crit: try p.double("crit_bytes", default: 10_737_418_240))
+        thresholds = try Catalog.byteThresholds(p, warn: 1_073_741_824, crit: 10_737_418_240)
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
