@@ -60,3 +60,8 @@ public struct PostgresTextArray: PostgresBindable {
 public func quoteIdentifier(_ name: String) -> String {
     "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
+
+/// Quotes a possibly schema-qualified name part by part: `audit.events` -> `"audit"."events"`.
+public func quoteQualifiedName(_ name: String) -> String {
+    name.split(separator: ".").map { quoteIdentifier(String($0)) }.joined(separator: ".")
+}

@@ -50,7 +50,7 @@ public struct PostgresTopQueries: StepKind {
             guard preload.contains("pg_stat_statements") else {
                 return ("pg_stat_statements is installed but not in shared_preload_libraries (add it and restart Postgres)", [])
             }
-            let view = "\"\(schema.replacingOccurrences(of: "\"", with: "\"\""))\".pg_stat_statements"
+            let view = quoteIdentifier(schema) + ".pg_stat_statements"
             return (nil, try db.query("""
                 SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 300) AS query, calls, total_exec_time::float8 AS total_ms,
                        mean_exec_time::float8 AS mean_ms, rows, queryid::text AS queryid

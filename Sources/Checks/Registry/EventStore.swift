@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// The service's webhook event store (`service.events`): which table and columns hold the events the
 /// provider sent and how a row says pending, processed or failed. Every name comes from configuration
@@ -56,24 +57,19 @@ public struct EventStore: Sendable, Equatable {
 
     // MARK: - SQL fragments (alias: the table's alias in the query, nil = unqualified)
 
-    /// A double-quoted identifier.
-    public static func quote(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
     /// A string literal (standard_conforming_strings: only quotes need doubling).
     public static func literal(_ value: String) -> String {
         "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
     }
 
     /// The table, quoted part by part (`schema.table`).
-    public var tableSQL: String { table.split(separator: ".").map { Self.quote(String($0)) }.joined(separator: ".") }
+    public var tableSQL: String { quoteQualifiedName(table) }
 
     /// The table as a text literal for `to_regclass`.
     public var tableLiteral: String { Self.literal(tableSQL) }
 
     public func column(_ name: String, _ alias: String?) -> String {
-        (alias.map { $0 + "." } ?? "") + Self.quote(name)
+        (alias.map { $0 + "." } ?? "") + quoteIdentifier(name)
     }
 
     public func providerIDSQL(_ alias: String? = nil) -> String { column(providerID, alias) }

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// What one service looks like to opsctl: its health endpoints, its webhook event store and its
 /// provider, as declared in opsctl.yaml's `service:` block (or a shipped profile). Step kinds read it
@@ -31,7 +32,7 @@ public struct ServiceMapping: Sendable, Equatable {
             self.column = column
         }
 
-        public var tableSQL: String { table.split(separator: ".").map { EventStore.quote(String($0)) }.joined(separator: ".") }
+        public var tableSQL: String { quoteQualifiedName(table) }
     }
 
     /// The event store, or the error a step reports when the configuration declares none.

@@ -41,7 +41,7 @@ public struct RemoveSyntheticEvent: StepKind {
             // Rows the service derived from the synthetic event (the profile's cleanup), only for synthetic ids.
             for cleanup in context.service.syntheticCleanup {
                 guard try db.query("SELECT to_regclass(\(EventStore.literal(cleanup.tableSQL))) IS NOT NULL AS ok").first?["ok"].bool ?? false else { continue }
-                total += try db.query("DELETE FROM \(cleanup.tableSQL) WHERE \(EventStore.quote(cleanup.column))::text LIKE $1", [prefix]).affectedRows
+                total += try db.query("DELETE FROM \(cleanup.tableSQL) WHERE \(quoteIdentifier(cleanup.column))::text LIKE $1", [prefix]).affectedRows
             }
             return total
         }

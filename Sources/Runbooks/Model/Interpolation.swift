@@ -78,23 +78,40 @@ public enum Interpolation {
         public var description: String
     }
 
+    /// One `${path}` or `${path:-default}` as written.
+    public struct Reference: Sendable, Equatable {
+        public var path: String
+        public var hasDefault: Bool
+    }
+
     /// All `${...}` references in a value (for load-time checks).
     public static func references(in value: JSONValue) -> [String] {
+        referenceList(in: value).map(\.path)
+    }
+
+    public static func references(in text: String) -> [String] {
+        referenceList(in: text).map(\.path)
+    }
+
+    /// The references in every string of a value, with whether each has a `:-default`.
+    public static func referenceList(in value: JSONValue) -> [Reference] {
         switch value {
-        case let .string(s): return references(in: s)
-        case let .array(a): return a.flatMap { references(in: $0) }
-        case let .object(o): return o.values.flatMap { references(in: $0) }
+        case let .string(s): return referenceList(in: s)
+        case let .array(a): return a.flatMap { referenceList(in: $0) }
+        case let .object(o): return o.values.flatMap { referenceList(in: $0) }
         default: return []
         }
     }
 
-    public static func references(in text: String) -> [String] {
-        var out: [String] = []
+    public static func referenceList(in text: String) -> [Reference] {
+        var out: [Reference] = []
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
             let inner = rest[start.upperBound..<end]
-            out.append(String(inner.components(separatedBy: ":-").first ?? String(inner)).trimmingCharacters(in: .whitespaces))
+            let parts = inner.components(separatedBy: ":-")
+            out.append(Reference(path: (parts.first ?? String(inner)).trimmingCharacters(in: .whitespaces),
+                                 hasDefault: parts.count > 1))
             rest = rest[rest.index(after: end)...]
         }
         return out
