@@ -25,13 +25,10 @@ public struct MigrationsApply: StepKind {
         if parameters["to"] != nil, parameters["to"]?.int == nil { throw StepError("step '\(parameters.stepID)': parameter 'to' must be a version number") }
     }
 
-    public func plan(_ context: StepContext) -> String {
-        do {
-            let r = try MigrationParameters.guarded { try p.migrator(context).apply(to: target, dryRun: true) }
-            return r.message + "\n" + r.planText
-        } catch {
-            return "would apply pending migrations from \(p.config.directory)\(target.map { " up to \($0)" } ?? "") (plan unavailable: \(error))"
-        }
+    /// The engine's own dry-run: files load and parse, the database is reachable, the history is read.
+    public func plan(_ context: StepContext) throws -> String {
+        let r = try MigrationParameters.guarded { try p.migrator(context).apply(to: target, dryRun: true) }
+        return r.message + "\n" + r.planText
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {

@@ -32,7 +32,13 @@ public struct MigrationsBaseline: StepKind {
         }
     }
 
-    public func plan(_ context: StepContext) -> String {
+    /// After the checks a real run starts with: files load, the database and its history are readable.
+    public func plan(_ context: StepContext) throws -> String {
+        try MigrationParameters.guarded {
+            let migrator = try p.migrator(context)
+            _ = try migrator.files()
+            _ = try migrator.status()
+        }
         if let importFrom { return "would import applied versions from \(importFrom).\(column) into the history" }
         return "would record every migration up to version \(version ?? 0) as applied, without running it"
     }

@@ -36,8 +36,16 @@ public struct MigrationsRepair: StepKind {
 
     public var isMutating: Bool { mark != nil }
 
-    public func plan(_ context: StepContext) -> String {
-        "would mark version \(version) as \(mark ?? "?") in the migration history" + (reason.isEmpty ? "" : " (\(reason))")
+    /// After the checks a real run starts with: the file exists (to mark it applied), the evidence is readable.
+    public func plan(_ context: StepContext) throws -> String {
+        try MigrationParameters.guarded {
+            let migrator = try p.migrator(context)
+            if mark == "applied", try migrator.files().migration(version) == nil {
+                throw MigrationError(.invalidInput, "no migration file for version \(version)")
+            }
+            _ = try migrator.evidence(version: version)
+        }
+        return "would mark version \(version) as \(mark ?? "?") in the migration history" + (reason.isEmpty ? "" : " (\(reason))")
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {

@@ -30,13 +30,10 @@ public struct MigrationsRollback: StepKind {
         }
     }
 
-    public func plan(_ context: StepContext) -> String {
-        do {
-            let r = try MigrationParameters.guarded { try p.migrator(context).rollback(to: target, steps: steps, dryRun: true) }
-            return r.message + "\n" + r.planText
-        } catch {
-            return "would roll back \(target.map { "to version \($0)" } ?? "\(steps ?? 0) step(s)") (plan unavailable: \(error))"
-        }
+    /// The engine's own dry-run: as apply's, and every migration to roll back has its down script.
+    public func plan(_ context: StepContext) throws -> String {
+        let r = try MigrationParameters.guarded { try p.migrator(context).rollback(to: target, steps: steps, dryRun: true) }
+        return r.message + "\n" + r.planText
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {

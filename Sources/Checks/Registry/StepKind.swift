@@ -58,21 +58,18 @@ public protocol StepKind: Sendable {
 
     func run(_ context: StepContext) throws -> StepOutcome
 
-    /// What the step would do, for `--dry-run` and `explain` (mutating kinds).
-    func plan(_ context: StepContext) -> String
-
-    /// The dry-run's checks: everything that can be verified without changing anything (the database is
-    /// reachable, the secret is set, the statement parses, its objects exist, it can run where it would run).
-    /// Throws `StepError` with the reason the real run would fail: the dry-run then reports `error`.
-    func preflight(_ context: StepContext) throws
+    /// What the step would do, for `--dry-run` (mutating kinds), found by checking everything that can be
+    /// verified without changing anything (the database is reachable, the secret is set, the statement
+    /// parses, its objects exist, it can run where it would run). Throws `StepError` with the reason the
+    /// real run would fail: the dry-run then reports `error`. One pass: the checks are the plan's own work.
+    func plan(_ context: StepContext) throws -> String
 
     /// Whether this configured step mutates (a `shell` step declared `readonly: true` does not).
     var isMutating: Bool { get }
 }
 
 extension StepKind {
-    public func plan(_ context: StepContext) -> String { "would run \(Self.name)" }
-    public func preflight(_ context: StepContext) throws {}
+    public func plan(_ context: StepContext) throws -> String { "would run \(Self.name)" }
     public var isMutating: Bool { Self.mutates }
 }
 

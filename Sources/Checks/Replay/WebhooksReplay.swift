@@ -97,24 +97,17 @@ public struct WebhooksReplay: StepKind {
 
     // MARK: - Dry run
 
-    public func plan(_ context: StepContext) -> String {
-        do {
-            return try survey(context)
-        } catch {
-            return "would replay \(selection.isEmpty ? "replay \(resume ?? join ?? "")" : selection.summary) (could not count: \(error))"
-        }
-    }
-
     /// What a real run would hit before sending anything: no signing secret, an endpoint that cannot be
     /// resolved, an unreachable database, a missing events table, a selection the database rejects
     /// (`since: garbage`), an unreadable ids_file or from_file, an unknown replay id. No PASSED with
     /// "(could not count: ...)": the dry-run reports `error` with the same reason.
-    public func preflight(_ context: StepContext) throws {
+    /// Then: the count by type, the first ids and the duration at the rate.
+    public func plan(_ context: StepContext) throws -> String {
         guard let secret = context.environment[secretEnv], !secret.isEmpty else { throw Self.missingSecret(secretEnv) }
         SecretMasker.shared.register(secret)
         _ = try context.resolve(url: url)
         do {
-            _ = try survey(context)
+            return try survey(context)
         } catch let error as PostgresError {
             throw StepError(error.description, details: ["sqlstate": error.sqlState.map(JSONValue.string) ?? .null])
         }

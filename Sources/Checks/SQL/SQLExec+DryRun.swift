@@ -7,7 +7,8 @@ extension SQLExec {
     /// inside the transaction `run` opens (no VACUUM, CREATE INDEX CONCURRENTLY, ...), it is one statement as
     /// the extended protocol requires, the database is reachable, and the planner accepts it: EXPLAIN
     /// without ANALYZE, in a READ ONLY transaction, checks its tables, columns and bound parameters.
-    public func preflight(_ context: StepContext) throws {
+    /// Returns the EXPLAIN output, or nil for a statement the planner does not explain (DDL).
+    func checkedExplain(_ context: StepContext) throws -> [String]? {
         let script: SQLScript
         do {
             script = try SQLParser.parse(sql, file: "sql")
@@ -25,10 +26,10 @@ extension SQLExec {
         }
         let connection = try context.connect(variable: variable)
         defer { connection.close() }
-        guard let statement = script.statements.first, statement.isExplainable else { return }
+        guard let statement = script.statements.first, statement.isExplainable else { return nil }
         do {
-            try connection.readOnly(statementTimeoutMs: 5_000) { db in
-                _ = try db.query("EXPLAIN " + statement.text, params)
+            return try connection.readOnly(statementTimeoutMs: 5_000) { db in
+                try db.query("EXPLAIN " + statement.text, params).rows.compactMap { $0[0].string }
             }
         } catch let error as PostgresError {
             throw StepError(error.description, details: ["sqlstate": error.sqlState.map(JSONValue.string) ?? .null])

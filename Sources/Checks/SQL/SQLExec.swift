@@ -41,21 +41,16 @@ public struct SQLExec: StepKind {
         message = try p.optionalString("message")
     }
 
-    public func plan(_ context: StepContext) -> String {
+    public func plan(_ context: StepContext) throws -> String {
+        // EXPLAIN is read-only for DML; a plan helps the operator judge the blast radius.
+        let explained = try checkedExplain(context)
         // Mask before cutting to 160 characters: a cut secret would leave its head behind.
         let oneLine = SecretMasker.shared.mask(sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
         var text = "would execute in a transaction: \(oneLine.count > 160 ? oneLine.prefix(157) + "..." : Substring(oneLine))"
         text += "\n  lock_timeout \(lockMs) ms, statement_timeout \(statementMs) ms\n  \(sql)"
         // JSON-quoted (as the masker knows secrets' escaped forms), not Swift's debug quoting.
         if !params.isEmpty { text += "\n  params: [" + params.map { JSONValue.string($0).jsonText }.joined(separator: ", ") + "]" }
-        // EXPLAIN is read-only for DML; a plan helps the operator judge the blast radius.
-        if let connection = try? context.connect(variable: variable) {
-            defer { connection.close() }
-            let explained = try? connection.readOnly(statementTimeoutMs: 5_000) { db in
-                try db.query("EXPLAIN " + sql, params).rows.compactMap { $0[0].string }
-            }
-            if let explained { text += "\n  plan:\n" + explained.map { "    " + $0 }.joined(separator: "\n") }
-        }
+        if let explained { text += "\n  plan:\n" + explained.map { "    " + $0 }.joined(separator: "\n") }
         return text
     }
 

@@ -4,7 +4,7 @@ import Support
 extension Shell {
     /// The dry-run's checks, none of which runs the command: the working directory exists, `sh -n`
     /// parses the command, and its first word is a command the shell finds (else the real run exits 127).
-    public func preflight(_ context: StepContext) throws {
+    func checkRunnable(_ context: StepContext) throws {
         var environment = context.environment
         for (k, v) in env { environment[k] = v }
         if let cwd {

@@ -53,7 +53,8 @@ public struct Shell: StepKind {
     }
 
     /// The command as it will run, and the values of the variables it refers to (masked by the caller).
-    public func plan(_ context: StepContext) -> String {
+    public func plan(_ context: StepContext) throws -> String {
+        try checkRunnable(context)
         let bound = env.keys.sorted().filter { command.contains("$" + $0) || command.contains("${" + $0 + "}") }
         return (["would run: \(command)"] + bound.map { "  \($0)=\(env[$0] ?? "")" }).joined(separator: "\n")
     }

@@ -94,7 +94,8 @@ struct StepRunner: Sendable {
         baseContext.baseDirectory = options.environment.directory
         if options.dryRun && kind.isMutating {
             // A dry-run fails where the real run would (missing table, statement refused in a transaction, no secret).
-            do { try kind.preflight(baseContext) } catch {
+            let plan: String
+            do { plan = SecretMasker.shared.mask(try kind.plan(baseContext)) } catch {
                 let reason = error as? StepError
                 var details = reason?.details ?? [:]
                 details["dry_run"] = .bool(true)
@@ -102,7 +103,6 @@ struct StepRunner: Sendable {
                               details: details)
             }
             // One line for the report; the whole plan (SQL, EXPLAIN, commands) goes into details.
-            let plan = SecretMasker.shared.mask(kind.plan(baseContext))
             let firstLine = plan.split(separator: "\n").first.map(String.init) ?? plan
             return finish(.skipped, "dry-run: " + firstLine, details: ["dry_run": .bool(true), "plan": .string(plan)])
         }
