@@ -21,11 +21,11 @@ extension Opsctl {
                   database-growth, table-growth
 
                 Examples:
-                  opsctl health --url http://127.0.0.1:8080/api/health --expect status=healthy
+                  opsctl health --url http://127.0.0.1:8080/healthz --expect status=healthy
                   opsctl health --env production --format nagios
                   opsctl health --database-only
                   opsctl health --checks deadlocks,xid-wraparound,sequences --format json
-                  opsctl health --no-database --url https://app.example.com/api/health --latency-crit 2s
+                  opsctl health --no-database --url https://app.example.com/healthz --latency-crit 2s
                 """)
 
         @Option(name: .long, help: "Endpoint to check (repeatable): a URL, or a path resolved against base_url. Default: the service.health endpoints of opsctl.yaml.")

@@ -14,7 +14,7 @@ extension Opsctl {
                 Examples:
                   opsctl replay --failed --dry-run
                   opsctl replay --failed --stale 15m --rate 50/s --verify
-                  opsctl replay --since 2026-11-24T09:00Z --until 2026-11-24T10:00Z --type invoice.payment_failed
+                  opsctl replay --since 2026-11-24T09:00Z --until 2026-11-24T10:00Z --type invoice.paid
                   opsctl replay --from-file missing-events.jsonl --verify
                   opsctl replay --resume latest
                   opsctl replay --join rp-20261124-101500-3f9a      # on another machine
