@@ -39,17 +39,19 @@ class Rejected(Exception):
 
 
 def verify(body, headers):
-    """Checks the delivery's signature; returns the parsed event."""
+    """Checks the delivery's signature with the provider's own (or an independent) implementation."""
     if SCHEME == "stripe":
         import stripe
         try:
-            return stripe.Webhook.construct_event(body, headers.get("Stripe-Signature", ""), SECRET)
+            stripe.Webhook.construct_event(body, headers.get("Stripe-Signature", ""), SECRET)
+            return
         except (stripe.error.SignatureVerificationError, ValueError) as error:
             raise Rejected(str(error))
     if SCHEME == "standard":
         from standardwebhooks.webhooks import Webhook, WebhookVerificationError
         try:
-            return Webhook(SECRET).verify(body, {k.lower(): v for k, v in headers.items()})
+            Webhook(SECRET).verify(body, {k.lower(): v for k, v in headers.items()})
+            return
         except WebhookVerificationError as error:
             raise Rejected(str(error))
     if SCHEME == "whop":
@@ -63,14 +65,14 @@ def verify(body, headers):
             raise Rejected("bad whop signature")
         if abs(time.time() - int(headers.get("x-whop-timestamp", "0") or 0)) > TOLERANCE:
             raise Rejected("stale whop timestamp")
-        return json.loads(body)
+        return
     if SCHEME == "shopify":
         expected = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
         if not hmac.compare_digest(expected, headers.get("X-Shopify-Hmac-Sha256", "")):
             raise Rejected("bad shopify hmac")
         if not headers.get("X-Shopify-Topic"):
             raise Rejected("no X-Shopify-Topic")
-        return json.loads(body)
+        return
     raise Rejected(f"unknown scheme {SCHEME}")
 
 
@@ -78,7 +80,7 @@ def pick(sources, event, headers):
     """The first of `body:key` / `header:Name` that is present."""
     for source in sources:
         where, _, name = source.partition(":")
-        value = event.get(name) if where == "body" and hasattr(event, "get") else headers.get(name)
+        value = event.get(name) if where == "body" and isinstance(event, dict) else headers.get(name)
         if value:
             return str(value)
     return ""
@@ -115,8 +117,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         try:
-            event = verify(body, self.headers)
-        except Rejected as error:
+            verify(body, self.headers)
+            event = json.loads(body)
+        except (Rejected, ValueError) as error:
             self.reply(401 if SCHEME == "shopify" else 400, {"error": str(error)})
             return
         event_id = pick(CONFIG["event_id"], event, self.headers)
