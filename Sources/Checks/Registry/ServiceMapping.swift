@@ -13,6 +13,9 @@ public struct ServiceMapping: Sendable, Equatable {
     /// Tables holding rows the service derives from a synthetic test event: after `verify`'s round trip,
     /// rows whose column starts with `opsctl_synthetic_` are deleted from them.
     public var syntheticCleanup: [SyntheticCleanup]
+    /// predeploy's environment-variable rules for this service (env.validate's `rules`); opsctl.yaml's
+    /// per-environment `env_rules` replace them.
+    public var envRules: [String: JSONValue] = [:]
 
     public init(profile: String? = nil, health: [HealthEndpoint] = [], events: EventStore? = nil, provider: Provider? = nil,
                 syntheticCleanup: [SyntheticCleanup] = []) {
@@ -100,6 +103,7 @@ public struct ServiceMapping: Sendable, Equatable {
         if let profile { o["profile"] = .string(profile) }
         if let events { o["events"] = events.json }
         if let provider { o["provider"] = provider.json }
+        if !envRules.isEmpty { o["env_rules"] = .object(envRules) }
         if !syntheticCleanup.isEmpty {
             o["synthetic_cleanup"] = .array(syntheticCleanup.map { .object(["table": .string($0.table), "column": .string($0.column)]) })
         }
