@@ -30,7 +30,7 @@ final class ProfileStand {
     deinit { stop() }
 
     var environment: [String: String] {
-        var env = profile.secrets
+        var env = profile.secrets.merging(profile.deployEnv) { $1 }
         env[profile.databaseEnv] = databaseURL
         return env
     }
@@ -89,6 +89,12 @@ final class ProfileStand {
 
     func opsctl(_ arguments: [String]) throws -> ProcessOutput {
         try Opsctl.run(arguments, env: environment, directory: directory.path)
+    }
+
+    /// The steps of a run that are neither ok nor skipped (`--format json` output).
+    static func red(_ output: ProcessOutput) -> [String] {
+        reportSteps(output.stdout).filter { !["ok", "skipped"].contains($0["status"]?.string ?? "") }
+            .map { "\($0["id"]?.string ?? "?"): \($0["status"]?.string ?? "?") \($0["message"]?.string ?? "")" }
     }
 
     @discardableResult

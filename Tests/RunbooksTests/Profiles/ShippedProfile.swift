@@ -10,6 +10,8 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
     var secrets: [String: String]
     /// Text of the example opsctl.yaml replaced by the stand's own (the local base_url, an API URL).
     var rewrites: [(String, String)] = []
+    /// Variables a deploy has (predeploy checks them against the profile's env_rules).
+    var deployEnv: [String: String] = [:]
     /// TypeORM applies the migrations (psql here, plus its `migrations` table); opsctl adopts that history.
     var typeorm = false
     var eventTable: String
@@ -19,9 +21,8 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
     var processedWhere: String
     /// Turns the three newest processed events into failed ones, as a crashing handler leaves them.
     var failThree: String
-    /// Leaves one event waiting for two hours; `stuckStep` is the reconcile step that must go red.
+    /// Leaves one event waiting for two hours: reconcile's `unprocessed` and verify's `event-backlog` go red.
     var stuckPending: String
-    var stuckStep: String
     /// Breaks one of the profile's invariants; `invariantStep` is the reconcile step that must go red.
     var brokenInvariant: String
     var invariantStep: String
@@ -39,6 +40,7 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
             name: "stripe-webhooks", databaseEnv: "DATABASE_URL",
             secrets: ["STRIPE_WEBHOOK_SECRET": "whsec_" + String(repeating: "s", count: 32)],
             rewrites: [("http://127.0.0.1:4242", "{base}")],
+            deployEnv: ["STRIPE_API_KEY": "rk_test_" + String(repeating: "k", count: 24)],
             eventTable: "stripe_events", providerID: "id",
             failedWhere: "status = 'failed'", processedWhere: "status = 'processed'",
             failThree: """
@@ -50,7 +52,6 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
                 UPDATE stripe_events SET status = 'pending', processed_at = NULL, received_at = now() - interval '2 hours'
                  WHERE id = (SELECT id FROM stripe_events WHERE status = 'processed' AND type = 'invoice.paid' ORDER BY id LIMIT 1)
                 """,
-            stuckStep: "stuck-pending",
             brokenInvariant: """
                 INSERT INTO payment_recovery_attempts (stripe_event_id, customer_id, invoice_id, amount_cents, action)
                 VALUES ('evt_never_stored', 'cus_lost', 'in_lost', 4900, 'dunning_email')
@@ -60,6 +61,7 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
             name: "whop-app", databaseEnv: "DATABASE_URL",
             secrets: ["WHOP_WEBHOOK_SECRET": "whop_wh_" + String(repeating: "w", count: 32)],
             rewrites: [("http://127.0.0.1:3000", "{base}")],
+            deployEnv: ["NEXT_PUBLIC_WHOP_APP_ID": "app_seedApp42", "WHOP_API_KEY": "apik_" + String(repeating: "a", count: 24)],
             eventTable: "whop_events", providerID: "whop_event_id",
             failedWhere: "processed_at IS NULL AND error_message IS NOT NULL", processedWhere: "processed_at IS NOT NULL",
             failThree: """
@@ -70,7 +72,6 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
                 UPDATE whop_events SET processed_at = NULL, created_at = now() - interval '2 hours'
                  WHERE id = (SELECT min(id) FROM whop_events)
                 """,
-            stuckStep: "stuck-unprocessed",
             brokenInvariant: """
                 UPDATE circuit_breaker_metrics SET state = 'open', failure_count = 5, last_failure_time = now() - interval '5 minutes',
                        last_success_time = now() - interval '1 minute'
@@ -81,6 +82,8 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
             name: "twentycrm-whop", databaseEnv: "PG_DATABASE_URL",
             secrets: ["WHOP_WEBHOOK_SECRET": "whsec_" + Data(repeating: 0x5a, count: 24).base64EncodedString()],
             rewrites: [("http://127.0.0.1:3000", "{base}")],
+            deployEnv: ["AUTH_WHOP_CLIENT_ID": "client_seed_twenty", "AUTH_WHOP_CLIENT_SECRET": "cs_" + String(repeating: "c", count: 24),
+                        "AUTH_WHOP_CALLBACK_URL": "https://crm.example.com/auth/whop/callback"],
             typeorm: true,
             eventTable: "whop_webhook_log", providerID: "whop_event_id",
             failedWhere: "status = 'failed'", processedWhere: "status = 'processed'",
@@ -92,7 +95,6 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
                 UPDATE whop_webhook_log SET status = 'received', processed_at = NULL, created_at = now() - interval '2 hours'
                  WHERE id = (SELECT id FROM whop_webhook_log ORDER BY whop_event_id LIMIT 1)
                 """,
-            stuckStep: "stuck-received",
             brokenInvariant: "UPDATE connected_account SET deleted_at = now() WHERE handle = 'biz_seed_2'",
             invariantStep: "webhooks-without-connection"),
         ShippedProfile(
@@ -100,6 +102,7 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
             secrets: ["SHOPIFY_WEBHOOK_SECRET": "shpss_" + String(repeating: "h", count: 32),
                       "SHOPIFY_ADMIN_ACCESS_TOKEN": "shpat_" + String(repeating: "t", count: 32)],
             rewrites: [("http://127.0.0.1:3000", "{base}"), ("https://atp-store.myshopify.com/admin/api/2024-01", "{base}/admin/api/2024-01")],
+            deployEnv: ["SHOPIFY_STORE_DOMAIN": "atp-store.myshopify.com"],
             eventTable: "shopify_webhooks", providerID: "webhook_id",
             failedWhere: "status = 'failed'", processedWhere: "status = 'processed'",
             failThree: """
@@ -110,7 +113,6 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
                 UPDATE shopify_webhooks SET status = 'pending', processed_at = NULL, received_at = now() - interval '2 hours'
                  WHERE webhook_id = (SELECT min(webhook_id) FROM shopify_webhooks)
                 """,
-            stuckStep: "stuck-pending",
             brokenInvariant: "DELETE FROM memberships WHERE id = (SELECT min(id) FROM memberships)",
             invariantStep: "paid-orders-without-membership"),
     ]
