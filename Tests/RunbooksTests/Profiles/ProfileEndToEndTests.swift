@@ -18,7 +18,7 @@ struct ProfileEndToEndTests {
             let adopted = try stand.opsctl(["migrate", "baseline", "--import-from", "public.migrations"])
             #expect(adopted.exitCode == 0, "\(adopted.stdout)\(adopted.stderr)")
         }
-        for verb in [["health"], ["doctor"], ["predeploy"], ["verify"], ["reconcile"], ["daily"], ["migrate", "status"]] {
+        for verb in [["health"], ["doctor"], ["predeploy"], ["verify"], ["reconcile"], ["run", "daily"], ["migrate", "status"]] {
             let result = try stand.opsctl(verb + ["--format", "json"])
             let name = "\(profile.name) \(verb.joined(separator: " "))"
             #expect(result.exitCode == 0, "\(name): \(result.stdout)\(result.stderr)")
@@ -41,7 +41,8 @@ struct ProfileEndToEndTests {
         let reconcile = try stand.opsctl(["reconcile", "--format", "json"])
         let errors = reportStep(reconcile.stdout, "errors-by-type")
         #expect(["warn", "fail"].contains(errors?["status"]?.string ?? ""), "\(profile.name): \(reconcile.stdout)")
-        #expect((errors?["remediation"]?.string ?? "").contains("replay --failed"), "\(profile.name): \(reconcile.stdout)")
+        let remedy = errors?["remediation"]?.string ?? ""
+        #expect(remedy.contains("replay --failed"), "\(profile.name): \(reconcile.stdout)")
 
         let dry = try stand.opsctl(["replay", "--failed", "--dry-run"])
         #expect(dry.stdout.contains("would replay 3 event(s)"), "\(profile.name): \(dry.stdout)\(dry.stderr)")
@@ -71,7 +72,8 @@ struct ProfileEndToEndTests {
         for id in ["unprocessed", profile.invariantStep] {
             let step = reportStep(reconcile.stdout, id)
             #expect(step?["status"]?.string == "fail", "\(profile.name) \(id): \(reconcile.stdout)")
-            #expect((step?["remediation"]?.string ?? "").isEmpty == false, "\(profile.name) \(id) names no remediation")
+            let remedy = step?["remediation"]?.string ?? ""
+            #expect(!remedy.isEmpty, "\(profile.name) \(id) names no remediation")
         }
         let verify = try stand.opsctl(["verify", "--format", "json"])
         #expect(verify.exitCode == 1, "\(profile.name): \(verify.stdout)\(verify.stderr)")
