@@ -87,4 +87,33 @@ struct ProfileStructureTests {
         let unknown = try p.opsctl(["init", "--profile", "churn-savr", "--dir", "x"])
         #expect(unknown.exitCode != 0 && unknown.stderr.contains("did you mean 'churn-saver'"), "\(unknown.stderr)")
     }
+
+    /// predeploy's env rules come from the profile (service.env_rules); an environment's env_rules replace them.
+    @Test func predeployTakesTheProfilesEnvRules() throws {
+        let p = Project()
+        try p.file("opsctl.yaml", """
+            environments:
+              local: {}
+              strict:
+                env_rules: { OTHER_KEY: { required: true } }
+            service:
+              env_rules:
+                ACME_API_KEY: { required: true, min_length: 16, not_placeholder: true }
+            """)
+        func environmentStep(_ args: [String], _ env: [String: String] = [:]) throws -> [String: Any] {
+            let out = try p.opsctl(["predeploy", "--format", "json", "--no-journal"] + args, env: env)
+            let report = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any]
+            return (report?["results"] as? [[String: Any]])?.first { $0["id"] as? String == "environment" } ?? [:]
+        }
+        let missing = try environmentStep([])
+        #expect(missing["status"] as? String == "fail" && (missing["message"] as? String)?.contains("ACME_API_KEY") == true, "\(missing)")
+        let set = try environmentStep([], ["ACME_API_KEY": "k7f9a8b7c6d5e4f3a2b1"])
+        #expect(set["status"] as? String == "ok", "\(set)")
+        let replaced = try environmentStep(["--env", "strict"], ["ACME_API_KEY": "k7f9a8b7c6d5e4f3a2b1"])
+        #expect((replaced["message"] as? String)?.contains("OTHER_KEY") == true, "\(replaced)")
+
+        try p.file("opsctl.yaml", "environments:\n  local: {}\nservice:\n  env_rules:\n    ACME_API_KEY: { required: maybe }\n")
+        let bad = try p.opsctl(["predeploy"])
+        #expect(bad.exitCode == 65 && bad.stderr.contains("opsctl.yaml:5:"), "\(bad.stderr)")
+    }
 }

@@ -6,7 +6,7 @@ import Foundation
 ///     - include: service-metrics          # found like any runbook: user dirs, the profile's, shipped
 ///       with: { window: 15 minutes }      # the fragment's params
 ///       needs: database                   # added to every included step
-///       when: params.entity == ''         # and-ed with every included step's own when:
+///       when: params.entity == ''         # params/config only: decided at load; else and-ed with each step's when:
 ///
 /// The generic verbs (verify, daily, reconcile, health…) include the fragments a profile provides
 /// (`service-metrics`, `service-invariants`, `service-checks`). Unlike `kind: runbook`, whose result is one
@@ -35,7 +35,14 @@ extension RunbookLoader {
             }
         }
         let needs = try node.value("needs").map { try stringList($0, "needs", file) } ?? []
-        let when = try node.value("when").map { try condition($0, file) }
+        var when = try node.value("when").map { try condition($0, file) }
+        // A when: that reads only params and config is known now: false includes nothing (the steps are
+        // not part of this run at all, rather than each reported skipped); true needs no run-time test.
+        if let known = when, known.paths.allSatisfy({ $0.hasPrefix("params.") || $0.hasPrefix("config.") }) {
+            let scope = Scope(params: values, config: config ?? Config.builtin.environments.values.first?.json ?? .object([:]))
+            guard known.evaluate({ scope.lookup($0) }) else { return [] }
+            when = nil
+        }
 
         // The params the fragment declares, before binding: a param the includer passes and the fragment
         // does not declare is the contract broken (a profile's fragment written for another verb), said so.

@@ -77,9 +77,14 @@ struct IncludeTests {
         #expect(report.status == .ok, "\(report.results.map { "\($0.id): \($0.status) \($0.message)" })")
         #expect(report.result("window-seen")?.status == .ok)
 
-        let skipped = run(try load(Self.parent, params: ["mode": "fix"]))
+        // A when: on params alone is decided at load: the fragment is left out, not reported skipped.
+        let left = try load(Self.parent, params: ["mode": "fix"])
+        #expect(left.steps.map(\.id) == ["first"])
+        // One that reads a step's result is and-ed with each included step's own when: at run time.
+        let atRunTime = Self.parent.replacingOccurrences(of: "when: params.mode == 'check'", with: "when: steps.first.status == 'fail'")
+        let skipped = run(try load(atRunTime))
         #expect(skipped.result("window-seen")?.status == .skipped)
-        #expect(skipped.result("window-seen")?.message.contains("params.mode == 'check'") == true)
+        #expect(skipped.result("window-seen")?.message.contains("steps.first.status == 'fail'") == true, "\(skipped.results)")
 
         let other = run(try load(Self.parent, params: ["window": "2 hours"]))
         #expect(other.result("window-seen")?.status == .fail)

@@ -307,4 +307,29 @@ final class InventedServiceTests {
         let replayed = try opsctl(["reconcile", "event", dead], config: edited)
         #expect(replayed.stdout.contains("processed") && replayed.stdout.contains("1 replay(s)"), "\(replayed.stdout)")
     }
+
+    /// verify, health and rollback check every declared endpoint, one step each titled by its path,
+    /// each with its own expect_status, expect and latency limits.
+    @Test func everyDeclaredEndpointIsItsOwnStepWithItsOwnLimits() throws {
+        let two = config.replacingOccurrences(of: "    - { path: /healthz, expect: { service: acme }, latency_crit: 5s }",
+                                              with: "    - { path: /healthz, expect: { service: acme }, latency_crit: 5s }\n    - { path: /gone, expect_status: 404 }")
+        #expect(two != config)
+        let health = try opsctl(["health", "--no-database", "--format", "json"], config: two)
+        #expect(health.exitCode == 0, "\(health.stdout)\(health.stderr)")
+        let h = Self.results(health)
+        #expect(h["endpoint-1"]?["title"]?.string == "/healthz" && h["endpoint-2"]?["title"]?.string == "/gone", "\(h.keys.sorted())")
+        #expect(health.stdout.contains("\"crit\" : 5000"), "endpoint 1's own latency_crit: \(health.stdout)")
+        for (runbook, extra) in [("verify", ["--param", "roundtrip=false"]), ("rollback", ["--param", "mode=status"])] {
+            let out = try opsctl(["run", runbook, "--only", "health-1,health-2", "--format", "json", "--no-journal"] + extra, config: two)
+            #expect(out.exitCode == 0, "\(runbook): \(out.stdout)\(out.stderr)")
+            let r = Self.results(out)
+            #expect(r["health-1"]?["status"]?.string == "ok" && r["health-2"]?["status"]?.string == "ok", "\(runbook): \(out.stdout)")
+            #expect((r["health-1"]?["title"]?.string ?? "").hasPrefix("/healthz") && (r["health-2"]?["title"]?.string ?? "").hasPrefix("/gone"))
+        }
+        // A declared expectation the service does not meet fails that endpoint's step, and only it.
+        let wrong = two.replacingOccurrences(of: "expect_status: 404", with: "expect_status: 200")
+        let red = try opsctl(["run", "verify", "--only", "health-1,health-2", "--param", "roundtrip=false", "--format", "json", "--no-journal"], config: wrong)
+        #expect(red.exitCode == 1)
+        #expect(Self.results(red)["health-1"]?["status"]?.string == "ok" && Self.results(red)["health-2"]?["status"]?.string == "fail", "\(red.stdout)")
+    }
 }
