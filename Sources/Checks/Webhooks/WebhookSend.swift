@@ -6,7 +6,7 @@ import Webhooks
 /// Sends one signed webhook to the service, as the provider would.
 public struct WebhookSend: StepKind {
     public static let name = "webhooks.send"
-    public static let summary = "Send a signed webhook (Whop, Standard Webhooks or Stripe signature) to the service's intake"
+    public static let summary = "Send a signed webhook (Whop, Standard Webhooks, Stripe or Shopify signature) to the service's intake"
     public static let parameters: [ParameterSpec] = WebhookDelivery.signingParameters + [
         .init("expect_status", .int, default: 200, "status the service must answer"),
         .init("timeout", .duration, default: "10s", "request timeout"),
