@@ -41,7 +41,7 @@ public struct WebhookSend: StepKind {
             return .init(.fail, "webhook not delivered: \(error.message)", details: ["event_id": .string(delivery.eventID)])
         }
         let details: [String: JSONValue] = [
-            "event_id": .string(delivery.eventID), "scheme": .string(delivery.scheme.rawValue),
+            "event_id": .string(delivery.eventID), "type": .string(delivery.type), "scheme": .string(delivery.scheme.rawValue),
             "status_code": .int(response.status), "url": .string(delivery.url),
             "signature_headers": .array(delivery.headers.map { .string($0.name) }),
             "response": JSONValue.parse(Data(response.body)) ?? .string(String(SecretMasker.shared.mask(response.bodyText).prefix(300))),
