@@ -113,7 +113,7 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
                 UPDATE shopify_webhooks SET status = 'pending', processed_at = NULL, received_at = now() - interval '2 hours'
                  WHERE webhook_id = (SELECT min(webhook_id) FROM shopify_webhooks)
                 """,
-            brokenInvariant: "DELETE FROM memberships WHERE id = (SELECT min(id) FROM memberships)",
+            brokenInvariant: "DELETE FROM memberships WHERE id = (SELECT max(id) FROM memberships)",
             invariantStep: "paid-orders-without-membership"),
     ]
 }
