@@ -81,6 +81,26 @@ struct ProfileEndToEndTests {
     }
 
     @Test(arguments: ShippedProfile.all)
+    func reconcileFixRepairsWhatIsSafe(_ profile: ShippedProfile) throws {
+        let stand = try ProfileStand(profile)
+        try stand.execute(profile.fixable)
+        let found = try stand.opsctl(["reconcile", "--format", "json"])
+        let status = reportStep(found.stdout, profile.fixableStep)?["status"]?.string ?? ""
+        #expect(["warn", "fail"].contains(status), "\(profile.name): \(ProfileStand.red(found))")
+        let planned = try stand.opsctl(["reconcile", "--fix", "--dry-run", "--format", "json"])
+        #expect(planned.exitCode == 0 || planned.exitCode == 1, "\(planned.stdout)\(planned.stderr)")
+        let still = try stand.opsctl(["reconcile", "--format", "json"])
+        #expect(reportStep(still.stdout, profile.fixableStep)?["status"]?.string == status, "a dry run repairs nothing")
+
+        // The --fix run still reports what its checks found before the repair; the next run is clean.
+        let fixed = try stand.opsctl(["reconcile", "--fix", "--format", "json"])
+        let repairs = reportSteps(fixed.stdout).filter { ($0["id"]?.string ?? "").hasPrefix("fix-") && $0["status"]?.string == "ok" }
+        #expect(!repairs.isEmpty, "\(profile.name): \(fixed.stdout)\(fixed.stderr)")
+        let after = try stand.opsctl(["reconcile", "--format", "json"])
+        #expect(after.exitCode == 0 && ProfileStand.red(after).isEmpty, "\(profile.name) after --fix: \(ProfileStand.red(after))")
+    }
+
+    @Test(arguments: ShippedProfile.all)
     func receiverDownTurnsHealthVerifyAndReplayRed(_ profile: ShippedProfile) throws {
         let stand = try ProfileStand(profile)
         try stand.execute(profile.failThree)

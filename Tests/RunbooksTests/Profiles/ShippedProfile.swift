@@ -26,6 +26,9 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
     /// Breaks one of the profile's invariants; `invariantStep` is the reconcile step that must go red.
     var brokenInvariant: String
     var invariantStep: String
+    /// Breaks an invariant the profile can repair safely; `fixableStep` is its check (reconcile --fix repairs it).
+    var fixable: String
+    var fixableStep: String
 
     var description: String { name }
 
@@ -56,7 +59,12 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
                 INSERT INTO payment_recovery_attempts (stripe_event_id, customer_id, invoice_id, amount_cents, action)
                 VALUES ('evt_never_stored', 'cus_lost', 'in_lost', 4900, 'dunning_email')
                 """,
-            invariantStep: "attempts-without-processed-event"),
+            invariantStep: "attempts-without-processed-event",
+            fixable: """
+                UPDATE stripe_events SET last_error = 'timeout on first attempt', attempts = 2
+                 WHERE id = (SELECT max(id) FROM stripe_events WHERE status = 'processed')
+                """,
+            fixableStep: "processed-with-error"),
         ShippedProfile(
             name: "whop-app", databaseEnv: "DATABASE_URL",
             secrets: ["WHOP_WEBHOOK_SECRET": "whop_wh_" + String(repeating: "w", count: 32)],
@@ -77,7 +85,13 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
                        last_success_time = now() - interval '1 minute'
                  WHERE service_name = 'whop_api'
                 """,
-            invariantStep: "breaker-open-after-success"),
+            invariantStep: "breaker-open-after-success",
+            fixable: """
+                UPDATE circuit_breaker_metrics SET state = 'open', last_failure_time = now() - interval '10 minutes',
+                       last_success_time = now() - interval '30 seconds'
+                 WHERE service_name = 'whop_oauth'
+                """,
+            fixableStep: "breaker-open-after-success"),
         ShippedProfile(
             name: "twentycrm-whop", databaseEnv: "PG_DATABASE_URL",
             secrets: ["WHOP_WEBHOOK_SECRET": "whsec_" + Data(repeating: 0x5a, count: 24).base64EncodedString()],
@@ -96,7 +110,9 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
                  WHERE id = (SELECT id FROM whop_webhook_log ORDER BY whop_event_id LIMIT 1)
                 """,
             brokenInvariant: "UPDATE connected_account SET deleted_at = now() WHERE handle = 'biz_seed_2'",
-            invariantStep: "webhooks-without-connection"),
+            invariantStep: "webhooks-without-connection",
+            fixable: "UPDATE connected_account SET auth_failed_at = now() - interval '1 hour' WHERE handle = 'biz_seed_1'",
+            fixableStep: "auth-failed-connections"),
         ShippedProfile(
             name: "shopify-membership", databaseEnv: "DATABASE_URL",
             secrets: ["SHOPIFY_WEBHOOK_SECRET": "shpss_" + String(repeating: "h", count: 32),
@@ -114,6 +130,8 @@ struct ShippedProfile: Sendable, CustomStringConvertible {
                  WHERE webhook_id = (SELECT min(webhook_id) FROM shopify_webhooks)
                 """,
             brokenInvariant: "DELETE FROM memberships WHERE id = (SELECT max(id) FROM memberships)",
-            invariantStep: "paid-orders-without-membership"),
+            invariantStep: "paid-orders-without-membership",
+            fixable: "UPDATE memberships SET expires_at = now() - interval '1 day' WHERE id = (SELECT min(id) FROM memberships)",
+            fixableStep: "expired-still-active"),
     ]
 }
