@@ -22,7 +22,7 @@ public enum ProfileTemplate {
             # opsctl configuration (written by `opsctl init --profile \(name)`). Secrets are never written here:
             # only the names of the environment variables holding them. Reference: README, "Configuration".
             default_environment: local
-            runbooks_dir: runbooks            # your runbooks; one named like a shipped one shadows it
+            runbooks_dir: runbooks            # your runbooks; one named like the profile's or a shipped one shadows it (opsctl runbooks)
             environments:
               local:
                 base_url: http://127.0.0.1:8080
