@@ -3,7 +3,7 @@ import Foundation
 /// One HTTP header of a signed delivery.
 public typealias WebhookHeader = (name: String, value: String)
 
-/// The signing schemes a webhook endpoint can use: Whop's hex HMAC, Standard Webhooks, Stripe.
+/// The signing schemes a webhook endpoint can use: Whop's hex HMAC, Standard Webhooks, Stripe, Shopify.
 public enum WebhookScheme: String, Sendable, CaseIterable, CustomStringConvertible {
     /// `x-whop-signature`: lowercase hex HMAC-SHA256 of the raw body (optionally `sha256=` / `v1,`),
     /// `x-whop-timestamp`: unix seconds. The secret is used as UTF-8 bytes.
@@ -13,6 +13,20 @@ public enum WebhookScheme: String, Sendable, CaseIterable, CustomStringConvertib
     case standard
     /// `Stripe-Signature: t=<ts>,v1=<hex HMAC of "t.body">`; the whole secret (`whsec_...`) is the key.
     case stripe
+    /// `X-Shopify-Hmac-Sha256: <base64 HMAC of the body>`, `X-Shopify-Topic: orders/paid`, plus
+    /// `X-Shopify-Webhook-Id`, `-Shop-Domain`, `-API-Version`, `-Triggered-At`; the secret is used as UTF-8 bytes.
+    case shopify
+
+    /// The scheme names as opsctl.yaml and flags spell them, for messages (`whop, standard, stripe or shopify`).
+    public static var namesForMessages: String {
+        let names = allCases.map(\.rawValue)
+        return names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+
+    /// A scheme by name; `standard-webhooks` is accepted for `standard`.
+    public init?(name: String) {
+        self.init(rawValue: name == "standard-webhooks" ? "standard" : name)
+    }
 
     public var description: String { rawValue }
 
@@ -20,9 +34,32 @@ public enum WebhookScheme: String, Sendable, CaseIterable, CustomStringConvertib
     public static let defaultTolerance: TimeInterval = 300
 
     /// The headers that carry a signature of `body` made with `secret` at `timestamp`.
-    /// `id` is the message id (Standard Webhooks signs it; one is generated when nil).
-    public func sign(body: some DataProtocol, secret: String, timestamp: Date = Date(), id: String? = nil) -> [WebhookHeader] {
-        let bytes = Array(body)
+    /// `id` is the message id (Standard Webhooks signs it, Shopify sends it as X-Shopify-Webhook-Id; one is
+    /// generated when nil). `topic` is the event type, which Shopify sends in a header (`orders/paid`).
+    /// `extra` headers are added after the scheme's own and replace a same-named one that is not the
+    /// signature itself (e.g. `X-Shopify-Shop-Domain: acme.myshopify.com`).
+    public func sign(body: some DataProtocol, secret: String, timestamp: Date = Date(), id: String? = nil,
+                     topic: String? = nil, extra: [WebhookHeader] = []) -> [WebhookHeader] {
+        var headers = signatureHeaders(body: Array(body), secret: secret, timestamp: timestamp, id: id, topic: topic)
+        let fixed = Set(signatureHeaderNames)
+        for header in extra where !fixed.contains(header.name.lowercased()) {
+            headers.removeAll { $0.name.lowercased() == header.name.lowercased() }
+            headers.append(header)
+        }
+        return headers
+    }
+
+    /// Headers whose value is computed from the body and secret: `extra` never replaces them.
+    var signatureHeaderNames: [String] {
+        switch self {
+        case .whop: return ["x-whop-signature", "x-whop-timestamp"]
+        case .standard: return ["webhook-id", "webhook-timestamp", "webhook-signature"]
+        case .stripe: return ["stripe-signature"]
+        case .shopify: return ["x-shopify-hmac-sha256"]
+        }
+    }
+
+    private func signatureHeaders(body bytes: [UInt8], secret: String, timestamp: Date, id: String?, topic: String?) -> [WebhookHeader] {
         let ts = Self.unixSeconds(timestamp)
         switch self {
         case .whop:
@@ -37,6 +74,9 @@ public enum WebhookScheme: String, Sendable, CaseIterable, CustomStringConvertib
         case .stripe:
             let mac = HMACSHA256.mac(key: Array(secret.utf8), message: Array("\(ts).".utf8) + bytes)
             return [("Stripe-Signature", "t=\(ts),v1=\(Hex.encode(mac))")]
+        case .shopify:
+            return ShopifySignature.headers(body: bytes, secret: secret, timestamp: timestamp,
+                                            id: id ?? UUID().uuidString.lowercased(), topic: topic ?? "unknown")
         }
     }
 
@@ -49,6 +89,7 @@ public enum WebhookScheme: String, Sendable, CaseIterable, CustomStringConvertib
         case .whop: try WhopSignature.verify(lookup, body: bytes, secret: secret, now: now, tolerance: tolerance)
         case .standard: try StandardWebhooks.verify(lookup, body: bytes, secret: secret, now: now, tolerance: tolerance)
         case .stripe: try StripeSignature.verify(lookup, body: bytes, secret: secret, now: now, tolerance: tolerance)
+        case .shopify: try ShopifySignature.verify(lookup, body: bytes, secret: secret)
         }
     }
 
@@ -65,6 +106,8 @@ public enum WebhookScheme: String, Sendable, CaseIterable, CustomStringConvertib
         case .whop: return ["x-whop-signature", "x-whop-timestamp"]
         case .standard: return ["webhook-id", "webhook-timestamp", "webhook-signature"]
         case .stripe: return ["stripe-signature"]
+        case .shopify: return ["x-shopify-hmac-sha256", "x-shopify-topic", "x-shopify-webhook-id", "x-shopify-shop-domain",
+                               "x-shopify-api-version", "x-shopify-triggered-at"]
         }
     }
 

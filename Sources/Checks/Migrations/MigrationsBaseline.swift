@@ -8,7 +8,7 @@ public struct MigrationsBaseline: StepKind {
     public static let parameters: [ParameterSpec] = MigrationParameters.specs + [
         .init("version", .int, "record every migration up to this version as applied"),
         .init("import_from", .string, "another runner's history table (schema.table) to import versions from"),
-        .init("column", .string, default: "version", "the version column of that table"),
+        .init("column", .string, default: "version", "the version column of that table (TypeORM's history table is recognised and its timestamp read)"),
     ]
     public static let mutates = true
     public static let example = """

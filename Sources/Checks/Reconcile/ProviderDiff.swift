@@ -3,17 +3,19 @@ import HTTP
 import Postgres
 import Support
 
-/// "Find missing": pages through the provider's event list API and reports the events the service's
-/// database lacks, writing them as a JSON-lines replay plan that `webhooks.replay from_file` sends.
+/// "Find missing": lists the provider's events (its event-list API as `service.provider.events_api`
+/// declares it, or an export file) and reports the events the service's database lacks, writing them
+/// as a JSON-lines replay plan that `webhooks.replay from_file` sends.
 public struct ProviderDiff: StepKind {
     public static let name = "reconcile.provider_diff"
-    public static let summary = "Compare the provider's event list (paginated API or export file) with the event store (service.events); write the missing ones as a replay plan"
+    public static let summary = "Compare the provider's event list (its paginated API per service.provider.events_api, or an export file) with the event store (service.events); write the missing ones as a replay plan"
     public static let parameters: [ParameterSpec] = [
-        .init("url", .string, "provider list API (`?after=<cursor>&limit=<n>` → {data, has_more, next_cursor}); a path is relative to base_url"),
+        .init("url", .string, "the provider's event-list API (default: service.provider.events_api.url); a path is relative to base_url"),
         .init("file", .string, "or: a JSON-lines export of the provider's events"),
+        .init("since", .duration, "only events created in this window (e.g. 24h), sent as the provider expects (events_api.since_param; Stripe created[gte]); default: no window"),
         .init("plan_file", .string, "write the missing events here (JSON lines) for `opsctl replay --from-file`"),
-        .init("page_size", .int, default: 100, "events per page"),
-        .init("headers", .map, "request headers, e.g. Authorization: Bearer ${env.WHOP_API_KEY}"),
+        .init("page_size", .int, "events per page (default: events_api.page_size, else 100)"),
+        .init("headers", .map, "extra request headers (the API key belongs in events_api.auth, read from an env var)"),
         .init("max_pages", .int, default: 10_000, "stop after this many pages"),
         .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
     ]
@@ -22,14 +24,15 @@ public struct ProviderDiff: StepKind {
         - id: find-missing
           kind: reconcile.provider_diff
           with:
-            file: /dev/null           # or url: /api/provider/events
+            file: /dev/null           # or url: /api/provider/events, or nothing: service.provider.events_api
             plan_file: /tmp/opsctl-missing-events.jsonl
         """
 
     let url: String?
     let file: String?
+    let since: Double?
     let planFile: String?
-    let pageSize: Int
+    let pageSize: Int?
     let headers: [String: JSONValue]
     let maxPages: Int
     let variable: String?
@@ -39,24 +42,49 @@ public struct ProviderDiff: StepKind {
     public init(_ p: StepParameters) throws {
         url = try p.optionalString("url").flatMap { $0.isEmpty ? nil : $0 }
         file = try p.optionalString("file").flatMap { $0.isEmpty ? nil : $0 }
+        let window = p["since"] == nil || p["since"]?.string == "" ? 0 : try p.duration("since", default: 0)
+        since = window > 0 ? window : nil
         planFile = try p.optionalString("plan_file").flatMap { $0.isEmpty ? nil : $0 }
-        pageSize = min(1000, max(1, try p.int("page_size", default: 100)))
+        pageSize = p["page_size"] == nil ? nil : min(1000, max(1, try p.int("page_size", default: 100)))
         headers = try p.map("headers")
-        maxPages = try p.int("max_pages", default: 10_000)
+        maxPages = max(1, try p.int("max_pages", default: 10_000))
         variable = try p.optionalString("database_url_env")
         stepID = p.stepID
-        guard (url == nil) != (file == nil) else { throw StepError("step '\(p.stepID)': give exactly one of url (the provider's list API) or file (an export)") }
+        guard url == nil || file == nil else { throw StepError("step '\(p.stepID)': give url (the provider's list API) or file (an export), not both") }
     }
 
-    struct ProviderEvent {
-        var id: String
-        var type: String
-        var line: String
+    /// The API to page through: the declared one, with `url`/`page_size` given here taking precedence.
+    func eventsAPI(_ context: StepContext) throws -> EventsAPI {
+        var api = context.service.provider?.eventsAPI ?? EventsAPI(url: "")
+        if let url { api.url = url }
+        if let pageSize { api.pageSize = pageSize }
+        guard !api.url.isEmpty else {
+            throw StepError("step '\(stepID)': no provider event list to compare with: declare service.provider.events_api (url, auth, pagination) in opsctl.yaml, or give url (--provider-url) or file",
+                            details: ["missing": .string("service.provider.events_api")])
+        }
+        return api
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
         let started = Date()
-        let (events, pages) = try url != nil ? fetch(context) : (try read(), 0)
+        var events: [ProviderEvent]
+        var details: [String: JSONValue] = [:]
+        if file != nil {
+            events = try read(context)
+        } else {
+            let api = try eventsAPI(context)
+            let list = ProviderEventList(api: api, url: try context.resolve(url: api.url),
+                                         headers: try ProviderEventList.requestHeaders(api, context: context, extra: headers),
+                                         since: since.map { Date().addingTimeInterval(-$0) }, maxPages: maxPages)
+            let listing = try list.fetch(context)
+            events = listing.events
+            details["pages"] = .int(listing.pages)
+            details["pagination"] = .string(api.pagination.rawValue)
+            details["source"] = .string(HTTPRequest(method: "GET", url: list.url).hostForMessages)
+            if listing.outsideWindow > 0 { details["outside_window"] = .int(listing.outsideWindow) }
+            if listing.waitedSeconds > 0 { details["rate_limited_wait_s"] = .double(listing.waitedSeconds) }
+        }
+        if let since { details["since"] = .string(DurationText.format(milliseconds: since * 1000) + " ago") }
         var missing: [ProviderEvent] = []
         if !events.isEmpty {
             let store = try context.service.eventStore(for: stepID)
@@ -75,75 +103,41 @@ public struct ProviderDiff: StepKind {
         }
         var byType: [String: JSONValue] = [:]
         for e in missing { byType[e.type] = .int((byType[e.type]?.int ?? 0) + 1) }
-        let details: [String: JSONValue] = [
-            "provider_events": .int(events.count), "missing": .int(missing.count), "pages": .int(pages),
+        details.merge([
+            "provider_events": .int(events.count), "missing": .int(missing.count), "pages": details["pages"] ?? .int(0),
             "missing_by_type": .object(byType), "sample_ids": .array(missing.prefix(20).map { .string($0.id) }),
             "plan_file": planFile.map(JSONValue.string) ?? .null,
             "next": planFile.map { .string("opsctl replay --from-file \($0)") } ?? .null,
-        ]
+        ]) { $1 }
         let metrics = [Metric(name: "provider_events", value: Double(events.count), unit: "count"),
                        Metric(name: "missing_events", value: Double(missing.count), unit: "count")]
         let took = DurationText.format(milliseconds: Date().timeIntervalSince(started) * 1000)
+        let window = details["since"]?.string.map { " created in the last \($0.replacingOccurrences(of: " ago", with: ""))" } ?? ""
         guard !missing.isEmpty else {
-            return .ok("the database has all \(events.count) provider events (\(took))", details: details, metrics: metrics)
+            return .ok("the database has all \(events.count) provider events\(window) (\(took))", details: details, metrics: metrics)
         }
         let types = byType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.int ?? 0)" }.joined(separator: ", ")
         let next = planFile.map { "; replay them: opsctl replay --from-file \($0)" } ?? ""
-        return .init(.fail, "\(missing.count) of \(events.count) provider events missing from the database (\(types))\(next)",
+        return .init(.fail, "\(missing.count) of \(events.count) provider events\(window) missing from the database (\(types))\(next)",
                      details: details, metrics: metrics)
     }
 
-    func read() throws -> [ProviderEvent] {
+    /// An export file: one event object a line, read with the declared id/type fields (default id, type).
+    func read(_ context: StepContext) throws -> [ProviderEvent] {
         guard let file, let data = ReplaySelection.read(file) else { throw StepError("cannot read file \(file ?? "")") }
+        let api = context.service.provider?.eventsAPI ?? EventsAPI(url: "")
         var out: [ProviderEvent] = []
         for (n, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
             let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if text.isEmpty { continue }
-            guard let e = Self.event(text) else { throw StepError("\(file):\(n + 1): not a JSON object with a string id") }
-            out.append(e)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                  let id = ProviderEventList.text(ProviderEventList.value(object, at: api.idField)) else {
+                throw StepError("\(file):\(n + 1): not a JSON object with a string id")
+            }
+            let type = ProviderEventList.text(ProviderEventList.value(object, at: api.typeField))
+                ?? ProviderEventList.text(object["action"]) ?? "?"
+            out.append(ProviderEvent(id: id, type: type, line: text))
         }
         return out
-    }
-
-    static func event(_ line: String) -> ProviderEvent? {
-        guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let id = o["id"] as? String else { return nil }
-        return ProviderEvent(id: id, type: (o["type"] as? String) ?? (o["action"] as? String) ?? "?", line: line)
-    }
-
-    func fetch(_ context: StepContext) throws -> ([ProviderEvent], Int) {
-        let base = try context.resolve(url: url ?? "")
-        var events: [ProviderEvent] = []
-        var seen = Set<String>()
-        var cursor: String?
-        var pages = 0
-        while pages < maxPages {
-            var components = URLComponents(string: base)
-            var items = components?.queryItems ?? []
-            items.append(URLQueryItem(name: "limit", value: String(pageSize)))
-            if let cursor { items.append(URLQueryItem(name: "after", value: cursor)) }
-            components?.queryItems = items
-            var request = HTTPRequest(method: "GET", url: components?.string ?? base, timeout: 30)
-            request.headers = headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value.string ?? $0.value.jsonText) }
-            let response = try context.send(request)
-            pages += 1
-            guard response.status == 200 else {
-                throw StepError("provider list \(request.hostForMessages): HTTP \(response.status) on page \(pages): \(String(SecretMasker.shared.mask(response.bodyText).prefix(200)))")
-            }
-            guard let object = response.json as? [String: Any], let data = object["data"] as? [Any] else {
-                throw StepError("provider list \(request.hostForMessages): page \(pages) is not {\"data\": [...]} JSON")
-            }
-            for item in data {
-                guard let dict = item as? [String: Any], JSONSerialization.isValidJSONObject(dict),
-                      let line = try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys]),
-                      let e = Self.event(String(decoding: line, as: UTF8.self)), seen.insert(e.id).inserted else { continue }
-                events.append(e)
-            }
-            let more = (object["has_more"] as? Bool) ?? false
-            let next = object["next_cursor"] as? String ?? events.last?.id
-            if !more || data.isEmpty || next == cursor { break }
-            cursor = next
-            context.progress?("provider list: \(events.count) events, \(pages) pages")
-        }
-        return (events, pages)
     }
 }

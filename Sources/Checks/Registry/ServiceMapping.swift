@@ -75,25 +75,23 @@ public struct ServiceMapping: Sendable, Equatable {
         }
     }
 
-    /// How the service signs and receives webhooks.
+    /// How the service signs and receives webhooks (see ServiceMapping+Provider.swift for the parts).
     public struct Provider: Sendable, Equatable {
-        /// `whop`, `stripe` or `standard` (Standard Webhooks).
+        /// `whop`, `stripe`, `standard` (Standard Webhooks) or `shopify`.
         public var scheme: String?
         public var secretEnv: String?
         public var webhookPath: String?
+        /// Headers the provider sends with every delivery besides the signature (`X-Shopify-Shop-Domain`).
+        public var headers: [String: String] = [:]
+        /// What `verify` and `webhook send` put in a synthetic event: its type and the service's data fields.
+        public var syntheticEvent: SyntheticEventShape?
+        /// The provider's event-list API, for `reconcile --provider-url` / reconcile.provider_diff.
+        public var eventsAPI: EventsAPI?
 
         public init(scheme: String? = nil, secretEnv: String? = nil, webhookPath: String? = nil) {
             self.scheme = scheme
             self.secretEnv = secretEnv
             self.webhookPath = webhookPath
-        }
-
-        public var json: JSONValue {
-            var o: [String: JSONValue] = [:]
-            if let scheme { o["scheme"] = .string(scheme) }
-            if let secretEnv { o["secret_env"] = .string(secretEnv) }
-            if let webhookPath { o["webhook_path"] = .string(webhookPath) }
-            return .object(o)
         }
     }
 

@@ -21,6 +21,8 @@ final class ReplayDelivery: @unchecked Sendable {
         var backoffCap: Double
         var timeout: Double
         var insecure: Bool
+        /// Headers the provider sends besides the signature (service.provider.headers, e.g. X-Shopify-Shop-Domain).
+        var extraHeaders: [WebhookHeader] = []
     }
 
     struct Summary {
@@ -124,7 +126,9 @@ final class ReplayDelivery: @unchecked Sendable {
 
     func request(for event: ReplayEvent) -> HTTPRequest {
         let body = Array(event.payload.utf8)
-        var headers = settings.scheme.sign(body: body, secret: settings.secret, timestamp: Date(), id: event.id)
+        // The event type is the topic: Shopify carries it in a header, not in the body.
+        var headers = settings.scheme.sign(body: body, secret: settings.secret, timestamp: Date(), id: event.id,
+                                           topic: event.type, extra: settings.extraHeaders)
         headers.append((name: "Content-Type", value: "application/json"))
         headers.append((name: "X-Opsctl-Replay", value: settings.replayID))
         return HTTPRequest(method: "POST", url: settings.url, headers: headers, body: body, timeout: settings.timeout,

@@ -21,7 +21,7 @@ public struct WebhooksReplay: StepKind {
         .init("resume", .string, "replay id (or `latest`) to continue: only events not acknowledged are sent"),
         .init("join", .string, "replay id (or `latest`) to help with as one more worker"),
         .init("url", .string, "the webhook endpoint (a path is relative to the environment's base_url; default: the environment's webhook path, service.provider.webhook_path)"),
-        .init("scheme", .string, default: "whop", "signing scheme: whop, standard, stripe"),
+        .init("scheme", .string, default: "whop", "signing scheme: whop, standard, stripe, shopify"),
         .init("secret_env", .string, "env var holding the signing secret (default: the environment's, service.provider.secret_env)"),
         .init("concurrency", .int, default: 8, "requests in flight (resume/join: the replay's own, unless given)"),
         .init("rate", .string, "at most this many events per second (50 or 50/s); default unthrottled (resume/join: the replay's own rate, unless given)"),
@@ -64,8 +64,8 @@ public struct WebhooksReplay: StepKind {
         join = try p.optionalString("join").flatMap { $0.isEmpty ? nil : $0 }
         givenURL = try p.optionalString("url").flatMap { $0.isEmpty ? nil : $0 }
         let schemeName = try p.string("scheme", default: "whop")
-        guard let s = WebhookScheme(rawValue: schemeName) else {
-            throw StepError("step '\(p.stepID)': scheme '\(schemeName)' is not one of whop, standard, stripe")
+        guard let s = WebhookScheme(name: schemeName) else {
+            throw StepError("step '\(p.stepID)': scheme '\(schemeName)' is not one of \(WebhookScheme.namesForMessages)")
         }
         scheme = s
         givenSecretEnv = try p.optionalString("secret_env").flatMap { $0.isEmpty ? nil : $0 }
@@ -221,7 +221,8 @@ public struct WebhooksReplay: StepKind {
             let delivery = ReplayDelivery(
                 settings: .init(url: target, scheme: scheme, secret: secret, replayID: replayID, worker: worker,
                                 concurrency: pace.concurrency, rate: pace.rate, maxAttempts: maxAttempts, backoffBase: backoff,
-                                backoffCap: backoffCap, timeout: requestTimeout, insecure: context.insecure),
+                                backoffCap: backoffCap, timeout: requestTimeout, insecure: context.insecure,
+                                extraHeaders: context.service.provider?.extraHeaders ?? []),
                 store: store, cancellation: context.cancellation, progress: context.progress, expected: toSend)
             let started = Date()
             let summary = try delivery.run()

@@ -24,7 +24,7 @@ public struct RemoveSyntheticEvent: StepKind {
     public init(_ p: StepParameters) throws {
         eventID = try p.string("event_id")
         variable = try p.optionalString("database_url_env")
-        guard eventID.hasPrefix(WebhookDelivery.syntheticPrefix) else {
+        guard WebhookDelivery.isSynthetic(eventID) else {
             throw StepError("step '\(p.stepID)': refusing to delete event '\(eventID)': only synthetic events (opsctl_synthetic_…) are removed")
         }
     }

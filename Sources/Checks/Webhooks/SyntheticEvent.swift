@@ -9,13 +9,21 @@ public struct WebhookDelivery: Sendable {
     public var body: [UInt8]
     public var headers: [WebhookHeader]
     public var eventID: String
+    public var type: String
     public var scheme: WebhookScheme
 
-    /// `payload` (a mapping merged into the synthetic event) or `payload_file` (sent verbatim).
+    /// Whether `id` is one opsctl made up (`opsctl_synthetic_…`, Stripe-style `evt_opsctl_synthetic_…`):
+    /// only those are ever deleted by webhooks.remove_synthetic.
+    public static func isSynthetic(_ id: String) -> Bool {
+        id.hasPrefix(syntheticPrefix) || id.hasPrefix("evt_" + syntheticPrefix)
+    }
+
+    /// `payload` (a mapping merged into the synthetic event's data) or `payload_file` (sent verbatim).
+    /// The envelope is the scheme's; type and data default to the profile's `service.provider.synthetic_event`.
     public static func build(_ p: StepParameters, context: StepContext, now: Date = Date()) throws -> WebhookDelivery {
         let schemeName = try p.string("scheme", default: context.webhookScheme)
-        guard let scheme = WebhookScheme(rawValue: schemeName) else {
-            throw StepError("unknown webhook scheme '\(schemeName)': use whop, standard or stripe")
+        guard let scheme = WebhookScheme(name: schemeName) else {
+            throw StepError("unknown webhook scheme '\(schemeName)': use \(WebhookScheme.namesForMessages)")
         }
         let secretVariable = try p.optionalString("secret_env") ?? context.webhookSecretVariable ?? "WHOP_WEBHOOK_SECRET"
         guard let secret = context.environment[secretVariable], !secret.isEmpty else {
@@ -23,7 +31,9 @@ public struct WebhookDelivery: Sendable {
                             details: ["secret_env": .string(secretVariable)])
         }
         let url = try context.resolve(url: try p.string("url", default: context.webhookPath))
-        var body: [UInt8]
+        let shape = context.service.provider?.syntheticEvent
+        let type = try p.optionalString("type").flatMap { $0.isEmpty ? nil : $0 } ?? shape?.type ?? SyntheticEnvelope.defaultType(scheme)
+        let body: [UInt8]
         var eventID: String
         if let file = try p.optionalString("payload_file") {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -34,29 +44,27 @@ public struct WebhookDelivery: Sendable {
             }
             body = [UInt8](data)
             let given = try p.optionalString("event_id")
-            eventID = parsed["id"]?.string ?? given ?? syntheticPrefix + UUID().uuidString.lowercased()
+            // A Shopify body is the resource (an order id), not the event: the delivery id is separate.
+            eventID = scheme == .shopify ? (given ?? SyntheticEnvelope.newID(scheme))
+                : parsed["id"]?.string ?? given ?? SyntheticEnvelope.newID(scheme)
         } else {
-            eventID = try p.string("event_id", default: syntheticPrefix + UUID().uuidString.lowercased())
-            let type = try p.string("type", default: "payment_succeeded")
-            let membership = syntheticPrefix + "membership"
-            var data: [String: JSONValue] = ["membership_id": .string(membership), "company_id": .string(syntheticPrefix + "company"),
-                                             "user_id": .string(syntheticPrefix + "user"), "amount_cents": 0]
+            eventID = try p.string("event_id", default: SyntheticEnvelope.newID(scheme))
+            var data = shape?.data ?? [:]
             for (k, v) in try p.map("payload") { data[k] = v }
-            let event: JSONValue = ["id": .string(eventID), "type": .string(type),
-                                    "created_at": .string(ISO8601DateFormatter().string(from: now)), "data": .object(data)]
-            body = Array(event.jsonText.utf8)
+            body = Array(SyntheticEnvelope.body(scheme, id: eventID, type: type, data: data, now: now).jsonText.utf8)
         }
-        let headers = scheme.sign(body: body, secret: secret, timestamp: now, id: eventID)
+        let headers = scheme.sign(body: body, secret: secret, timestamp: now, id: eventID, topic: type,
+                                  extra: context.service.provider?.extraHeaders ?? [])
             + [("Content-Type", "application/json")]
-        return WebhookDelivery(url: url, body: body, headers: headers, eventID: eventID, scheme: scheme)
+        return WebhookDelivery(url: url, body: body, headers: headers, eventID: eventID, type: type, scheme: scheme)
     }
 
     static let signingParameters: [ParameterSpec] = [
-        .init("type", .string, default: "payment_succeeded", "event type: payment_failed, payment_succeeded, membership_went_valid, membership_went_invalid"),
-        .init("payload", .map, "fields merged into the synthetic event's data (membership_id, company_id, amount_cents, ...)"),
+        .init("type", .string, "event type (Shopify: the topic); default service.provider.synthetic_event.type, else the scheme's (payment_succeeded, invoice.payment_succeeded, opsctl.test, orders/paid)"),
+        .init("payload", .map, "fields merged into the synthetic event's data (Stripe: data.object; Shopify: the resource body), over service.provider.synthetic_event.data"),
         .init("payload_file", .string, "a JSON file sent verbatim instead of a synthetic event"),
-        .init("event_id", .string, "event id (default opsctl_synthetic_<uuid>)"),
-        .init("scheme", .string, "whop, standard or stripe (default: the environment's webhook.scheme)"),
+        .init("event_id", .string, "event id (default opsctl_synthetic_<uuid>; Stripe evt_opsctl_synthetic_<uuid>)"),
+        .init("scheme", .string, "whop, standard, stripe or shopify (default: the environment's webhook.scheme / service.provider.scheme)"),
         .init("secret_env", .string, "env var with the signing secret (default: the environment's webhook.secret_env)"),
         .init("url", .string, "intake URL or path (default: the environment's webhook.path)"),
     ]

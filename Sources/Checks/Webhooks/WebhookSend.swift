@@ -6,7 +6,7 @@ import Webhooks
 /// Sends one signed webhook to the service, as the provider would.
 public struct WebhookSend: StepKind {
     public static let name = "webhooks.send"
-    public static let summary = "Send a signed webhook (Whop, Standard Webhooks or Stripe signature) to the service's intake"
+    public static let summary = "Send a signed webhook (Whop, Standard Webhooks, Stripe or Shopify signature) to the service's intake"
     public static let parameters: [ParameterSpec] = WebhookDelivery.signingParameters + [
         .init("expect_status", .int, default: 200, "status the service must answer"),
         .init("timeout", .duration, default: "10s", "request timeout"),
@@ -41,7 +41,7 @@ public struct WebhookSend: StepKind {
             return .init(.fail, "webhook not delivered: \(error.message)", details: ["event_id": .string(delivery.eventID)])
         }
         let details: [String: JSONValue] = [
-            "event_id": .string(delivery.eventID), "scheme": .string(delivery.scheme.rawValue),
+            "event_id": .string(delivery.eventID), "type": .string(delivery.type), "scheme": .string(delivery.scheme.rawValue),
             "status_code": .int(response.status), "url": .string(delivery.url),
             "signature_headers": .array(delivery.headers.map { .string($0.name) }),
             "response": JSONValue.parse(Data(response.body)) ?? .string(String(SecretMasker.shared.mask(response.bodyText).prefix(300))),

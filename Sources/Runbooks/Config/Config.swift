@@ -173,7 +173,7 @@ public struct Config: Sendable {
             if let webhook = node.value("webhook") {
                 let what = "environments.\(pair.key).webhook"
                 _ = try values.mapping(webhook, what, keys: ["scheme", "secret_env", "path"])
-                env.webhookScheme = try webhook.value("scheme").map { try values.oneOf($0, "\(what).scheme", ["whop", "standard", "stripe"]) } ?? "whop"
+                env.webhookScheme = try webhook.value("scheme").map { try values.oneOf($0, "\(what).scheme", ServiceMapping.Provider.schemeNames) } ?? "whop"
                 env.webhookSecretEnv = try webhook.value("secret_env").map { try values.text($0, "\(what).secret_env") }
                 env.webhookPath = try webhook.value("path").map { try values.text($0, "\(what).path") } ?? env.webhookPath
             }

@@ -21,8 +21,6 @@ enum ServiceConfig {
                                              "state": .mapping, "error": .string, "attempts": .string, "tenant": .string]
     static let stateKeys: [String: Shape] = ["column": .string, "type": .string, "pending": .string, "processed": .string,
                                              "failed": .string]
-    static let providerKeys: [String: Shape] = ["scheme": .string, "secret_env": .string, "webhook_path": .string]
-    static let schemes = ["whop", "stripe", "standard", "standard-webhooks"]
     static let stateTypes = ["bool", "status", "timestamp"]
 
     /// Checks one `service:` block as written (keys, types, enumerations) and returns it as JSON.
@@ -91,11 +89,7 @@ enum ServiceConfig {
                     }
                 }
             case "env_rules": _ = try Config.envRules(value, "\(block).env_rules", StrictValues(file: file))
-            case "provider":
-                try fields(value, providerKeys, "\(block).provider")
-                if let s = value.value("scheme"), let name = s.string, !schemes.contains(name) {
-                    throw fail(s, "\(block).provider.scheme '\(name)' is not one of \(schemes.joined(separator: ", "))")
-                }
+            case "provider": try checkProvider(value, file: file, what: "\(block).provider")
             default: break
             }
         }
@@ -234,10 +228,7 @@ enum ServiceConfig {
         for item in json["synthetic_cleanup"]?.array ?? [] {
             mapping.syntheticCleanup.append(.init(table: item["table"]?.string ?? "", column: item["column"]?.string ?? ""))
         }
-        if let p = json["provider"] {
-            let scheme = p["scheme"]?.string.map { $0 == "standard-webhooks" ? "standard" : $0 }
-            mapping.provider = .init(scheme: scheme, secretEnv: p["secret_env"]?.string, webhookPath: p["webhook_path"]?.string)
-        }
+        if let p = json["provider"] { mapping.provider = provider(p) }
         return mapping
     }
 }

@@ -191,7 +191,7 @@ extension Opsctl {
             static let configuration = CommandConfiguration(commandName: "baseline", abstract: "Adopt an existing database: record migrations up to a version as applied, or import another runner's history.")
             @Option(name: .long, help: "Record every migration up to this version as applied.") var version: Int?
             @Option(name: .long, help: "Import versions from this table (schema.table) of the old runner.") var importFrom: String?
-            @Option(name: .long, help: "Version column of that table.") var column: String = "version"
+            @Option(name: .long, help: "Version column of that table (TypeORM's `migrations` table is recognised: its `timestamp` is read).") var column: String = "version"
             @OptionGroup var files: Files
             @OptionGroup var global: GlobalOptions
             func validate() throws {

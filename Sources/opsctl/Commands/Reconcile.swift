@@ -9,13 +9,14 @@ extension Opsctl {
             commandName: "reconcile",
             abstract: "Check the service's data invariants, compare with the provider, repair what is safe (the shipped 'reconcile' runbook).",
             discussion: """
-                The invariants are the service profile's (its service-invariants runbook; churn-saver: events unprocessed past the threshold, events with errors by type, open cases whose membership is valid again, recovered cases without a success event, actions after a case closed, duplicate provider event ids, cases nudged beyond the reminder schedule), each a step with a count and sample ids. --provider-url lists the provider's events and writes the ones the database lacks to a replay plan (--plan-file). --fix applies the safe repairs, one transaction per invariant (try --fix --dry-run first).
+                The invariants are the service profile's (its service-invariants runbook; churn-saver: events unprocessed past the threshold, events with errors by type, open cases whose membership is valid again, recovered cases without a success event, actions after a case closed, duplicate provider event ids, cases nudged beyond the reminder schedule), each a step with a count and sample ids. --provider (the API declared in service.provider.events_api) or --provider-url lists the provider's events created in the --since window (default 24h) and writes the ones the database lacks to a replay plan (--plan-file). --fix applies the safe repairs, one transaction per invariant (try --fix --dry-run first).
 
                 'reconcile event ID' shows one event's timeline from the service.events mapping (state, error, replays, the tenant's events around it). Any other ENTITY runs the profile's explain-ENTITY runbook with param id (churn-saver: payment, case).
 
                 Examples:
                   opsctl reconcile
-                  opsctl reconcile --provider-url https://api.whop.com/v5/webhooks/events --plan-file missing.jsonl
+                  opsctl reconcile --provider --since 48h --plan-file missing.jsonl
+                  opsctl reconcile --provider-url https://api.stripe.com/v1/events --since 7d
                   opsctl reconcile --fix --dry-run
                   opsctl reconcile --fix --env production --confirm production
                   opsctl reconcile event evt_123
@@ -29,8 +30,14 @@ extension Opsctl {
         @Argument(help: "The event id, or the id of the entity to explain.")
         var id: String?
 
-        @Option(name: .long, help: "Provider event list API to compare with (paginated JSON); a path is relative to base_url.")
+        @Option(name: .long, help: "Provider event-list API to compare with (auth and pagination from service.provider.events_api); a path is relative to base_url.")
         var providerURL: String?
+
+        @Flag(name: .long, help: "Compare with the provider's event list declared in service.provider.events_api.")
+        var provider = false
+
+        @Option(name: .long, help: "Provider comparison window: events created in the last DURATION (e.g. 24h, 7d).")
+        var since: String = "24h"
 
         @Option(name: .long, help: "Where the provider comparison writes the missing events (JSON lines).")
         var planFile: String = "missing-events.jsonl"
@@ -49,10 +56,11 @@ extension Opsctl {
         func validate() throws {
             try FlagCheck.range(staleWarnMinutes, "--stale-warn-minutes", 0...527_040)
             try FlagCheck.range(staleCritMinutes, "--stale-crit-minutes", 0...527_040)
+            try FlagCheck.duration(since, "--since")
             if let entity {
                 guard !entity.isEmpty, entity.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else { throw ValidationError("'\(entity)' is not an entity name (letters, digits, '-', '_')") }
                 guard id != nil else { throw ValidationError("reconcile \(entity) needs an id") }
-                if fix || providerURL != nil { throw ValidationError("--fix and --provider-url apply to the full reconcile, not to one \(entity)") }
+                if fix || providerURL != nil || provider { throw ValidationError("--fix, --provider and --provider-url apply to the full reconcile, not to one \(entity)") }
             }
         }
 
@@ -75,6 +83,7 @@ extension Opsctl {
                 "stale_warn_minutes": .int(staleWarnMinutes), "stale_crit_minutes": .int(staleCritMinutes),
             ]
             if let providerURL { params["provider_url"] = .string(providerURL) }
+            if provider || providerURL != nil { params["provider"] = .bool(provider); params["since"] = .string(since) }
             if let entity, let id { params["entity"] = .string(entity); params["id"] = .string(id) }
             try RunService(global: global).run("reconcile", params: params, verb: "reconcile")
         }

@@ -9,17 +9,17 @@ extension Opsctl {
     struct Webhook: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "webhook",
-            abstract: "Sign or send test webhooks in the service's scheme (Whop, Standard Webhooks, Stripe).",
+            abstract: "Sign or send test webhooks in the service's scheme (Whop, Standard Webhooks, Stripe, Shopify), shaped as the provider sends them.",
             subcommands: [Sign.self, Send.self])
 
         struct Options: ParsableArguments {
-            @Option(name: .long, help: "Event type: payment_failed, payment_succeeded, membership_went_valid, membership_went_invalid.")
-            var type: String = "payment_succeeded"
+            @Option(name: .long, help: "Event type, e.g. invoice.payment_failed (Stripe) or orders/paid (Shopify, sent as X-Shopify-Topic). Default: service.provider.synthetic_event.type, else the scheme's usual test type.")
+            var type: String?
 
             @Option(name: .long, help: "JSON file sent verbatim instead of a synthetic event.")
             var payload: String?
 
-            @Option(name: .long, help: "whop, standard or stripe (default: the environment's webhook.scheme).")
+            @Option(name: .long, help: "whop, standard, stripe or shopify (default: the environment's webhook.scheme / service.provider.scheme).")
             var scheme: String?
 
             @Option(name: .long, help: "Env var holding the signing secret (default: the environment's webhook.secret_env).")
@@ -28,16 +28,17 @@ extension Opsctl {
             @Option(name: .long, help: "Event id (default: opsctl_synthetic_<uuid>).")
             var id: String?
 
-            @Option(name: .long, help: "Fields for the synthetic event's data, as key=value (repeatable).")
+            @Option(name: .long, help: "Fields for the synthetic event's data (Stripe: data.object; Shopify: the resource), as key=value (repeatable); over service.provider.synthetic_event.data.")
             var data: [String] = []
 
             func validate() throws {
-                if let scheme, WebhookScheme(rawValue: scheme) == nil { throw ValidationError("--scheme must be whop, standard or stripe") }
+                if let scheme, WebhookScheme(name: scheme) == nil { throw ValidationError("--scheme must be \(WebhookScheme.namesForMessages)") }
                 for d in data where !d.contains("=") { throw ValidationError("--data '\(d)' must be key=value") }
             }
 
             var params: [String: JSONValue] {
-                var p: [String: JSONValue] = ["type": .string(type)]
+                var p: [String: JSONValue] = [:]
+                if let type { p["type"] = .string(type) }
                 if let payload { p["payload_file"] = .string(payload) }
                 if let scheme { p["scheme"] = .string(scheme) }
                 if let secretEnv { p["secret_env"] = .string(secretEnv) }
@@ -59,7 +60,9 @@ extension Opsctl {
                 discussion: """
                     Example:
                       opsctl webhook sign --type payment_failed --data membership_id=mem_123
-                      opsctl webhook sign --payload event.json --scheme stripe --secret-env STRIPE_WEBHOOK_SECRET
+                      opsctl webhook sign --scheme stripe --type invoice.payment_failed --secret-env STRIPE_WEBHOOK_SECRET
+                      opsctl webhook sign --scheme shopify --type orders/paid --data email=a@example.com --secret-env SHOPIFY_API_SECRET
+                      opsctl webhook sign --payload event.json --scheme standard --secret-env WEBHOOK_SECRET
                     """)
 
             @OptionGroup var webhook: Options
@@ -93,6 +96,7 @@ extension Opsctl {
                 discussion: """
                     Example:
                       opsctl webhook send --type payment_failed --data membership_id=mem_123 --env staging
+                      opsctl webhook send --scheme stripe --type invoice.payment_failed --url /webhooks/stripe
                     """)
 
             @OptionGroup var webhook: Options

@@ -102,7 +102,8 @@ struct ReconcileTests {
         let replay = try f.opsctl(["replay", "--from-file", "missing.jsonl", "--verify", "--format", "json"])
         #expect(replay.exitCode == 0, "\(replay.stdout)\(replay.stderr)")
         #expect(try f.count("SELECT count(*) FROM events WHERE whop_event_id LIKE 'evt_prov_%' AND processed") == 10)
-        let again = ReplayFixture.results(try f.opsctl(["reconcile", "--provider-url", "/api/provider/events", "--format", "json"]))
+        // --provider: the same list through the churn-saver profile's service.provider.events_api.
+        let again = ReplayFixture.results(try f.opsctl(["reconcile", "--provider", "--format", "json"]))
         #expect(again["provider-diff"]?["status"] as? String == "ok")
     }
 }

@@ -69,7 +69,17 @@ struct ServiceConfigTests {
         ("service:\n  health: /healthz\n", 2, 11, "service.health must be a list"),
         ("service:\n  health: [{ expect: {} }]\n", 2, 12, "needs a path"),
         ("service:\n  health: [{ path: /h, expect_status: ok }]\n", 2, 39, "expect_status must be a whole number"),
-        ("service:\n  provider: { scheme: shopify }\n", 2, 23, "scheme 'shopify' is not one of"),
+        ("service:\n  provider: { scheme: paddle }\n", 2, 23, "scheme 'paddle' is not one of whop, standard, stripe, shopify"),
+        ("service:\n  provider: { secret: x }\n", 2, 15, "unknown key 'secret' in service.provider"),
+        ("service:\n  provider:\n    events_api: { url: /e, pagination: offset }\n", 3, 40, "pagination 'offset' is not one of cursor, stripe, page, link"),
+        ("service:\n  provider:\n    events_api: { url: /e, cursor: x }\n", 3, 28, "unknown key 'cursor' in service.provider.events_api"),
+        ("service:\n  provider:\n    events_api: { pagination: page }\n", 3, 17, "needs a url"),
+        ("service:\n  provider:\n    events_api: { url: /e, auth: { header: X-Key } }\n", 3, 34, "auth needs secret_env"),
+        ("service:\n  provider:\n    events_api: { url: /e, auth: { secret_env: K, format: \"Bearer sk_live\" } }\n", 3, 59, "format must contain {secret}"),
+        ("service:\n  provider:\n    events_api: { url: /e, page_size: 5000 }\n", 3, 39, "page_size must be a whole number from 1 to 1000"),
+        ("service:\n  provider:\n    synthetic_event: { kind: x }\n", 3, 24, "unknown key 'kind' in service.provider.synthetic_event"),
+        ("service:\n  provider:\n    synthetic_event: { data: [a] }\n", 3, 30, "synthetic_event.data must be a mapping"),
+        ("service:\n  provider:\n    headers: { X-Shop: [a] }\n", 3, 24, "headers.X-Shop must be a string"),
         ("service:\n  events: { state: { column: s, type: enum } }\n", 2, 39, "state.type 'enum' is not one of"),
         ("service:\n  events: { table: t, provider_id: i, payload: p, state: { column: s, pending: a } }\n", 2, 3, "needs pending, processed and failed"),
         ("service:\n  events: { table: t, payload: p, state: { column: s } }\n", 2, 3, "service.events needs 'provider_id'"),
@@ -84,6 +94,44 @@ struct ServiceConfigTests {
             #expect(error.message.contains(message), "\(error)")
             #expect(error.line == line && error.column == column, "\(error)")
         }
+    }
+
+    @Test func providerBlockIsTyped() throws {
+        let text = """
+            environments:
+              local: {}
+              staging:
+                service:
+                  provider: { events_api: { url: "https://api.example.com/v2/events" } }
+            service:
+              provider:
+                scheme: shopify
+                secret_env: SHOPIFY_API_SECRET
+                headers: { X-Shopify-Shop-Domain: acme.myshopify.com, X-Shopify-API-Version: "2025-07" }
+                synthetic_event: { type: orders/paid, data: { email: opsctl_synthetic_buyer@example.com, total_price: "0.00" } }
+                events_api:
+                  url: https://api.stripe.com/v1/events
+                  auth: { secret_env: STRIPE_API_KEY }
+                  pagination: stripe
+                  page_size: 50
+                  query: { "types[]": invoice.payment_failed }
+            """
+        let config = try Config.parse(text, file: "/tmp/opsctl.yaml")
+        let local = try config.environment("local")
+        let provider = try #require(local.service.provider)
+        #expect(provider.scheme == "shopify" && local.webhookScheme == "shopify" && local.webhookSecretEnv == "SHOPIFY_API_SECRET")
+        #expect(provider.headers == ["X-Shopify-Shop-Domain": "acme.myshopify.com", "X-Shopify-API-Version": "2025-07"])
+        #expect(provider.syntheticEvent == SyntheticEventShape(type: "orders/paid", data: ["email": "opsctl_synthetic_buyer@example.com", "total_price": "0.00"]))
+        let api = try #require(provider.eventsAPI)
+        #expect(api.url == "https://api.stripe.com/v1/events" && api.pagination == .stripe && api.pageSize == 50)
+        #expect(api.authSecretEnv == "STRIPE_API_KEY" && api.authHeader == "Authorization" && api.authFormat == "Bearer {secret}")
+        #expect(api.effectiveCursorParam == "starting_after" && api.effectiveSinceParam == "created[gte]")
+        #expect(api.query == ["types[]": "invoice.payment_failed"])
+        #expect(local.json["service"]?["provider"]?["events_api"]?["pagination"]?.string == "stripe")
+        // An environment's events_api replaces the shared one whole (its auth and pagination do not leak in).
+        let staging = try #require(try config.environment("staging").service.provider?.eventsAPI)
+        #expect(staging.url == "https://api.example.com/v2/events" && staging.pagination == .cursor && staging.authSecretEnv == nil)
+        #expect(try config.environment("staging").service.provider?.scheme == "shopify", "provider merges key by key")
     }
 
     @Test func environmentBlockMistakesNameTheEnvironment() throws {
