@@ -10,7 +10,7 @@ enum SyntheticEnvelope {
     /// The type a scheme's synthetic event has when neither the step nor the profile names one.
     static func defaultType(_ scheme: WebhookScheme) -> String {
         switch scheme {
-        case .whop: return "payment_succeeded"
+        case .whop: return "opsctl.test"
         case .stripe: return "invoice.payment_succeeded"
         case .standard: return "opsctl.test"
         case .shopify: return "orders/paid"

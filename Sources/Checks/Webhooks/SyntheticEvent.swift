@@ -25,7 +25,9 @@ public struct WebhookDelivery: Sendable {
         guard let scheme = WebhookScheme(name: schemeName) else {
             throw StepError("unknown webhook scheme '\(schemeName)': use \(WebhookScheme.namesForMessages)")
         }
-        let secretVariable = try p.optionalString("secret_env") ?? context.webhookSecretVariable ?? "WHOP_WEBHOOK_SECRET"
+        guard let secretVariable = try p.optionalString("secret_env") ?? context.webhookSecretVariable else {
+            throw StepError("no signing secret variable: set service.provider.secret_env in opsctl.yaml, or pass secret_env (--secret-env)")
+        }
         guard let secret = context.environment[secretVariable], !secret.isEmpty else {
             throw StepError("\(secretVariable) is not set: the webhook signing secret is needed to sign the event",
                             details: ["secret_env": .string(secretVariable)])
@@ -60,7 +62,7 @@ public struct WebhookDelivery: Sendable {
     }
 
     static let signingParameters: [ParameterSpec] = [
-        .init("type", .string, "event type (Shopify: the topic); default service.provider.synthetic_event.type, else the scheme's (payment_succeeded, invoice.payment_succeeded, opsctl.test, orders/paid)"),
+        .init("type", .string, "event type (Shopify: the topic); default service.provider.synthetic_event.type, else the scheme's (whop, standard: opsctl.test; stripe: invoice.payment_succeeded; shopify: orders/paid)"),
         .init("payload", .map, "fields merged into the synthetic event's data (Stripe: data.object; Shopify: the resource body), over service.provider.synthetic_event.data"),
         .init("payload_file", .string, "a JSON file sent verbatim instead of a synthetic event"),
         .init("event_id", .string, "event id (default opsctl_synthetic_<uuid>; Stripe evt_opsctl_synthetic_<uuid>)"),

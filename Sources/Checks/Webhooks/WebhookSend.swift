@@ -17,7 +17,7 @@ public struct WebhookSend: StepKind {
     public static let example = """
         - id: send-test-event
           kind: webhooks.send
-          with: { type: payment_succeeded, expect_status: 200 }
+          with: { type: invoice.payment_failed, expect_status: 200 }
         """
 
     let parameters: StepParameters

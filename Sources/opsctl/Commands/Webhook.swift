@@ -59,7 +59,7 @@ extension Opsctl {
                 abstract: "Print the signature headers (and body) for a payload; sends nothing.",
                 discussion: """
                     Example:
-                      opsctl webhook sign --type payment_failed --data membership_id=mem_123
+                      opsctl webhook sign                      # the profile's synthetic_event, signed
                       opsctl webhook sign --scheme stripe --type invoice.payment_failed --secret-env STRIPE_WEBHOOK_SECRET
                       opsctl webhook sign --scheme shopify --type orders/paid --data email=a@example.com --secret-env SHOPIFY_API_SECRET
                       opsctl webhook sign --payload event.json --scheme standard --secret-env WEBHOOK_SECRET
@@ -95,7 +95,7 @@ extension Opsctl {
                 abstract: "Send a signed webhook to the environment's intake and check the answer.",
                 discussion: """
                     Example:
-                      opsctl webhook send --type payment_failed --data membership_id=mem_123 --env staging
+                      opsctl webhook send --data customer=cus_123 --env staging
                       opsctl webhook send --scheme stripe --type invoice.payment_failed --url /webhooks/stripe
                     """)
 
