@@ -26,6 +26,8 @@ extension Opsctl {
                   opsctl health --database-only
                   opsctl health --checks deadlocks,xid-wraparound,sequences --format json
                   opsctl health --no-database --url https://app.example.com/api/health --latency-crit 2s
+                  opsctl health --no-database --url https://api.whop.com/api/v5/app \
+                      --header 'Authorization: Bearer $WHOP_API_KEY' --header-warn 'X-RateLimit-Remaining<100'
                 """)
 
         @Option(name: .long, help: "Endpoint to check (repeatable): a URL, or a path resolved against base_url. Default: the service.health endpoints of opsctl.yaml.")
@@ -33,6 +35,15 @@ extension Opsctl {
 
         @Option(name: .long, help: "JSON field the response must have, as path=value (repeatable), e.g. status=healthy.")
         var expect: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Request header (repeatable), 'Name: value'; $VAR and ${VAR} are read from the environment by opsctl (quote with single quotes) and masked everywhere.", valueName: "header"))
+        var header: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Warn when a numeric response header reaches a limit (repeatable): 'X-RateLimit-Remaining<100' (smaller is worse) or 'X-Queue-Depth>1000'.", valueName: "limit"))
+        var headerWarn: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Fail when a numeric response header reaches a limit (repeatable), same form as --header-warn.", valueName: "limit"))
+        var headerCrit: [String] = []
 
         @Option(name: .long, parsing: .unconditional, help: "Latency at or above which an endpoint warns (default: service.health's latency_warn, else 500ms).")
         var latencyWarn: String?
@@ -60,6 +71,8 @@ extension Opsctl {
         func validate() throws {
             try FlagCheck.duration(latencyWarn, "--latency-warn")
             try FlagCheck.duration(latencyCrit, "--latency-crit")
+            try HeaderFlags.validate(header, warn: headerWarn, crit: headerCrit)
+            if databaseOnly && !(header + headerWarn + headerCrit).isEmpty { throw ValidationError("--header, --header-warn and --header-crit apply to endpoints; drop --database-only") }
             if noDatabase && databaseOnly { throw ValidationError("--no-database and --database-only exclude each other") }
             if noDatabase && checks != nil { throw ValidationError("--checks picks checks; drop --no-database") }
             if let checks, selected(checks).isEmpty { throw ValidationError("--checks needs at least one step id") }
@@ -81,13 +94,16 @@ extension Opsctl {
                 let parts = e.split(separator: "=", maxSplits: 1).map(String.init)
                 expectations[parts[0]] = .string(parts.count > 1 ? parts[1] : "")
             }
-            let params: [String: JSONValue] = [
+            var params: [String: JSONValue] = [
                 "urls": .array(urls.map(JSONValue.string)), "expect": .object(expectations),
                 "latency_warn": .string(latencyWarn ?? endpoints.shared(\.latencyWarn) ?? "500ms"),
                 "latency_crit": .string(latencyCrit ?? endpoints.shared(\.latencyCrit) ?? "2s"),
                 "database": .bool(!noDatabase), "database_url_env": .string(databaseURLEnv ?? env.databaseURLEnv),
                 "top_queries_filter": .string(queryFilter ?? ""),
             ]
+            // Only when given: a user's own copy of the health runbook may predate these params.
+            if !header.isEmpty { params["headers"] = .object(HeaderFlags.headers(header)) }
+            if !(headerWarn + headerCrit).isEmpty { params["header_limits"] = .object(HeaderFlags.limits(warn: headerWarn, crit: headerCrit)) }
             var only: Set<String>?
             if databaseOnly || checks != nil {
                 let (config, _) = try service.environment()

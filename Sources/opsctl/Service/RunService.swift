@@ -164,6 +164,7 @@ struct RunService {
         let signals = SignalTrap { executor.interrupt(reason: "interrupted by \($0)") }
         let report = executor.run()
         signals.cancel()
+        notify(report, journal: journal)
         do { try writer.finish() } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)

@@ -20,7 +20,8 @@ struct KindExamplesTests {
             let db = try PostgresConnection(dsn: database)
             try db.execute("CREATE TABLE webhook_logs (id bigserial PRIMARY KEY, status text, created_at timestamptz NOT NULL DEFAULT now())")
             db.close()
-            server = try StaticHTTPServer(files: ["api/health": #"{"status":"healthy"}"#, "index.html": "ok"])
+            server = try StaticHTTPServer(files: ["api/health": #"{"status":"healthy"}"#, "index.html": "ok",
+                                                 "api/v2/status.json": #"{"status":{"indicator":"none","description":"All Systems Operational"}}"#])
         }
     }
 
