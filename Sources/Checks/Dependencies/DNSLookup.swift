@@ -55,7 +55,7 @@ enum DNSLookup {
             guard let sockaddrPointer = entry.ai_addr else { continue }
             var name = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             guard getnameinfo(sockaddrPointer, entry.ai_addrlen, &name, socklen_t(name.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
-            let numeric = String(cString: name)
+            let numeric = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let bytes = Array(UnsafeRawBufferPointer(start: sockaddrPointer, count: Int(entry.ai_addrlen)))
             let shown = entry.ai_family == AF_INET6 ? "[\(numeric)]" : numeric
             let address = Address(family: entry.ai_family, storage: bytes, length: entry.ai_addrlen, host: numeric,

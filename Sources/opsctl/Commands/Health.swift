@@ -68,6 +68,8 @@ extension Opsctl {
 
         @OptionGroup var global: GlobalOptions
 
+        @OptionGroup var watch: WatchOptions
+
         func validate() throws {
             try FlagCheck.duration(latencyWarn, "--latency-warn")
             try FlagCheck.duration(latencyCrit, "--latency-crit")
@@ -85,7 +87,7 @@ extension Opsctl {
         }
 
         func run() throws {
-            let service = RunService(global: global)
+            let service = RunService(global: global, watch: watch)
             let (_, env) = try service.environment()
             let endpoints = ServiceHealthDefaults(url: url, endpoints: env.service.health, baseURL: env.baseURL)
             let urls = databaseOnly ? [] : try endpoints.urls()
