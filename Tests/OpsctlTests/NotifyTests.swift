@@ -55,7 +55,7 @@ struct NotifyTests {
 
         func run(broken: Bool) throws -> ProcessOutput {
             let flag = project.dir.path + "/broken"
-            if broken { FileManager.default.createFile(atPath: flag, contents: Data()) } else { try? FileManager.default.removeItem(atPath: flag) }
+            if broken { _ = FileManager.default.createFile(atPath: flag, contents: Data()) } else { try? FileManager.default.removeItem(atPath: flag) }
             let out = try project.opsctl(["run", "check.yaml", "--format", "json"])
             #expect(out.exitCode == (broken ? 1 : 0), "\(out.stdout)\(out.stderr)")
             #expect(!(out.stdout + out.stderr).contains(NotifyTests.apiToken))
