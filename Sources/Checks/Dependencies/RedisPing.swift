@@ -47,7 +47,7 @@ public struct RedisPing: StepKind {
             let parts = URLComponents(string: url)
             if address == nil { target = url }
             if user == nil, let name = parts?.user, !name.isEmpty, name != "default" { user = name }
-            password = parts?.password?.removingPercentEncoding ?? parts?.password
+            password = parts?.password  // URLComponents decodes it once; decoding again would corrupt a literal %
         }
         if let passwordVariable {
             guard let value = context.environment[passwordVariable], !value.isEmpty else { throw StepError("\(passwordVariable) is not set (it should hold the Redis password)") }
