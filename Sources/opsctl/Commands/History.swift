@@ -21,7 +21,7 @@ extension Opsctl {
         @Option(name: .long, parsing: .unconditional, help: "How many runs.")
         var limit: Int = 20
 
-        @Option(name: .long, help: ArgumentHelp("Fail unless RUNBOOK succeeded within DURATION (repeatable), e.g. 'daily<26h'.", valueName: "runbook<duration>"))
+        @Option(name: .long, help: ArgumentHelp("Fail unless RUNBOOK succeeded within DURATION (repeatable), e.g. 'daily<26h'.", valueName: "RUNBOOK<DURATION>"))
         var check: [String] = []
 
         @Option(name: .long, help: "Write the --check report to this file (atomically for prometheus).")
