@@ -72,6 +72,8 @@ struct CanaryTests {
     static let dbPassword = "Zq8pw\"CANARY-77%zz 'ü xJ7"
     static let apiToken = "Zq8TOK-CANARY-55 \"x' %zz ☃xJ7"
     static let queryToken = "Zq8QRY-CANARY-91xJ7"
+    /// In a variable whose name says nothing secret: masked because `--header` or `${secret.}` read it.
+    static let headerValue = "Zq8HDR-CANARY-\"h' 33%zz xJ7"
     static let fragments = ["Zq8", "CANARY", "xJ7"]
     static let formats = ["human", "json", "jsonl", "junit", "tap", "nagios", "prometheus"]
 
@@ -95,6 +97,7 @@ struct CanaryTests {
             for p in [project, fileProject] {
                 p.env["UPSTREAM_LOGIN"] = CanaryTests.upstreamLogin
                 p.env["WHOP_WEBHOOK_SECRET"] = CanaryTests.webhookSecret
+                p.env["UPSTREAM_APP_REF"] = CanaryTests.headerValue
                 try p.file("opsctl.yaml", """
                     default_environment: local
                     environments:
@@ -125,7 +128,8 @@ struct CanaryTests {
                           readonly: true
                           command: >-
                             printf '%0110d' 0; echo " $UPSTREAM_LOGIN"; head -c 5000 /dev/zero | tr '\\0' x;
-                            echo "$UPSTREAM_LOGIN ${params.api_token}" >&2; printf 'tail %s' "$UPSTREAM_LOGIN"; exit 1
+                            echo "$UPSTREAM_LOGIN ${params.api_token}" >&2; printf 'tail %s' "$UPSTREAM_LOGIN";
+                            echo "app ${secret.UPSTREAM_APP_REF}"; exit 1
                       - id: setup
                         kind: sql.exec
                         with: { sql: "CREATE TABLE IF NOT EXISTS canary_t (x text)" }
@@ -156,6 +160,7 @@ struct CanaryTests {
         ["run", "logs", "--param", "files=app.log"],
         ["logs", "analyze", "app.log"],
         ["health", "--url", "http://127.0.0.1:1/?token=\(queryToken)"],
+        ["health", "--url", "/api/health", "--header", "X-App-Ref: $UPSTREAM_APP_REF", "--header", "Authorization: Bearer ${UPSTREAM_APP_REF}"],
         ["predeploy"],
         ["migrate", "status"],
         ["verify"],

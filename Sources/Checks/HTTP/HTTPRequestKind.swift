@@ -9,11 +9,12 @@ public struct HTTPRequestKind: StepKind {
     public static let parameters: [ParameterSpec] = [
         .init("url", .string, required: true, "absolute URL, or a path relative to the environment's base_url"),
         .init("method", .string, default: "GET", "GET, HEAD, POST, PUT, PATCH, DELETE"),
-        .init("headers", .map, "request headers (values may use ${env.VAR}; they are masked in output)"),
+        .init("headers", .map, "request headers; take credentials from ${secret.VAR} (masked everywhere); Authorization, Cookie and *token*/*key*/*secret* headers are masked whatever their source"),
         .init("body", .any, "request body: a string, or a mapping sent as JSON"),
         .init("expect_status", .any, default: 200, "expected status code or list of codes"),
         .init("expect", .map, "JSON fields the response must have, by dotted path: { status: healthy, checks.db.ok: true }"),
         .init("contains", .string, "text the body must contain"),
+        .init("header_limits", .map, "limits on numeric response headers: { X-RateLimit-Remaining: { warn_below: 100, crit_below: 10 } } (warn/crit when bigger is worse)"),
         .init("latency_warn", .duration, "total time at or above which the step warns"),
         .init("latency_crit", .duration, "total time at or above which the step fails"),
         .init("timeout", .duration, default: "10s", "whole-request timeout"),
@@ -40,6 +41,7 @@ public struct HTTPRequestKind: StepKind {
     let expectations: [String: JSONValue]
     let contains: String?
     let latency: Thresholds
+    let headerLimits: HeaderLimits
     let timeout: Double
     let followRedirects: Bool
     let insecure: Bool
@@ -59,6 +61,7 @@ public struct HTTPRequestKind: StepKind {
         expectations = try p.map("expect")
         contains = try p.optionalString("contains")
         latency = try p.thresholds("latency_", durations: true)
+        headerLimits = try HeaderLimits(p.map("header_limits"), stepID: p.stepID)
         timeout = try p.duration("timeout", default: 10)
         followRedirects = try p.bool("follow_redirects", default: false)
         insecure = try p.bool("insecure", default: false)
@@ -68,6 +71,7 @@ public struct HTTPRequestKind: StepKind {
         var request = HTTPRequest(method: method, url: try context.resolve(url: url), timeout: timeout,
                                   followRedirects: followRedirects, insecure: insecure)
         request.headers = headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value.string ?? $0.value.jsonText) }
+        for (name, value) in request.headers where Self.isCredential(header: name) { Self.registerCredential(value) }
         switch body {
         case nil: break
         case let .string(text)?: request.body = Array(text.utf8)
@@ -99,7 +103,8 @@ public struct HTTPRequestKind: StepKind {
             // Mask first, then cut: a token cut at 300 characters would no longer match and leak its head.
             details["body_excerpt"] = .string(String(SecretMasker.shared.mask(response.bodyText).prefix(300)))
         }
-        let metrics = [latency.metric("latency", ms, unit: "ms", min: 0)]
+        let limits = headerLimits.evaluate(response)
+        let metrics = [latency.metric("latency", ms, unit: "ms", min: 0)] + limits.metrics
         let where_ = "\(request.method) \(request.hostForMessages)\(URLComponents(string: request.url)?.path ?? "")"
         var problems: [String] = []
         if !expectedStatus.contains(response.status) {
@@ -123,10 +128,27 @@ public struct HTTPRequestKind: StepKind {
         if !problems.isEmpty {
             return .init(.fail, "\(where_): " + problems.joined(separator: "; "), details: details, metrics: metrics)
         }
-        let status = latency.status(for: ms)
+        let latencyStatus = latency.status(for: ms)
         let timing = DurationText.formatMs(ms)
-        let suffix = status == .ok ? "" : " (slower than \(DurationText.formatMs(status == .fail ? latency.crit! : latency.warn!)))"
-        return .init(status, "\(where_) → \(response.status) in \(timing)\(suffix)", details: details, metrics: metrics)
+        var suffix = latencyStatus == .ok ? "" : " (slower than \(DurationText.formatMs(latencyStatus == .fail ? latency.crit! : latency.warn!)))"
+        if !limits.notes.isEmpty { suffix += "; " + limits.notes.joined(separator: "; ") }
+        return .init(StepStatus.worst([latencyStatus, limits.status]), "\(where_) → \(response.status) in \(timing)\(suffix)",
+                     details: details, metrics: metrics)
+    }
+
+    /// Headers that carry credentials, whatever variable (or literal) their value came from.
+    static func isCredential(header name: String) -> Bool {
+        let lower = name.lowercased()
+        return ["authorization", "proxy-authorization", "cookie"].contains(lower) || SecretMasker.isSecretName(lower)
+            || lower.contains("auth") || lower.contains("signature")
+    }
+
+    /// Masks a credential header's value, and its token alone when it has a scheme (`Bearer <token>`).
+    static func registerCredential(_ value: String) {
+        SecretMasker.shared.register(value)
+        if let space = value.firstIndex(of: " ") {
+            SecretMasker.shared.register(String(value[value.index(after: space)...]).trimmingCharacters(in: .whitespaces))
+        }
     }
 
     /// Compares a JSON value with an expectation from YAML (strings compare loosely with numbers and booleans).

@@ -29,6 +29,10 @@ public enum StepRegistry {
         RemoveSyntheticEvent.self,
         // TLS
         TLSCertificate.self,
+        // External dependencies
+        Statuspage.self, TCPConnect.self, DNSResolve.self, RedisPing.self,
+        // Liveness of cron and scheduler jobs
+        Freshness.self,
         // Logs
         LogsAnalyze.self,
         // Migrations

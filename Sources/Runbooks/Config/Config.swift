@@ -80,6 +80,8 @@ public struct Config: Sendable {
     public var defaultEnvironment: String
     public var environments: [String: EnvironmentConfig]
     public var runbooksDir: String?
+    /// Where run transitions are sent (`notify:`, see NotifyConfig).
+    public var notify = NotifyConfig()
 
     /// No file: one unprotected `local` environment reading DATABASE_URL.
     public static var builtin: Config {
@@ -119,7 +121,7 @@ public struct Config: Sendable {
         return try parse(text, file: path)
     }
 
-    static let topKeys = ["default_environment", "environments", "runbooks_dir", "service"]
+    static let topKeys = ["default_environment", "environments", "runbooks_dir", "service", "notify"]
     static let envKeys = ["base_url", "database_url_env", "protected", "webhook", "migrations", "runbooks_dir",
                           "secrets", "env", "thresholds", "rollback_command", "env_rules", "required_extensions", "service"]
 
@@ -213,7 +215,9 @@ public struct Config: Sendable {
                        "environments: \(environments.keys.sorted().joined(separator: ", "))")
         }
         let runbooksDir = relative(try doc.value("runbooks_dir").map { try values.text($0, "runbooks_dir") })
-        return Config(file: file, defaultEnvironment: defaultName, environments: environments, runbooksDir: runbooksDir)
+        var config = Config(file: file, defaultEnvironment: defaultName, environments: environments, runbooksDir: runbooksDir)
+        config.notify = try doc.value("notify").map { try NotifyConfig.parse($0, file: file) } ?? NotifyConfig()
+        return config
     }
 
     /// The env.validate rules, typed here so a wrong one names its line (`min_length: sixteen`).

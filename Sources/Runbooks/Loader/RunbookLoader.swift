@@ -487,12 +487,12 @@ public struct RunbookLoader: Sendable {
                                         message: "step '\(step.id)' reads steps.\(parts[1]) but does not need it",
                                         hint: "add '\(parts[1])' to its needs so it runs first")
                     }
-                case "env", "item", "config", "run": continue
+                case "env", "secret", "item", "config", "run": continue
                 case "status", "message", "details", "attempts": continue
                 default:
                     throw LoadError(file: file, line: step.line, column: step.column,
                                     message: "step '\(step.id)': unknown reference '\(ref)'",
-                                    hint: "references start with params., env. or steps.")
+                                    hint: "references start with params., env., secret. or steps.")
                 }
             }
         }

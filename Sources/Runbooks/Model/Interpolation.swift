@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Support
 
 /// The values `${...}` can see while a run is in progress.
 public struct Scope: Sendable {
@@ -37,6 +38,12 @@ public struct Scope: Sendable {
             guard parts.count >= 2 else { return nil }
             let name = String(path.dropFirst("env.".count))
             return env[name].map(JSONValue.string)
+        case "secret":
+            // `${secret.X}` is `${env.X}` whose value is masked everywhere from the moment it is read,
+            // whatever the variable is called (a header token in WHOP_APP_ID is still a credential).
+            guard parts.count >= 2, let value = env[String(path.dropFirst("secret.".count))] else { return nil }
+            SecretMasker.shared.register(value)
+            return .string(value)
         case "steps":
             guard parts.count >= 3, let result = steps[parts[1]] else { return nil }
             let field = parts[2]
@@ -151,8 +158,9 @@ public enum Interpolation {
         let path = parts[0].trimmingCharacters(in: .whitespaces)
         if let v = scope.lookup(path), !v.isNull { return v }
         if parts.count > 1 { return .string(parts.dropFirst().joined(separator: ":-")) }
-        if path.hasPrefix("env.") {
-            throw Failure(description: "environment variable \(path.dropFirst(4)) is not set (use ${\(path):-default} for a fallback)")
+        if path.hasPrefix("env.") || path.hasPrefix("secret.") {
+            let name = path.drop { $0 != "." }.dropFirst()
+            throw Failure(description: "environment variable \(name) is not set (use ${\(path):-default} for a fallback)")
         }
         if path.hasPrefix("steps.") { throw Failure(description: "${\(path)} has no value: did that step run and produce it?") }
         throw Failure(description: "${\(path)} has no value")

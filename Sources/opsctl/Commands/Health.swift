@@ -26,6 +26,8 @@ extension Opsctl {
                   opsctl health --database-only
                   opsctl health --checks deadlocks,xid-wraparound,sequences --format json
                   opsctl health --no-database --url https://app.example.com/healthz --latency-crit 2s
+                  opsctl health --no-database --url https://api.example.com/v1/app \
+                      --header 'Authorization: Bearer $PARTNER_API_KEY' --header-warn 'X-RateLimit-Remaining<100'
                 """)
 
         @Option(name: .long, help: "Endpoint to check (repeatable): a URL, or a path resolved against base_url. Default: the service.health endpoints of opsctl.yaml.")
@@ -33,6 +35,15 @@ extension Opsctl {
 
         @Option(name: .long, help: "JSON field the response must have, as path=value (repeatable), e.g. status=healthy.")
         var expect: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Request header (repeatable), 'Name: value'; $VAR and ${VAR} are read from the environment by opsctl (quote with single quotes) and masked everywhere.", valueName: "header"))
+        var header: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Warn when a numeric response header reaches a limit (repeatable): 'X-RateLimit-Remaining<100' (smaller is worse) or 'X-Queue-Depth>1000'.", valueName: "limit"))
+        var headerWarn: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Fail when a numeric response header reaches a limit (repeatable), same form as --header-warn.", valueName: "limit"))
+        var headerCrit: [String] = []
 
         @Option(name: .long, parsing: .unconditional, help: "Latency at or above which an endpoint warns (default: service.health's latency_warn, else 500ms).")
         var latencyWarn: String?
@@ -57,9 +68,13 @@ extension Opsctl {
 
         @OptionGroup var global: GlobalOptions
 
+        @OptionGroup var watch: WatchOptions
+
         func validate() throws {
             try FlagCheck.duration(latencyWarn, "--latency-warn")
             try FlagCheck.duration(latencyCrit, "--latency-crit")
+            try HeaderFlags.validate(header, warn: headerWarn, crit: headerCrit)
+            if databaseOnly && !(header + headerWarn + headerCrit).isEmpty { throw ValidationError("--header, --header-warn and --header-crit apply to endpoints; drop --database-only") }
             if noDatabase && databaseOnly { throw ValidationError("--no-database and --database-only exclude each other") }
             if noDatabase && checks != nil { throw ValidationError("--checks picks checks; drop --no-database") }
             if let checks, selected(checks).isEmpty { throw ValidationError("--checks needs at least one step id") }
@@ -72,7 +87,7 @@ extension Opsctl {
         }
 
         func run() throws {
-            let service = RunService(global: global)
+            let service = RunService(global: global, watch: watch)
             let (_, env) = try service.environment()
             let endpoints = ServiceHealthDefaults(url: url, endpoints: env.service.health, baseURL: env.baseURL)
             var expectations: [String: JSONValue]?
@@ -81,13 +96,16 @@ extension Opsctl {
                 expectations = (expectations ?? [:]).merging([parts[0]: .string(parts.count > 1 ? parts[1] : "")]) { $1 }
             }
             let checked = databaseOnly ? [] : try endpoints.endpointsParam(expect: expectations, latencyWarn: latencyWarn, latencyCrit: latencyCrit)
-            let params: [String: JSONValue] = [
+            var params: [String: JSONValue] = [
                 "endpoints": .array(checked),
                 // The profile's extra checks go with its declared endpoints, not with a --url of your choosing.
                 "service_checks": .bool(url.isEmpty && !databaseOnly && env.baseURL != nil),
                 "database": .bool(!noDatabase), "database_url_env": .string(databaseURLEnv ?? env.databaseURLEnv),
                 "top_queries_filter": .string(queryFilter ?? ""),
             ]
+            // Only when given: a user's own copy of the health runbook may predate these params.
+            if !header.isEmpty { params["headers"] = .object(HeaderFlags.headers(header)) }
+            if !(headerWarn + headerCrit).isEmpty { params["header_limits"] = .object(HeaderFlags.limits(warn: headerWarn, crit: headerCrit)) }
             var only: Set<String>?
             if databaseOnly || checks != nil {
                 let (config, _) = try service.environment()

@@ -7,7 +7,13 @@ extension Opsctl {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "history",
-            abstract: "List recorded runs from the journal (newest first). Killed runs show as 'interrupted'.")
+            abstract: "List recorded runs from the journal (newest first). Killed runs show as 'interrupted'.",
+            discussion: """
+                With --check, a dead-man's switch for scheduled runs instead of a list: each 'RUNBOOK<DURATION' \
+                fails (exit 1; Nagios CRITICAL) when that runbook has no successful run (ok or warn, not a \
+                dry run) that finished within DURATION.
+                  opsctl history --check 'daily<26h' --check 'weekly<8d' --format nagios
+                """)
 
         @Option(name: .long, help: "Only runs of this runbook.")
         var runbook: String?
@@ -15,14 +21,33 @@ extension Opsctl {
         @Option(name: .long, parsing: .unconditional, help: "How many runs.")
         var limit: Int = 20
 
+        @Option(name: .long, help: ArgumentHelp("Fail unless RUNBOOK succeeded within DURATION (repeatable), e.g. 'daily<26h'.", valueName: "RUNBOOK<DURATION>"))
+        var check: [String] = []
+
+        @Option(name: .long, help: "Write the --check report to this file (atomically for prometheus).")
+        var output: String?
+
         @OptionGroup var options: JournalReadOptions
 
-        func validate() throws { try FlagCheck.range(limit, "--limit", 1...100_000) }
+        func validate() throws {
+            try FlagCheck.range(limit, "--limit", 1...100_000)
+            for c in check where HistoryCheck(c) == nil {
+                throw ValidationError("--check '\(c)' must be RUNBOOK<DURATION, e.g. --check 'daily<26h'")
+            }
+            if check.isEmpty && !["human", "json"].contains(options.format) {
+                throw ValidationError("--format for history is human or json (every format with --check)")
+            }
+            if check.isEmpty && output != nil { throw ValidationError("--output goes with --check") }
+        }
 
         func run() throws {
             let service = RunService(global: try options.global)
             let (_, env) = try service.environment()
             guard let journal = service.journal(env, runbook: "history") else { return }
+            if !check.isEmpty {
+                try HistoryCheck.run(check.compactMap(HistoryCheck.init), journal: journal, environment: env.name,
+                                     format: options.format, output: output)
+            }
             let runs = try journal.history(runbook: runbook, limit: limit)
             if options.format == "json" {
                 let encoder = JSONEncoder()
@@ -63,11 +88,13 @@ extension Opsctl {
         @Option(name: .long, help: "Path to opsctl.yaml (default: searched upward from the current directory).")
         var config: String?
 
-        @Option(name: .long, help: "Output format: human (a table) or json.")
+        @Option(name: .long, help: "Output format: human (a table) or json; with history --check every report format (nagios, prometheus, …).")
         var format: String = "human"
 
         func validate() throws {
-            guard ["human", "json"].contains(format) else { throw ValidationError("--format for history is human or json") }
+            guard (try? OutputFormat.parse(format)) != nil else {
+                throw ValidationError("--format must be one of human, json, jsonl, junit, tap, nagios, prometheus")
+            }
         }
 
         /// The shared options with only these two set (parsed, so every other flag has its default).

@@ -44,8 +44,10 @@ extension Opsctl {
 
         @OptionGroup var global: GlobalOptions
 
+        @OptionGroup var watch: WatchOptions
+
         func run() throws {
-            let service = RunService(global: global)
+            let service = RunService(global: global, watch: watch)
             let (_, env) = try service.environment()
             guard env.baseURL != nil else {
                 Terminal.error("environment '\(env.name)' has no base_url: set it in opsctl.yaml so verify knows where the service is")

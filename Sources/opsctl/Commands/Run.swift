@@ -35,13 +35,18 @@ extension Opsctl {
 
         @OptionGroup var global: GlobalOptions
 
-        func validate() throws { _ = try ParamParser.parse(params) }
+        @OptionGroup var watch: WatchOptions
+
+        func validate() throws {
+            _ = try ParamParser.parse(params)
+            if watch.watch != nil && resume != nil { throw ValidationError("--watch and --resume exclude each other") }
+        }
 
         func run() throws {
             var selected: Set<String>?
             if let only { selected = Set(only.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
             if let step { selected = (selected ?? []).union([step]) }
-            try RunService(global: global).run(runbook, params: try ParamParser.parse(params), only: selected, from: from, resume: resume)
+            try RunService(global: global, watch: watch).run(runbook, params: try ParamParser.parse(params), only: selected, from: from, resume: resume)
         }
     }
 }

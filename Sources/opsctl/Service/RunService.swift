@@ -9,6 +9,8 @@ import Support
 /// Commands only translate their flags into a runbook name and params.
 struct RunService {
     let global: GlobalOptions
+    /// `--watch` and its stop conditions, for the verbs that offer it.
+    var watch: WatchOptions? = nil
 
     /// Loads opsctl.yaml and the selected environment; invalid config exits 65.
     func environment() throws -> (Config, EnvironmentConfig) {
@@ -165,10 +167,14 @@ struct RunService {
         options.prompt = Terminal.prompt
         options.progress = progress
         let reporter = format.makeReporter(options: global.reporterOptions())
+        if let plan = watch?.plan {
+            try runWatch(plan, runbook: runbook, options: options, format: format, reporter: reporter, writer: writer, journal: journal)
+        }
         let executor = Executor(runbook: runbook, options: options, reporter: reporter, sink: writer.sink, journal: journal)
         let signals = SignalTrap { executor.interrupt(reason: "interrupted by \($0)") }
         let report = executor.run()
         signals.cancel()
+        notify(report, journal: journal)
         do { try writer.finish() } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)

@@ -21,7 +21,8 @@ struct KindExamplesTests {
             try db.execute("CREATE TABLE webhook_logs (id bigserial PRIMARY KEY, status text, created_at timestamptz NOT NULL DEFAULT now())")
             try db.execute("CREATE TABLE request_log (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())")
             db.close()
-            server = try StaticHTTPServer(files: ["api/health": #"{"status":"healthy"}"#, "healthz": #"{"status":"healthy"}"#, "index.html": "ok"])
+            server = try StaticHTTPServer(files: ["api/health": #"{"status":"healthy"}"#, "healthz": #"{"status":"healthy"}"#, "index.html": "ok",
+                                                 "api/v2/status.json": #"{"status":{"indicator":"none","description":"All Systems Operational"}}"#])
         }
     }
 
