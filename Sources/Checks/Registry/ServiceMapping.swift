@@ -13,6 +13,8 @@ public struct ServiceMapping: Sendable, Equatable {
     /// Tables holding rows the service derives from a synthetic test event: after `verify`'s round trip,
     /// rows whose column starts with `opsctl_synthetic_` are deleted from them.
     public var syntheticCleanup: [SyntheticCleanup]
+    /// Per-table retention (`service.retention[]`): what `opsctl maintain retention` deletes, in batches.
+    public var retention: [RetentionPolicy] = []
 
     public init(profile: String? = nil, health: [HealthEndpoint] = [], events: EventStore? = nil, provider: Provider? = nil,
                 syntheticCleanup: [SyntheticCleanup] = []) {
@@ -103,6 +105,7 @@ public struct ServiceMapping: Sendable, Equatable {
         if !syntheticCleanup.isEmpty {
             o["synthetic_cleanup"] = .array(syntheticCleanup.map { .object(["table": .string($0.table), "column": .string($0.column)]) })
         }
+        if !retention.isEmpty { o["retention"] = .array(retention.map(\.json)) }
         return .object(o)
     }
 }

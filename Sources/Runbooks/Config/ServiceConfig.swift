@@ -12,7 +12,7 @@ enum ServiceConfig {
 
     enum Shape { case string, stringOrList, int, intOrList, mapping, duration }
 
-    static let serviceKeys = ["profile", "health", "events", "provider", "synthetic_cleanup"]
+    static let serviceKeys = ["profile", "health", "events", "provider", "synthetic_cleanup", "retention"]
     static let cleanupKeys: [String: Shape] = ["table": .string, "column": .string]
     static let healthKeys: [String: Shape] = ["path": .string, "expect_status": .intOrList, "expect": .mapping,
                                               "latency_warn": .duration, "latency_crit": .duration]
@@ -95,6 +95,7 @@ enum ServiceConfig {
                 if let s = value.value("scheme"), let name = s.string, !schemes.contains(name) {
                     throw fail(s, "\(block).provider.scheme '\(name)' is not one of \(schemes.joined(separator: ", "))")
                 }
+            case "retention": try checkRetention(value, file: file, block: block)
             default: break
             }
         }
@@ -218,6 +219,7 @@ enum ServiceConfig {
         for item in json["synthetic_cleanup"]?.array ?? [] {
             mapping.syntheticCleanup.append(.init(table: item["table"]?.string ?? "", column: item["column"]?.string ?? ""))
         }
+        mapping.retention = try retention(json["retention"], file: file, node: node)
         if let p = json["provider"] {
             let scheme = p["scheme"]?.string.map { $0 == "standard-webhooks" ? "standard" : $0 }
             mapping.provider = .init(scheme: scheme, secretEnv: p["secret_env"]?.string, webhookPath: p["webhook_path"]?.string)
