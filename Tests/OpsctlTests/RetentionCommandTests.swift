@@ -29,6 +29,8 @@ struct RetentionCommandTests {
         let p = Project(databaseURL: url)
         try p.file("archive/.keep", "")
         try p.file("opsctl.yaml", """
+            environments:
+              local: {}
             service:
               retention:
                 - name: logs
@@ -57,7 +59,7 @@ struct RetentionCommandTests {
         kill(run.processIdentifier, SIGKILL)
         run.waitUntilExit()
         #expect(reached, "the run never got three batches into \(policy)")
-        #expect(try scalar(url, "SELECT exhausted FROM opsctl.retention_progress WHERE policy = '\(policy)'") == "f", "killed before \(policy) finished")
+        #expect(try scalar(url, "SELECT exhausted::text FROM opsctl.retention_progress WHERE policy = '\(policy)'") == "false", "killed before \(policy) finished")
     }
 
     @Test func killedTwiceThenFinishedLeavesTheExactFinalState() throws {
@@ -102,6 +104,8 @@ struct RetentionCommandTests {
     @Test func anUnknownRetentionKeyIsAnInputErrorWithItsPosition() throws {
         let p = Project()
         try p.file("opsctl.yaml", """
+            environments:
+              local: {}
             service:
               retention:
                 - table: logs
@@ -111,6 +115,6 @@ struct RetentionCommandTests {
             """)
         let out = try p.opsctl(["maintain", "retention", "--dry-run"])
         #expect(out.exitCode == 65, "\(out.stdout)\(out.stderr)")
-        #expect(out.stderr.contains("opsctl.yaml:6:") && out.stderr.contains("max_row") && out.stderr.contains("max_rows"), "\(out.stderr)")
+        #expect(out.stderr.contains("opsctl.yaml:8:") && out.stderr.contains("max_row") && out.stderr.contains("max_rows"), "\(out.stderr)")
     }
 }

@@ -40,9 +40,9 @@ struct RetentionConfigTests {
 
     @Test(arguments: [
         ("service:\n  retention: { table: t }\n", 2, 14, "must be a list"),
-        ("service:\n  retention:\n    - { table: t, time_column: c, older_than: 1d, batch: { max_row: 5 } }\n", 3, 56, "did you mean 'max_rows'"),
-        ("service:\n  retention:\n    - { table: t, time_column: c, older_than: 1d, archive: { bucket: x } }\n", 3, 58, "unknown key 'bucket'"),
-        ("service:\n  retention:\n    - { table: t, time_column: c, older_than: 1d, tabel: x }\n", 3, 48, "did you mean 'table'"),
+        ("service:\n  retention:\n    - { table: t, time_column: c, older_than: 1d, batch: { max_row: 5 } }\n", 3, 60, "did you mean 'max_rows'"),
+        ("service:\n  retention:\n    - { table: t, time_column: c, older_than: 1d, archive: { bucket: x } }\n", 3, 62, "unknown key 'bucket'"),
+        ("service:\n  retention:\n    - { table: t, time_column: c, older_than: 1d, tabel: x }\n", 3, 51, "did you mean 'table'"),
         ("service:\n  retention:\n    - { table: t, time_column: c }\n", 3, 7, "needs table, time_column and older_than"),
         ("service:\n  retention:\n    - { table: t, time_column: c, older_than: someday }\n", 3, 7, "not a duration"),
         ("service:\n  retention:\n    - { table: t, time_column: c, older_than: 1d, archive: { table: a, file: f } }\n", 3, 7, "one of table or file"),
