@@ -1,6 +1,6 @@
 import Foundation
 
-/// Polls another kind until it passes (e.g. wait for /api/health after a deploy).
+/// Polls another kind until it passes (e.g. wait for the health endpoint after a deploy).
 public struct WaitFor: StepKind {
     public static let name = "wait_for"
     public static let summary = "Poll another step kind until it is ok (or warn), or give up after a timeout"

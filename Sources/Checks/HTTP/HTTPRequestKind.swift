@@ -22,10 +22,10 @@ public struct HTTPRequestKind: StepKind {
     ]
     public static let mutates = false
     public static let example = """
-        - id: api-health
+        - id: health
           kind: http.request
           with:
-            url: /api/health
+            url: /healthz
             expect_status: 200
             expect: { status: healthy }
             latency_warn: 500ms

@@ -16,7 +16,7 @@ extension StepContext {
         }
     }
 
-    /// Resolves a URL that may be relative to the environment's base URL (`/api/health`).
+    /// Resolves a URL that may be relative to the environment's base URL (`/healthz`).
     public func resolve(url: String) throws -> String {
         if url.hasPrefix("/") {
             guard let base = baseURL else {

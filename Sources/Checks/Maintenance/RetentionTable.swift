@@ -9,6 +9,7 @@ struct RetentionTable {
     let tableSQL: String
     let keySQL: String
     let key: String
+    let keyType: String
     /// `"created_at" < $1::timestamptz AND (status = 'processed')`: the cutoff is always `$1`.
     let ageCondition: String
     let archiveTableSQL: String?
@@ -42,7 +43,8 @@ struct RetentionTable {
                  WHERE attrelid = $1::regclass AND attname = $2 AND attnum > 0 AND NOT attisdropped
                 """, [regclass, name]).first?["type"].string
         }
-        guard try columnType(key) != nil else { throw StepError("retention \(policy.name): \(policy.table) has no column \(key) (key)") }
+        guard let keyType = try columnType(key) else { throw StepError("retention \(policy.name): \(policy.table) has no column \(key) (key)") }
+        self.keyType = keyType
         guard let timeType = try columnType(policy.timeColumn) else {
             throw StepError("retention \(policy.name): \(policy.table) has no column \(policy.timeColumn) (time_column)")
         }
@@ -75,14 +77,14 @@ struct RetentionTable {
         }
     }
 
-    /// Rows past the cutoff now, and the key range holding them (ORDER BY, not min/max: uuid has no min()).
+    /// Rows past the cutoff now, and the key range holding them, in one scan (which can use an index on
+    /// the time column; `ORDER BY key DESC LIMIT 1` walked every newer row first). uuid has no min():
+    /// its text form sorts the same way.
     func survey(_ db: PostgresConnection, cutoff: String) throws -> (count: Int, min: String?, max: String?) {
-        let count = try db.query("SELECT count(*) AS n FROM \(tableSQL) WHERE \(ageCondition)", [cutoff]).first?["n"].int ?? 0
-        guard count > 0 else { return (0, nil, nil) }
-        func end(_ order: String) throws -> String? {
-            try db.query("SELECT \(keySQL)::text AS k FROM \(tableSQL) WHERE \(ageCondition) ORDER BY \(keySQL) \(order) LIMIT 1", [cutoff]).first?["k"].string
-        }
-        return (count, try end("ASC"), try end("DESC"))
+        let value = keyType == "uuid" ? "\(keySQL)::text" : keySQL
+        let r = try db.query("SELECT count(*) AS n, min(\(value))::text AS lo, max(\(value))::text AS hi FROM \(tableSQL) WHERE \(ageCondition)",
+                             [cutoff]).first
+        return (r?["n"].int ?? 0, r?["lo"].string, r?["hi"].string)
     }
 
     /// The key `rows` keys above `from` (nil: fewer are left up to `max`): the exclusive end of the next range.

@@ -1,117 +1,116 @@
 import Foundation
 import Postgres
 
-/// `opsctl reconcile case <id>` / `payment <id>`: one entity end to end — the events that touched its
-/// membership, the recovery case, its actions — and which invariants it breaks.
+/// `opsctl reconcile event <id>`: one webhook event's timeline, read through the declared event store —
+/// when it happened and arrived, its processing state and error, every replay that delivered it, and
+/// (with a tenant column) the tenant's events around it. Service-specific explains (a payment, a case)
+/// are runbooks of the service's profile (`explain-NAME`), not Swift.
 public struct ReconcileExplain: StepKind {
     public static let name = "reconcile.explain"
-    public static let summary = "Explain one payment (event) or recovery case end to end: events, case, actions, broken invariants"
+    public static let summary = "Explain one webhook event end to end: arrival, processing state and error, replays, the tenant's events around it"
     public static let parameters: [ParameterSpec] = [
-        .init("entity", .string, required: true, "payment (an event id or the payment id in its data) or case (a recovery case id)"),
-        .init("id", .string, required: true, "the id"),
+        .init("id", .string, required: true, "the provider's event id (service.events.provider_id) or the row's id (service.events.id)"),
+        .init("around", .int, default: 10, "how many of the tenant's events before and after it to show"),
         .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
     ]
     public static let mutates = false
     public static let example = """
-        - id: explain-case
+        - id: explain-event
           kind: reconcile.explain
-          with: { entity: case, id: case_does_not_exist }
+          with: { id: evt_does_not_exist }
         """
 
-    let entity: String
     let id: String
+    let around: Int
     let variable: String?
+    let step: String
 
     public init(_ p: StepParameters) throws {
-        entity = try p.string("entity").lowercased()
         id = try p.string("id")
+        around = try p.int("around", default: 10)
+        guard (0...1000).contains(around) else { throw StepError("step '\(p.stepID)': around must be 0...1000") }
         variable = try p.optionalString("database_url_env")
-        guard ["payment", "case"].contains(entity) else { throw StepError("step '\(p.stepID)': entity must be payment or case") }
+        step = p.stepID
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        try context.readOnlyQuery(variable: variable, statementTimeoutMs: 30_000) { db in
-            let tables = try db.query("SELECT to_regclass('public.events') IS NOT NULL AS e, to_regclass('public.recovery_cases') IS NOT NULL AS c").first
-            guard tables?["e"].bool == true, tables?["c"].bool == true else {
-                return .init(.fail, "\(entity) \(id): this database has no events/recovery_cases tables (is DATABASE_URL the service's database?)")
+        let store = try context.service.eventStore(for: step)
+        return try context.readOnlyQuery(variable: variable, statementTimeoutMs: 30_000) { db in
+            guard try db.query("SELECT to_regclass(\(store.tableLiteral)) IS NOT NULL AS present").first?["present"].bool == true else {
+                return .init(.fail, "event \(id): table \(store.table) does not exist (is DATABASE_URL the service's database? 'opsctl doctor' checks the mapping)")
             }
-            return try explain(db)
+            return try explain(db, store)
         }
     }
 
-    func explain(_ db: PostgresConnection) throws -> StepOutcome {
-        var membership: String?
-        var caseRow: Row?
-        var anchor: [String: JSONValue] = [:]
-        if entity == "payment" {
-            guard let event = try db.query("""
-                SELECT whop_event_id, type, membership_id, processed, error, occurred_at FROM events
-                 WHERE whop_event_id = $1 OR payload->'data'->>'id' = $1 OR payload->'data'->>'payment_id' = $1
-                 ORDER BY occurred_at LIMIT 1
-                """, [id]).first else {
-                return .init(.fail, "payment \(id): no event with this id in the events table — find it at the provider and replay it (opsctl reconcile --provider-url ...)")
-            }
-            membership = event["membership_id"].string
-            anchor = ["event_id": .string(event["whop_event_id"].string ?? ""), "type": .string(event["type"].string ?? ""),
-                      "processed": .bool(event["processed"].bool ?? false), "error": event["error"].string.map(JSONValue.string) ?? .null]
-            if let membership {
-                caseRow = try db.query("""
-                    SELECT * FROM recovery_cases WHERE membership_id = $1 ORDER BY created_at DESC LIMIT 1
-                    """, [membership]).first
-            }
-        } else {
-            caseRow = try db.query("SELECT * FROM recovery_cases WHERE id = $1", [id]).first
-            // Not found fails, as for a payment: an operator asking about one case expects it to exist.
-            guard let caseRow else {
-                return .init(.fail, "case \(id): no recovery case with this id — check the id (recovery_cases.id), or explain the payment instead (opsctl reconcile payment ID)")
-            }
-            membership = caseRow["membership_id"].string
+    func explain(_ db: PostgresConnection, _ store: EventStore) throws -> StepOutcome {
+        let state = "CASE WHEN \(store.processedSQL("e")) THEN 'processed' WHEN \(store.failedSQL("e")) THEN 'failed' ELSE 'pending' END"
+        let match = store.rowID.map { "\(store.providerIDSQL("e")) = $1 OR \(store.column($0, "e"))::text = $1" } ?? "\(store.providerIDSQL("e")) = $1"
+        guard let event = try db.query("""
+            SELECT \(store.providerIDSQL("e"))::text AS event_id, \(store.typeSQL("e")) AS type, \(state) AS state,
+                   \(store.errorSQL("e")) AS error, \(store.attempts.map { store.column($0, "e") + "::text" } ?? "NULL::text") AS attempts,
+                   \(store.occurredAtSQL("e"))::text AS occurred_at, \(store.receivedAtSQL("e"))::text AS received_at,
+                   \(store.tenantSQL("e") ?? "NULL::text") AS tenant
+              FROM \(store.tableSQL) e WHERE \(match) LIMIT 1
+            """, [id]).first else {
+            return .init(.fail, "event \(id): not in \(store.table) — find it at the provider and replay it ('opsctl reconcile --provider-url …', then 'opsctl replay --from-file')")
         }
+        let eventID = event["event_id"].string ?? id
+        let eventState = event["state"].string ?? "pending"
         var timeline: [JSONValue] = []
-        var findings: [String] = []
-        let events = try membership.map {
-            try db.query("""
-                SELECT whop_event_id, type, processed, error, occurred_at::text AS at FROM events
-                 WHERE membership_id = $1 ORDER BY occurred_at, created_at
-                """, [$0]).rows
-        } ?? []
-        for e in events {
-            timeline.append(.object(["at": .string(e["at"].string ?? ""), "event": .string(e["type"].string ?? ""),
-                                     "id": .string(e["whop_event_id"].string ?? ""),
-                                     "state": .string(e["processed"].bool == true ? "processed" : "unprocessed: \(e["error"].string ?? "pending")")]))
-            if e["processed"].bool != true { findings.append("event \(e["whop_event_id"].string ?? "") \(e["type"].string ?? "") is not processed (\(e["error"].string ?? "pending")): replay it") }
+        func entry(_ at: String?, _ fields: [String: JSONValue]) {
+            guard let at else { return }
+            timeline.append(.object(fields.merging(["at": .string(at)]) { $1 }))
         }
-        var summary = "\(entity) \(id)"
-        if let membership { summary += ": membership \(membership), \(events.count) event(s)" }
-        if let c = caseRow, let caseID = c["id"].string {
-            let status = c["status"].string ?? "?"
-            summary += ", case \(caseID) \(status) (\(c["attempts"].int ?? 0) nudges)"
-            let actions = try db.query("""
-                SELECT a.type, a.channel, a.created_at::text AS at, a.created_at > c.updated_at AND c.status <> 'open' AS after_close
-                  FROM recovery_actions a JOIN recovery_cases c ON c.id = a.case_id
-                 WHERE a.case_id = $1 ORDER BY a.created_at
-                """, [caseID]).rows
-            for a in actions {
-                timeline.append(.object(["at": .string(a["at"].string ?? ""), "action": .string(a["type"].string ?? ""),
-                                         "channel": a["channel"].string.map(JSONValue.string) ?? .null]))
+        entry(event["occurred_at"].string, ["what": "occurred at the provider", "type": event["type"].string.map(JSONValue.string) ?? .null])
+        if event["received_at"].string != event["occurred_at"].string {
+            entry(event["received_at"].string, ["what": "received"])
+        }
+        // Replays that carried it (opsctl's own tables, when a replay ever ran against this database).
+        var replays = 0
+        if try db.query("SELECT to_regclass('opsctl.replay_items') IS NOT NULL AS present").first?["present"].bool == true {
+            for r in try db.query("""
+                SELECT replay_id, status, attempts, last_http_status, error, updated_at::text AS at
+                  FROM opsctl.replay_items WHERE event_id = $1 ORDER BY updated_at
+                """, [eventID]).rows {
+                replays += 1
+                entry(r["at"].string, ["what": .string("replay \(r["replay_id"].string ?? "?") \(r["status"].string ?? "?")"),
+                                       "http_status": r["last_http_status"].int.map(JSONValue.int) ?? .null,
+                                       "error": r["error"].string.map(JSONValue.string) ?? .null])
             }
-            let lastValidity = events.last { ["payment_succeeded", "membership_went_valid", "membership.activated"].contains($0["type"].string ?? "") || ["payment_failed", "membership_went_invalid", "membership.deactivated"].contains($0["type"].string ?? "") }
-            let valid = ["payment_succeeded", "membership_went_valid", "membership.activated"].contains(lastValidity?["type"].string ?? "")
-            if status == "open" && valid { findings.append("case is open but the membership's latest event (\(lastValidity?["type"].string ?? "")) says it is valid again: should be recovered") }
-            if status == "recovered" && !events.contains(where: { ["payment_succeeded", "membership_went_valid", "membership.activated"].contains($0["type"].string ?? "") }) {
-                findings.append("case is recovered but no success event exists for the membership")
+        }
+        // The tenant's events around it: what else happened to the same company/shop/workspace.
+        var neighbours: [JSONValue] = []
+        if let tenant = event["tenant"].string, let tenantSQL = store.tenantSQL("e") {
+            let occurred = store.occurredAtSQL("e")
+            for n in try db.query("""
+                (SELECT \(store.providerIDSQL("e"))::text AS event_id, \(store.typeSQL("e")) AS type, \(state) AS state, \(occurred)::text AS at
+                   FROM \(store.tableSQL) e WHERE \(tenantSQL) = $1 AND \(occurred) <= $2::timestamptz AND \(store.providerIDSQL("e"))::text <> $3
+                  ORDER BY \(occurred) DESC LIMIT $4)
+                UNION ALL
+                (SELECT \(store.providerIDSQL("e"))::text, \(store.typeSQL("e")), \(state), \(occurred)::text
+                   FROM \(store.tableSQL) e WHERE \(tenantSQL) = $1 AND \(occurred) > $2::timestamptz
+                  ORDER BY \(occurred) LIMIT $4)
+                """, [tenant, event["occurred_at"].string ?? "now", eventID, String(around)]).rows {
+                neighbours.append(.object(["at": .string(n["at"].string ?? ""), "event_id": .string(n["event_id"].string ?? ""),
+                                           "type": n["type"].string.map(JSONValue.string) ?? .null, "state": .string(n["state"].string ?? "")]))
             }
-            let late = actions.filter { $0["after_close"].bool == true }.count
-            if late > 0 { findings.append("\(late) action(s) recorded after the case was closed") }
-            summary += ", \(actions.count) action(s)"
-        } else {
-            summary += ", no recovery case"
+            neighbours.sort { ($0["at"]?.string ?? "") < ($1["at"]?.string ?? "") }
         }
         timeline.sort { ($0["at"]?.string ?? "") < ($1["at"]?.string ?? "") }
-        var details: [String: JSONValue] = ["timeline": .array(timeline), "findings": .array(findings.map(JSONValue.string))]
-        if !anchor.isEmpty { details["event"] = .object(anchor) }
-        if let c = caseRow { details["case"] = .object(Dictionary(uniqueKeysWithValues: zip(c.columnNames, c.values.map { $0.string.map(JSONValue.string) ?? .null }))) }
-        if findings.isEmpty { return .ok(summary + "; consistent", details: details) }
-        return .init(.warn, summary + "; " + findings.joined(separator: "; "), details: details)
+        var summary = "event \(eventID) \(event["type"].string ?? "")".trimmingCharacters(in: .whitespaces) + ": \(eventState)"
+        if let error = event["error"].string { summary += " (\(error))" }
+        if let attempts = event["attempts"].string { summary += ", \(attempts) attempt(s)" }
+        summary += ", \(replays) replay(s)"
+        if let tenant = event["tenant"].string { summary += ", tenant \(tenant) (\(neighbours.count) event(s) around it)" }
+        let details: [String: JSONValue] = [
+            "event": .object(Dictionary(uniqueKeysWithValues: zip(event.columnNames, event.values.map { $0.string.map(JSONValue.string) ?? .null }))),
+            "timeline": .array(timeline), "around": .array(neighbours),
+        ]
+        switch eventState {
+        case "processed": return .ok(summary, details: details)
+        case "failed": return .init(.warn, summary + " — fix the cause, then 'opsctl replay --failed --verify'", details: details)
+        default: return .init(.warn, summary + " — not processed yet; if it stays pending, 'opsctl replay --failed --stale 15m --verify'", details: details)
+        }
     }
 }

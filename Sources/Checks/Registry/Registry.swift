@@ -45,7 +45,7 @@ public enum StepRegistry {
         // Replay and reconciliation
         WebhooksReplay.self, ReplayVerify.self, ProviderDiff.self, ReconcileExplain.self,
         // Service profiles
-        ServiceDoctor.self,
+        ServiceDoctor.self, EventProcessed.self, EventsBacklog.self, EventsFailed.self, EventsDuplicates.self,
     ]
 
     /// Kinds the runbook engine itself implements (they need the executor, not a StepKind).

@@ -15,6 +15,9 @@ public struct ServiceMapping: Sendable, Equatable {
     public var syntheticCleanup: [SyntheticCleanup]
     /// Per-table retention (`service.retention[]`): what `opsctl maintain retention` deletes, in batches.
     public var retention: [RetentionPolicy] = []
+    /// predeploy's environment-variable rules for this service (env.validate's `rules`); opsctl.yaml's
+    /// per-environment `env_rules` replace them.
+    public var envRules: [String: JSONValue] = [:]
 
     public init(profile: String? = nil, health: [HealthEndpoint] = [], events: EventStore? = nil, provider: Provider? = nil,
                 syntheticCleanup: [SyntheticCleanup] = []) {
@@ -102,6 +105,7 @@ public struct ServiceMapping: Sendable, Equatable {
         if let profile { o["profile"] = .string(profile) }
         if let events { o["events"] = events.json }
         if let provider { o["provider"] = provider.json }
+        if !envRules.isEmpty { o["env_rules"] = .object(envRules) }
         if !syntheticCleanup.isEmpty {
             o["synthetic_cleanup"] = .array(syntheticCleanup.map { .object(["table": .string($0.table), "column": .string($0.column)]) })
         }

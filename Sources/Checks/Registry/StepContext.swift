@@ -20,7 +20,7 @@ public struct StepContext: Sendable {
     /// Env var holding the webhook signing secret.
     public var webhookSecretVariable: String?
     /// Path of the service's webhook intake, relative to `baseURL`.
-    public var webhookPath: String = "/api/webhooks/whop"
+    public var webhookPath: String = "/"
     /// The service as opsctl.yaml's `service:` block (or its profile) declares it: event store, health, provider.
     public var service = ServiceMapping()
     /// The word given with `--confirm`, accepted by confirmation gates.

@@ -20,9 +20,9 @@ public struct WebhooksReplay: StepKind {
         .init("limit", .int, "at most this many events"),
         .init("resume", .string, "replay id (or `latest`) to continue: only events not acknowledged are sent"),
         .init("join", .string, "replay id (or `latest`) to help with as one more worker"),
-        .init("url", .string, default: "/api/webhooks/whop", "the webhook endpoint (a path is relative to the environment's base_url)"),
+        .init("url", .string, "the webhook endpoint (a path is relative to the environment's base_url; default: the environment's webhook path, service.provider.webhook_path)"),
         .init("scheme", .string, default: "whop", "signing scheme: whop, standard, stripe"),
-        .init("secret_env", .string, default: "WHOP_WEBHOOK_SECRET", "env var holding the signing secret"),
+        .init("secret_env", .string, "env var holding the signing secret (default: the environment's, service.provider.secret_env)"),
         .init("concurrency", .int, default: 8, "requests in flight (resume/join: the replay's own, unless given)"),
         .init("rate", .string, "at most this many events per second (50 or 50/s); default unthrottled (resume/join: the replay's own rate, unless given)"),
         .init("max_attempts", .int, default: 5, "attempts per event on 5xx and connection errors (429 allows four times as many)"),
@@ -45,9 +45,9 @@ public struct WebhooksReplay: StepKind {
     let selection: ReplaySelection
     let resume: String?
     let join: String?
-    let url: String
+    let givenURL: String?
     let scheme: WebhookScheme
-    let secretEnv: String
+    let givenSecretEnv: String?
     /// As given on this step; nil = the default for a new replay, the replay's own pace for resume/join.
     let concurrency: Int?
     let rate: Double?
@@ -62,13 +62,13 @@ public struct WebhooksReplay: StepKind {
         selection = try ReplaySelection(p)
         resume = try p.optionalString("resume").flatMap { $0.isEmpty ? nil : $0 }
         join = try p.optionalString("join").flatMap { $0.isEmpty ? nil : $0 }
-        url = try p.string("url", default: "/api/webhooks/whop")
+        givenURL = try p.optionalString("url").flatMap { $0.isEmpty ? nil : $0 }
         let schemeName = try p.string("scheme", default: "whop")
         guard let s = WebhookScheme(rawValue: schemeName) else {
             throw StepError("step '\(p.stepID)': scheme '\(schemeName)' is not one of whop, standard, stripe")
         }
         scheme = s
-        secretEnv = try p.string("secret_env", default: "WHOP_WEBHOOK_SECRET")
+        givenSecretEnv = try p.optionalString("secret_env").flatMap { $0.isEmpty ? nil : $0 }
         concurrency = p["concurrency"] == nil ? nil : try p.int("concurrency", default: ReplayPace.defaultConcurrency)
         if let concurrency, !(1...512).contains(concurrency) { throw StepError("step '\(p.stepID)': concurrency must be 1...512") }
         let rateText = (p["rate"]?.string ?? p["rate"].map { $0.jsonText } ?? "").lowercased()
@@ -103,9 +103,10 @@ public struct WebhooksReplay: StepKind {
     /// "(could not count: ...)": the dry-run reports `error` with the same reason.
     /// Then: the count by type, the first ids and the duration at the rate.
     public func plan(_ context: StepContext) throws -> String {
+        let secretEnv = secretVariable(context)
         guard let secret = context.environment[secretEnv], !secret.isEmpty else { throw Self.missingSecret(secretEnv) }
         SecretMasker.shared.register(secret)
-        _ = try context.resolve(url: url)
+        _ = try context.resolve(url: endpoint(context))
         do {
             return try survey(context)
         } catch let error as PostgresError {
@@ -113,13 +114,18 @@ public struct WebhooksReplay: StepKind {
         }
     }
 
+    /// The endpoint and secret variable given to the step, else the environment's (service.provider).
+    func endpoint(_ context: StepContext) -> String { givenURL ?? context.webhookPath }
+    func secretVariable(_ context: StepContext) -> String { givenSecretEnv ?? context.webhookSecretVariable ?? "" }
+
     static func missingSecret(_ variable: String) -> StepError {
-        StepError("\(variable) is not set: export the webhook signing secret the service verifies with (webhook.secret_env in opsctl.yaml names it)")
+        if variable.isEmpty { return StepError("no webhook signing secret is declared: set service.provider.secret_env in opsctl.yaml (the env var holding it)") }
+        return StepError("\(variable) is not set: export the webhook signing secret the service verifies with (webhook.secret_env in opsctl.yaml names it)")
     }
 
     /// Counts what would be sent, by type, with the first ids and an estimate at the configured rate.
     func survey(_ context: StepContext) throws -> String {
-        let target = (try? context.resolve(url: url)) ?? url
+        let target = (try? context.resolve(url: endpoint(context))) ?? endpoint(context)
         let connection = try context.connect(variable: variable)
         defer { connection.close() }
         var byType: [(String, Int)] = []
@@ -180,9 +186,10 @@ public struct WebhooksReplay: StepKind {
     // MARK: - Run
 
     public func run(_ context: StepContext) throws -> StepOutcome {
+        let secretEnv = secretVariable(context)
         guard let secret = context.environment[secretEnv], !secret.isEmpty else { throw Self.missingSecret(secretEnv) }
         SecretMasker.shared.register(secret)
-        let target = try context.resolve(url: url)
+        let target = try context.resolve(url: endpoint(context))
         let connection = try context.connect(variable: variable)
         defer { connection.close() }
         let store = ReplayStore(db: connection)

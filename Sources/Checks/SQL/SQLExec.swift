@@ -17,10 +17,10 @@ public struct SQLExec: StepKind {
     ]
     public static let mutates = true
     public static let example = """
-        - id: purge-old-webhook-logs
+        - id: purge-old-request-logs
           kind: sql.exec
           with:
-            sql: DELETE FROM webhook_logs WHERE created_at < now() - make_interval(days => $1::int)
+            sql: DELETE FROM request_log WHERE created_at < now() - make_interval(days => $1::int)
             params: [30]
         """
 

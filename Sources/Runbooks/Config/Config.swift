@@ -34,7 +34,7 @@ public struct EnvironmentConfig: Sendable {
     public var service = ServiceConfig.defaultMapping
 
     public init(name: String, baseURL: String? = nil, databaseURLEnv: String = "DATABASE_URL", protected: Bool = false,
-                webhookScheme: String = "whop", webhookSecretEnv: String? = nil, webhookPath: String = "/api/webhooks/whop",
+                webhookScheme: String = "whop", webhookSecretEnv: String? = nil, webhookPath: String? = nil,
                 migrationsDir: String? = nil, migrationsDownPattern: String? = nil, migrationsTable: String? = nil,
                 runbooksDir: String? = nil, secrets: [String] = [], env: [String: String] = [:],
                 thresholds: [String: JSONValue] = [:], rollbackCommand: String? = nil) {
@@ -43,8 +43,9 @@ public struct EnvironmentConfig: Sendable {
         self.databaseURLEnv = databaseURLEnv
         self.protected = protected
         self.webhookScheme = webhookScheme
-        self.webhookSecretEnv = webhookSecretEnv
-        self.webhookPath = webhookPath
+        // Unless given: the default profile's provider, as `service` starts from it.
+        self.webhookSecretEnv = webhookSecretEnv ?? ServiceConfig.defaultMapping.provider?.secretEnv
+        self.webhookPath = webhookPath ?? ServiceConfig.defaultMapping.provider?.webhookPath ?? "/"
         self.migrationsDir = migrationsDir
         self.migrationsDownPattern = migrationsDownPattern
         self.migrationsTable = migrationsTable
@@ -174,7 +175,7 @@ public struct Config: Sendable {
                 _ = try values.mapping(webhook, what, keys: ["scheme", "secret_env", "path"])
                 env.webhookScheme = try webhook.value("scheme").map { try values.oneOf($0, "\(what).scheme", ["whop", "standard", "stripe"]) } ?? "whop"
                 env.webhookSecretEnv = try webhook.value("secret_env").map { try values.text($0, "\(what).secret_env") }
-                env.webhookPath = try webhook.value("path").map { try values.text($0, "\(what).path") } ?? "/api/webhooks/whop"
+                env.webhookPath = try webhook.value("path").map { try values.text($0, "\(what).path") } ?? env.webhookPath
             }
             if let migrations = node.value("migrations") {
                 let what = "environments.\(pair.key).migrations"

@@ -4,12 +4,12 @@ import Foundation
 /// `opsctl init --profile NAME`: a commented opsctl.yaml that starts from a shipped profile, with
 /// the profile's whole mapping written out (commented) so the user sees every key they can override.
 public enum ProfileTemplate {
-    /// Names of the shipped profiles (`profiles/*.yaml` beside the shipped runbooks).
+    /// Names of the shipped profiles (`profiles/NAME/profile.yaml` beside the shipped runbooks).
     public static var shipped: [String] { ServiceConfig.shippedProfiles }
 
     public static func opsctlYAML(profile name: String) throws -> String {
-        guard let dir = ServiceConfig.profilesDirectory,
-              let text = try? String(contentsOfFile: "\(dir)/\(name).yaml", encoding: .utf8) else {
+        guard let path = ServiceConfig.profileFile(name),
+              let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw LoadError(file: "\(name).yaml", message: "no shipped profile '\(name)'\(closest(to: name, in: shipped).map { ", did you mean '\($0)'?" } ?? "")",
                             hint: "shipped profiles: \(shipped.joined(separator: ", "))")
         }

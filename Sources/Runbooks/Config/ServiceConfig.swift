@@ -12,7 +12,7 @@ enum ServiceConfig {
 
     enum Shape { case string, stringOrList, int, intOrList, mapping, duration }
 
-    static let serviceKeys = ["profile", "health", "events", "provider", "synthetic_cleanup", "retention"]
+    static let serviceKeys = ["profile", "health", "events", "provider", "synthetic_cleanup", "env_rules", "retention"]
     static let cleanupKeys: [String: Shape] = ["table": .string, "column": .string]
     static let healthKeys: [String: Shape] = ["path": .string, "expect_status": .intOrList, "expect": .mapping,
                                               "latency_warn": .duration, "latency_crit": .duration]
@@ -90,6 +90,7 @@ enum ServiceConfig {
                         throw fail(item, "\(block).synthetic_cleanup[\(i)] needs table and column")
                     }
                 }
+            case "env_rules": _ = try Config.envRules(value, "\(block).env_rules", StrictValues(file: file))
             case "provider":
                 try fields(value, providerKeys, "\(block).provider")
                 if let s = value.value("scheme"), let name = s.string, !schemes.contains(name) {
@@ -115,30 +116,44 @@ enum ServiceConfig {
         return .object(b)
     }
 
-    /// Where shipped profiles live: `profiles/` beside the shipped runbooks directory.
+    /// Where shipped profiles live: `profiles/` beside the shipped runbooks directory, one directory
+    /// per profile (`profiles/NAME/profile.yaml`, `profiles/NAME/runbooks/`).
     static var profilesDirectory: String? {
         guard let runbooks = RunbookLibrary.shippedDirectory else { return nil }
         let dir = URL(fileURLWithPath: runbooks).deletingLastPathComponent().appendingPathComponent("profiles").path
         return FileManager.default.fileExists(atPath: dir) ? dir : nil
     }
 
-    /// Names of the shipped profiles.
+    /// Names of the shipped profiles: the directories of `profiles/` holding a profile.yaml.
     static var shippedProfiles: [String] {
         guard let dir = profilesDirectory else { return [] }
-        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yaml") }
-            .map { String($0.dropLast(5)) }.sorted()
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { FileManager.default.fileExists(atPath: "\(dir)/\($0)/profile.yaml") }.sorted()
+    }
+
+    /// A shipped profile's `profile.yaml`, if the profile exists.
+    static func profileFile(_ name: String) -> String? {
+        guard let dir = profilesDirectory, !name.contains("/"), !name.hasPrefix(".") else { return nil }
+        let path = "\(dir)/\(name)/profile.yaml"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// A shipped profile's runbooks (the fragments the generic verbs include, and its own runbooks).
+    static func profileRunbooksDirectory(_ name: String) -> String? {
+        guard let file = profileFile(name) else { return nil }
+        let dir = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("runbooks").path
+        return FileManager.default.fileExists(atPath: dir) ? dir : nil
     }
 
     /// A shipped profile's `service:` block, checked like the user's.
     static func profile(_ name: String, file: String, at node: YAMLValue?) throws -> JSONValue {
-        guard let dir = profilesDirectory, let data = FileManager.default.contents(atPath: "\(dir)/\(name).yaml"),
+        guard let path = profileFile(name), let data = FileManager.default.contents(atPath: path),
               let text = String(data: data, encoding: .utf8) else {
             let known = shippedProfiles
             throw LoadError(file: file, line: node?.position.line ?? 0, column: node?.position.column ?? 0,
                             message: "no shipped profile '\(name)'\(closest(to: name, in: known).map { ", did you mean '\($0)'?" } ?? "")",
                             hint: "shipped profiles: \(known.isEmpty ? "none found beside the shipped runbooks" : known.joined(separator: ", "))")
         }
-        let path = "\(dir)/\(name).yaml"
         let doc = try YAMLDocument.parse(text, file: path)
         guard let block = doc.value("service") else { throw LoadError(file: path, message: "a profile file needs a 'service:' block") }
         var json = try check(block, file: path, in: "")
@@ -216,6 +231,7 @@ enum ServiceConfig {
                                         receivedAt: list(e["received_at"]), occurredAt: e["occurred_at"]?.string, state: state,
                                         error: e["error"]?.string, attempts: e["attempts"]?.string, tenant: e["tenant"]?.string)
         }
+        mapping.envRules = json["env_rules"]?.object ?? [:]
         for item in json["synthetic_cleanup"]?.array ?? [] {
             mapping.syntheticCleanup.append(.init(table: item["table"]?.string ?? "", column: item["column"]?.string ?? ""))
         }

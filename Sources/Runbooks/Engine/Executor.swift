@@ -206,7 +206,7 @@ public final class Executor: @unchecked Sendable {
                         return whenSkipped.contains(n) && step.ifNeedsSkipped != .run
                     }.map { steps[$0].id }
                     if !blockers.isEmpty || aborted != nil {
-                        let title = Self.title(step, scope: Scope(params: runbook.values, env: options.stepEnvironment,
+                        let title = Self.title(step, scope: Scope(params: step.scopeParams ?? runbook.values, env: options.stepEnvironment,
                                                                   config: options.environment.json))
                         var r = StepResult(id: step.id, title: title, kind: step.kind, status: .skipped,
                                            message: aborted.map { "not started: \($0)" } ?? "blocked by \(blockers.joined(separator: ", "))",
@@ -226,7 +226,7 @@ public final class Executor: @unchecked Sendable {
                         scopeSteps[id] = r
                     }
                 }
-                var stepScope = Scope(params: runbook.values, env: options.stepEnvironment, steps: scopeSteps,
+                var stepScope = Scope(params: step.scopeParams ?? runbook.values, env: options.stepEnvironment, steps: scopeSteps,
                                       config: options.environment.json)
                 stepScope.runID = runID
                 let scope = stepScope

@@ -1,12 +1,21 @@
 import Checks
 import Foundation
 
-/// Where runbooks are found: the user's directories first, then the shipped ones.
+/// Where runbooks are found: the user's directories first, then the active profile's, then the
+/// shipped generic ones. A name found earlier shadows the same name later.
 public struct RunbookLibrary: Sendable {
     public var directories: [String]
+    /// What each directory is, for `opsctl runbooks` ("runbooks_dir", "profile churn-saver", "shipped").
+    public var origins: [String: String]
 
-    public init(directories: [String]) {
+    public init(directories: [String], origins: [String: String] = [:]) {
         self.directories = directories
+        self.origins = origins
+    }
+
+    /// Where a directory's runbooks come from, in the words `opsctl runbooks` prints.
+    public func origin(of directory: String) -> String {
+        origins[directory] ?? directory
     }
 
     /// The shipped runbooks: `<prefix>/share/opsctl/runbooks` beside an installed binary, or the
@@ -25,16 +34,27 @@ public struct RunbookLibrary: Sendable {
         return candidates.first { FileManager.default.fileExists(atPath: $0 + "/health.yaml") }
     }
 
+    /// The search order: the environment's runbooks_dir, opsctl.yaml's runbooks_dir, ./runbooks, the
+    /// active profile's runbooks (`profiles/NAME/runbooks`), the shipped generic runbooks.
     public static func standard(config: Config, environment: EnvironmentConfig?) -> RunbookLibrary {
-        var dirs: [String] = []
-        if let d = environment?.runbooksDir { dirs.append(d) }
-        if let d = config.runbooksDir { dirs.append(d) }
+        var dirs: [(String, String)] = []
+        if let d = environment?.runbooksDir { dirs.append((d, "environment runbooks_dir")) }
+        if let d = config.runbooksDir { dirs.append((d, "runbooks_dir")) }
         let local = FileManager.default.currentDirectoryPath + "/runbooks"
-        if FileManager.default.fileExists(atPath: local) { dirs.append(local) }
-        if let shipped = shippedDirectory { dirs.append(shipped) }
+        if FileManager.default.fileExists(atPath: local) { dirs.append((local, "./runbooks")) }
+        let profile = environment?.service.profile ?? (environment == nil ? ServiceConfig.defaultProfile : nil)
+        if let profile, let d = ServiceConfig.profileRunbooksDirectory(profile) { dirs.append((d, "profile \(profile)")) }
+        if let shipped = shippedDirectory { dirs.append((shipped, "shipped")) }
         var unique: [String] = []
-        for d in dirs.map({ URL(fileURLWithPath: $0).standardized.path }) where !unique.contains(d) { unique.append(d) }
-        return RunbookLibrary(directories: unique)
+        var origins: [String: String] = [:]
+        for (dir, origin) in dirs {
+            let d = URL(fileURLWithPath: dir).standardized.path
+            if !unique.contains(d) {
+                unique.append(d)
+                origins[d] = origin
+            }
+        }
+        return RunbookLibrary(directories: unique, origins: origins)
     }
 
     /// A path to a file, or a name looked up as NAME.yaml in the directories.
@@ -57,15 +77,15 @@ public struct RunbookLibrary: Sendable {
                         hint: "known runbooks: \(known.joined(separator: ", "))")
     }
 
-    /// Every runbook file: (name, path), user directories shadowing shipped ones.
-    public func list() -> [(name: String, path: String)] {
+    /// Every runbook file: (name, path, origin), user directories shadowing the profile's and shipped ones.
+    public func list() -> [(name: String, path: String, origin: String)] {
         var seen = Set<String>()
-        var out: [(String, String)] = []
+        var out: [(String, String, String)] = []
         for dir in directories {
             let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
             for f in files where f.hasSuffix(".yaml") || f.hasSuffix(".yml") {
                 let name = (f as NSString).deletingPathExtension
-                if seen.insert(name).inserted { out.append((name, dir + "/" + f)) }
+                if seen.insert(name).inserted { out.append((name, dir + "/" + f, origin(of: dir))) }
             }
         }
         return out

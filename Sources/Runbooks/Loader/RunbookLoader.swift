@@ -8,6 +8,9 @@ public struct RunbookLoader: Sendable {
     public var library: RunbookLibrary
     /// False to validate a runbook without its required params (`opsctl runbooks` lists what a run would need).
     public var requiresParams = true
+    /// The environment as `${config.*}` sees it, for `for_each: ${config.service.health}` (expanded at load
+    /// time). Nil: the built-in environment (the default profile's mapping).
+    public var config: JSONValue?
 
     public init(library: RunbookLibrary) {
         self.library = library
@@ -69,12 +72,22 @@ public struct RunbookLoader: Sendable {
         guard let stepsNode = document.value("steps") else {
             throw LoadError(file: file, line: 1, column: 1, message: "missing 'steps'", hint: "a runbook needs at least one step")
         }
-        guard case let .sequence(stepNodes, _) = stepsNode, !stepNodes.isEmpty else {
-            throw fail(stepsNode, "'steps' must be a non-empty list of steps")
+        // An empty list is a fragment with nothing to add (a profile without log tables has no metrics).
+        guard case let .sequence(stepNodes, _) = stepsNode else {
+            throw fail(stepsNode, "'steps' must be a list of steps")
         }
         var steps: [Step] = []
+        var expansions: [String: [String]] = [:]
         for node in stepNodes {
-            steps += try parseStep(node, file: file, params: declared, values: values, including: including)
+            let parsed = node.value("include") != nil
+                ? try parseInclude(node, file: file, values: values, including: including)
+                : try parseStep(node, file: file, params: declared, values: values, including: including)
+            if node.value("for_each") != nil, let id = node.value("id")?.string { expansions[id] = parsed.map(\.id) }
+            steps += parsed
+        }
+        // `needs: X` of a for_each step X means every step it expanded to (none for an empty list).
+        for i in steps.indices where steps[i].needs.contains(where: { expansions[$0] != nil }) {
+            steps[i].needs = steps[i].needs.flatMap { expansions[$0] ?? [$0] }
         }
         try checkGraph(steps, file: file)
         try checkReferences(steps, params: declared, file: file)
@@ -287,8 +300,9 @@ public struct RunbookLoader: Sendable {
         switch forEachNode.json {
         case let .array(list): items = list
         case let .string(s):
-            guard let resolved = try? Interpolation.resolve(s, in: Scope(params: values)), case let .array(list) = resolved else {
-                throw fail(forEachNode, "for_each of step '\(id)' must be a list or ${params.NAME} of a list param")
+            let scope = Scope(params: values, config: config ?? Config.builtin.environments.values.first?.json ?? .object([:]))
+            guard let resolved = try? Interpolation.resolve(s, in: scope), case let .array(list) = resolved else {
+                throw fail(forEachNode, "for_each of step '\(id)' must be a list, ${params.NAME} of a list param or a list of the config (${config.service.health})")
             }
             items = list
         default: throw fail(forEachNode, "for_each of step '\(id)' must be a list")
@@ -456,6 +470,8 @@ public struct RunbookLoader: Sendable {
                 guard let head = parts.first else { continue }
                 switch head {
                 case "params":
+                    // Included steps were checked against their own fragment's params when it loaded.
+                    guard step.scopeParams == nil else { continue }
                     guard parts.count >= 2, params.contains(where: { $0.name == parts[1] }) else {
                         throw LoadError(file: file, line: step.line, column: step.column,
                                         message: "step '\(step.id)' uses undefined param '\(parts.dropFirst().first ?? "")'\(suggest(parts.dropFirst().first ?? "", params.map(\.name)))",

@@ -82,6 +82,10 @@ public struct Step: Sendable {
     public var item: JSONValue? = nil
     /// What this step does when a step it needs was skipped by its `when:` (`if_needs_skipped:`).
     public var ifNeedsSkipped: IfNeedsSkipped = .skip
+    /// A step spliced in by `include:` runs with its fragment's params (over the includer's), not the runbook's.
+    public var scopeParams: [String: JSONValue]? = nil
+    /// The fragment file an included step came from.
+    public var includedFrom: String? = nil
 }
 
 /// `if_needs_skipped: skip` (default): a need skipped by `when:` blocks the step, as a failed one does;

@@ -27,7 +27,7 @@ extension Opsctl {
                     .object(["url": .string($0), "expect_status": .array(endpoint.expectStatus.map(JSONValue.int))])
                 }
             }
-            try service.run("doctor", params: ["endpoints": .array(endpoints), "database_url_env": .string(env.databaseURLEnv)])
+            try service.run("doctor", params: ["endpoints": .array(endpoints), "database_url_env": .string(env.databaseURLEnv)], verb: "doctor")
         }
     }
 }

@@ -21,11 +21,11 @@ extension Opsctl {
                   database-growth, table-growth
 
                 Examples:
-                  opsctl health --url http://127.0.0.1:8080/api/health --expect status=healthy
+                  opsctl health --url http://127.0.0.1:8080/healthz --expect status=healthy
                   opsctl health --env production --format nagios
                   opsctl health --database-only
                   opsctl health --checks deadlocks,xid-wraparound,sequences --format json
-                  opsctl health --no-database --url https://app.example.com/api/health --latency-crit 2s
+                  opsctl health --no-database --url https://app.example.com/healthz --latency-crit 2s
                 """)
 
         @Option(name: .long, help: "Endpoint to check (repeatable): a URL, or a path resolved against base_url. Default: the service.health endpoints of opsctl.yaml.")
@@ -75,16 +75,16 @@ extension Opsctl {
             let service = RunService(global: global)
             let (_, env) = try service.environment()
             let endpoints = ServiceHealthDefaults(url: url, endpoints: env.service.health, baseURL: env.baseURL)
-            let urls = databaseOnly ? [] : try endpoints.urls()
-            var expectations: [String: JSONValue] = url.isEmpty && expect.isEmpty ? endpoints.sharedExpectations : [:]
+            var expectations: [String: JSONValue]?
             for e in expect {
                 let parts = e.split(separator: "=", maxSplits: 1).map(String.init)
-                expectations[parts[0]] = .string(parts.count > 1 ? parts[1] : "")
+                expectations = (expectations ?? [:]).merging([parts[0]: .string(parts.count > 1 ? parts[1] : "")]) { $1 }
             }
+            let checked = databaseOnly ? [] : try endpoints.endpointsParam(expect: expectations, latencyWarn: latencyWarn, latencyCrit: latencyCrit)
             let params: [String: JSONValue] = [
-                "urls": .array(urls.map(JSONValue.string)), "expect": .object(expectations),
-                "latency_warn": .string(latencyWarn ?? endpoints.shared(\.latencyWarn) ?? "500ms"),
-                "latency_crit": .string(latencyCrit ?? endpoints.shared(\.latencyCrit) ?? "2s"),
+                "endpoints": .array(checked),
+                // The profile's extra checks go with its declared endpoints, not with a --url of your choosing.
+                "service_checks": .bool(url.isEmpty && !databaseOnly && env.baseURL != nil),
                 "database": .bool(!noDatabase), "database_url_env": .string(databaseURLEnv ?? env.databaseURLEnv),
                 "top_queries_filter": .string(queryFilter ?? ""),
             ]
@@ -104,7 +104,7 @@ extension Opsctl {
                     only = Set(steps.filter { $0.kind.hasPrefix("postgres.") }.map(\.id))
                 }
             }
-            try service.run("health", params: params, only: only)
+            try service.run("health", params: params, only: only, verb: "health")
         }
 
         private func selected(_ list: String) -> [String] {

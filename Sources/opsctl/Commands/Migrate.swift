@@ -95,7 +95,7 @@ extension Opsctl {
                 let dir = files.dir ?? env.migrationsDir ?? "migrations"
                 try Migrate.refuseInvalidFiles(dir: dir, downPattern: env.migrationsDownPattern)
                 try Self.refuseUnparsable(dir: dir, downPattern: env.migrationsDownPattern, to: to)
-                try service.run("migrate", params: params)
+                try service.run("migrate", params: params, verb: "migrate")
             }
 
             /// A migration the Postgres parser rejects is invalid input: exit 65 with file:line:col and

@@ -21,7 +21,7 @@ extension Opsctl {
         func run() throws {
             let service = RunService(global: global)
             let (_, env) = try service.environment()
-            try service.run("predeploy", params: MigrationParams.of(env, dir: dir).merging(env.predeployParams) { $1 })
+            try service.run("predeploy", params: MigrationParams.of(env, dir: dir).merging(env.predeployParams) { $1 }, verb: "predeploy")
         }
     }
 
@@ -53,7 +53,7 @@ extension Opsctl {
             }
             var params = MigrationParams.of(env, dir: dir)
             params["roundtrip"] = .bool(!noRoundtrip)
-            try service.run("verify", params: params)
+            try service.run("verify", params: params, verb: "verify")
         }
     }
 }
@@ -71,7 +71,8 @@ enum MigrationParams {
 extension EnvironmentConfig {
     var predeployParams: [String: JSONValue] {
         var params: [String: JSONValue] = [:]
-        if !envRules.isEmpty { params["rules"] = .object(envRules) }
+        // The environment's env_rules, else the service profile's (service.env_rules), else the runbook's default.
+        if let rules = [envRules, service.envRules].first(where: { !$0.isEmpty }) { params["rules"] = .object(rules) }
         if !requiredExtensions.isEmpty { params["extensions"] = .array(requiredExtensions.map(JSONValue.string)) }
         return params
     }

@@ -14,7 +14,7 @@ extension Opsctl {
                 Examples:
                   opsctl replay --failed --dry-run
                   opsctl replay --failed --stale 15m --rate 50/s --verify
-                  opsctl replay --since 2026-11-24T09:00Z --until 2026-11-24T10:00Z --type payment_failed
+                  opsctl replay --since 2026-11-24T09:00Z --until 2026-11-24T10:00Z --type invoice.paid
                   opsctl replay --from-file missing-events.jsonl --verify
                   opsctl replay --resume latest
                   opsctl replay --join rp-20261124-101500-3f9a      # on another machine
@@ -35,7 +35,7 @@ extension Opsctl {
         @Option(name: .long, help: "Only this event type (repeatable).")
         var type: [String] = []
 
-        @Option(name: .long, help: "Only this company_id.")
+        @Option(name: .long, help: "Only this tenant (the service.events.tenant column, e.g. a company or shop id).")
         var company: String?
 
         @Option(name: .long, help: "Only the event ids in FILE (one a line).")
@@ -106,7 +106,7 @@ extension Opsctl {
             if let concurrency { params["concurrency"] = .int(concurrency) }
             // Each worker is a journaled run. The replay runbook takes no runbook lock (`lock: false`):
             // a new replay locks its selection, and workers of one replay share it through claimed rows.
-            try RunService(global: global).run("replay", params: params)
+            try RunService(global: global).run("replay", params: params, verb: "replay")
         }
 
         func absolute(_ path: String) -> String {

@@ -66,7 +66,7 @@ extension Opsctl {
             if let command = appCommand ?? env.rollbackCommand { params["app_command"] = .string(command) }
             if let pattern = env.migrationsDownPattern { params["down_pattern"] = .string(pattern) }
             if let table = env.migrationsTable { params["table"] = .string(table) }
-            try service.run("rollback", params: params)
+            try service.run("rollback", params: params, verb: "rollback")
         }
     }
 }

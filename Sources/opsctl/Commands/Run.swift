@@ -9,7 +9,7 @@ extension Opsctl {
             abstract: "Run a runbook (a shipped name such as 'daily', or a YAML file).",
             discussion: """
                 Examples:
-                  opsctl run health --param urls=http://127.0.0.1:8080/api/health
+                  opsctl run weekly --format json
                   opsctl run runbooks/daily.yaml --format prometheus --output /var/lib/node_exporter/opsctl.prom
                   opsctl run migrate --env production --confirm production
                   opsctl run verify --resume 20261124-031502-9f3c

@@ -67,10 +67,15 @@ struct RunService {
         RunbookLibrary.standard(config: config, environment: env)
     }
 
-    /// Loads a runbook; a LoadError is printed with its location and exits 65.
-    func load(_ nameOrPath: String, params: [String: JSONValue], config: Config, env: EnvironmentConfig) throws -> Runbook {
+    /// Loads a runbook; a LoadError is printed with its location and exits 65. `verb`: the command that
+    /// chose the params (`opsctl verify`), so a runbook that shadows the shipped one without declaring
+    /// them is told which param and which verb, instead of an "unknown param" it never wrote.
+    func load(_ nameOrPath: String, params: [String: JSONValue], config: Config, env: EnvironmentConfig, verb: String? = nil) throws -> Runbook {
         do {
-            return try RunbookLoader(library: library(config, env)).load(nameOrPath, params: params)
+            var loader = RunbookLoader(library: library(config, env))
+            loader.config = env.json
+            if let verb { try loader.checkVerbParams(nameOrPath, passed: params.keys.sorted(), verb: verb) }
+            return try loader.load(nameOrPath, params: params)
         } catch let error as LoadError {
             Terminal.error(error.description)
             throw ExitCode(65)
@@ -98,7 +103,7 @@ struct RunService {
 
     /// Runs a runbook with the global flags and exits with the contract's code.
     func run(_ nameOrPath: String, params: [String: JSONValue] = [:], only: Set<String>? = nil, from: String? = nil,
-             resume: String? = nil) throws -> Never {
+             resume: String? = nil, verb: String? = nil) throws -> Never {
         let (config, env) = try environment()
         var params = params
         if let resume, let previous = try? journal(env, runbook: nameOrPath)?.params(runID: resume) {
@@ -113,7 +118,7 @@ struct RunService {
             }
             params = previous.merging(params) { _, given in given }
         }
-        let runbook = try load(nameOrPath, params: params, config: config, env: env)
+        let runbook = try load(nameOrPath, params: params, config: config, env: env, verb: verb)
         registerSecretParams(runbook.values)
         try execute(runbook, env: env, params: params, only: only, from: from, resume: resume)
     }

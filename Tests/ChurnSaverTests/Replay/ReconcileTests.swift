@@ -58,7 +58,9 @@ struct ReconcileTests {
         let explain = ReplayFixture.results(out)["explain"]
         let message = explain?["message"] as? String ?? ""
         #expect(message.contains("membership mem_a") && message.contains("should be recovered"), "\(out.stdout)")
-        let timeline = (explain?["details"] as? [String: Any])?["timeline"] as? [[String: Any]] ?? []
+        // The explain is churn-saver's explain-case runbook (one sql.query): the timeline is its row's column.
+        let row = ((explain?["details"] as? [String: Any])?["rows"] as? [[String: Any]])?.first
+        let timeline = row?["timeline"] as? [[String: Any]] ?? []
         #expect(timeline.count == 2)
         let payment = try f.opsctl(["reconcile", "payment", "evt_broken"])
         #expect(payment.stdout.contains("evt_broken") && payment.stdout.contains("handler crashed"), "\(payment.stdout)")

@@ -19,8 +19,9 @@ struct KindExamplesTests {
             // The service tables the examples touch.
             let db = try PostgresConnection(dsn: database)
             try db.execute("CREATE TABLE webhook_logs (id bigserial PRIMARY KEY, status text, created_at timestamptz NOT NULL DEFAULT now())")
+            try db.execute("CREATE TABLE request_log (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())")
             db.close()
-            server = try StaticHTTPServer(files: ["api/health": #"{"status":"healthy"}"#, "index.html": "ok"])
+            server = try StaticHTTPServer(files: ["api/health": #"{"status":"healthy"}"#, "healthz": #"{"status":"healthy"}"#, "index.html": "ok"])
         }
     }
 

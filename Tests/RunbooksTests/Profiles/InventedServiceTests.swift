@@ -208,4 +208,103 @@ final class InventedServiceTests {
         #expect(result.exitCode == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("1 of 2 provider events missing"), "\(result.stdout)")
     }
+
+    // MARK: - init + an edited opsctl.yaml, and nothing else (issue 14: no forked runbook, no shell glue)
+
+    /// The user's path: `opsctl init`, then opsctl.yaml edited — base_url, database_url_env, and the
+    /// service: block in place of `profile: churn-saver`. Returns the edited text.
+    func initializedAndEdited() throws -> String {
+        try? FileManager.default.removeItem(atPath: directory.path + "/opsctl.yaml")
+        let initialized = try Opsctl.run(["init", "--profile", "churn-saver", "--dir", "."], env: [:], directory: directory.path)
+        guard initialized.exitCode == 0 else { throw Failure(description: "opsctl init: \(initialized.stdout)\(initialized.stderr)") }
+        let written = try String(contentsOfFile: directory.path + "/opsctl.yaml", encoding: .utf8)
+        let block = try #require(config.components(separatedBy: "\nservice:\n").last)
+        let edited = written
+            .replacingOccurrences(of: "base_url: http://127.0.0.1:8080", with: "base_url: http://127.0.0.1:\(port)")
+            .replacingOccurrences(of: "database_url_env: DATABASE_URL", with: "database_url_env: ACME_DATABASE_URL")
+            .replacingOccurrences(of: "service:\n  profile: churn-saver\n", with: "service:\n\(block)\n")
+        guard edited.contains("table: acme_hooks"), !edited.contains("\n  profile: churn-saver") else {
+            throw Failure(description: "opsctl init's file changed shape:\n\(written)")
+        }
+        _ = try directory.write("migrations/001_acme_settings.sql", "CREATE TABLE acme_settings (key text PRIMARY KEY, value text);\n")
+        _ = try directory.write("migrations/001_acme_settings.down.sql", "DROP TABLE acme_settings;\n")
+        return edited
+    }
+
+    static func results(_ out: ProcessOutput) -> [String: JSONValue] {
+        Dictionary((JSONValue.parse(out.stdout)?["results"]?.array ?? []).map { ($0["id"]?.string ?? "", $0) }) { a, _ in a }
+    }
+
+    @Test func verifyHealthReconcileAndDailyWorkFromInitAndAnEditedConfig() throws {
+        try seed(dead: 0, done: 2, queued: 1)
+        let edited = try initializedAndEdited()
+        let migrate = try opsctl(["migrate", "apply", "--no-journal"], config: edited)
+        #expect(migrate.exitCode == 0, "\(migrate.stdout)\(migrate.stderr)")
+
+        let verify = try opsctl(["verify", "--format", "json"], config: edited)
+        #expect(verify.exitCode == 0, "\(verify.stdout)\(verify.stderr)")
+        let v = Self.results(verify)
+        #expect(v["health"]?["title"]?.string == "/healthz" && v["health"]?["status"]?.string == "ok", "\(verify.stdout)")
+        for id in ["database", "schema-version", "send-test-event", "test-event-processed", "remove-test-event", "event-backlog"] {
+            #expect(v[id]?["status"]?.string == "ok", "\(id): \(v[id] ?? .null)")
+        }
+        // No log tables declared, no profile: no metric steps at all, rather than failing ones.
+        #expect(v["webhook-success"] == nil && v["api-errors"] == nil, "\(v.keys.sorted())")
+        #expect(try count("SELECT count(*) AS n FROM acme_hooks WHERE hook_id LIKE 'opsctl\\_synthetic\\_%'") == 0, "the synthetic event was removed")
+
+        let health = try opsctl(["health", "--format", "json"], config: edited)
+        #expect(health.exitCode == 0, "\(health.stdout)\(health.stderr)")
+        #expect(Self.results(health)["endpoint"]?["title"]?.string == "/healthz", "\(health.stdout)")
+
+        let reconcile = try opsctl(["reconcile", "--format", "json"], config: edited)
+        #expect(reconcile.exitCode == 0, "\(reconcile.stdout)\(reconcile.stderr)")
+        let r = Self.results(reconcile)
+        for id in ["unprocessed", "errors-by-type", "duplicate-provider-ids"] {
+            #expect(r[id]?["status"]?.string == "ok", "\(id): \(r[id] ?? .null)")
+        }
+
+        let daily = try opsctl(["run", "daily", "--format", "json"], config: edited)
+        #expect(daily.exitCode == 0, "\(daily.stdout)\(daily.stderr)")
+        #expect(Self.results(daily)["event-backlog"]?["status"]?.string == "ok", "\(daily.stdout)")
+
+        let db = try PostgresConnection(dsn: databaseURL)
+        let done = try #require(try db.query("SELECT hook_id FROM acme_hooks WHERE state = 'done' LIMIT 1").first?["hook_id"].string)
+        db.close()
+        let event = try opsctl(["reconcile", "event", done], config: edited)
+        #expect(event.exitCode == 0, "\(event.stdout)\(event.stderr)")
+        #expect(event.stdout.contains("event \(done) invoice.payment_failed: processed"), "\(event.stdout)")
+    }
+
+    @Test func failedAndStuckHooksTurnReconcileAndDailyRedWithARemediation() throws {
+        try seed(dead: 2, done: 1, queued: 0)
+        let edited = try initializedAndEdited()
+        let reconcile = try opsctl(["reconcile", "--format", "json"], config: edited)
+        #expect(reconcile.exitCode == 1, "\(reconcile.stdout)\(reconcile.stderr)")
+        let r = Self.results(reconcile)
+        #expect(r["unprocessed"]?["status"]?.string == "fail", "\(reconcile.stdout)")
+        #expect(r["unprocessed"]?["message"]?.string?.hasPrefix("2 events unprocessed for more than 15 min") == true, "\(reconcile.stdout)")
+        #expect(r["unprocessed"]?["remediation"]?.string?.contains("opsctl replay --failed --stale 15m --verify") == true)
+        #expect(r["errors-by-type"]?["status"]?.string == "warn")
+        #expect(r["errors-by-type"]?["message"]?.string?.hasPrefix("2 events with errors (invoice.payment_failed 2)") == true, "\(reconcile.stdout)")
+
+        let daily = try opsctl(["run", "daily", "--format", "json"], config: edited)
+        #expect(daily.exitCode == 1, "\(daily.stdout)\(daily.stderr)")
+        let backlog = Self.results(daily)["event-backlog"]
+        #expect(backlog?["status"]?.string == "fail" && backlog?["remediation"]?.string?.contains("opsctl replay --failed") == true, "\(daily.stdout)")
+
+        let db = try PostgresConnection(dsn: databaseURL)
+        let dead = try #require(try db.query("SELECT hook_id FROM acme_hooks WHERE state = 'dead' LIMIT 1").first?["hook_id"].string)
+        db.close()
+        let event = try opsctl(["reconcile", "event", dead], config: edited)
+        #expect(event.stdout.contains("failed (handler crashed), 1 attempt(s), 0 replay(s)"), "\(event.stdout)")
+        let missing = try opsctl(["reconcile", "event", "evt_never"], config: edited)
+        #expect(missing.exitCode == 1 && missing.stdout.contains("not in acme_hooks"), "\(missing.stdout)")
+
+        // Replayed, the same checks go green: the verbs read one mapping.
+        let replay = try opsctl(["replay", "--failed", "--verify", "--verify-wait", "20s"], config: edited)
+        #expect(replay.exitCode == 0, "\(replay.stdout)\(replay.stderr)")
+        #expect(try opsctl(["reconcile"], config: edited).exitCode == 0)
+        let replayed = try opsctl(["reconcile", "event", dead], config: edited)
+        #expect(replayed.stdout.contains("processed") && replayed.stdout.contains("1 replay(s)"), "\(replayed.stdout)")
+    }
 }
