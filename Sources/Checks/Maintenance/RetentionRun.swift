@@ -74,7 +74,14 @@ struct RetentionRun {
             if context.cancellation.isCancelled {
                 throw StepError("retention \(policy.name): interrupted after \(checkpoint.deleted) of \(checkpoint.total) rows; the next run resumes from \(table.key) \(checkpoint.nextKey)")
             }
-            let end = try table.rangeEnd(db, from: checkpoint.nextKey, max: checkpoint.maxKey, rows: rows)
+            // Integer keys: the range is arithmetic (no index walk to find its end); other keys: the next `rows` keys.
+            let end: String?
+            if table.integerKey, let from = Int(checkpoint.nextKey), let last = Int(checkpoint.maxKey) {
+                let (next, overflow) = from.addingReportingOverflow(rows)
+                end = overflow || next > last ? nil : String(next)
+            } else {
+                end = try table.rangeEnd(db, from: checkpoint.nextKey, max: checkpoint.maxKey, rows: rows)
+            }
             var next = checkpoint
             next.nextKey = end ?? checkpoint.maxKey
             next.exhausted = end == nil

@@ -15,6 +15,8 @@ struct RetentionTable {
     let archiveTableSQL: String?
     let archiveExists: Bool
 
+    var integerKey: Bool { ["smallint", "integer", "bigint"].contains(keyType) }
+
     static let timeTypes = ["timestamp with time zone", "timestamp without time zone", "date"]
 
     init(_ policy: RetentionPolicy, _ db: PostgresConnection) throws {
