@@ -24,9 +24,9 @@ public struct PostgresMaintenance: StepKind {
     ]
     public static let mutates = true
     public static let example = """
-        - id: vacuum-webhook-logs
+        - id: vacuum-request-log
           kind: postgres.maintenance
-          with: { action: vacuum, table: webhook_logs, analyze: true, lock_timeout: 5s, statement_timeout: 30m }
+          with: { action: vacuum, table: request_log, analyze: true, lock_timeout: 5s, statement_timeout: 30m }
         """
 
     enum Action: String, CaseIterable { case vacuum, analyze, reindex, createIndex = "create_index", dropIndex = "drop_index" }

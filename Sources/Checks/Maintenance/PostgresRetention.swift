@@ -20,10 +20,9 @@ public struct PostgresRetention: StepKind {
           kind: postgres.retention
           with:
             policies:
-              - table: webhook_logs
+              - table: request_log
                 time_column: created_at
                 older_than: 90d
-                where: "status = 'success'"
                 batch: { target: 200ms, max_rows: 10000, pause: 50ms, lock_timeout: 100ms }
         """
 
@@ -49,7 +48,7 @@ public struct PostgresRetention: StepKind {
     func policies(_ context: StepContext) throws -> [RetentionPolicy] {
         let all = inline ?? context.service.retention
         guard !all.isEmpty else {
-            throw StepError("no retention policies: declare service.retention in opsctl.yaml (or the profile), e.g. [{table: webhook_logs, time_column: created_at, older_than: 90d}]")
+            throw StepError("no retention policies: declare service.retention in opsctl.yaml (or the profile), e.g. [{table: request_log, time_column: created_at, older_than: 90d}]")
         }
         for name in only where !all.contains(where: { $0.name == name }) {
             throw StepError("no retention policy '\(name)'\(closest(to: name, in: all.map(\.name)).map { ", did you mean '\($0)'?" } ?? ""); policies: \(all.map(\.name).joined(separator: ", "))")

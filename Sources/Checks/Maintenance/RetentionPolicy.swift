@@ -71,7 +71,7 @@ public struct RetentionPolicy: Sendable, Equatable {
             return s
         }
         guard let table = try text("table", o, place), let column = try text("time_column", o, place), let age = try text("older_than", o, place) else {
-            throw StepError("\(place) needs table, time_column and older_than (e.g. {table: webhook_logs, time_column: created_at, older_than: 90d})")
+            throw StepError("\(place) needs table, time_column and older_than (e.g. {table: request_log, time_column: created_at, older_than: 90d})")
         }
         var archive: Archive?
         if let a = o["archive"] {

@@ -23,7 +23,7 @@ extension Opsctl {
 
                     Examples:
                       opsctl maintain retention --dry-run
-                      opsctl maintain retention --policy webhook_logs
+                      opsctl maintain retention --policy request_log
                       opsctl maintain retention --as-of 2026-11-01T00:00:00Z --env production --confirm production
                     """)
 
