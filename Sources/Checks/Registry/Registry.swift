@@ -23,6 +23,8 @@ public enum StepRegistry {
         PostgresReplicationLag.self, PostgresReplicationSlots.self, PostgresSequences.self, PostgresInvalidIndexes.self,
         PostgresUnusedIndexes.self, PostgresDuplicateIndexes.self, PostgresCacheHitTables.self, PostgresCacheHitIndexes.self,
         PostgresTopQueries.self, PostgresCheckpoints.self, PostgresTempFiles.self, PostgresDatabaseGrowth.self, PostgresTableGrowth.self,
+        // Maintenance: statements outside a transaction, batched retention
+        PostgresMaintenance.self, PostgresRetention.self,
         // Deploy gates and verification
         EnvValidate.self,
         WebhookSend.self,

@@ -13,6 +13,8 @@ public struct ServiceMapping: Sendable, Equatable {
     /// Tables holding rows the service derives from a synthetic test event: after `verify`'s round trip,
     /// rows whose column starts with `opsctl_synthetic_` are deleted from them.
     public var syntheticCleanup: [SyntheticCleanup]
+    /// Per-table retention (`service.retention[]`): what `opsctl maintain retention` deletes, in batches.
+    public var retention: [RetentionPolicy] = []
     /// predeploy's environment-variable rules for this service (env.validate's `rules`); opsctl.yaml's
     /// per-environment `env_rules` replace them.
     public var envRules: [String: JSONValue] = [:]
@@ -105,6 +107,7 @@ public struct ServiceMapping: Sendable, Equatable {
         if !syntheticCleanup.isEmpty {
             o["synthetic_cleanup"] = .array(syntheticCleanup.map { .object(["table": .string($0.table), "column": .string($0.column)]) })
         }
+        if !retention.isEmpty { o["retention"] = .array(retention.map(\.json)) }
         return .object(o)
     }
 }

@@ -17,7 +17,7 @@ extension SQLExec {
                             details: ["sqlstate": "42601"])
         }
         if let refused = script.statements.lazy.compactMap(\.transactionBlockRefusal).first {
-            throw StepError("\(refused) cannot run inside a transaction block [SQLSTATE 25001]; sql.exec runs its statement in a transaction: use a shell step (psql) or a migration marked non-transactional",
+            throw StepError("\(refused) cannot run inside a transaction block [SQLSTATE 25001]; sql.exec runs its statement in a transaction: use the postgres.maintenance kind (VACUUM, ANALYZE, REINDEX, CREATE/DROP INDEX CONCURRENTLY) or a migration marked non-transactional",
                             details: ["sqlstate": "25001"])
         }
         if script.statements.count > 1 {

@@ -74,7 +74,8 @@ public struct SQLExec: StepKind {
         } catch let error as TooManyRows {
             return .init(.fail, "would affect \(error.count) rows, more than max_rows \(maxRows ?? 0): rolled back")
         } catch let error as PostgresError {
-            let blocked = error.isLockTimeout ? " (another session holds a conflicting lock: see postgres.lock_waits)" : ""
+            let blocked = error.isLockTimeout ? " (another session holds a conflicting lock: see postgres.lock_waits)"
+                : error.sqlState == "25001" ? " (use the postgres.maintenance kind for VACUUM, REINDEX, CREATE/DROP INDEX CONCURRENTLY)" : ""
             throw StepError(error.description + blocked, details: ["sqlstate": error.sqlState.map(JSONValue.string) ?? .null])
         }
     }

@@ -12,7 +12,7 @@ enum ServiceConfig {
 
     enum Shape { case string, stringOrList, int, intOrList, mapping, duration }
 
-    static let serviceKeys = ["profile", "health", "events", "provider", "synthetic_cleanup", "env_rules"]
+    static let serviceKeys = ["profile", "health", "events", "provider", "synthetic_cleanup", "env_rules", "retention"]
     static let cleanupKeys: [String: Shape] = ["table": .string, "column": .string]
     static let healthKeys: [String: Shape] = ["path": .string, "expect_status": .intOrList, "expect": .mapping,
                                               "latency_warn": .duration, "latency_crit": .duration]
@@ -90,6 +90,7 @@ enum ServiceConfig {
                 }
             case "env_rules": _ = try Config.envRules(value, "\(block).env_rules", StrictValues(file: file))
             case "provider": try checkProvider(value, file: file, what: "\(block).provider")
+            case "retention": try checkRetention(value, file: file, block: block)
             default: break
             }
         }
@@ -228,6 +229,7 @@ enum ServiceConfig {
         for item in json["synthetic_cleanup"]?.array ?? [] {
             mapping.syntheticCleanup.append(.init(table: item["table"]?.string ?? "", column: item["column"]?.string ?? ""))
         }
+        mapping.retention = try retention(json["retention"], file: file, node: node)
         if let p = json["provider"] { mapping.provider = provider(p) }
         return mapping
     }
