@@ -22,7 +22,7 @@ public struct Freshness: StepKind {
     public static let example = """
         - id: webhooks-arriving
           kind: freshness
-          with: { table: webhook_logs, column: created_at, warn: 1h, crit: 6h, empty: warn }
+          with: { table: request_log, column: created_at, warn: 1h, crit: 6h, empty: warn }
         """
 
     let table: String
