@@ -44,6 +44,8 @@ public enum StepRegistry {
         WebhooksReplay.self, ReplayVerify.self, ProviderDiff.self, ReconcileExplain.self,
         // Service profiles
         ServiceDoctor.self,
+        // Backups
+        BackupCreate.self, BackupList.self, BackupVerify.self, BackupRestore.self, BackupPrune.self,
     ]
 
     /// Kinds the runbook engine itself implements (they need the executor, not a StepKind).
