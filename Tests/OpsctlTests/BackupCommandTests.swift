@@ -93,7 +93,7 @@ struct BackupCommandTests {
         let list = try p.opsctl(["backup", "list", "--format", "json", "--no-journal"])
         #expect(list.exitCode == 0, "\(list.stdout)\(list.stderr)")
         let report = try #require(JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
-        let step = try #require((report["steps"] as? [[String: Any]])?.first)
+        let step = try #require((report["results"] as? [[String: Any]])?.first)
         let listed = try #require((step["details"] as? [String: Any])?["backups"] as? [[String: Any]])
         #expect(Set(listed.compactMap { $0["name"] as? String }) == Set(files))
         #expect(listed.allSatisfy { $0["schema_version"] as? Int == 7 && ($0["size_bytes"] as? Int ?? 0) > 0 && $0["age_seconds"] != nil })
@@ -203,12 +203,13 @@ struct BackupCommandTests {
         }
         #expect(waiting, "the restore is in its transaction, waiting for the lock")
         kill(restore.processIdentifier, SIGKILL)
-        restore.waitUntilExit()
         // kill -9 leaves psql orphaned; a crash takes its connection too: the server rolls the transaction back.
         _ = try Probe.scalar(url, """
             SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
              WHERE datname = current_database() AND application_name LIKE 'opsctl/%'
             """)
+        // (Foundation's Process also waits for the orphans, which hold its descriptors: only now.)
+        restore.waitUntilExit()
         _ = try holder.execute("ROLLBACK")
         holder.close()
         #expect(eventually(timeout: 10) {

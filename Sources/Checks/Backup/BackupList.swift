@@ -41,7 +41,7 @@ public struct BackupList: StepKind {
                 + (e.manifest == nil ? "  (no manifest)" : "")
         }
         let details: [String: JSONValue] = ["dir": .string(dir), "backups": .array(rows), "count": .int(entries.count),
-                                            "table": .string(lines.joined(separator: "\n"))]
+                                            "listing": .array(lines.map(JSONValue.string))]
         guard let newest = entries.first else {
             return .init(thresholds.crit == nil ? .ok : .fail, "no backups in \(dir)", details: details)
         }

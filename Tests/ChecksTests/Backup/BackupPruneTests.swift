@@ -14,7 +14,7 @@ import Testing
     static func daily(_ count: Int, perDay: Int = 1) -> [Date] {
         let start = utc.date(from: DateComponents(year: 2026, month: 11, day: 29, hour: 2))!
         return (0..<count).flatMap { day in
-            (0..<perDay).map { n in utc.date(byAdding: .minute, value: -(day * 1440 + n * 60), to: start)! }
+            (0..<perDay).map { n in utc.date(byAdding: .minute, value: -(day * 1440 + n * 10), to: start)! }
         }
     }
 
