@@ -45,13 +45,16 @@ public struct BackupVerify: StepKind {
         let format = try BackupStore.format(of: path)
         try BackupTools.require(format == "custom" ? ["pg_restore"] : ["psql"])
         var details: [String: JSONValue] = ["file": .string(path), "format": .string(format)]
-        if let manifest {
-            let sha = try BackupStore.sha256(of: path, cancellation: context.cancellation)
-            guard sha == manifest.sha256 else {
-                details["sha256"] = .string(sha)
-                return .init(.fail, "\(name): sha256 mismatch (file \(sha.prefix(12))…, manifest \(manifest.sha256.prefix(12))…): the file is corrupt or was changed",
-                             details: details)
-            }
+        // The checksum is computed while the restore runs (the restore mostly waits on the server), so
+        // it costs no wall time; a mismatch still decides the verdict, ahead of anything the restore says.
+        let checksum = manifest.map { _ in BackgroundChecksum(path: path, cancellation: context.cancellation) }
+        func mismatch() throws -> StepOutcome? {
+            guard let manifest, let checksum else { return nil }
+            let sha = try checksum.value()
+            guard sha != manifest.sha256 else { return nil }
+            details["sha256"] = .string(sha)
+            return .init(.fail, "\(name): sha256 mismatch (file \(sha.prefix(12))…, manifest \(manifest.sha256.prefix(12))…): the file is corrupt or was changed",
+                         details: details)
         }
         let admin = try context.connect()
         defer { admin.close() }
@@ -66,8 +69,12 @@ public struct BackupVerify: StepKind {
             _ = try admin.execute("CREATE DATABASE \(quoteIdentifier(scratch))")
             // Dropped on every way out, a failed restore and a timeout or Ctrl-C included.
             defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(scratch)) WITH (FORCE)") }
-            try BackupTools(context).restoreInto(database: scratch, file: path, format: format, jobs: jobs)
+            do { try BackupTools(context).restoreInto(database: scratch, file: path, format: format, jobs: jobs) } catch {
+                if let failed = try mismatch() { return failed }
+                throw error
+            }
             restoreMs = Int(Date().timeIntervalSince(started) * 1000)
+            if let failed = try mismatch() { return failed }
             let db = try PostgresConnection(dsn: try BackupTools(context).client(database: scratch).dsn,
                                             applicationName: context.applicationName)
             defer { db.close() }
@@ -108,5 +115,27 @@ public struct BackupVerify: StepKind {
             _ = try? admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
             _ = try? admin.advisoryUnlock(name)
         }
+    }
+}
+
+/// sha256 of a file computed on its own thread; `value()` waits for it.
+final class BackgroundChecksum: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var result: Result<String, Error>?
+
+    init(path: String, cancellation: Cancellation) {
+        Thread { [self] in
+            let r = Result { try BackupStore.sha256(of: path, cancellation: cancellation) }
+            lock.withLock { result = r }
+            done.signal()
+        }.start()
+    }
+
+    func value() throws -> String {
+        if let r = lock.withLock({ result }) { return try r.get() }
+        done.wait()
+        done.signal()
+        return try lock.withLock { result }!.get()
     }
 }
