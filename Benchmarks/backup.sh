@@ -18,7 +18,7 @@ if [ "$(psql "$admin_url" -qtAc "SELECT count(*) FROM pg_database WHERE datname 
   echo "generating a ${SIZE_MB} MB database ($db)…"
   psql "$admin_url" -qc "CREATE DATABASE $db" >/dev/null
   url=$(python3 -c "import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path='/'+sys.argv[2])))" "$admin_url" "$db")
-  rows=$(( SIZE_MB * 1024 * 1024 / 900 ))
+  rows=$(( SIZE_MB * 1024 * 1024 / 700 ))
   psql "$url" -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
 CREATE TABLE events (id bigserial PRIMARY KEY, provider_id text NOT NULL, type text, payload jsonb NOT NULL,
                      processed boolean NOT NULL DEFAULT false, created_at timestamptz NOT NULL DEFAULT now());
