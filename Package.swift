@@ -71,7 +71,8 @@ let package = Package(
         .target(name: "Migrations", dependencies: ["Support", "Postgres", "CPgQuery", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         // Streaming, multi-core log analysis behind `opsctl logs analyze`.
         .target(name: "LogAnalysis", dependencies: ["Support", "CSimdJSON"], swiftSettings: swiftSettings),
-        .target(name: "Checks", dependencies: ["Support", "Postgres", "HTTP", "Migrations", "LogAnalysis", "Webhooks"],
+        .target(name: "Checks", dependencies: ["Support", "Postgres", "HTTP", "Migrations", "LogAnalysis", "Webhooks",
+                                              .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "Runbooks", dependencies: ["Checks", "Postgres", "HTTP", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(libpq-dev libcurl4-openssl-dev libpg-query-dev libsimdjson-dev zlib1g-dev
-              postgresql postgresql-client prometheus redis-server python3 python3-pip perl curl openssl)
+              postgresql postgresql-client prometheus redis-server systemd python3 python3-pip perl curl openssl)
 PIP_PACKAGES=(junitparser standardwebhooks stripe)   # Python modules; squawk-cli (a command) below
 
 sudo_cmd=()

@@ -50,6 +50,8 @@ public enum StepRegistry {
         WebhooksReplay.self, ReplayVerify.self, ProviderDiff.self, ReconcileExplain.self,
         // Service profiles
         ServiceDoctor.self, EventProcessed.self, EventsBacklog.self, EventsFailed.self, EventsDuplicates.self,
+        // Backups
+        BackupCreate.self, BackupList.self, BackupVerify.self, BackupRestore.self, BackupPrune.self,
     ]
 
     /// Kinds the runbook engine itself implements (they need the executor, not a StepKind).

@@ -32,6 +32,8 @@ public struct EnvironmentConfig: Sendable {
     /// The service's event store, health endpoints and provider (`service:`, see ServiceConfig).
     /// Until opsctl.yaml says otherwise: the default profile (today's reference service).
     public var service = ServiceConfig.defaultMapping
+    /// Where backups go and how many are kept (`backups:`, see BackupConfig).
+    public var backups: JSONValue = BackupConfig.resolve(shared: nil, environment: nil, directory: nil)
 
     public init(name: String, baseURL: String? = nil, databaseURLEnv: String = "DATABASE_URL", protected: Bool = false,
                 webhookScheme: String = "whop", webhookSecretEnv: String? = nil, webhookPath: String? = nil,
@@ -70,6 +72,7 @@ public struct EnvironmentConfig: Sendable {
         if !envRules.isEmpty { o["env_rules"] = .object(envRules) }
         o["required_extensions"] = .array(requiredExtensions.map(JSONValue.string))
         o["service"] = service.json
+        o["backups"] = backups
         return .object(o)
     }
 }
@@ -121,9 +124,9 @@ public struct Config: Sendable {
         return try parse(text, file: path)
     }
 
-    static let topKeys = ["default_environment", "environments", "runbooks_dir", "service", "notify"]
+    static let topKeys = ["default_environment", "environments", "runbooks_dir", "service", "notify", "backups"]
     static let envKeys = ["base_url", "database_url_env", "protected", "webhook", "migrations", "runbooks_dir",
-                          "secrets", "env", "thresholds", "rollback_command", "env_rules", "required_extensions", "service"]
+                          "secrets", "env", "thresholds", "rollback_command", "env_rules", "required_extensions", "service", "backups"]
 
     public static func parse(_ text: String, file: String) throws -> Config {
         let doc = try YAMLDocument.parse(text, file: file)
@@ -146,6 +149,7 @@ public struct Config: Sendable {
         let values = StrictValues(file: file)
         var environments: [String: EnvironmentConfig] = [:]
         let sharedService = try doc.value("service").map { try ServiceConfig.check($0, file: file, in: "") }
+        let sharedBackups = try doc.value("backups").map { try BackupConfig.check($0, "backups", values, directory: configDir) }
         for pair in envPairs {
             let node = pair.value
             guard case let .mapping(keys, _) = node else { throw fail(node, "environment '\(pair.key)' must be a mapping") }
@@ -205,6 +209,8 @@ public struct Config: Sendable {
             let service = try ServiceConfig.resolve(shared: sharedService, environment: ownService, file: file,
                                                     node: node.value("service") ?? doc.value("service") ?? node)
             env.apply(service, explicitWebhook: node.value("webhook")?.json.object ?? [:])
+            let ownBackups = try node.value("backups").map { try BackupConfig.check($0, "environments.\(pair.key).backups", values, directory: configDir) }
+            env.backups = BackupConfig.resolve(shared: sharedBackups, environment: ownBackups, directory: configDir)
             environments[pair.key] = env
         }
         let defaultNode = doc.value("default_environment")

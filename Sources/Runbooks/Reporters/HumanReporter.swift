@@ -66,6 +66,8 @@ public struct HumanReporter: Reporter {
             lines.append(indent + paint(result.metrics.map(Self.metric).joined(separator: " · "), .dim))
         }
         lines += findingLines(result).map { indent + $0 }
+        // A step that lists things (backup list) gives one line per item: shown, not only in --format json.
+        if case let .array(items)? = result.details["listing"] { lines += items.prefix(50).map { indent + one($0.string ?? "") } }
         if options.verbose { lines += logLines(result).map { indent + $0 } }
         if result.status != .ok, result.status != .skipped, let remediation = result.remediation, !remediation.isEmpty {
             lines.append(indent + paint("→ " + one(remediation), .cyan))

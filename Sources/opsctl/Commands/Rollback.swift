@@ -27,7 +27,7 @@ extension Opsctl {
         @Option(name: .long, help: "full, app, migrations, restore or status (default: migrations with --to/--steps, else status).")
         var mode: String?
 
-        @Option(name: .long, help: "Backup file for --mode restore (pg_dump custom format).")
+        @Option(name: .long, help: "Backup file for --mode restore: pg_dump custom format or plain SQL (pg_dump > backup.sql), a path or a name in backups.dir.")
         var backup: String?
 
         @Option(name: .long, help: "Application rollback command (default: rollback_command of the environment).")

@@ -66,7 +66,8 @@ struct CodeBindingTests {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../runbooks").standardized.path
         let library = RunbookLibrary(directories: [dir])
         for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.hasSuffix(".yaml") {
-            let params: [String: JSONValue] = name == "logs.yaml" ? ["files": ["app.log"]] : [:]
+            let required: [String: [String: JSONValue]] = ["logs.yaml": ["files": ["app.log"]], "backup-restore.yaml": ["file": "backup.dump"]]
+            let params = required[name] ?? [:]
             do { _ = try RunbookLoader(library: library).load(dir + "/" + name, params: params) } catch {
                 Issue.record("\(name): \(error)")
             }
