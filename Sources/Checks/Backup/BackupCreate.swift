@@ -19,7 +19,7 @@ public struct BackupCreate: StepKind {
     public static let example = """
         - id: backup
           kind: backup.create
-          with: { dir: /tmp/opsctl-example-backups, format: custom, count_tables: [webhook_logs] }
+          with: { dir: /tmp/opsctl-example-backups, format: custom, count_tables: [request_log] }
         """
 
     let dir: String
