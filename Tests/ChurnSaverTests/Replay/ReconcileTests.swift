@@ -64,6 +64,11 @@ struct ReconcileTests {
         #expect(timeline.count == 2)
         let payment = try f.opsctl(["reconcile", "payment", "evt_broken"])
         #expect(payment.stdout.contains("evt_broken") && payment.stdout.contains("handler crashed"), "\(payment.stdout)")
+        // Any service's timeline of one event, from the events mapping: state, error, tenant around it.
+        let event = try f.opsctl(["reconcile", "event", "evt_broken", "--format", "json"])
+        #expect(event.exitCode == 0, "\(event.stdout)\(event.stderr)")
+        let eventMessage = ReplayFixture.results(event)["explain"]?["message"] as? String ?? ""
+        #expect(eventMessage.hasPrefix("event evt_broken payment_failed: failed (handler crashed), 0 replay(s), tenant biz_test ("), "\(event.stdout)")
     }
 
     /// Issue 12 item 16: an unknown case fails like an unknown payment (it used to be ✔ exit 0).
