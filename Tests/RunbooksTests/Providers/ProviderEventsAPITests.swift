@@ -64,7 +64,7 @@ final class ProviderEventsAPITests {
 
     @Test(arguments: [
         // style, events_api, pages the style needs for the listing
-        ("cursor", "{ url: /events/cursor, \(auth), pagination: cursor, page_size: 2 }", 5),
+        ("cursor", "{ url: /events/cursor, \(auth), pagination: cursor, page_size: 2, since_param: created_after, since_format: iso8601 }", 5),
         ("stripe", "{ url: /events/stripe, \(auth), pagination: stripe, page_size: 2 }", 4),
         ("page", "{ url: /events/page, \(auth), pagination: page, page_size: 2, items: items, total_pages: total_pages }", 5),
         ("link", "{ url: /events/link, \(auth), pagination: link, page_size: 2, items: \"\" }", 5),
@@ -85,6 +85,11 @@ final class ProviderEventsAPITests {
         #expect(requests.count == pages)
         #expect(requests.allSatisfy { $0["authorization"]?.string == "Bearer " + ProviderFixture.secrets["PROVIDER_API_KEY"]! })
         #expect(!out.stdout.contains(ProviderFixture.secrets["PROVIDER_API_KEY"]!) && !out.stderr.contains(ProviderFixture.secrets["PROVIDER_API_KEY"]!))
+        if style == "cursor" {
+            // A configured since_param carries the window in the configured format.
+            let sent = requests.compactMap { $0["query"]?["created_after"]?.string }
+            #expect(sent.count == pages && sent.allSatisfy { ISO8601DateFormatter().date(from: $0) != nil }, "\(requests)")
+        }
         if style == "stripe" {
             // Stripe filters on its side: the window goes as created[gte], the cursor as starting_after.
             #expect(requests.allSatisfy { $0["query"]?["created[gte]"]?.string != nil }, "\(requests)")
