@@ -22,7 +22,10 @@ struct ProfileEndToEndTests {
             let result = try stand.opsctl(verb + ["--format", "json"])
             let name = "\(profile.name) \(verb.joined(separator: " "))"
             #expect(result.exitCode == 0, "\(name): \(result.stdout)\(result.stderr)")
-            #expect(ProfileStand.red(result).isEmpty, "\(name): \(ProfileStand.red(result))")
+            // health's Postgres catalog looks at the whole (shared) sandbox cluster: a checkpoint or bloat
+            // warning there comes from other tests, not from this profile.
+            let red = ProfileStand.red(result).filter { verb != ["health"] || !$0.contains(": warn ") }
+            #expect(red.isEmpty, "\(name): \(red)")
         }
         // verify's synthetic event was removed again, with what the service derived from it.
         #expect(try stand.events(where: "\(profile.providerID)::text LIKE 'opsctl_synthetic_%'") == 0)
