@@ -57,7 +57,26 @@ public struct LogAnalyzer: Sendable {
         var format = options.format
         var buffer: UnsafeMutableRawPointer? = queue.takeFree()
         defer { if let buffer { queue.giveBack(UInt(bitPattern: buffer)) } }
-        var fill = 0, offset = 0, skipping = false, total = 0
+        var fill = 0, offset = 0, skipping = false, total = 0, skipped = 0
+        // A lower time bound on a plain file: start at the first line that can be in range.
+        if let from = options.timeRange.from, input.isSeekable, let size = input.regularFileSize {
+            let f = format ?? FormatDetector.detect(UnsafeRawBufferPointer(rebasing: input.head.prefix(1 << 16)))
+            let start = try TimeSeek.start(of: input, size: size, fromMs: from, format: f)
+            if start > 0 {
+                try input.seek(to: start)
+                offset = start
+                skipped = start
+                format = f
+            }
+        }
+        // A plain file larger than a chunk is read in place (no copy into buffers).
+        if input.isSeekable, let size = input.regularFileSize, size - offset > chunk, let base = input.map(size: size) {
+            queue.adopt(mapping: base, length: size)
+            let f = format ?? FormatDetector.detect(UnsafeRawBufferPointer(rebasing: input.head.prefix(1 << 16)))
+            Self.produceMapped(base, size: size, from: offset, file: file, format: f, queue: queue, options: options)
+            return .init(path: path, format: f, compressed: false, bytes: size - offset, lines: 0, unparsed: 0,
+                         skippedBytes: skipped, probedBytes: input.probedBytes)
+        }
         while let buf = buffer {
             var eof = false
             while fill < chunk {
@@ -103,7 +122,40 @@ public struct LogAnalyzer: Sendable {
             offset += length
             fill -= length
         }
-        return .init(path: path, format: format ?? .plain, compressed: input.compressed, bytes: total, lines: 0, unparsed: 0)
+        return .init(path: path, format: format ?? .plain, compressed: input.compressed, bytes: total, lines: 0, unparsed: 0,
+                     skippedBytes: skipped, probedBytes: input.probedBytes)
+    }
+
+    /// Cuts a mapped file into segments of whole lines, about a chunk each, handed to the workers in
+    /// place. simdjson reads up to CS_PADDING bytes past a segment: the file's next bytes do, except at
+    /// its end, whose last segment is copied into a padded pool buffer.
+    static func produceMapped(_ base: UnsafeRawPointer, size: Int, from start: Int, file: Int, format: LogFormat,
+                              queue: SegmentQueue, options: LogAnalysisOptions) {
+        let chunk = options.chunkBytes
+        var at = start
+        while at < size {
+            var end = min(size, at + chunk)
+            if end < size {
+                if let nl = lastNewline(UnsafeMutableRawPointer(mutating: base + at), end - at) {
+                    end = base.distance(to: UnsafeRawPointer(nl)) + 1
+                } else if let nl = memchr(base + end, 0x0A, size - end) {
+                    end = base.distance(to: UnsafeRawPointer(nl)) + 1 // one line longer than a chunk: the worker counts it as too long
+                } else {
+                    end = size
+                }
+            }
+            if end + 64 > size && end - at <= queue.capacity {
+                // The tail: into a pool buffer with padding after it.
+                let buffer = queue.takeFree()
+                buffer.copyMemory(from: base + at, byteCount: end - at)
+                memset(buffer + (end - at), 0, 64)
+                queue.put(Segment(buffer: UInt(bitPattern: buffer), length: end - at, file: file, offset: at, format: format))
+            } else {
+                queue.put(Segment(buffer: UInt(bitPattern: base + at), length: end - at, file: file, offset: at, format: format,
+                                  pooled: false))
+            }
+            at = end
+        }
     }
 
     static func lastNewline(_ p: UnsafeMutableRawPointer, _ n: Int) -> UnsafeMutableRawPointer? {
@@ -138,7 +190,7 @@ public struct LogAnalyzer: Sendable {
                     }
                 }
             }
-            queue.giveBack(segment.buffer)
+            queue.done(with: segment)
         }
         state.end()
     }
