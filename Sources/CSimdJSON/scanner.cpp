@@ -4,6 +4,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -279,10 +283,25 @@ inline const char *ws(const char *p, const char *e) {
     return p;
 }
 
-/// p at the opening quote; returns the closing quote or nullptr (fallback).
+/// p at the opening quote; returns the closing quote or nullptr (fallback). Sixteen bytes at a time
+/// look for a quote, a backslash, a control byte or a non-ASCII byte (reading past `e` is safe: the
+/// buffer has CS_PADDING bytes after it).
 inline const char *string_end(const char *p, const char *e, bool &escaped) {
     escaped = false;
-    for (const char *q = p + 1; q < e; q++) {
+    const char *q = p + 1;
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (q < e) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(q));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)), _mm_cmplt_epi8(v, space));
+        int mask = _mm_movemask_epi8(hit);
+        if (mask == 0) { q += 16; continue; }
+        q += __builtin_ctz(unsigned(mask));
+        break;
+    }
+    if (q >= e) return nullptr;
+#endif
+    for (; q < e; q++) {
         unsigned char c = (unsigned char)*q;
         if (c == '"') return q;
         if (c == '\\') { escaped = true; q++; continue; }
@@ -311,6 +330,25 @@ inline const char *number_end(const char *p, const char *e) {
         while (q < e && *q >= '0' && *q <= '9') q++;
     }
     return q;
+}
+
+/// The value of a number token: integers of up to 15 digits (times, levels, milliseconds) without
+/// from_chars, which is slow for them; anything else through it.
+inline bool number_value(const char *p, const char *e, double &d) {
+    const char *q = p;
+    bool neg = q < e && *q == '-';
+    if (neg) q++;
+    if (e - q > 0 && e - q <= 15) {
+        int64_t v = 0;
+        const char *k = q;
+        while (k < e && *k >= '0' && *k <= '9') { v = v * 10 + (*k - '0'); k++; }
+        if (k == e) { d = double(neg ? -v : v); return true; }
+    }
+    return number_of(std::string_view(p, size_t(e - p)), d);
+}
+
+inline bool same(const std::string &a, std::string_view b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), b.size()) == 0;
 }
 
 inline bool literal(const char *p, const char *e, const char *lit, size_t n) {
@@ -364,7 +402,7 @@ bool parse_line(cs_parser *P, const char *buf, const char *p, const char *e, cs_
                     r.has_level = 1;
                     if (kind == V_NUMBER) {
                         double d;
-                        if (!number_of(std::string_view(vstart, size_t(vend - vstart)), d)) return false;
+                        if (!number_value(vstart, vend, d)) return false;
                         r.level = (d >= 0 && d <= 255) ? uint8_t(d) : 0;
                     } else if (kind == V_STRING) {
                         r.level = level_from_word(vstart + 1, size_t(vend - vstart - 2));
@@ -375,7 +413,7 @@ bool parse_line(cs_parser *P, const char *buf, const char *p, const char *e, cs_
                 if (r.time_ms == CS_NO_TIME) {
                     if (kind == V_NUMBER) {
                         double d;
-                        if (!number_of(std::string_view(vstart, size_t(vend - vstart)), d)) return false;
+                        if (!number_value(vstart, vend, d)) return false;
                         r.time_ms = epoch_ms_from_number(d);
                     } else if (kind == V_STRING) {
                         int64_t ms;
@@ -392,14 +430,14 @@ bool parse_line(cs_parser *P, const char *buf, const char *p, const char *e, cs_
             }
         }
         for (size_t i = 0; i < P->fields.size(); i++) {
-            if (P->fields[i].segments[0] != key || r.field_kind[i] != CS_KIND_ABSENT) continue;
+            if (!same(P->fields[i].segments[0], key) || r.field_kind[i] != CS_KIND_ABSENT) continue;
             if (kind == V_STRING) {
                 if (vesc) return false;
                 content(r.field[i]);
                 r.field_kind[i] = CS_KIND_STRING;
             } else if (kind == V_NUMBER) {
                 double d;
-                if (!number_of(std::string_view(vstart, size_t(vend - vstart)), d)) return false;
+                if (!number_value(vstart, vend, d)) return false;
                 r.field_num[i] = d;
                 content(r.field[i]);
                 r.field_kind[i] = CS_KIND_NUMBER;
