@@ -69,14 +69,6 @@ public struct LogAnalyzer: Sendable {
                 format = f
             }
         }
-        // A plain file larger than a chunk is read in place (no copy into buffers).
-        if input.isSeekable, let size = input.regularFileSize, size - offset > chunk, let base = input.map(size: size) {
-            queue.adopt(mapping: base, length: size)
-            let f = format ?? FormatDetector.detect(UnsafeRawBufferPointer(rebasing: input.head.prefix(1 << 16)))
-            Self.produceMapped(base, size: size, from: offset, file: file, format: f, queue: queue, options: options)
-            return .init(path: path, format: f, compressed: false, bytes: size - offset, lines: 0, unparsed: 0,
-                         skippedBytes: skipped, probedBytes: input.probedBytes)
-        }
         while let buf = buffer {
             var eof = false
             while fill < chunk {
@@ -126,38 +118,6 @@ public struct LogAnalyzer: Sendable {
                      skippedBytes: skipped, probedBytes: input.probedBytes)
     }
 
-    /// Cuts a mapped file into segments of whole lines, about a chunk each, handed to the workers in
-    /// place. simdjson reads up to CS_PADDING bytes past a segment: the file's next bytes do, except at
-    /// its end, whose last segment is copied into a padded pool buffer.
-    static func produceMapped(_ base: UnsafeRawPointer, size: Int, from start: Int, file: Int, format: LogFormat,
-                              queue: SegmentQueue, options: LogAnalysisOptions) {
-        let chunk = options.chunkBytes
-        var at = start
-        while at < size {
-            var end = min(size, at + chunk)
-            if end < size {
-                if let nl = lastNewline(UnsafeMutableRawPointer(mutating: base + at), end - at) {
-                    end = base.distance(to: UnsafeRawPointer(nl)) + 1
-                } else if let nl = memchr(base + end, 0x0A, size - end) {
-                    end = base.distance(to: UnsafeRawPointer(nl)) + 1 // one line longer than a chunk: the worker counts it as too long
-                } else {
-                    end = size
-                }
-            }
-            if end + 64 > size && end - at <= queue.capacity {
-                // The tail: into a pool buffer with padding after it.
-                let buffer = queue.takeFree()
-                buffer.copyMemory(from: base + at, byteCount: end - at)
-                memset(buffer + (end - at), 0, 64)
-                queue.put(Segment(buffer: UInt(bitPattern: buffer), length: end - at, file: file, offset: at, format: format))
-            } else {
-                queue.put(Segment(buffer: UInt(bitPattern: base + at), length: end - at, file: file, offset: at, format: format,
-                                  pooled: false))
-            }
-            at = end
-        }
-    }
-
     static func lastNewline(_ p: UnsafeMutableRawPointer, _ n: Int) -> UnsafeMutableRawPointer? {
         let bytes = p.assumingMemoryBound(to: UInt8.self)
         var i = n - 1
@@ -190,7 +150,7 @@ public struct LogAnalyzer: Sendable {
                     }
                 }
             }
-            queue.done(with: segment)
+            queue.giveBack(segment.buffer)
         }
         state.end()
     }

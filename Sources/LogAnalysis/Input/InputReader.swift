@@ -79,14 +79,6 @@ final class InputReader {
     /// Bytes read by `read(at:)` (the time seek's probes).
     private(set) var probedBytes = 0
 
-    /// The whole file mapped read-only (seekable inputs only); nil when the kernel refuses.
-    func map(size: Int) -> UnsafeRawPointer? {
-        guard isSeekable, size > 0 else { return nil }
-        let p: UnsafeMutableRawPointer? = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
-        guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
-        return UnsafeRawPointer(p)
-    }
-
     /// Continues the stream at `offset` of a seekable input, dropping what was sniffed.
     func seek(to offset: Int) throws {
         guard isSeekable, lseek(fd, off_t(offset), SEEK_SET) >= 0 else {

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A run of whole lines of one input, in a pooled buffer with padding after it.
 struct Segment: Sendable {
@@ -12,8 +9,6 @@ struct Segment: Sendable {
     /// Offset of the segment's first byte in its (decompressed) input.
     var offset: Int
     var format: LogFormat
-    /// The bytes are a pool buffer (handed back when done) rather than a slice of a mapped file.
-    var pooled = true
 
     var bytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: buffer), count: length)
@@ -29,7 +24,6 @@ final class SegmentQueue: @unchecked Sendable {
     private var all: [UInt] = []
     private var ready: [Segment] = []
     private var closed = false
-    private var mappings: [(address: UInt, length: Int)] = []
 
     init(buffers: Int, capacity: Int) {
         self.capacity = capacity
@@ -42,24 +36,6 @@ final class SegmentQueue: @unchecked Sendable {
 
     deinit {
         for b in all { UnsafeMutableRawPointer(bitPattern: b)?.deallocate() }
-        for m in mappings { munmap(UnsafeMutableRawPointer(bitPattern: m.address), m.length) }
-    }
-
-    /// Keeps a mapped file until the queue goes (after the workers are done with its segments).
-    func adopt(mapping: UnsafeRawPointer, length: Int) {
-        condition.lock()
-        mappings.append((UInt(bitPattern: mapping), length))
-        condition.unlock()
-    }
-
-    /// Done with a segment: its pool buffer goes back, or its pages of a mapped file leave this process's
-    /// resident set (they stay in the page cache), so a gigabyte file never counts a gigabyte of RSS.
-    func done(with s: Segment) {
-        if s.pooled { giveBack(s.buffer); return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = Int(s.buffer) & ~(page - 1)
-        let end = (Int(s.buffer) + s.length) & ~(page - 1)
-        if end > start { madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
     }
 
     func takeFree() -> UnsafeMutableRawPointer {
