@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Issue 5: apply 200 small migrations into a fresh database with `opsctl migrate apply`, with `psql -f`
-# on each file in a loop, and with `sqitch deploy` of the same SQL (targets: opsctl <= 1.2x the psql
-# loop, <= 1.0x sqitch); then `opsctl migrate lint --dir` over 1,000 files (target < 1 s).
-# The database is dropped and re-created before every run (hyperfine --prepare).
-# SKIP_BUILD=1 reuses .build-release/release/opsctl.
+# Issue 17 target 2: `opsctl migrate apply` of 200 and 1,000 small two-statement migrations into a fresh
+# database vs the same SQL piped through ONE psql session (target: opsctl <= 1.2x), every safety kept
+# (advisory lock, checksums, history, one transaction per migration, verify, events). COMPARE_ALL=1 adds
+# the older baselines (a `psql -f` per file, `sqitch deploy`); then `opsctl migrate lint --dir` over
+# 1,000 files (target < 1 s). The database is dropped and re-created before every run (hyperfine --prepare).
+#   Benchmarks/migrate.sh                 # 200 and 1,000 migrations, 5 runs each
+#   SIZES="200" RUNS=3 Benchmarks/migrate.sh
+# SKIP_BUILD=1 reuses .build-release/release/opsctl; BENCH_SANDBOX_DIR/BENCH_SANDBOX_PORT pick the sandbox.
 source "$(dirname "$0")/lib.sh"
 need hyperfine hyperfine
-need sqitch sqitch
-perl -MDBD::Pg -e 1 2>/dev/null || need __dbd_pg_perl__ libdbd-pg-perl
+need psql postgresql-client
+if [ -n "${COMPARE_ALL:-}" ]; then
+  need sqitch sqitch
+  perl -MDBD::Pg -e 1 2>/dev/null || need __dbd_pg_perl__ libdbd-pg-perl
+fi
 build_release
 start_sandbox
 
-N=${N:-200}
-RUNS=${RUNS:-3}
+SIZES=${SIZES:-${N:-"200 1000"}}
+RUNS=${RUNS:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mig="$work/migrations"
+
 # N small lint-clean migrations (the lint corpus deliberately holds findings, which would stop apply):
-# odd versions create a table with an index, even ones add a column to it and insert a row.
+# odd versions create a table with an index, even ones add a column to it and insert a row; each file
+# sets its lock and statement timeouts first, as the lint rules ask.
 generate_clean() {
   local dir=$1 n=$2 i v p
   mkdir -p "$dir"
@@ -33,42 +40,44 @@ generate_clean() {
     fi
   done
 }
-generate_clean "$mig" "$N"
 
 # The sandbox listens on a unix socket: psql and sqitch (libpq underneath) find it through PG* variables.
-sock=/tmp/opsctl-bench-sandbox
-export PGHOST=$sock PGPORT=55439 PGUSER=postgres
+sock=${BENCH_SANDBOX_DIR:-/tmp/opsctl-bench-sandbox}
+port=${BENCH_SANDBOX_PORT:-55439}
+export PGHOST=$sock PGPORT=$port PGUSER=postgres
 db=migbench
-url="postgresql://postgres@/$db?host=$sock&port=55439"
+url="postgresql://postgres@/$db?host=$sock&port=$port"
 fresh="psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS $db WITH (FORCE)' -c 'CREATE DATABASE $db'"
+results=()
 
-# A sqitch project whose deploy scripts are the same files (reverts are the down scripts).
-sq="$work/sqitch"
-mkdir -p "$sq/deploy" "$sq/revert" "$sq/verify"
-cat > "$sq/sqitch.conf" <<CONF
-[core]
-	engine = pg
-	plan_file = sqitch.plan
-	top_dir = .
-[user]
-	name = bench
-	email = bench@example.com
-CONF
-{
-  echo "%syntax-version=1.0.0"
-  echo "%project=migbench"
-  echo
-  for f in "$mig"/*.sql; do
-    case $f in *.down.sql) continue ;; esac
-    name=$(basename "$f" .sql)
-    cp "$f" "$sq/deploy/$name.sql"
-    cp "${f%.sql}.down.sql" "$sq/revert/$name.sql"
-    echo "$name 2026-01-01T00:00:00Z bench <bench@example.com> # $name"
-  done
-} > "$sq/sqitch.plan"
+for N in $SIZES; do
+  mig="$work/migrations$N"
+  generate_clean "$mig" "$N"
+  # Every up file, in order, through one psql session that stops at the first error.
+  cat > "$work/psql-session$N.sh" <<SESSION
+#!/bin/sh
+for f in "$mig"/*.sql; do case \$f in *.down.sql) ;; *) cat "\$f" ;; esac; done \\
+  | psql -X -q -v ON_ERROR_STOP=1 -d $db >/dev/null
+SESSION
+  chmod +x "$work/psql-session$N.sh"
 
-# psql on each up file, in order, stopping at the first error (what a shell-script runner does).
-cat > "$work/psql-loop.sh" <<LOOP
+  # Each contender must actually apply everything once before we time it.
+  eval "$fresh"
+  DATABASE_URL=$url "$OPSCTL" migrate apply --dir "$mig" --no-journal --format json >/dev/null || true
+  applied=$(psql -X -tA -d $db -c "SELECT count(*) FROM opsctl.schema_migrations WHERE status = 'applied'")
+  events=$(psql -X -tA -d $db -c "SELECT count(*) FROM opsctl.schema_migrations_events WHERE action = 'apply'")
+  [ "$applied" = "$N" ] && [ "$events" = "$N" ] || { echo "opsctl applied $applied of $N migrations ($events events)" >&2; exit 1; }
+  eval "$fresh"
+  "$work/psql-session$N.sh"
+  tables=$(psql -X -tA -d $db -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+  [ "$tables" = "$(( (N + 1) / 2 ))" ] || { echo "the psql session created $tables tables" >&2; exit 1; }
+
+  out="$work/apply$N.json"
+  cmds=(-n "opsctl migrate apply" "DATABASE_URL='$url' $OPSCTL migrate apply --dir $mig --no-journal --format json >/dev/null"
+        -n "one psql session" "$work/psql-session$N.sh")
+  if [ -n "${COMPARE_ALL:-}" ]; then
+    # psql on each up file (what a shell-script runner does), and a sqitch project of the same files.
+    cat > "$work/psql-loop$N.sh" <<LOOP
 #!/bin/sh
 set -e
 for f in "$mig"/*.sql; do
@@ -76,32 +85,43 @@ for f in "$mig"/*.sql; do
   psql -X -q -v ON_ERROR_STOP=1 -d $db -f "\$f" >/dev/null
 done
 LOOP
-chmod +x "$work/psql-loop.sh"
-
-# Each tool must actually apply everything once before we time it.
-eval "$fresh"
-DATABASE_URL=$url "$OPSCTL" migrate apply --dir "$mig" --no-journal --format json >/dev/null || true
-applied=$(psql -X -tA -d $db -c "SELECT count(*) FROM opsctl.schema_migrations WHERE status = 'applied'")
-[ "$applied" = "$N" ] || { echo "opsctl applied $applied of $N migrations" >&2; exit 1; }
-# (hyperfine stops at a non-zero exit: a psql loop or sqitch deploy that fails is not timed either.)
-
-out="$work/apply.json"
-hyperfine --runs "$RUNS" --prepare "$fresh" --export-json "$out" \
-  -n "opsctl migrate apply" "DATABASE_URL='$url' $OPSCTL migrate apply --dir $mig --no-journal --format json >/dev/null" \
-  -n "psql -f loop" "$work/psql-loop.sh" \
-  -n "sqitch deploy" "cd $sq && sqitch deploy --target db:pg:$db >/dev/null" >/dev/null
-o=$(mean_of "$out" 0); p=$(mean_of "$out" 1); s=$(mean_of "$out" 2)
-echo "apply $N migrations into a fresh database (mean of $RUNS):"
-echo "  opsctl migrate apply: $(ms "$o")"
-echo "  psql -f loop:         $(ms "$p")"
-echo "  sqitch deploy:        $(ms "$s")"
-echo "  opsctl / psql loop = $(ratio "$o" "$p")x (target <= 1.2x)"
-echo "  opsctl / sqitch    = $(ratio "$o" "$s")x (target <= 1.0x)"
+    chmod +x "$work/psql-loop$N.sh"
+    sq="$work/sqitch$N"
+    mkdir -p "$sq/deploy" "$sq/revert" "$sq/verify"
+    printf '[core]\n\tengine = pg\n\tplan_file = sqitch.plan\n\ttop_dir = .\n[user]\n\tname = bench\n\temail = bench@example.com\n' > "$sq/sqitch.conf"
+    {
+      printf '%%syntax-version=1.0.0\n%%project=migbench\n\n'
+      for f in "$mig"/*.sql; do
+        case $f in *.down.sql) continue ;; esac
+        name=$(basename "$f" .sql)
+        cp "$f" "$sq/deploy/$name.sql"
+        cp "${f%.sql}.down.sql" "$sq/revert/$name.sql"
+        echo "$name 2026-01-01T00:00:00Z bench <bench@example.com> # $name"
+      done
+    } > "$sq/sqitch.plan"
+    cmds+=(-n "psql -f loop" "$work/psql-loop$N.sh" -n "sqitch deploy" "cd $sq && sqitch deploy --target db:pg:$db >/dev/null")
+  fi
+  hyperfine --runs "$RUNS" --prepare "$fresh" --export-json "$out" "${cmds[@]}" >/dev/null
+  o=$(mean_of "$out" 0); s=$(mean_of "$out" 1)
+  r=$(ratio "$o" "$s")
+  echo "apply $N migrations into a fresh database (mean of $RUNS):"
+  echo "  opsctl migrate apply: $(ms "$o")  (min $(python3 -c "import json; print(round(min(json.load(open('$out'))['results'][0]['times'])*1000, 1))") ms)"
+  echo "  one psql session:     $(ms "$s")  (min $(python3 -c "import json; print(round(min(json.load(open('$out'))['results'][1]['times'])*1000, 1))") ms)"
+  echo "  opsctl / psql session = ${r}x (target <= 1.2x)"
+  if [ -n "${COMPARE_ALL:-}" ]; then
+    echo "  psql -f loop:  $(ms "$(mean_of "$out" 2)")   opsctl / loop   = $(ratio "$o" "$(mean_of "$out" 2)")x"
+    echo "  sqitch deploy: $(ms "$(mean_of "$out" 3)")   opsctl / sqitch = $(ratio "$o" "$(mean_of "$out" 3)")x"
+  fi
+  met=$(python3 -c "print('yes' if float('$r') <= 1.2 else 'no')")
+  results+=("RESULT name=migrate-$N opsctl=$(python3 -c "print(f'{$o:.3f}')")s baseline=$(python3 -c "print(f'{$s:.3f}')")s ratio=$r target=<=1.2x-one-psql-session met=$met")
+done
 
 lint="$work/lint"
 "$ROOT/Benchmarks/lint-corpus/generate.sh" "$lint" 1000 >/dev/null   # 1,000 migrations (+ their downs)
 files=$(find "$lint" -name '*.sql' ! -name '*.down.sql' | wc -l); downs=$(find "$lint" -name '*.down.sql' | wc -l)
-hyperfine -N -i --warmup 1 --runs "$RUNS" --export-json "$out" \
+hyperfine -N -i --warmup 1 --runs "$RUNS" --export-json "$work/lint.json" \
   "$OPSCTL migrate lint --dir $lint --no-journal --format json" >/dev/null
-l=$(mean_of "$out" 0)
+l=$(mean_of "$work/lint.json" 0)
 echo "lint $files migration files (+ $downs down scripts) with opsctl migrate lint --dir: $(ms "$l") (target < 1000 ms)"
+for line in "${results[@]}"; do echo "$line"; done
+echo "RESULT name=migrate-lint-1000 opsctl=$(python3 -c "print(f'{$l*1000:.0f}')")ms baseline=1000ms ratio=$(ratio "$l" 1) target=<1s met=$(python3 -c "print('yes' if $l < 1 else 'no')")"

@@ -57,7 +57,18 @@ public struct LogAnalyzer: Sendable {
         var format = options.format
         var buffer: UnsafeMutableRawPointer? = queue.takeFree()
         defer { if let buffer { queue.giveBack(UInt(bitPattern: buffer)) } }
-        var fill = 0, offset = 0, skipping = false, total = 0
+        var fill = 0, offset = 0, skipping = false, total = 0, skipped = 0
+        // A lower time bound on a plain file: start at the first line that can be in range.
+        if let from = options.timeRange.from, input.isSeekable, let size = input.regularFileSize {
+            let f = format ?? FormatDetector.detect(UnsafeRawBufferPointer(rebasing: input.head.prefix(1 << 16)))
+            let start = try TimeSeek.start(of: input, size: size, fromMs: from, format: f)
+            if start > 0 {
+                try input.seek(to: start)
+                offset = start
+                skipped = start
+                format = f
+            }
+        }
         while let buf = buffer {
             var eof = false
             while fill < chunk {
@@ -103,7 +114,8 @@ public struct LogAnalyzer: Sendable {
             offset += length
             fill -= length
         }
-        return .init(path: path, format: format ?? .plain, compressed: input.compressed, bytes: total, lines: 0, unparsed: 0)
+        return .init(path: path, format: format ?? .plain, compressed: input.compressed, bytes: total, lines: 0, unparsed: 0,
+                     skippedBytes: skipped, probedBytes: input.probedBytes)
     }
 
     static func lastNewline(_ p: UnsafeMutableRawPointer, _ n: Int) -> UnsafeMutableRawPointer? {

@@ -45,9 +45,14 @@ public struct LogReport: Sendable, Codable, Equatable {
         public var path: String
         public var format: LogFormat
         public var compressed: Bool
+        /// Bytes analysed (decompressed).
         public var bytes: Int
         public var lines: Int
         public var unparsed: Int
+        /// Bytes before the first line that can match `--since`/`--from`, found by binary search and never read.
+        public var skippedBytes: Int = 0
+        /// Bytes the binary search read to find them.
+        public var probedBytes: Int = 0
     }
 
     public struct UnparsedLine: Sendable, Codable, Equatable {

@@ -4,7 +4,7 @@ import Support
 
 /// One libpq connection. Used by one task at a time; `cancel()` may be called from any thread.
 public final class PostgresConnection: @unchecked Sendable {
-    private let conn: OpaquePointer
+    let conn: OpaquePointer
     private let cancelHandle: OpaquePointer?
     private let cancelLock = NSLock()
     private var closed = false
@@ -104,7 +104,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// ran (the server ignores those) stops this statement instead, once: a step that timed out just before
     /// its query must not wait for the query's own timeout, and the flag must not linger to relabel a later
     /// statement_timeout as "cancelled".
-    private func beginStatement() throws {
+    func beginStatement() throws {
         let (isOpen, wasCancelled) = cancelLock.withLock { () -> (Bool, Bool) in
             defer { cancelRequested = false }
             return (!closed, cancelRequested)
@@ -210,7 +210,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: - Result handling
 
-    private func consume(_ result: OpaquePointer?) throws -> QueryResult {
+    func consume(_ result: OpaquePointer?) throws -> QueryResult {
         guard let result else {
             throw PostgresError(kind: .connection, message: connectionMessage(), endpoint: endpoint,
                                 nextStep: "check that the server is up and reachable")
@@ -225,7 +225,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func decode(_ result: OpaquePointer) -> QueryResult {
+    func decode(_ result: OpaquePointer) -> QueryResult {
         let nFields = Int(PQnfields(result)), nRows = Int(PQntuples(result))
         var columns: [QueryResult.Column] = []
         columns.reserveCapacity(nFields)
@@ -253,7 +253,7 @@ public final class PostgresConnection: @unchecked Sendable {
                            commandTag: String(cString: PQcmdStatus(result)))
     }
 
-    private func error(from result: OpaquePointer) -> PostgresError {
+    func error(from result: OpaquePointer) -> PostgresError {
         func field(_ code: Character) -> String? {
             guard let p = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
             return String(cString: p)
@@ -280,7 +280,7 @@ public final class PostgresConnection: @unchecked Sendable {
                              position: field("P").flatMap { Int($0) })
     }
 
-    private func connectionMessage() -> String {
+    func connectionMessage() -> String {
         String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

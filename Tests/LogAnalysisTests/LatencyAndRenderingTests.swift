@@ -33,6 +33,45 @@ import Testing
         #expect(a.quantiles([0.5]) == [5])
     }
 
+    /// Integer-valued latencies (what loggers write) are counted per value: exact quantiles far past
+    /// the sample limit, and across a merge, with negative and large values in the right order.
+    @Test func integerLatenciesStayExactPastTheSampleLimit() {
+        var a = LatencyDigest(exactLimit: 1_000), b = LatencyDigest(exactLimit: 1_000)
+        var all: [Double] = []
+        var x: UInt64 = 11
+        for i in 0..<200_000 {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let v = i % 1000 == 0 ? Double(Int(x >> 44) - 100_000) : Double(x >> 50)
+            all.append(v)
+            if i % 2 == 0 { a.add(v) } else { b.add(v) }
+        }
+        a.merge(b)
+        #expect(a.isExact)
+        let sorted = all.sorted()
+        let qs = [0.001, 0.5, 0.95, 0.99, 1.0]
+        #expect(a.quantiles(qs) == qs.map { sorted[LatencyDigest.rank($0, sorted.count) - 1] })
+    }
+
+    @Test func aFractionalLatencyLeavesTheIntegerCounts() {
+        var d = LatencyDigest(exactLimit: 1_000)
+        for v in 1...100 { d.add(Double(v)) }
+        d.add(0.5)
+        #expect(d.isExact)
+        #expect(d.quantiles([0.001, 0.5]) == [0.5, 50])
+        var big = LatencyDigest(exactLimit: 1_000)
+        for v in 0..<5_000 { big.add(Double(v)) }
+        big.add(2.5)
+        #expect(!big.isExact) // past the sample limit: the ±0.5 % histogram answers
+        #expect(abs(big.quantiles([0.5])[0] - 2_500) / 2_500 <= 0.005 + 1e-9)
+    }
+
+    @Test func tooManyDistinctIntegersFallBackToTheHistogram() {
+        var d = LatencyDigest(exactLimit: 1_000)
+        for v in 0...LatencyDigest.sparseLimit { d.add(Double(100_000 + v * 3)) }
+        #expect(!d.isExact)
+        #expect(d.count == LatencyDigest.sparseLimit + 1)
+    }
+
     @Test func sparkline() {
         #expect(LogReport.sparkline([0, 1, 2, 3, 4, 5, 6, 7, 8]) == " ▁▂▃▄▅▆▇█")
         #expect(LogReport.sparkline([5, 5]) == "██")

@@ -18,6 +18,7 @@ struct LineMasking: Sendable {
     }
 
     private static let patternWords: [[UInt8]] = ["pass", "token", "key", "secret", "sig", "auth", "credential"].map { Array($0.utf8) }
+    private static let schemeSeparator: [UInt8] = Array("://".utf8)
     private static let headerWords: [[UInt8]] = ["bearer", "basic"].map { Array($0.utf8) }
 
     func needsMasking(_ line: UnsafeRawBufferPointer) -> Bool {
@@ -27,7 +28,7 @@ struct LineMasking: Sendable {
         }
         let hasAt = memchr(base, 0x40, line.count) != nil
         let hasEquals = memchr(base, 0x3D, line.count) != nil
-        if hasAt, Self.contains(line, Array("://".utf8)) { return true }
+        if hasAt, Self.contains(line, Self.schemeSeparator) { return true }
         if hasEquals, Self.patternWords.contains(where: { Self.contains(line, $0, followedBy: Self.isAssignment) }) { return true }
         return Self.headerWords.contains { Self.contains(line, $0, followedBy: { $0 < $1.count && $1[$0] == 0x20 }) }
     }

@@ -145,7 +145,9 @@ final class ScanState: @unchecked Sendable {
     private func countFingerprint(_ e: LineEvent) {
         // A line holding a secret is masked first: fingerprint and example are taken from the masked text.
         var maskedLine: String?
-        if masking.needsMasking(e.line) || (e.message.map(masking.needsMasking) ?? false) {
+        // A message that is a piece of the line needs no check of its own when the line needs none (an
+        // unescaped one, in the parser's arena, may hold bytes the line spelled as escapes).
+        if masking.needsMasking(e.line) || (e.message.map { !Self.isPiece($0, of: e.line) && masking.needsMasking($0) } ?? false) {
             let line = masking.mask(e.line)
             var message = e.message.map(masking.mask) ?? line
             message.withUTF8 { fingerprinter.fingerprint(UnsafeRawBufferPointer($0)) }
@@ -176,6 +178,11 @@ final class ScanState: @unchecked Sendable {
                 entry.example = example()
             }
         }
+    }
+
+    static func isPiece(_ part: UnsafeRawBufferPointer, of whole: UnsafeRawBufferPointer) -> Bool {
+        guard let p = part.baseAddress, let w = whole.baseAddress else { return part.isEmpty }
+        return p >= w && p + part.count <= w + whole.count
     }
 
     /// Group values are cut to their head so a pathological field cannot hold megabytes per entry.

@@ -19,6 +19,8 @@ final class InputReader {
     private(set) var compressed = false
     private(set) var compressedBytes = 0
     private var lastInflateResult: Int32 = 1
+    /// Size of a regular file (nil for pipes, stdin and other streams).
+    private(set) var regularFileSize: Int?
 
     /// Opens `path` (`-` is stdin).
     init(path: String) throws {
@@ -34,6 +36,7 @@ final class InputReader {
                 close(fd)
                 throw LogAnalysisError("\(path) is a directory")
             }
+            if (st.st_mode & S_IFMT) == S_IFREG { regularFileSize = Int(st.st_size) }
             ownsFD = true
         }
         staging = .allocate(byteCount: stagingCapacity, alignment: 64)
@@ -51,6 +54,39 @@ final class InputReader {
         if ownsFD { close(fd) }
         if let inflater { cs_inflater_free(inflater) }
         staging.deallocate()
+    }
+
+    /// A plain regular file: its bytes can be read at any offset (the time seek needs that).
+    var isSeekable: Bool { !compressed && regularFileSize != nil }
+
+    /// The first bytes of the input, as sniffed when it was opened (format detection).
+    var head: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: staging, count: stagingEnd) }
+
+    /// Reads up to `count` bytes at `offset` without moving the stream (seekable inputs only).
+    func read(at offset: Int, into p: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        var done = 0
+        while done < count {
+            let n = pread(fd, p + done, count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw LogAnalysisError("cannot read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            done += n
+        }
+        probedBytes += done
+        return done
+    }
+
+    /// Bytes read by `read(at:)` (the time seek's probes).
+    private(set) var probedBytes = 0
+
+    /// Continues the stream at `offset` of a seekable input, dropping what was sniffed.
+    func seek(to offset: Int) throws {
+        guard isSeekable, lseek(fd, off_t(offset), SEEK_SET) >= 0 else {
+            throw LogAnalysisError("cannot seek in \(path): \(String(cString: strerror(errno)))")
+        }
+        stagingStart = 0
+        stagingEnd = 0
+        sourceEOF = false
     }
 
     private func fillStaging() throws {

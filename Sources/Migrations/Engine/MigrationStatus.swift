@@ -59,7 +59,7 @@ public struct MigrationStatus: Sendable {
                     s.blocksApply = true
                 case .applied:
                     s.state = .applied
-                    s.message = "applied\(e.appliedAt.map { " at " + ISO8601DateFormatter().string(from: $0) } ?? "") by \(e.appliedBy)"
+                    s.message = "applied\(e.appliedAt.map { " at " + MigrationStatus.iso($0) } ?? "") by \(e.appliedBy)"
                 case .failed:
                     s.state = .failed
                     s.message = "failed\(e.errorStatement.map { " at statement \($0 + 1)" } ?? ""): \(e.error ?? "unknown error"); fix the file and apply again, or `migrate repair`"
@@ -96,5 +96,17 @@ public struct MigrationStatus: Sendable {
         }
         out += problems.map { "!! \($0.description)" }
         return out
+    }
+}
+
+extension MigrationStatus {
+    /// One formatter for every entry: creating an ISO8601DateFormatter per applied row was most of
+    /// the cost of a status with a thousand rows.
+    // Guarded by formatterLock.
+    nonisolated(unsafe) private static let formatter = ISO8601DateFormatter()
+    private static let formatterLock = NSLock()
+
+    static func iso(_ date: Date) -> String {
+        formatterLock.withLock { formatter.string(from: date) }
     }
 }

@@ -127,6 +127,12 @@ extension Migrator {
             attempt += 1
             let started = Date()
             do {
+                if Self.canPipeline(script) {
+                    try runPipelined(m, script, runner: runner, down: down)
+                    return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
+                                                       durationMs: Int(Date().timeIntervalSince(started) * 1000),
+                                                       statements: script.statements.count, transactional: true, attempts: attempt))
+                }
                 try guarded("starting the transaction") {
                     try db.execute("BEGIN; SET LOCAL lock_timeout = \(config.lockTimeoutMs); SET LOCAL statement_timeout = \(config.statementTimeoutMs)")
                 }

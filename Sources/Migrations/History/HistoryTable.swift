@@ -85,10 +85,22 @@ public struct HistoryTable: Sendable {
     /// Inserts or replaces the row of `migration`.
     func record(_ db: PostgresConnection, _ m: Migration, state: HistoryEntry.State, durationMs: Int?,
                 statementsDone: Int, statementsTotal: Int?, error: MigrationError? = nil, by: String = HistoryTable.operatorName) throws {
-        try db.query("""
+        let s = recordStatement(m, state: state, durationMs: durationMs, statementsDone: statementsDone,
+                                statementsTotal: statementsTotal, error: error, by: by)
+        try db.query(s.sql, s.parameters)
+    }
+
+    /// The statement `record` runs. `durationMs` nil with `.applied` in a transaction: the time since the
+    /// transaction began, measured by the server (a pipelined migration records itself before the client
+    /// has seen its statements finish).
+    func recordStatement(_ m: Migration, state: HistoryEntry.State, durationMs: Int?, statementsDone: Int, statementsTotal: Int?,
+                         error: MigrationError? = nil, by: String = HistoryTable.operatorName,
+                         durationSinceTransactionStart: Bool = false) -> PipelinedStatement {
+        let duration = durationSinceTransactionStart ? "coalesce($7::bigint, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)" : "$7"
+        return PipelinedStatement("""
             INSERT INTO \(qualified) AS h (version, name, checksum_up, checksum_down, status, applied_by, duration_ms,
                                        execution_order, statements_done, statements_total, error, sqlstate, error_statement)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT coalesce(max(execution_order), 0) + 1 FROM \(qualified)),
+            VALUES ($1, $2, $3, $4, $5, $6, \(duration), (SELECT coalesce(max(execution_order), 0) + 1 FROM \(qualified)),
                     $8, $9, $10, $11, $12)
             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum_up = EXCLUDED.checksum_up,
                 checksum_down = EXCLUDED.checksum_down, status = EXCLUDED.status, applied_at = now(),
@@ -106,11 +118,25 @@ public struct HistoryTable: Sendable {
     }
 
     func delete(_ db: PostgresConnection, version: Int64) throws {
-        try db.query("DELETE FROM \(qualified) WHERE version = $1", [version])
+        let s = deleteStatement(version: version)
+        try db.query(s.sql, s.parameters)
+    }
+
+    func deleteStatement(version: Int64) -> PipelinedStatement {
+        PipelinedStatement("DELETE FROM \(qualified) WHERE version = $1", [version])
     }
 
     func event(_ db: PostgresConnection, version: Int64?, action: String, detail: String?) throws {
-        try db.query("INSERT INTO \(events) (version, action, by, detail) VALUES ($1, $2, $3, $4)",
-                     [version, action, HistoryTable.operatorName, detail])
+        let s = eventStatement(version: version, action: action, detail: detail)
+        try db.query(s.sql, s.parameters)
+    }
+
+    /// The statement `event` runs; with `durationSuffix` the detail ends with " in N ms", N measured by
+    /// the server since the transaction began.
+    func eventStatement(version: Int64?, action: String, detail: String?, durationSuffix: Bool = false) -> PipelinedStatement {
+        let text = durationSuffix
+            ? "$4::text || ' in ' || ((extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)::text || ' ms'" : "$4"
+        return PipelinedStatement("INSERT INTO \(events) (version, action, by, detail) VALUES ($1, $2, $3, \(text))",
+                                  [version, action, HistoryTable.operatorName, detail])
     }
 }

@@ -17,6 +17,14 @@ public enum SQLParser {
     /// is cancelled a long script stops being read (`CancellationError`): an interrupt must not wait for
     /// 200k statements to be parsed.
     public static func parse(_ sql: String, file: String, cancellation: Cancellation? = nil) throws -> SQLScript {
+        if cancellation?.isCancelled == true { throw CancellationError() }
+        if let hit = ParseCache.shared.lookup(sql, file: file) { return hit }
+        let script = try parseUncached(sql, file: file, cancellation: cancellation)
+        ParseCache.shared.store(script)
+        return script
+    }
+
+    static func parseUncached(_ sql: String, file: String, cancellation: Cancellation?) throws -> SQLScript {
         let lines = LineMap(sql)
         if let run = OperatorRuns.firstTooLong(lines.bytes) {
             throw SQLSyntaxError(location: lines.location(ofByte: run.offset, file: file),
