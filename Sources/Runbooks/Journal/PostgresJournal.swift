@@ -10,6 +10,9 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     let connection: PostgresConnection
     private let lock = NSLock()
     private var heldLocks: [String] = []
+    /// Step rows are encoded and written in order on this queue, off the scheduler's thread: the next
+    /// step starts while the row travels. Whatever else uses the connection during a run drains it first.
+    private let writer = DispatchQueue(label: "opsctl.journal.steps")
 
     public var location: String { "database \(connection.endpoint) (schema opsctl)" }
 
@@ -89,9 +92,23 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
             ON CONFLICT (run_id) DO NOTHING
             """, [runID, runbook.name, runbook.file, options.environment.name, options.actor, RunOrigin.host,
                   RunOrigin.gitCommit, RunOrigin.maskedParams(runbook.values).jsonText, options.dryRun, Int(getpid())])
+        // Step rows commit without waiting for the WAL flush: a kill -9 of opsctl loses nothing the server
+        // acknowledged; only a crash of Postgres itself can lose the last rows (≤ 3 × wal_writer_delay),
+        // and then the run shows as interrupted and --resume re-runs those steps. A failed step and the
+        // run's end commit durably (the server's own setting), which also flushes every row before them.
+        _ = try? connection.execute("SET synchronous_commit = off")
     }
 
     public func stepFinished(runID: String, position: Int, result: StepResult) {
+        writer.async { [connection] in
+            let durable = result.status.isFailure
+            if durable { _ = try? connection.execute("RESET synchronous_commit") }
+            Self.insert(connection, runID: runID, position: position, result: result)
+            if durable { _ = try? connection.execute("SET synchronous_commit = off") }
+        }
+    }
+
+    private static func insert(_ connection: PostgresConnection, runID: String, position: Int, result: StepResult) {
         _ = try? connection.query("""
             INSERT INTO opsctl.step_results (run_id, step_id, position, status, message, attempts, started_at, duration_ms, result)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
@@ -102,6 +119,8 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     }
 
     public func runFinished(_ report: RunReport) {
+        writer.sync {}
+        _ = try? connection.execute("RESET synchronous_commit")
         _ = try? connection.query("""
             UPDATE opsctl.runs SET status = $2, aborted = $3, finished_at = now(), duration_ms = $4, report = $5::jsonb
              WHERE run_id = $1
@@ -110,6 +129,7 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     }
 
     public func release(runID: String) {
+        writer.sync {}
         let names = lock.withLock { () -> [String] in
             defer { heldLocks.removeAll() }
             return heldLocks
