@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `opsctl health` against a local endpoint and the sandbox, side by side with the shell doing the
 # same checks, in one hyperfine run:
-#   opsctl health --url U --expect status=healthy --checks database
+#   opsctl health --url U --expect status=healthy --checks endpoint,database
 #       the endpoint (HTTP 200, JSON status == healthy, latency) + the database reachable (version >= 14)
 #   curl -sf U | jq -e '.status == "healthy"'  &&  psql -qtAc 'SHOW server_version_num'
 # Target: opsctl no slower than the shell (ratio <= 1.00).
@@ -15,12 +15,12 @@ python3 -m http.server 18099 --bind 127.0.0.1 --directory "$root" >/dev/null 2>&
 trap 'kill $server 2>/dev/null; rm -rf "$root"' EXIT
 for _ in $(seq 50); do curl -sf http://127.0.0.1:18099/api/health >/dev/null && break; sleep 0.1; done
 url=http://127.0.0.1:18099/api/health
-"$OPSCTL" health --url $url --expect status=healthy --checks database --no-journal --format json > "$root/check.json" \
+"$OPSCTL" health --url $url --expect status=healthy --checks endpoint,database --no-journal --format json > "$root/check.json" \
   || { echo "opsctl health failed"; cat "$root/check.json"; exit 1; }
 echo "opsctl runs: $(python3 -c "import json,sys; print(', '.join(r['id'] for r in json.load(open(sys.argv[1]))['results']))" "$root/check.json")"
 out=$(mktemp)
 hyperfine -N --warmup 5 --runs 40 --export-json "$out" \
-  "$OPSCTL health --url $url --expect status=healthy --checks database --no-journal --format json" \
+  "$OPSCTL health --url $url --expect status=healthy --checks endpoint,database --no-journal --format json" \
   "bash -c 'curl -sf $url | jq -e \".status == \\\"healthy\\\"\" >/dev/null && psql \"$DATABASE_URL\" -qtAc \"SHOW server_version_num\"'" >/dev/null
 o=$(mean_of "$out" 0); s=$(mean_of "$out" 1)
 echo "opsctl health (endpoint + database reachable): $(ms "$o")"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 17 target 6: `opsctl verify` runs its independent checks in parallel, so its wall time should
 # be its critical path (+10 % at most). The critical path is computed, not hard-coded: the step list
-# and needs come from the runbook verify runs (runbooks/verify.yaml; `always` steps run after every
+# and needs come from the runbook verify runs (as `opsctl explain verify` names it; `always` steps run after every
 # other step, so they follow all of them), each step weighted by its duration in the JSON report.
 # Wall = the run's duration in the same report. RUNS runs (default 10); the median ratio counts.
 # The same runbook at --parallel 1 is timed alongside for the speed-up.
@@ -10,7 +10,6 @@ need hyperfine hyperfine
 build_release churn-saver
 start_sandbox
 RUNS=${RUNS:-10}
-RUNBOOK=${RUNBOOK:-$ROOT/runbooks/verify.yaml}
 ADMIN=$DATABASE_URL
 PGOPTIONS='-c client_min_messages=warning' psql "$ADMIN" -qX -c "DROP DATABASE IF EXISTS opsctl_verify_bench WITH (FORCE)" -c "CREATE DATABASE opsctl_verify_bench" >/dev/null
 export DATABASE_URL=$(printf '%s' "$ADMIN" | sed 's|/postgres?|/opsctl_verify_bench?|')
@@ -25,9 +24,12 @@ environments:
 YAML
 cd "$work"
 "$OPSCTL" migrate apply --no-journal >/dev/null
-PORT=18299 "$BUILD_DIR/release/churn-saver" >/dev/null 2>&1 & service=$!
+PORT=18299 "${SERVICE_BIN:-$BUILD_DIR/release/churn-saver}" >/dev/null 2>&1 & service=$!
 trap 'kill $service 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18299/api/health >/dev/null && break; sleep 0.1; done
+# The runbook `opsctl verify` runs, as the binary resolves it ("runbook verify (<file>)").
+RUNBOOK=${RUNBOOK:-$("$OPSCTL" explain verify | sed -n '1s/^runbook [^ ]* (\(.*\))$/\1/p')}
+[ -f "$RUNBOOK" ] || { echo "cannot find the verify runbook ('$RUNBOOK')"; exit 1; }
 out=$(mktemp)
 hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$out" \
   "$OPSCTL verify --no-journal --parallel 8 --format json" \
