@@ -23,6 +23,7 @@ out=$(mktemp)
 # The bare spawn: what one no-op step's process costs without opsctl (hyperfine's own fork/exec/wait).
 hyperfine -N --warmup 20 --runs 300 --export-json "$out" "/bin/sh -c true" >/dev/null
 spawn=$(mean_of "$out" 0)
+spawn_json=$(mktemp); cp "$out" "$spawn_json"
 hyperfine -N --warmup 2 --runs 10 --export-json "$out" \
   "$OPSCTL run $dir/noop.yaml --parallel 1 --format json" \
   "$OPSCTL run $dir/noop.yaml --parallel 1 --no-journal --format json" \
@@ -34,6 +35,15 @@ echo "bare spawn of /bin/sh -c true: $(ms "$spawn"); $STEPS spawns: $(ms "$(pyth
 echo "$STEPS no-op shell steps, --parallel 1, journal on:  $(ms "$serial") → overhead $o_serial ms/step (target <= 1 ms)"
 echo "$STEPS no-op shell steps, --parallel 1, --no-journal: $(ms "$nojournal") → overhead $o_nojournal ms/step"
 echo "$STEPS no-op shell steps, --parallel 8, journal on:  $(ms "$par") ($(python3 -c "print(f'{$par / $STEPS * 1000:.3f}')") ms/step wall)"
+# CPU (user+sys, children included) per step beyond the spawn's: what the engine costs whatever
+# else the machine runs (on a loaded machine the wall time above is mostly waiting for a core).
+python3 - "$out" "$spawn_json" "$STEPS" <<'PY'
+import json, sys
+runs, spawn, n = json.load(open(sys.argv[1]))["results"], json.load(open(sys.argv[2]))["results"][0], int(sys.argv[3])
+s = spawn["user"] + spawn["system"]
+print(f"CPU: bare spawn {s*1000:.3f} ms; per step beyond it: " + ", ".join(
+    f"{label} {((r['user'] + r['system']) - n * s) / n * 1000:.3f} ms" for label, r in zip(["journal on", "--no-journal", "--parallel 8"], runs)))
+PY
 hyperfine -N --warmup 1 --runs 5 --export-json "$out" "$OPSCTL run $dir/parallel.yaml --parallel 8 --no-journal --format json" >/dev/null
 p8=$(mean_of "$out" 0)
 echo "8 x 1 s pause steps, --parallel 8: $(ms "$p8") wall (target <= 1100 ms)"
