@@ -120,7 +120,7 @@ wrk_pid=$!
 processed_now
 while [ "$done_count" -lt "$EVENTS" ] && kill -0 $wrk_pid 2>/dev/null; do sleep 0.05; processed_now; done
 t1=$(now)
-kill -INT $wrk_pid; wait $wrk_pid || true
+pkill -INT -P $wrk_pid wrk; wait $wrk_pid || true   # $wrk_pid is /usr/bin/time: signal wrk itself
 service_cpu_w=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_w=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
 wrk_cpu=$(awk '{print $1 + $2}' "$work/wrk.time")
 read -r wrk_requests wrk_non2xx wrk_errors < <(awk '/^WRK/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}' "$work/wrk.out")
