@@ -42,7 +42,8 @@ test: deps
 demo: build
 	@bash scripts/demo.sh
 
-bench: deps
+bench:
+	@bash scripts/install-deps.sh --bench
 	@bash Benchmarks/run-all.sh
 
 # A longer fuzz session than make test's 3 s per target (README, Development).

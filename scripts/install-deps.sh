@@ -5,6 +5,8 @@ set -euo pipefail
 
 APT_PACKAGES=(libpq-dev libcurl4-openssl-dev libpg-query-dev libsimdjson-dev zlib1g-dev
               postgresql postgresql-client prometheus redis-server systemd python3 python3-pip perl curl openssl)
+# `make bench` (install-deps.sh --bench): the load and timing tools the benchmarks compare with.
+[ "${1:-}" = "--bench" ] && APT_PACKAGES+=(hyperfine wrk jq python3-yaml)
 PIP_PACKAGES=(junitparser standardwebhooks stripe)   # Python modules; squawk-cli (a command) below
 
 sudo_cmd=()

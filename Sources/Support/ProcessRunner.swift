@@ -35,7 +35,7 @@ public final class ProcessCancellation: @unchecked Sendable {
 
     /// SIGTERM now, SIGKILL after `grace` — only if that same group is still attached then, so a late
     /// escalation never hits a later child run with this handle.
-    fileprivate func terminate(_ target: pid_t, grace: Double) {
+    func terminate(_ target: pid_t, grace: Double) {
         guard target > 0 else { return }
         kill(-target, SIGTERM)
         DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [weak self] in
@@ -155,75 +155,40 @@ public enum ProcessRunner {
             liveGroups.remove(pid)
         }
 
+        // No input: close our end now, the child reads EOF. Input is written by a thread of its own
+        // (rare: large inputs must not stall the loop below, and SIGPIPE is blocked only there).
         let stdinFD = inPipe[1]
-        let stdinData = stdin
-        let writer = Thread {
-            // A child that exits without reading its stdin makes write() raise SIGPIPE, which would kill
-            // the whole opsctl process: block it on this thread (write then fails with EPIPE, and the
-            // thread-directed signal is discarded with the thread).
-            var pipeSignal = sigset_t()
-            sigemptyset(&pipeSignal)
-            sigaddset(&pipeSignal, SIGPIPE)
-            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
-            if let stdinData {
+        if let stdinData = stdin {
+            let writer = Thread {
+                // A child that exits without reading its stdin makes write() raise SIGPIPE, which would kill
+                // the whole opsctl process: block it on this thread (write then fails with EPIPE, and the
+                // thread-directed signal is discarded with the thread).
+                var pipeSignal = sigset_t()
+                sigemptyset(&pipeSignal)
+                sigaddset(&pipeSignal, SIGPIPE)
+                pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
                 var bytes = Array(stdinData.utf8)
                 var offset = 0
                 while offset < bytes.count {
                     let n = bytes.withUnsafeMutableBytes { write(stdinFD, $0.baseAddress! + offset, $0.count - offset) }
+                    if n < 0 && errno == EINTR { continue }
                     if n <= 0 { break }
                     offset += n
                 }
+                close(stdinFD)
             }
+            writer.start()
+        } else {
             close(stdinFD)
         }
-        writer.start()
-        let outReader = PipeReader(fd: outPipe[0], limit: outputLimit)
-        let errReader = PipeReader(fd: errPipe[0], limit: outputLimit)
-
-        var timedOut = false
-        var status: Int32 = 0
-        let deadline = timeout.map { Date().addingTimeInterval($0) }
-        func expire() {
-            timedOut = true
-            // The caller's handle is not marked cancelled: a timeout is this run's business only.
-            cancellation.terminate(pid, grace: 1)
-        }
-        while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
-            if r < 0 && errno != EINTR { break }
-            if let deadline, !timedOut, Date() >= deadline { expire() }
-            usleep(timedOut || cancellation.isCancelled ? 20_000 : 2_000)
-        }
-        // The child is gone, but a grandchild (`cmd &`) may still hold the output open. The timeout
-        // bounds that wait too: at the deadline the rest of the group is killed. Readers that still
-        // see no EOF shortly after a kill (a descendant that left the group) are abandoned.
-        var readersDone = false
-        while !readersDone {
-            let limit: Date
-            if let deadline, !timedOut {
-                limit = deadline
-            } else if timedOut || cancellation.isCancelled {
-                limit = Date().addingTimeInterval(3)
-            } else {
-                limit = .distantFuture
-            }
-            readersDone = outReader.wait(until: limit) && errReader.wait(until: limit)
-            if readersDone { break }
-            if !timedOut && !cancellation.isCancelled {
-                expire()
-                continue
-            }
-            outReader.abandon()
-            errReader.abandon()
-            break
-        }
-        let out = outReader.finish(), err = errReader.finish()
+        let supervisor = ChildSupervisor(pid: pid, stdout: outPipe[0], stderr: errPipe[0], limit: outputLimit)
+        let status = supervisor.wait(timeout: timeout, cancellation: cancellation)
         let exited = (status & 0x7f) == 0
         return ProcessOutput(exitCode: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
                              signal: exited ? nil : status & 0x7f,
-                             stdout: out, stderr: err,
-                             timedOut: timedOut, cancelled: cancellation.isCancelled && !timedOut)
+                             stdout: String(decoding: supervisor.out, as: UTF8.self),
+                             stderr: String(decoding: supervisor.err, as: UTF8.self),
+                             timedOut: supervisor.timedOut, cancelled: cancellation.isCancelled && !supervisor.timedOut)
     }
 
     /// Finds an executable on PATH, then in `extraDirectories`.
@@ -238,65 +203,9 @@ public enum ProcessRunner {
     }
 }
 
-/// Drains a pipe on its own thread so a chatty child never blocks on a full pipe.
-private final class PipeReader: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = [UInt8]()
-    private var stop = false
-    private let done = DispatchSemaphore(value: 0)
-    private var finished = false
-
-    init(fd: Int32, limit: Int) {
-        let thread = Thread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            while !lock.withLock({ stop }) {
-                // Poll with a short timeout so an abandoned reader notices and lets go of the fd.
-                let ready = poll(&poller, 1, 100)
-                if ready < 0 && errno == EINTR { continue }
-                if ready == 0 { continue }
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-                if n <= 0 { break }
-                lock.withLock {
-                    if data.count < limit { data.append(contentsOf: buffer[0..<min(n, limit - data.count)]) }
-                }
-            }
-            close(fd)
-            done.signal()
-        }
-        thread.start()
-    }
-
-    /// Waits for EOF until `date`; false when the pipe is still open then.
-    func wait(until date: Date) -> Bool {
-        if lock.withLock({ finished }) { return true }
-        let ok: Bool
-        if date == .distantFuture {
-            done.wait()
-            ok = true
-        } else {
-            ok = done.wait(timeout: .now() + max(0, date.timeIntervalSinceNow)) == .success
-        }
-        if ok { lock.withLock { finished = true } }
-        return ok
-    }
-
-    /// Stops reading: keeps what arrived so far.
-    func abandon() {
-        lock.withLock { stop = true }
-        _ = wait(until: .distantFuture)
-    }
-
-    func finish() -> String {
-        _ = wait(until: .distantFuture)
-        return lock.withLock { String(decoding: data, as: UTF8.self) }
-    }
-}
-
 /// glibc's pipe2 (not exported by the Swift Glibc module): atomic close-on-exec pipes.
 @_silgen_name("pipe2")
-private func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
 
 private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }

@@ -90,6 +90,41 @@ struct JournalTests {
         #expect(resumed.stdout.contains("\"id\" : \"finish\""))
     }
 
+    /// Step rows are written off the scheduler's thread with asynchronous commit: a kill -9 may lose
+    /// the rows of the last steps that finished, never claim a step that did not run, and --resume
+    /// re-runs exactly the steps after the last journaled one.
+    @Test func killNineAmongFastStepsResumesAfterTheLastJournaledStep() throws {
+        let count = 400
+        var yaml = "name: many\nsteps:\n"
+        for i in 1...count { yaml += "  - { id: s\(i), kind: shell, with: { command: \"echo s\(i) >> ran.log\", readonly: true } }\n" }
+        try project.file("many.yaml", yaml)
+        let log = project.dir.path + "/ran.log"
+        func ran() -> [String] {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+        let victim = try project.spawn(["run", "many.yaml", "--parallel", "1"])
+        #expect(eventually(every: 0.002) { ran().count >= 40 })
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let before = ran()
+        try #require(before.count < count, "the run finished before the kill; nothing to resume")
+        var runID = ""
+        #expect(eventually {
+            let h = (try? project.opsctl(["history", "--format", "json"]).stdout) ?? ""
+            if let m = h.firstMatch(of: /"run_id" : "([^"]+)"[^}]*"status" : "interrupted"/) { runID = String(m.1); return true }
+            return false
+        }, "a killed run must show as interrupted")
+        let resumed = try project.opsctl(["run", "many.yaml", "--parallel", "1", "--resume", runID, "--format", "json"])
+        #expect(resumed.exitCode == 0, "\(resumed.stdout)\(resumed.stderr)")
+        // The steps the journal kept: a prefix of what ran (nothing claimed that did not run).
+        let kept = resumed.stdout.matches(of: /ok in run/).count
+        #expect(kept >= 1 && kept <= before.count, "journaled \(kept), ran \(before.count)")
+        #expect(Array(before.prefix(kept)) == (1...max(kept, 1)).prefix(kept).map { "s\($0)" })
+        // The resume ran exactly the rest, in order.
+        let after = ran()
+        #expect(Array(after.dropFirst(before.count)) == ((kept + 1)...count).map { "s\($0)" })
+    }
+
     @Test func interruptWithSigintRunsCleanupAndExitsTwo() throws {
         try project.file("cleanup.yaml", """
             name: cleanup

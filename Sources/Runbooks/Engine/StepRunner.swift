@@ -155,20 +155,27 @@ struct StepRunner: Sendable {
         if !step.always {
             runCancellation.onCancel { cancellation.cancel(reason: runCancellation.reason ?? "run stopped") }
         }
+        @Sendable func attempt() -> StepOutcome {
+            do { return try kind.run(context) } catch let error as StepError {
+                return StepOutcome(.error, error.message, details: error.details)
+            } catch {
+                return StepOutcome(.error, "\(error)")
+            }
+        }
         let box = OutcomeBox()
         let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            let outcome: StepOutcome
-            do { outcome = try kind.run(context) } catch let error as StepError {
-                outcome = StepOutcome(.error, error.message, details: error.details)
-            } catch {
-                outcome = StepOutcome(.error, "\(error)")
-            }
-            box.set(outcome)
+        if step.timeout == nil {
+            // Nothing to abandon it for: run on the step's own thread (a thread less per step).
+            box.set(attempt())
             done.signal()
+        } else {
+            let thread = Thread {
+                box.set(attempt())
+                done.signal()
+            }
+            thread.stackSize = 4 << 20
+            thread.start()
         }
-        thread.stackSize = 4 << 20
-        thread.start()
         if let timeout = step.timeout {
             if done.wait(timeout: .now() + timeout) == .timedOut {
                 cancellation.cancel(reason: "timed out after \(DurationText.format(milliseconds: timeout * 1000))")

@@ -10,6 +10,9 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     let connection: PostgresConnection
     private let lock = NSLock()
     private var heldLocks: [String] = []
+    /// Step rows are encoded and written in order on this queue, off the scheduler's thread: the next
+    /// step starts while the rows travel. Whatever else uses the connection during a run drains it first.
+    private let writer = DispatchQueue(label: "opsctl.journal.steps")
 
     public var location: String { "database \(connection.endpoint) (schema opsctl)" }
 
@@ -89,19 +92,59 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
             ON CONFLICT (run_id) DO NOTHING
             """, [runID, runbook.name, runbook.file, options.environment.name, options.actor, RunOrigin.host,
                   RunOrigin.gitCommit, RunOrigin.maskedParams(runbook.values).jsonText, options.dryRun, Int(getpid())])
+        // Step rows commit without waiting for the WAL flush: a kill -9 of opsctl loses nothing the server
+        // acknowledged; only a crash of Postgres itself can lose the last rows (≤ 3 × wal_writer_delay),
+        // and then the run shows as interrupted and --resume re-runs those steps. A failed step and the
+        // run's end commit durably (the server's own setting), which also flushes every row before them.
+        _ = try? connection.execute("SET synchronous_commit = off")
     }
 
     public func stepFinished(runID: String, position: Int, result: StepResult) {
+        let first = lock.withLock { () -> Bool in
+            pending.append((runID, position, result))
+            return pending.count == 1
+        }
+        // One flush per batch: rows that finish while a flush is in flight go together in the next one,
+        // so a slow round trip (a busy server) costs one statement, not one per step.
+        if first { writer.async { [self] in flush() } }
+    }
+
+    /// Steps finished but not yet sent, in order (taken by `flush` on the writer queue).
+    private var pending: [(runID: String, position: Int, result: StepResult)] = []
+
+    private func flush() {
+        let batch = lock.withLock { () -> [(runID: String, position: Int, result: StepResult)] in
+            defer { pending.removeAll() }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
+        // The last row of a step wins (ON CONFLICT cannot touch a row twice in one statement).
+        var latest: [String: Int] = [:]
+        for (i, row) in batch.enumerated() { latest[row.runID + "\u{0}" + row.result.id] = i }
+        let rows: [JSONValue] = batch.enumerated().compactMap { i, row in
+            guard latest[row.runID + "\u{0}" + row.result.id] == i else { return nil }
+            let r = row.result
+            return .object(["run_id": .string(row.runID), "step_id": .string(r.id), "position": .int(row.position),
+                            "status": .string(r.status.rawValue), "message": .string(SecretMasker.shared.mask(r.message)),
+                            "attempts": .int(r.attempts), "started_at": .string(r.startedAt.postgresText ?? ""),
+                            "duration_ms": .double(r.durationMs), "result": .string(RunOrigin.masked(r))])
+        }
+        let durable = batch.contains { $0.result.status.isFailure }
+        if durable { _ = try? connection.execute("RESET synchronous_commit") }
         _ = try? connection.query("""
             INSERT INTO opsctl.step_results (run_id, step_id, position, status, message, attempts, started_at, duration_ms, result)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+            SELECT run_id, step_id, position, status, message, attempts, started_at, duration_ms, result::jsonb
+              FROM jsonb_to_recordset($1::jsonb) AS r(run_id text, step_id text, position integer, status text, message text,
+                                                      attempts integer, started_at timestamptz, duration_ms double precision, result text)
             ON CONFLICT (run_id, step_id) DO UPDATE SET status = EXCLUDED.status, message = EXCLUDED.message,
                 attempts = EXCLUDED.attempts, duration_ms = EXCLUDED.duration_ms, result = EXCLUDED.result
-            """, [runID, result.id, position, result.status.rawValue, SecretMasker.shared.mask(result.message), result.attempts,
-                  result.startedAt, result.durationMs, RunOrigin.masked(result)])
+            """, [JSONValue.array(rows).jsonText])
+        if durable { _ = try? connection.execute("SET synchronous_commit = off") }
     }
 
     public func runFinished(_ report: RunReport) {
+        writer.sync {}
+        _ = try? connection.execute("RESET synchronous_commit")
         _ = try? connection.query("""
             UPDATE opsctl.runs SET status = $2, aborted = $3, finished_at = now(), duration_ms = $4, report = $5::jsonb
              WHERE run_id = $1
@@ -110,6 +153,7 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     }
 
     public func release(runID: String) {
+        writer.sync {}
         let names = lock.withLock { () -> [String] in
             defer { heldLocks.removeAll() }
             return heldLocks
