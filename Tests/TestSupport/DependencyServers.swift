@@ -1,8 +1,8 @@
 import Foundation
 import Support
 
-/// A Python stand-in from Tests/Fixtures/services that prints {"port": N} when ready and serves on
-/// loopback until its stdin closes (so it never outlives the test process).
+/// A Python stand-in from Tests/Fixtures/services that prints its port when ready (`{"port": N}` or a
+/// bare number) and serves on loopback until killed (on release, or when its stdin closes).
 public final class PythonFixture: @unchecked Sendable {
     public let port: Int
     private let process = Process()
@@ -28,9 +28,11 @@ public final class PythonFixture: @unchecked Sendable {
             if chunk.isEmpty { break }
             line.append(chunk)
         }
-        guard let ready = try? JSONSerialization.jsonObject(with: line) as? [String: Int], let port = ready["port"] else {
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let json = (try? JSONSerialization.jsonObject(with: line)) as? [String: Int]
+        guard let port = json?["port"] ?? Int(text) else {
             kill(process.processIdentifier, SIGKILL)
-            throw StartFailure(description: "\(script) did not start: \(String(decoding: line, as: UTF8.self))")
+            throw StartFailure(description: "\(script) did not start (it needs python3 and the packages scripts/install-deps.sh installs): '\(text)'")
         }
         self.port = port
     }

@@ -41,10 +41,19 @@ struct MaintenanceTests {
         #expect(bloatedIndex.message.contains("events_pkey"))
         #expect(try db.run(PostgresIndexBloat.self, ["min_size": 0, "warn": 50, "crit": 99]).status == .warn)
 
-        try db.sql("VACUUM FULL events")
-        try db.sql("ANALYZE events")
-        #expect(try db.run(PostgresTableBloat.self, small).status == .ok)
-        #expect(try db.run(PostgresIndexBloat.self, small).status == .ok)
+        // VACUUM FULL keeps rows another session's snapshot may still see (any open transaction in the
+        // cluster's horizon, e.g. a concurrent suite's): rewrite until nothing holds them, at most 30 s.
+        var dense: (table: StepOutcome, index: StepOutcome)
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            try db.sql("VACUUM FULL events")
+            try db.sql("ANALYZE events")
+            dense = (try db.run(PostgresTableBloat.self, small), try db.run(PostgresIndexBloat.self, small))
+            if dense.table.status == .ok && dense.index.status == .ok { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        } while Date() < deadline
+        #expect(dense.table.status == .ok, "\(dense.table.message)")
+        #expect(dense.index.status == .ok, "\(dense.index.message)")
     }
 
     @Test func aTableNeverAnalyzedIsStaleAndAnAnalyzedOneAgesOnlyOnceItChanges() throws {

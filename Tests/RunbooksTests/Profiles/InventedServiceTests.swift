@@ -11,14 +11,12 @@ import TestSupport
 @Suite(.enabled(if: TestDatabase.available), .serialized)
 final class InventedServiceTests {
     static let secret = "whsec_acme_" + String(repeating: "k", count: 24)
-    static let receiverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../Fixtures/services/acme_receiver.py").standardized.path
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     let databaseURL: String
     let directory = TemporaryDirectory()
-    var receiver: Process?
+    var receiver: PythonFixture?
     var port = 0
 
     init() throws {
@@ -60,32 +58,14 @@ final class InventedServiceTests {
     }
 
     func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.receiverScript, databaseURL]
-        var env = ProcessInfo.processInfo.environment
-        env["ACME_STRIPE_SECRET"] = Self.secret
-        process.environment = env
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        ChildReaper.shared.track(process.processIdentifier)
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        guard let bound = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw Failure(description: "acme receiver did not start (needs python3 with the stripe package): '\(line)'")
-        }
-        port = bound
-        receiver = process
+        let fixture = try PythonFixture(script: "acme_receiver.py", arguments: [databaseURL], environment: ["ACME_STRIPE_SECRET": Self.secret])
+        port = fixture.port
+        receiver = fixture
     }
 
+    /// The receiver goes down (SIGKILL, on release of the fixture).
     func stop() {
-        guard let receiver else { return }
-        // SIGKILL: the test runner's threads may block SIGTERM, and a child inherits that mask.
-        kill(receiver.processIdentifier, SIGKILL)
-        receiver.waitUntilExit()
-        ChildReaper.shared.forget(receiver.processIdentifier)
-        self.receiver = nil
+        receiver = nil
     }
 
     var config: String {

@@ -9,12 +9,11 @@ import TestSupport
 final class ProfileStand {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    static let receiverScript = ShippedProfile.root + "/Tests/Fixtures/services/profile_receiver.py"
 
     let profile: ShippedProfile
     let databaseURL: String
     let directory = TemporaryDirectory()
-    var receiver: Process?
+    var receiver: PythonFixture?
     var port = 0
 
     init(_ profile: ShippedProfile) throws {
@@ -61,30 +60,14 @@ final class ProfileStand {
     }
 
     func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.receiverScript, profile.receiverConfig, databaseURL]
-        process.environment = ProcessInfo.processInfo.environment.merging(profile.secrets) { $1 }
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        ChildReaper.shared.track(process.processIdentifier)
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        guard let bound = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw Failure(description: "\(profile.name) receiver did not start (needs python3 with the stripe and standardwebhooks packages: scripts/install-deps.sh): '\(line)'")
-        }
-        port = bound
-        receiver = process
+        let fixture = try PythonFixture(script: "profile_receiver.py", arguments: [profile.receiverConfig, databaseURL], environment: profile.secrets)
+        port = fixture.port
+        receiver = fixture
     }
 
+    /// The receiver goes down (SIGKILL, on release of the fixture).
     func stop() {
-        guard let receiver else { return }
-        // SIGKILL: the test runner's threads may block SIGTERM, and a child inherits that mask.
-        kill(receiver.processIdentifier, SIGKILL)
-        receiver.waitUntilExit()
-        ChildReaper.shared.forget(receiver.processIdentifier)
-        self.receiver = nil
+        receiver = nil
     }
 
     func opsctl(_ arguments: [String]) throws -> ProcessOutput {

@@ -8,8 +8,6 @@ import TestSupport
 /// scheme with code independent of opsctl's (the official stripe and standardwebhooks packages, python
 /// hmac), and a provider event-list API in four pagination styles.
 final class ProviderFixture {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../Fixtures/services/provider_fixture.py").standardized.path
     static let secrets = [
         "STRIPE_SECRET": "whsec_provider_fixture_0123456789",
         "STANDARD_SECRET": "whsec_" + Data("standard-webhooks-fixture-key-0123456789".utf8).base64EncodedString(),
@@ -18,41 +16,20 @@ final class ProviderFixture {
         "PROVIDER_API_KEY": "sk_test_provider_fixture_key_4f9a",
     ]
 
-    struct Failure: Error, CustomStringConvertible { var description: String }
-
     let directory = TemporaryDirectory()
-    let process = Process()
-    let port: Int
+    let fixture: PythonFixture
+    var port: Int { fixture.port }
     var eventsFile: String { directory.path + "/events.jsonl" }
     var deliveriesFile: String { directory.path + "/deliveries.jsonl" }
     var requestsFile: String { directory.path + "/requests.jsonl" }
 
     init(events: [String] = []) throws {
         _ = try directory.write("events.jsonl", events.joined(separator: "\n") + "\n")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script]
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in Self.secrets { env[k] = v }
+        var env = Self.secrets
         env["EVENTS_FILE"] = directory.path + "/events.jsonl"
         env["DELIVERIES_FILE"] = directory.path + "/deliveries.jsonl"
         env["REQUESTS_FILE"] = directory.path + "/requests.jsonl"
-        process.environment = env
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        ChildReaper.shared.track(process.processIdentifier)
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        guard let bound = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            kill(process.processIdentifier, SIGKILL)
-            throw Failure(description: "provider fixture did not start (needs python3 with the stripe and standardwebhooks packages): '\(line)'")
-        }
-        port = bound
-    }
-
-    deinit {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        ChildReaper.shared.forget(process.processIdentifier)
+        fixture = try PythonFixture(script: "provider_fixture.py", environment: env)
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
