@@ -8,7 +8,7 @@ BIN := .build/$(CONFIG)/opsctl
 # CI builds treat warnings as errors (see Package.swift: OPSCTL_STRICT).
 STRICT_ENV := $(if $(CI),OPSCTL_STRICT=1,)
 # The test suite's sandbox (Tests/TestSupport/TestDatabase.swift) and the private cluster of the
-# Postgres health tests beside it ("-health"): stopped after the tests.
+# Postgres health tests beside it ("-health", and "-pgss" preloading pg_stat_statements): stopped after the tests.
 TEST_SANDBOX_DIR := $(or $(OPSCTL_TEST_SANDBOX_DIR),/tmp/opsctl-test-$(shell id -u))
 TEST_SANDBOX_PORT := $(or $(OPSCTL_TEST_SANDBOX_PORT),55433)
 
@@ -29,7 +29,7 @@ test: deps
 	$(STRICT_ENV) $(SWIFT) build --build-tests
 	$(STRICT_ENV) $(SWIFT) test --skip-build 2>&1 | tee .build/test.log; \
 	  status=$${PIPESTATUS[0]}; \
-	  for dir in $(TEST_SANDBOX_DIR) $(TEST_SANDBOX_DIR)-health; do \
+	  for dir in $(TEST_SANDBOX_DIR) $(TEST_SANDBOX_DIR)-health $(TEST_SANDBOX_DIR)-pgss; do \
 	    $(BIN) sandbox down --dir $$dir --port $(TEST_SANDBOX_PORT) >/dev/null 2>&1 || true; done; \
 	  exit $$status
 	@# The demo is the other command a new user runs: it must keep working too.

@@ -29,6 +29,9 @@ for b in *.sh; do
   fi
   [ $status -eq 0 ] || echo "($b exited $status)"
 done
+# The scripts share one sandbox (lib.sh start_sandbox): stop it once they are all done.
+"${OPSCTL_BIN:-$ROOT/.build-release/release/opsctl}" sandbox down --dir "${BENCH_SANDBOX_DIR:-/tmp/opsctl-bench-sandbox}" \
+  --port "${BENCH_SANDBOX_PORT:-55439}" >/dev/null 2>&1 || true
 echo
 python3 - "$results" "${BENCH_MARKDOWN:-}" <<'PY'
 import re, sys
