@@ -36,7 +36,7 @@ public struct ReconcileExplain: StepKind {
     public func run(_ context: StepContext) throws -> StepOutcome {
         let store = try context.service.eventStore(for: step)
         return try context.readOnlyQuery(variable: variable, statementTimeoutMs: 30_000) { db in
-            guard try db.query("SELECT to_regclass(\(store.tableLiteral)) IS NOT NULL AS present").first?["present"].bool == true else {
+            guard try store.tableExists(db) else {
                 return .init(.fail, "event \(id): table \(store.table) does not exist (is DATABASE_URL the service's database? 'opsctl doctor' checks the mapping)")
             }
             return try explain(db, store)

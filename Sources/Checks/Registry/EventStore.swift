@@ -68,6 +68,19 @@ public struct EventStore: Sendable, Equatable {
     /// The table as a text literal for `to_regclass`.
     public var tableLiteral: String { Self.literal(tableSQL) }
 
+    /// Whether the mapped table exists in the database `db` is connected to.
+    func tableExists(_ db: PostgresConnection) throws -> Bool {
+        try db.query("SELECT to_regclass(\(tableLiteral)) IS NOT NULL AS present").first?["present"].bool == true
+    }
+
+    /// A missing event table is a mapping problem, said as one (with what to run), not a SQL error.
+    func requireTable(_ db: PostgresConnection) throws {
+        guard try tableExists(db) else {
+            throw StepError("table \(table) does not exist: check service.events.table in opsctl.yaml ('opsctl doctor' checks the whole mapping)",
+                            details: ["table": .string(table)])
+        }
+    }
+
     public func column(_ name: String, _ alias: String?) -> String {
         (alias.map { $0 + "." } ?? "") + quoteIdentifier(name)
     }

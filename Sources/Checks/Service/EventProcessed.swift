@@ -32,7 +32,7 @@ public struct EventProcessed: StepKind {
         let store = try context.service.eventStore(for: step)
         let found: Row?? = try context.readOnlyQuery(variable: variable) { db in
             // A missing table is the mapping's problem, said as such (opsctl doctor), not a SQL error.
-            guard try db.query("SELECT to_regclass(\(store.tableLiteral)) IS NOT NULL AS present").first?["present"].bool == true else { return nil }
+            guard try store.tableExists(db) else { return nil }
             return try db.query("""
                 SELECT coalesce(\(store.processedSQL()), false) AS processed, \(store.errorSQL()) AS error
                   FROM \(store.tableSQL) WHERE \(store.providerIDSQL()) = $1 LIMIT 1

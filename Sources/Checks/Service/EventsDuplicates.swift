@@ -26,7 +26,7 @@ public struct EventsDuplicates: StepKind {
     public func run(_ context: StepContext) throws -> StepOutcome {
         let store = try context.service.eventStore(for: step)
         let row = try context.readOnlyQuery(variable: variable) { db in
-            try EventStore.requireTable(store, db)
+            try store.requireTable(db)
             return try db.query("""
                 SELECT (SELECT count(*) FROM (SELECT 1 FROM \(store.tableSQL) GROUP BY \(store.providerIDSQL()) HAVING count(*) > 1) d)::int AS duplicates,
                        (NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]

@@ -31,7 +31,7 @@ public struct EventsFailed: StepKind {
     public func run(_ context: StepContext) throws -> StepOutcome {
         let store = try context.service.eventStore(for: step)
         let row = try context.readOnlyQuery(variable: variable) { db in
-            try EventStore.requireTable(store, db)
+            try store.requireTable(db)
             return try db.query("""
                 SELECT coalesce(sum(n), 0)::int AS errors,
                        coalesce(string_agg(type || ' ' || n, ', ' ORDER BY n DESC, type), 'none') AS by_type,

@@ -36,7 +36,7 @@ public struct RemoveSyntheticEvent: StepKind {
         // No event store declared: nothing of the service's can hold the synthetic event.
         guard let store = context.service.events else { return .ok("nothing to remove for \(eventID): no service.events declared") }
         let removed: Int = try connection.transaction(statementTimeoutMs: 10_000, lockTimeoutMs: 2_000) { db in
-            guard try db.query("SELECT to_regclass(\(store.tableLiteral)) IS NOT NULL AS ok").first?["ok"].bool ?? false else { return 0 }
+            guard try store.tableExists(db) else { return 0 }
             var total = try db.query("DELETE FROM \(store.tableSQL) WHERE \(store.providerIDSQL()) = $1", [eventID]).affectedRows
             // Rows the service derived from the synthetic event (the profile's cleanup), only for synthetic ids.
             for cleanup in context.service.syntheticCleanup {
