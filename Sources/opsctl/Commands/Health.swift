@@ -88,7 +88,7 @@ extension Opsctl {
 
         func run() throws {
             let service = RunService(global: global, watch: watch)
-            let (_, env) = try service.environment()
+            let (config, env) = try service.environment()
             let endpoints = ServiceHealthDefaults(url: url, endpoints: env.service.health, baseURL: env.baseURL)
             var expectations: [String: JSONValue]?
             for e in expect {
@@ -108,7 +108,6 @@ extension Opsctl {
             if !(headerWarn + headerCrit).isEmpty { params["header_limits"] = .object(HeaderFlags.limits(warn: headerWarn, crit: headerCrit)) }
             var only: Set<String>?
             if databaseOnly || checks != nil {
-                let (config, _) = try service.environment()
                 let steps = try service.load("health", params: params, config: config, env: env).steps
                 if let checks {
                     let ids = steps.map(\.id)
