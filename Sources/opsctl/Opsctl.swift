@@ -31,7 +31,7 @@ struct Opsctl: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            Health.self, Doctor.self, Init.self, Predeploy.self, Migrate.self, Verify.self, Rollback.self, Logs.self, Webhook.self, Run.self, Explain.self, RunbooksCommand.self, Kinds.self,
+            Health.self, Doctor.self, Init.self, Predeploy.self, Migrate.self, Verify.self, Rollback.self, Deploy.self, Releases.self, Logs.self, Webhook.self, Run.self, Explain.self, RunbooksCommand.self, Kinds.self,
             History.self, Show.self, SandboxCommand.self, Replay.self, Reconcile.self, Maintain.self, Backup.self,
         ])
 }

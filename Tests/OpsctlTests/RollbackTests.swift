@@ -33,7 +33,11 @@ struct RollbackTests {
 
     @Test func usageErrorsAreCaughtBeforeAnythingRuns() throws {
         let p = Project()
-        #expect(try p.opsctl(["rollback", "--mode", "full"]).exitCode == 64)
+        // Without a target, full goes back to the last good release: the history needs the database.
+        let full = try p.opsctl(["rollback", "--mode", "full"])
+        #expect(full.exitCode == 1)
+        #expect(full.stderr.contains("cannot read the release history"), "\(full.stderr)")
+        #expect(try p.opsctl(["rollback", "--mode", "full", "--to", "3", "--steps", "1"]).exitCode == 64)
         #expect(try p.opsctl(["rollback", "--mode", "restore"]).exitCode == 64)
         #expect(try p.opsctl(["rollback", "--mode", "sideways"]).exitCode == 64)
         let app = try p.opsctl(["rollback", "--mode", "app"])

@@ -50,6 +50,8 @@ public enum StepRegistry {
         WebhooksReplay.self, ReplayVerify.self, ProviderDiff.self, ReconcileExplain.self,
         // Service profiles
         ServiceDoctor.self, EventProcessed.self, EventsBacklog.self, EventsFailed.self, EventsDuplicates.self,
+        // Releases: what runs where, and the last good one to roll back to
+        ReleaseRecord.self, ReleaseTarget.self, ReleaseStatus.self,
         // Backups
         BackupCreate.self, BackupList.self, BackupVerify.self, BackupRestore.self, BackupPrune.self,
     ]

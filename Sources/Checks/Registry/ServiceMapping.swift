@@ -18,6 +18,8 @@ public struct ServiceMapping: Sendable, Equatable {
     /// predeploy's environment-variable rules for this service (env.validate's `rules`); opsctl.yaml's
     /// per-environment `env_rules` replace them.
     public var envRules: [String: JSONValue] = [:]
+    /// How to tell which release runs and how to roll the app back to one (`service.release`).
+    public var release = ReleaseSettings()
 
     public init(profile: String? = nil, health: [HealthEndpoint] = [], events: EventStore? = nil, provider: Provider? = nil,
                 syntheticCleanup: [SyntheticCleanup] = []) {
@@ -108,6 +110,7 @@ public struct ServiceMapping: Sendable, Equatable {
             o["synthetic_cleanup"] = .array(syntheticCleanup.map { .object(["table": .string($0.table), "column": .string($0.column)]) })
         }
         if !retention.isEmpty { o["retention"] = .array(retention.map(\.json)) }
+        if release != ReleaseSettings() { o["release"] = release.json }
         return .object(o)
     }
 }

@@ -12,7 +12,7 @@ enum ServiceConfig {
 
     enum Shape { case string, stringOrList, int, intOrList, mapping, duration }
 
-    static let serviceKeys = ["profile", "health", "events", "provider", "synthetic_cleanup", "env_rules", "retention"]
+    static let serviceKeys = ["profile", "health", "events", "provider", "synthetic_cleanup", "env_rules", "retention", "release"]
     static let cleanupKeys: [String: Shape] = ["table": .string, "column": .string]
     static let healthKeys: [String: Shape] = ["path": .string, "expect_status": .intOrList, "expect": .mapping,
                                               "latency_warn": .duration, "latency_crit": .duration]
@@ -91,6 +91,7 @@ enum ServiceConfig {
             case "env_rules": _ = try Config.envRules(value, "\(block).env_rules", StrictValues(file: file))
             case "provider": try checkProvider(value, file: file, what: "\(block).provider")
             case "retention": try checkRetention(value, file: file, block: block)
+            case "release": try checkRelease(value, file: file, block: block)
             default: break
             }
         }
@@ -104,7 +105,7 @@ enum ServiceConfig {
     static func merge(_ base: JSONValue, _ over: JSONValue, depth: Int = 0) -> JSONValue {
         guard depth < 2, case var .object(b) = base, case let .object(o) = over else { return over }
         for (key, value) in o {
-            let deep = depth == 0 && (key == "events" || key == "provider")
+            let deep = depth == 0 && (key == "events" || key == "provider" || key == "release")
             b[key] = deep && b[key] != nil ? merge(b[key]!, value, depth: depth + 1) : value
         }
         return .object(b)
@@ -231,6 +232,7 @@ enum ServiceConfig {
         }
         mapping.retention = try retention(json["retention"], file: file, node: node)
         if let p = json["provider"] { mapping.provider = provider(p) }
+        mapping.release = release(json["release"])
         return mapping
     }
 }
