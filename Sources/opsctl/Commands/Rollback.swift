@@ -124,19 +124,28 @@ extension Opsctl {
         }
 
         /// After a rollback to a release: verify again and again for --watch (default 10m), one report.
+        /// verify's metrics look back over a short window (2 x --every, at least a minute) rather than 15
+        /// minutes, and a step fails the watch only when it stays red longer than that window (unless
+        /// --tolerate says otherwise): the errors of the release rolled back from leave the window by then.
+        /// The newer migrations of that release stay pending, which is no failure here.
         func watchVerify(_ env: EnvironmentConfig, release: String) throws -> Never {
-            let plan = watch.plan ?? WatchPlan(duration: 600, every: 30)
             if noWatch || global.dryRun || env.baseURL == nil {
                 let why = noWatch ? "--no-watch" : global.dryRun ? "dry run" : "no base_url for '\(env.name)'"
                 Terminal.note("not watching verify (\(why)); check with 'opsctl verify --env \(env.name) --watch 10m'")
                 throw ExitCode(0)
             }
-            Terminal.note("rolled back to \(release); watching verify for \(DurationText.format(milliseconds: plan.duration * 1000)) (every \(DurationText.format(milliseconds: plan.every * 1000)))")
+            let every = watch.every.flatMap(DurationText.seconds) ?? 30
+            let window = Int(max(60, (2 * every).rounded(.up)))
+            var args = ["--watch", watch.watch ?? "10m", "--every", watch.every ?? "30s", "--tolerate", watch.tolerate ?? "\(window)s"]
+            if watch.untilOk { args.append("--until-ok") }
+            if watch.untilFail { args.append("--until-fail") }
+            let options = try WatchOptions.parse(args)
+            Terminal.note("rolled back to \(release); watching verify for \(args[1]) every \(args[3]) (metrics over the last \(window)s, red tolerated for \(args[5]))")
             var params = MigrationParams.of(env, dir: dir)
             params["roundtrip"] = .bool(true)
-            var watcher = RunService(global: global, watch: watch)
-            if watch.plan == nil { watcher.watch = try WatchOptions.parse(["--watch", "10m"]) }
-            try watcher.run("verify", params: params, verb: "verify")
+            params["fail_on_pending"] = .bool(false)
+            params["window"] = .string("\(window) seconds")
+            try RunService(global: global, watch: options).run("verify", params: params, verb: "verify")
         }
     }
 }
