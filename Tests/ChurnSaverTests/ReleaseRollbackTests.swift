@@ -104,7 +104,13 @@ final class ReleaseRollbackTests {
         #expect(dry.stderr.contains("rolling back local to r1"), "\(dry.stderr)")
         #expect(dry.stdout.contains("last release before r2 whose verify passed"), "\(dry.stdout)")
         #expect(dry.stdout.contains("would roll back 1 migration(s): 8"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("would record release r1 in local: schema 7"), "\(dry.stdout)")
         #expect(!FileManager.default.fileExists(atPath: rolledBack))
+        let plan = try opsctl(["rollback", "--mode", "full", "--dry-run", "--format", "json"])
+        let app = try #require((try json(plan.stdout)["results"] as? [[String: Any]])?.first { $0["id"] as? String == "app" })
+        let planned = (app["details"] as? [String: Any])?["plan"] as? String ?? ""
+        #expect(planned.contains("echo rolled back to \"${OPSCTL_RELEASE}\""), "the release reaches the shell as a variable: \(planned)")
+        #expect(planned.contains("OPSCTL_RELEASE=r1"), "\(planned)")
 
         // The real run: the templated command with r1, the schema down to 7, recorded, verify watched.
         let done = try opsctl(["rollback", "--mode", "full", "--confirm", "yes", "--watch", "2s", "--every", "1s"])

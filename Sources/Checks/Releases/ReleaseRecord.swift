@@ -17,6 +17,7 @@ public struct ReleaseRecord: StepKind {
         .init("verify", .string, "verify outcome: ok, warn, fail, error or unknown; empty: the journal's newest verify run of the environment since the previous release"),
         .init("action", .string, default: "deploy", "deploy, or rollback (recorded by opsctl rollback)"),
         .init("table", .string, default: "opsctl.schema_migrations", "migration history table the schema version is read from"),
+        .init("schema_version", .int, "the schema version to record instead of reading it (a rollback records its target's)"),
         Catalog.database,
     ]
     public static let mutates = true
@@ -35,6 +36,7 @@ public struct ReleaseRecord: StepKind {
     let verify: String?
     let action: String
     let table: String
+    let schemaVersion: Int?
     let variable: String?
 
     public init(_ p: StepParameters) throws {
@@ -45,6 +47,7 @@ public struct ReleaseRecord: StepKind {
         verify = try p.optionalString("verify").flatMap { $0.isEmpty ? nil : $0 }
         action = try p.string("action", default: "deploy")
         table = try p.string("table", default: "opsctl.schema_migrations")
+        schemaVersion = p["schema_version"] == nil ? nil : try p.int("schema_version", default: 0)
         variable = try p.optionalString("database_url_env")
         if let verify, !Self.outcomes.contains(verify) {
             throw StepError("step '\(p.stepID)': verify must be one of \(Self.outcomes.joined(separator: ", ")), not '\(verify)'")
@@ -66,7 +69,7 @@ public struct ReleaseRecord: StepKind {
 
     func facts(_ context: StepContext, _ store: ReleaseStore) throws -> Facts {
         let id = try release ?? Self.readRelease(context, endpoint: versionEndpoint!, path: versionJSON)
-        let schema = try store.schemaVersion(table: table)
+        let schema = try schemaVersion ?? store.schemaVersion(table: table)
         var outcome = verify ?? "unknown", runID: String? = nil, source = verify == nil ? "" : " (given)"
         if verify == nil {
             let previous = try store.list(environment: environment, limit: 1).first

@@ -55,7 +55,10 @@ public struct Shell: StepKind {
     /// The command as it will run, and the values of the variables it refers to (masked by the caller).
     public func plan(_ context: StepContext) throws -> String {
         try checkRunnable(context)
-        let bound = env.keys.sorted().filter { command.contains("$" + $0) || command.contains("${" + $0 + "}") }
+        func refers(_ text: String, _ name: String) -> Bool { text.contains("$" + name) || text.contains("${" + name + "}") }
+        var bound = env.keys.sorted().filter { refers(command, $0) }
+        // A variable holding a command line run with eval (rollback's app command) shows the ones it refers to.
+        bound += env.keys.sorted().filter { name in !bound.contains(name) && bound.contains { refers(env[$0] ?? "", name) } }
         return (["would run: \(command)"] + bound.map { "  \($0)=\(env[$0] ?? "")" }).joined(separator: "\n")
     }
 
