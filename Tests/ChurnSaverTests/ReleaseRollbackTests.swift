@@ -112,6 +112,12 @@ final class ReleaseRollbackTests {
         #expect(planned.contains("echo rolled back to \"${OPSCTL_RELEASE}\""), "the release reaches the shell as a variable: \(planned)")
         #expect(planned.contains("OPSCTL_RELEASE=r1"), "\(planned)")
 
+        // Without the typed confirmation (no terminal) nothing is rolled back: aborted, exit 2.
+        let refused = try opsctl(["rollback", "--mode", "full", "--no-watch"])
+        #expect(refused.exitCode == 2, "\(refused.stdout)\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: rolledBack))
+        #expect(try releases().first?["release"] as? String == "r2")
+
         // The real run: the templated command with r1, the schema down to 7, recorded, verify watched.
         let done = try opsctl(["rollback", "--mode", "full", "--confirm", "yes", "--watch", "2s", "--every", "1s"])
         #expect(done.exitCode == 0, "\(done.stdout)\(done.stderr)")
