@@ -7,7 +7,7 @@ public struct ReleaseSettings: Sendable, Equatable {
     public var versionEndpoint: String?
     /// Where the id is in that endpoint's JSON (`.version`); nil: the body is the id.
     public var versionJSON: String?
-    /// `kubectl rollout undo deployment/app --to-revision={release}`, `vercel rollback {release}`.
+    /// e.g. `kubectl rollout undo deployment/NAME --to-revision={release}` or `vercel rollback {release}`.
     public var rollbackCommand: String?
 
     public init(versionEndpoint: String? = nil, versionJSON: String? = nil, rollbackCommand: String? = nil) {
