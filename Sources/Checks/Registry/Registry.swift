@@ -51,7 +51,7 @@ public enum StepRegistry {
         // Service profiles
         ServiceDoctor.self, EventProcessed.self, EventsBacklog.self, EventsFailed.self, EventsDuplicates.self,
         // Backups
-        BackupCreate.self, BackupList.self, BackupVerify.self, BackupRestore.self, BackupPrune.self,
+        BackupCreate.self, BackupList.self, BackupVerify.self, BackupDropScratch.self, BackupRestore.self, BackupPrune.self,
     ]
 
     /// Kinds the runbook engine itself implements (they need the executor, not a StepKind).
