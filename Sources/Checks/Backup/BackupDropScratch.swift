@@ -15,7 +15,7 @@ public struct BackupDropScratch: StepKind {
         - id: drop-copy
           kind: backup.drop_scratch
           always: true
-          with: { scratch: "${steps.verify.details.scratch_database:-}" }
+          with: { scratch: opsctl_verify_0a1b2c3d }   # in a runbook: "${steps.verify.details.scratch_database:-}"
         """
 
     let scratch: String
