@@ -54,8 +54,8 @@ public struct BackupDropScratch: StepKind {
     }
 }
 
-/// Scratch databases kept past their verify step, each with the connection that holds the advisory lock
-/// telling other verifies it is in use. Process-wide: the steps of one run share the process.
+/// Scratch databases kept past their verify step, each with the session whose application_name tells
+/// other verifies it is in use. Process-wide: the steps of one run share the process.
 final class KeptScratch: @unchecked Sendable {
     static let shared = KeptScratch()
     private let lock = NSLock()
@@ -64,7 +64,7 @@ final class KeptScratch: @unchecked Sendable {
     func hold(_ name: String, _ connection: PostgresConnection) { lock.withLock { held[name] = connection } }
     func holds(_ name: String) -> Bool { lock.withLock { held[name] != nil } }
 
-    /// Closes the connection: its advisory lock goes with it.
+    /// Closes the connection: the copy is no longer marked in use.
     func release(_ name: String) {
         let connection = lock.withLock { held.removeValue(forKey: name) }
         connection?.close()

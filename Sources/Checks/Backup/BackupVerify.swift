@@ -25,6 +25,8 @@ public struct BackupVerify: StepKind {
         """
 
     static let scratchPrefix = "opsctl_verify_"
+    /// application_name of the session that owns a scratch database while it is in use.
+    static let holderPrefix = "opsctl-scratch:"
 
     let dir: String
     let file: String
@@ -61,7 +63,7 @@ public struct BackupVerify: StepKind {
                          details: details)
         }
         let admin = try context.connect()
-        // With keep, the connection (and the advisory lock that marks the copy as in use) outlives the
+        // With keep, the connection (whose application_name marks the copy as in use) outlives the
         // step: backup.drop_scratch closes it; if the process dies, the next verify drops the copy.
         var kept = false
         defer { if !kept { admin.close() } }
@@ -73,8 +75,11 @@ public struct BackupVerify: StepKind {
             let leftovers = Self.dropAbandoned(admin)
             if !leftovers.dropped.isEmpty { details["dropped_leftovers"] = .array(leftovers.dropped.map(JSONValue.string)) }
             if !leftovers.failed.isEmpty { details["leftovers"] = .array(leftovers.failed.map(JSONValue.string)) }
-            // Held while the scratch database exists: another verify sees it is not abandoned.
-            _ = try admin.tryAdvisoryLock(scratch)
+            // Marked before the scratch database exists, for as long as this session lives: another
+            // verify sees it is not abandoned. (Not an advisory lock: those are per database, and
+            // verifies of other databases on the same server must see it too; pg_stat_activity is
+            // the server's.)
+            _ = try admin.query("SELECT set_config('application_name', $1, false)", [Self.holderPrefix + scratch])
             _ = try admin.execute("CREATE DATABASE \(quoteIdentifier(scratch))")
             // Dropped on every way out, a failed restore and a timeout or Ctrl-C included.
             defer { if !kept { _ = try? admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(scratch)) WITH (FORCE)") } }
@@ -122,21 +127,25 @@ public struct BackupVerify: StepKind {
     }
 
     /// Scratch databases left by a verify that was killed (kill -9 runs no cleanup). A verify running
-    /// now holds the advisory lock named after its database, so only abandoned ones are dropped.
+    /// now (or a kept copy) has a session named after its database, so only abandoned ones are dropped.
     /// Returns what it dropped and what it could not (named in the report, for a DBA to drop by hand).
     @discardableResult
     static func dropAbandoned(_ admin: PostgresConnection) -> (dropped: [String], failed: [String]) {
         let names = (try? admin.query("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [scratchPrefix]).rows
             .compactMap { $0["datname"].string }) ?? []
+        guard !names.isEmpty else { return ([], []) }
+        // Listed after the databases: a verify marks its session before it creates its database.
+        guard let holders = try? admin.query("SELECT application_name FROM pg_stat_activity WHERE starts_with(application_name, $1)",
+                                             [holderPrefix]).rows.compactMap({ $0["application_name"].string }) else { return ([], []) }
+        let inUse = Set(holders.map { String($0.dropFirst(holderPrefix.count)) })
         var dropped: [String] = [], failed: [String] = []
-        for name in names where !KeptScratch.shared.holds(name) && (try? admin.tryAdvisoryLock(name)) == true {
+        for name in names where !KeptScratch.shared.holds(name) && !inUse.contains(name) {
             do {
                 _ = try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
                 dropped.append(name)
             } catch {
                 failed.append(name)
             }
-            _ = try? admin.advisoryUnlock(name)
         }
         return (dropped, failed)
     }

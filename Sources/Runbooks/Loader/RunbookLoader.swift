@@ -459,6 +459,7 @@ public struct RunbookLoader: Sendable {
             var refs = Interpolation.references(in: .object(step.with)) + (step.when?.paths ?? [])
                 + Interpolation.references(in: step.title)
             if let r = step.remediation { refs += Interpolation.references(in: r) }
+            if let d = step.database { refs += Interpolation.references(in: d) }
             // Computed only for steps that read other steps: a chain of n steps would cost n² otherwise.
             var reachableCache: Set<String>?
             func reachable() -> Set<String> {

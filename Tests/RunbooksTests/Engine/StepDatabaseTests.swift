@@ -75,9 +75,27 @@ struct StepDatabaseTests {
         #expect(!"\(result.details)".contains("s3cret-Pa55word"))
     }
 
-    @Test func anUnknownKeyNextToDatabaseStillNamesItsLine() throws {
-        #expect(throws: LoadError.self) {
-            _ = try loadRunbook("steps:\n  - id: a\n    kind: pause\n    databse: x\n")
+    @Test func aDatabaseReadFromAStepItDoesNotNeedIsALoadError() throws {
+        let error = #expect(throws: LoadError.self) {
+            _ = try loadRunbook("""
+                steps:
+                  - id: a
+                    kind: pause
+                    with: { duration: 1ms }
+                  - id: b
+                    kind: pause
+                    database: ${steps.a.message}
+                    with: { duration: 1ms }
+                """)
         }
+        #expect(error?.message.contains("reads steps.a but does not need it") == true)
+    }
+
+    @Test func anUnknownKeyNextToDatabaseStillNamesItsLine() throws {
+        let error = #expect(throws: LoadError.self) {
+            _ = try loadRunbook("steps:\n  - id: a\n    kind: pause\n    with: { duration: 1ms }\n    databse: x\n")
+        }
+        #expect(error?.line == 5)
+        #expect(error?.message.contains("did you mean 'database'") == true, "\(String(describing: error))")
     }
 }

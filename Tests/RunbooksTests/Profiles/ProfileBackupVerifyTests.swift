@@ -10,8 +10,10 @@ import TestSupport
 /// invariant's step with its remediation, and the scratch copy is dropped either way.
 @Suite(.enabled(if: TestDatabase.available))
 struct ProfileBackupVerifyTests {
-    static func scratchCopies(_ stand: ProfileStand) throws -> Int {
-        try stand.count("SELECT count(*) AS n FROM pg_database WHERE datname LIKE 'opsctl_verify_%'")
+    /// Whether the scratch copy a verify named still exists (other tests' verifies share the server).
+    static func exists(_ stand: ProfileStand, _ report: String) throws -> Bool {
+        let name = reportStep(report, "verify")?["details"]?["scratch_database"]?.string ?? "none"
+        return try stand.count("SELECT count(*) AS n FROM pg_database WHERE datname = '\(name)'") != 0
     }
 
     @Test(arguments: ShippedProfile.all)
@@ -23,7 +25,8 @@ struct ProfileBackupVerifyTests {
         #expect(green.exitCode == 0, "\(profile.name): \(green.stdout)\(green.stderr)")
         #expect(ProfileStand.red(green).isEmpty, "\(profile.name): \(ProfileStand.red(green))")
         #expect(reportStep(green.stdout, profile.invariantStep)?["status"]?.string == "ok", "\(profile.name): \(green.stdout)")
-        #expect(try Self.scratchCopies(stand) == 0)
+        #expect(reportStep(green.stdout, "verify")?["details"]?["scratch_database"]?.string != nil)
+        #expect(try !Self.exists(stand, green.stdout), "the copy is dropped")
 
         // Data breaking the invariant, backed up: the newest backup restores and matches its manifest, and fails.
         try stand.execute(profile.brokenInvariant)
@@ -37,6 +40,6 @@ struct ProfileBackupVerifyTests {
         #expect(!remedy.isEmpty, "\(profile.name): the invariant's remediation")
         #expect(reportStep(red.stdout, "verify")?["status"]?.string == "ok", "the restore itself matched its manifest")
         #expect(reportStep(red.stdout, "drop-scratch")?["status"]?.string == "ok")
-        #expect(try Self.scratchCopies(stand) == 0, "\(profile.name): the copy is dropped after a failing invariant")
+        #expect(try !Self.exists(stand, red.stdout), "\(profile.name): the copy is dropped after a failing invariant")
     }
 }
