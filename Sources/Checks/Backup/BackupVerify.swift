@@ -13,6 +13,8 @@ public struct BackupVerify: StepKind {
         .init("table", .string, default: "opsctl.schema_migrations", "migration history table (schema version)"),
         .init("invariants", .list, "[{name, sql}]: queries returning the number of rows that break a rule (0 holds)"),
         .init("jobs", .int, default: 2, "pg_restore -j for custom archives"),
+        .init("keep", .bool, default: false,
+              "keep the restored copy for the steps that follow (details.scratch_database names it; point them at it with `database:`); a later backup.drop_scratch step drops it"),
     ]
     /// It never touches the environment's own database: it creates and drops a scratch database beside it.
     public static let mutates = false
@@ -23,12 +25,15 @@ public struct BackupVerify: StepKind {
         """
 
     static let scratchPrefix = "opsctl_verify_"
+    /// application_name of the session that owns a scratch database while it is in use.
+    static let holderPrefix = "opsctl-scratch:"
 
     let dir: String
     let file: String
     let historyTable: String
     let invariants: [BackupFacts.Invariant]
     let jobs: Int
+    let keep: Bool
 
     public init(_ p: StepParameters) throws {
         dir = try p.string("dir")
@@ -36,6 +41,7 @@ public struct BackupVerify: StepKind {
         historyTable = try p.string("table", default: "opsctl.schema_migrations")
         invariants = try BackupFacts.invariants(p)
         jobs = try p.int("jobs", default: 2)
+        keep = try p.bool("keep", default: false)
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
@@ -57,18 +63,26 @@ public struct BackupVerify: StepKind {
                          details: details)
         }
         let admin = try context.connect()
-        defer { admin.close() }
+        // With keep, the connection (whose application_name marks the copy as in use) outlives the
+        // step: backup.drop_scratch closes it; if the process dies, the next verify drops the copy.
+        var kept = false
+        defer { if !kept { admin.close() } }
         let scratch = Self.scratchPrefix + String(UUID().uuidString.prefix(8)).lowercased()
         let started = Date()
         var restoreMs = 0
         let result: (problems: [String], checked: [String])
         do {
-            Self.dropAbandoned(admin)
-            // Held while the scratch database exists: another verify sees it is not abandoned.
-            _ = try admin.tryAdvisoryLock(scratch)
+            let leftovers = Self.dropAbandoned(admin)
+            if !leftovers.dropped.isEmpty { details["dropped_leftovers"] = .array(leftovers.dropped.map(JSONValue.string)) }
+            if !leftovers.failed.isEmpty { details["leftovers"] = .array(leftovers.failed.map(JSONValue.string)) }
+            // Marked before the scratch database exists, for as long as this session lives: another
+            // verify sees it is not abandoned. (Not an advisory lock: those are per database, and
+            // verifies of other databases on the same server must see it too; pg_stat_activity is
+            // the server's.)
+            _ = try admin.query("SELECT set_config('application_name', $1, false)", [Self.holderPrefix + scratch])
             _ = try admin.execute("CREATE DATABASE \(quoteIdentifier(scratch))")
             // Dropped on every way out, a failed restore and a timeout or Ctrl-C included.
-            defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(scratch)) WITH (FORCE)") }
+            defer { if !kept { _ = try? admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(scratch)) WITH (FORCE)") } }
             do { try BackupTools(context).restoreInto(database: scratch, file: path, format: format, jobs: jobs) } catch {
                 if let failed = try mismatch() { return failed }
                 throw error
@@ -82,6 +96,12 @@ public struct BackupVerify: StepKind {
                 result = try BackupFacts.compare(db, with: manifest, historyTable: historyTable, invariants: invariants)
             } else {
                 result = (try BackupFacts.broken(db, invariants), [])
+            }
+            if let version = try BackupFacts.schemaVersion(db, historyTable: historyTable) { details["schema_version"] = .int(Int(version)) }
+            if keep {
+                KeptScratch.shared.hold(scratch, admin)
+                kept = true
+                details["scratch_database"] = .string(scratch)
             }
         } catch let error as PostgresError {
             throw StepError(error.description, details: details)
@@ -107,14 +127,27 @@ public struct BackupVerify: StepKind {
     }
 
     /// Scratch databases left by a verify that was killed (kill -9 runs no cleanup). A verify running
-    /// now holds the advisory lock named after its database, so only abandoned ones are dropped.
-    static func dropAbandoned(_ admin: PostgresConnection) {
+    /// now (or a kept copy) has a session named after its database, so only abandoned ones are dropped.
+    /// Returns what it dropped and what it could not (named in the report, for a DBA to drop by hand).
+    @discardableResult
+    static func dropAbandoned(_ admin: PostgresConnection) -> (dropped: [String], failed: [String]) {
         let names = (try? admin.query("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [scratchPrefix]).rows
             .compactMap { $0["datname"].string }) ?? []
-        for name in names where (try? admin.tryAdvisoryLock(name)) == true {
-            _ = try? admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
-            _ = try? admin.advisoryUnlock(name)
+        guard !names.isEmpty else { return ([], []) }
+        // Listed after the databases: a verify marks its session before it creates its database.
+        guard let holders = try? admin.query("SELECT application_name FROM pg_stat_activity WHERE starts_with(application_name, $1)",
+                                             [holderPrefix]).rows.compactMap({ $0["application_name"].string }) else { return ([], []) }
+        let inUse = Set(holders.map { String($0.dropFirst(holderPrefix.count)) })
+        var dropped: [String] = [], failed: [String] = []
+        for name in names where !KeptScratch.shared.holds(name) && !inUse.contains(name) {
+            do {
+                _ = try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+                dropped.append(name)
+            } catch {
+                failed.append(name)
+            }
         }
+        return (dropped, failed)
     }
 }
 

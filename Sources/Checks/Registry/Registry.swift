@@ -53,7 +53,7 @@ public enum StepRegistry {
         // Releases: what runs where, and the last good one to roll back to
         ReleaseRecord.self, ReleaseTarget.self, ReleaseStatus.self,
         // Backups
-        BackupCreate.self, BackupList.self, BackupVerify.self, BackupRestore.self, BackupPrune.self,
+        BackupCreate.self, BackupList.self, BackupVerify.self, BackupDropScratch.self, BackupRestore.self, BackupPrune.self,
     ]
 
     /// Kinds the runbook engine itself implements (they need the executor, not a StepKind).

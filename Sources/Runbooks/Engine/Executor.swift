@@ -276,6 +276,7 @@ public final class Executor: @unchecked Sendable {
         refs += step.when?.paths ?? []
         refs += step.retry.until?.paths ?? []
         if let r = step.remediation { refs += Interpolation.references(in: r) }
+        if let d = step.database { refs += Interpolation.references(in: d) }
         var out = Set<String>()
         for ref in refs where ref.hasPrefix("steps.") {
             let parts = ref.split(separator: ".", maxSplits: 2)

@@ -92,6 +92,9 @@ struct StepRunner: Sendable {
         baseContext.runID = scope.runID.isEmpty ? nil : scope.runID
         baseContext.resumedRunID = options.resumeFrom?.runID
         baseContext.baseDirectory = options.environment.directory
+        if let database = step.database {
+            do { try Self.point(&baseContext, at: database, scope: scope) } catch { return finish(.error, "\(error)") }
+        }
         if options.dryRun && kind.isMutating {
             // A dry-run fails where the real run would (missing table, statement refused in a transaction, no secret).
             let plan: String

@@ -18,7 +18,7 @@ public struct RunbookLoader: Sendable {
 
     static let topKeys = ["name", "description", "params", "lock", "steps"]
     static let stepKeys = ["id", "kind", "title", "with", "needs", "when", "retry", "timeout", "always",
-                           "continue_on_failure", "confirm", "remediation", "for_each", "if_needs_skipped"]
+                           "continue_on_failure", "confirm", "remediation", "for_each", "if_needs_skipped", "database"]
     static let retryKeys = ["attempts", "delay", "backoff", "until"]
     static let paramKeys = ["type", "default", "required", "description"]
 
@@ -263,6 +263,7 @@ public struct RunbookLoader: Sendable {
         let confirm = try node.value("confirm").map { try bool($0, "confirm", file) } ?? false
         let remediation = try node.value("remediation").map { try scalar($0, "remediation", file) }
         let title = try node.value("title").map { try scalar($0, "title", file) } ?? id
+        let database = try node.value("database").map { try scalar($0, "database", file) }
         let ifNeedsSkipped = try node.value("if_needs_skipped").map { n -> IfNeedsSkipped in
             guard let word = n.string, let value = IfNeedsSkipped(rawValue: word) else {
                 throw fail(n, "'if_needs_skipped' of step '\(id)' must be skip or run",
@@ -289,10 +290,11 @@ public struct RunbookLoader: Sendable {
             mutates = Self.mutates(kind, with: with)
         }
 
-        let base = Step(id: id, kind: kindName, title: title, with: with, needs: needs, when: when, retry: retry,
+        var base = Step(id: id, kind: kindName, title: title, with: with, needs: needs, when: when, retry: retry,
                         timeout: timeout, always: always, continueOnFailure: continueOnFailure, confirm: confirm,
                         remediation: remediation, mutates: mutates, included: included,
                         line: node.position.line, column: node.position.column, ifNeedsSkipped: ifNeedsSkipped)
+        base.database = database
         guard let forEachNode = node.value("for_each") else { return [base] }
         // for_each: a list, or ${params.x} naming a list param. Each item becomes its own step `id[i]`
         // (or `id[item]` for plain scalars), with ${item} resolved.
@@ -457,6 +459,7 @@ public struct RunbookLoader: Sendable {
             var refs = Interpolation.references(in: .object(step.with)) + (step.when?.paths ?? [])
                 + Interpolation.references(in: step.title)
             if let r = step.remediation { refs += Interpolation.references(in: r) }
+            if let d = step.database { refs += Interpolation.references(in: d) }
             // Computed only for steps that read other steps: a chain of n steps would cost n² otherwise.
             var reachableCache: Set<String>?
             func reachable() -> Set<String> {

@@ -86,6 +86,9 @@ public struct Step: Sendable {
     public var scopeParams: [String: JSONValue]? = nil
     /// The fragment file an included step came from.
     public var includedFrom: String? = nil
+    /// `database: NAME`: the step runs against this database on the environment's server instead of
+    /// the environment's own (`${...}` resolved when the step starts; empty: the environment's).
+    public var database: String? = nil
 }
 
 /// `if_needs_skipped: skip` (default): a need skipped by `when:` blocks the step, as a failed one does;

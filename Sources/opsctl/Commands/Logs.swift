@@ -22,6 +22,8 @@ extension Opsctl {
                       opsctl logs analyze app.log.1.gz app.log --level error --top 20
                       kubectl logs deploy/app | opsctl logs analyze - --threshold 'error_rate>1%:warn' --threshold 'error_rate>5%:fail'
                       opsctl logs analyze api.log --threshold 'p95>2000:fail' --format nagios
+                      kubectl logs -f deploy/app | opsctl logs analyze - --follow --threshold 'error_rate>5%:fail' --exit-on-fail
+                      opsctl logs analyze /var/log/app.log --follow --every 30s --last 15m --for 10m
 
                     Thresholds: METRIC OP VALUE:warn|fail, OP one of > >= < <= == != and meaning exactly that (errors>=1 fires at one error, errors>1 at two), on error_rate (%), errors, warnings, fatal, lines, unparsed, p50, p95, p99 (ms).
 
@@ -42,6 +44,7 @@ extension Opsctl {
             @Option(name: .long, help: "Numeric field with a latency in ms, for p50/p95/p99.") var latencyField: String?
             @Option(name: .long, help: "Threshold like 'error_rate>1%:warn' (repeatable).") var threshold: [String] = []
 
+            @OptionGroup var follow: LogsFollowOptions
             @OptionGroup var global: GlobalOptions
 
             func options() throws -> LogAnalysisOptions {
@@ -80,6 +83,7 @@ extension Opsctl {
                 let options = try options()
                 // Log lines are masked before they are fingerprinted or kept as examples.
                 RunService(global: global).registerSecretsWithoutEnvironment()
+                if follow.follow { try runFollow(options, format: format) }
                 let started = Date()
                 let report: LogReport
                 do {
