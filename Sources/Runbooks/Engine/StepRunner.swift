@@ -92,6 +92,8 @@ struct StepRunner: Sendable {
         baseContext.runID = scope.runID.isEmpty ? nil : scope.runID
         baseContext.resumedRunID = options.resumeFrom?.runID
         baseContext.baseDirectory = options.environment.directory
+        baseContext.baselineEnvironment = options.baselineEnvironment.map { ($0.name, $0.databaseURLEnv) }
+        if let runs = options.recordedRuns { baseContext.recordedRun = { @Sendable selector in try runs.lookup(selector) } }
         if options.dryRun && kind.isMutating {
             // A dry-run fails where the real run would (missing table, statement refused in a transaction, no secret).
             let plan: String

@@ -487,7 +487,7 @@ public struct RunbookLoader: Sendable {
                                         message: "step '\(step.id)' reads steps.\(parts[1]) but does not need it",
                                         hint: "add '\(parts[1])' to its needs so it runs first")
                     }
-                case "env", "secret", "item", "config", "run": continue
+                case "env", "secret", "item", "config", "run", "window": continue
                 case "status", "message", "details", "attempts": continue
                 default:
                     throw LoadError(file: file, line: step.line, column: step.column,
