@@ -84,7 +84,7 @@ struct BaselineCommandTests {
                 """, [b.requests, b.errors, b.minutesAgo])
             try db.query("""
                 INSERT INTO webhook_logs (status, duration_ms, created_at)
-                SELECT CASE WHEN i <= $2 THEN 'failed' ELSE 'success' END, 30, now() - make_interval(mins => $3)
+                SELECT CASE WHEN i <= $1::int THEN 'failed' ELSE 'success' END, 30, now() - make_interval(mins => $2::int)
                   FROM generate_series(1, 200) i
                 """, [b.minutesAgo == 5 ? webhooksFailed : 0, b.minutesAgo])
         }
