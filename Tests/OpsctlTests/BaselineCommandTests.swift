@@ -173,5 +173,19 @@ struct BaselineCommandTests {
         #expect(steady.stdout.contains("error_rate_change_pct"), "\(steady.stdout)")
         let noBaseline = try project.opsctl(["logs", "analyze", today] + rule)
         #expect(noBaseline.exitCode == 64 && noBaseline.stderr.contains("add --baseline"), "\(noBaseline.stderr)")
+
+        // The logs.analyze kind: `baseline:` resolves from opsctl.yaml's directory like `files:`.
+        try project.file("logcheck.yaml", """
+            name: logcheck
+            steps:
+              - id: api-logs
+                kind: logs.analyze
+                with: { files: [today.log], baseline: yesterday.log, thresholds: ["error_rate_increase_pct>=100:fail"] }
+            """)
+        let step = try project.opsctl(["run", "logcheck.yaml", "--format", "json", "--no-journal"])
+        #expect(step.exitCode == 1, "\(step.stdout)\(step.stderr)")
+        let api = try results(step)["api-logs"]
+        #expect(message(api).contains("vs file \(yesterday): error rate 4 % vs 2 % (+2, +100%)"), "\(message(api))")
+        #expect((api?["metrics"] as? [[String: Any]])?.contains { $0["name"] as? String == "error_rate_change_pct" && $0["crit"] as? Double == 100 } == true)
     }
 }
