@@ -157,6 +157,30 @@ struct BaselineCommandTests {
         #expect(bad.exitCode == 65 && bad.stderr.contains("unknown environment 'purple'"), "\(bad.stderr)")
     }
 
+    /// `${window.*}` is sql.query's: anywhere else it is refused when the runbook loads (exit 65, file:line:col).
+    @Test func windowReferencesOutsideSQLQueryAreRefused() throws {
+        try project.file("shellwindow.yaml", """
+            name: shellwindow
+            steps:
+              - id: echo
+                kind: shell
+                with: { command: "echo ${window.start}" }
+            """)
+        let out = try project.opsctl(["run", "shellwindow.yaml", "--no-journal"])
+        #expect(out.exitCode == 65, "\(out.stdout)\(out.stderr)")
+        #expect(out.stderr.contains("shellwindow.yaml:3:") && out.stderr.contains("exists only in sql.query steps"), "\(out.stderr)")
+        try project.file("nowindow.yaml", """
+            name: nowindow
+            steps:
+              - id: q
+                kind: sql.query
+                with: { sql: "SELECT count(*) AS n FROM api_request_logs WHERE created_at > ${window.start}" }
+            """)
+        let missing = try project.opsctl(["run", "nowindow.yaml", "--no-journal", "--format", "json"])
+        #expect(missing.exitCode == 1, "\(missing.stdout)\(missing.stderr)")
+        #expect(message(try results(missing)["q"]).contains("set window:"), "\(missing.stdout)")
+    }
+
     @Test func logsAnalyzeAgainstYesterdaysFile() throws {
         func lines(_ errors: Int) -> String {
             (0..<100).map { i in #"{"time":"2026-11-28T10:00:\#(String(format: "%02d", i % 60))Z","level":"\#(i < errors ? "error" : "info")","msg":"req"}"# }
