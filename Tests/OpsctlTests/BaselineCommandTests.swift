@@ -101,6 +101,12 @@ struct BaselineCommandTests {
         #expect(message(api).contains("vs previous 15m: error_pct 4 vs 2 (+2, +100%)"), "\(message(api))")
         let metrics = (api?["metrics"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
         #expect(metrics.contains("error_pct_change_pct") && metrics.contains("error_pct_baseline"), "\(metrics)")
+        // Every consumer sees why: the change with its limit in JUnit's text, a gauge per value in Prometheus.
+        let junit = try project.opsctl(["run", "service-metrics", "--format", "junit", "--no-journal"])
+        #expect(junit.stdout.contains("metric error_pct_change_pct = 100 % (warn 50) (crit 100)"), "\(junit.stdout)")
+        #expect(junit.stdout.contains("metric error_pct_baseline = 2 %"), "\(junit.stdout)")
+        let prometheus = try project.opsctl(["run", "service-metrics", "--format", "prometheus", "--no-journal"])
+        #expect(prometheus.stdout.contains(#"step="api-errors",metric="error_pct_change_pct",unit="%"} 100"#), "\(prometheus.stdout)")
 
         try seed(blue, [(20, 200, 1), (5, 200, 1)])
         let steady = try project.opsctl(["run", "service-metrics", "--format", "json", "--no-journal"])
