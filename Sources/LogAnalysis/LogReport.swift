@@ -40,6 +40,8 @@ public struct LogReport: Sendable, Codable, Equatable {
     public var thresholds: [ThresholdOutcome]
     /// Worst threshold outcome.
     public var status: LogStatus
+    /// With `--baseline`: the baseline's values and the change of each metric.
+    public var baseline: LogBaseline? = nil
 
     public struct FileSummary: Sendable, Codable, Equatable {
         public var path: String

@@ -54,7 +54,7 @@ public struct LogThreshold: Sendable, Equatable, Codable, CustomStringConvertibl
             throw LogAnalysisError("threshold '\(trimmed)': '\(given)' is not a number")
         }
         value = v * factor
-        guard LogReport.knownMetrics.contains(metric) || LogLevel(word: metric) != nil else {
+        guard LogReport.knownMetrics.contains(metric) || LogLevel(word: metric) != nil || LogBaseline.split(metric) != nil else {
             throw LogAnalysisError("threshold '\(trimmed)': unknown metric '\(metric)' (known: \(LogReport.knownMetrics.joined(separator: ", ")))")
         }
     }
@@ -98,7 +98,7 @@ extension LogReport {
 
     /// Fills `thresholds` and `status` from rules.
     public mutating func apply(_ rules: [LogThreshold]) {
-        thresholds = rules.map { $0.evaluate(self) }
+        thresholds = rules.map { relativeOutcome($0, among: rules) ?? $0.evaluate(self) }
         status = thresholds.map(\.status).max() ?? .ok
     }
 }

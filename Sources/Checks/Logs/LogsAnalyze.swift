@@ -21,7 +21,8 @@ public struct LogsAnalyze: StepKind {
         .init("window", .duration, "window width of the per-window counts (default: automatic, at most 60 windows)"),
         .init("latency_field", .string, "numeric field holding a latency in ms (p50/p95/p99)"),
         .init("thresholds", .list, default: ["error_rate>1%:warn", "error_rate>5%:fail"],
-              "rules METRIC>VALUE:warn|fail on error_rate, errors, warnings, fatal, lines, unparsed, p50, p95, p99"),
+              "rules METRIC>VALUE:warn|fail on error_rate, errors, warnings, fatal, lines, unparsed, p50, p95, p99; with a baseline also METRIC_increase_pct, _increase_abs, _decrease_pct, _decrease_abs"),
+        .init("baseline", .string, "compare with another log file (yesterday's; relative paths resolve like files) or a duration (1h: the window of that length before the current one in the same files)"),
     ]
     public static let mutates = false
     public static let example = """
@@ -37,6 +38,7 @@ public struct LogsAnalyze: StepKind {
 
     let files: [String]
     let options: LogAnalysisOptions
+    let baseline: String?
 
     public init(_ p: StepParameters) throws {
         files = try p.stringList("files")
@@ -67,6 +69,10 @@ public struct LogsAnalyze: StepKind {
             throw StepError("step '\(p.stepID)': \(error)")
         }
         options = o
+        baseline = try p.optionalString("baseline")
+        if baseline == nil, o.thresholds.contains(where: { LogBaseline.split($0.metric) != nil }) {
+            throw StepError("step '\(p.stepID)': thresholds on an increase or decrease need baseline: (a log file or a duration like 1h)")
+        }
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
@@ -74,7 +80,7 @@ public struct LogsAnalyze: StepKind {
         let paths = try Self.expand(files.map { Self.resolve($0, from: context.baseDirectory) })
         let report: LogReport
         do {
-            report = try LogAnalyzer(options).analyze(paths: paths)
+            report = try LogAnalyzer(options).analyze(paths: paths, baseline: try baselineSpec(context))
         } catch {
             throw StepError("\(error)")
         }
@@ -128,6 +134,10 @@ public struct LogsAnalyze: StepKind {
         let status: StepStatus = report.status == .fail ? .fail : report.status == .warn ? .warn : .ok
         var message = String(format: "%d lines, error rate %.2f %% (%d errors)", report.matched, report.errorRate, report.errors)
         if let l = report.latency { message += ", p95 \(DurationText.format(milliseconds: l.p95))" }
+        if let baseline = report.baseline {
+            metrics += baselineMetrics(baseline, thresholds: thresholds)
+            message += "; " + baselineSummary(baseline)
+        }
         if let top = report.topFingerprints.first { message += "; top: \(top.fingerprint.prefix(80)) (\(top.count))" }
         let breached = report.thresholds.filter(\.breached).map(\.threshold)
         if !breached.isEmpty { message += "; breached: " + breached.joined(separator: ", ") }

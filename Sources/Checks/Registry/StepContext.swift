@@ -36,6 +36,11 @@ public struct StepContext: Sendable {
     public var resumedRunID: String?
     /// Where relative file paths of a step resolve from: the directory of opsctl.yaml (nil: the working directory).
     public var baseDirectory: String?
+    /// `--baseline-env NAME`: that environment's name and database URL variable; steps comparing with a
+    /// baseline run their query there instead (canary vs stable).
+    public var baselineEnvironment: (name: String, databaseURLVariable: String)?
+    /// Reads a journaled run of this runbook and environment (`run:<id>` or `last-ok`) for `baseline:`.
+    public var recordedRun: (@Sendable (_ selector: BaselineSource) throws -> RecordedRun?)?
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 databaseURLVariable: String = "DATABASE_URL", baseURL: String? = nil,

@@ -9,7 +9,10 @@ public struct SQLQuery: StepKind {
         .init("sql", .string, required: true, "the query (runs in a READ ONLY transaction); ${...} in it becomes a bound $n").code(.sql(boundBy: "params")),
         .init("params", .list, "bound parameters $1, $2, ..."),
         .init("database_url_env", .string, "env var holding the database URL (default: the environment's)"),
-        .init("thresholds", .map, "per column: { warn: N, crit: N, below: false, unit: ms } — the first row's value; a limit fires at value >= limit (<= with below: true)"),
+        .init("thresholds", .map, "per column: { warn: N, crit: N, below: false, unit: ms } — the first row's value; a limit fires at value >= limit (<= with below: true); with a baseline also increase_pct, increase_abs, decrease_pct, decrease_abs: { warn: N, crit: N }"),
+        .init("window", .string, "the time window the query covers (15m, 1h, '15 minutes'): ${window.start} and ${window.end} in the SQL are bound to its bounds, so a baseline can run the same SQL over another window"),
+        .init("baseline", .string, "compare the thresholded columns with: previous (the window before), 24h-ago (any duration: the window shifted), last-ok (the value the last ok run of this runbook recorded), run:<id>; --baseline-env NAME runs the query on that environment instead"),
+        .init("baseline_missing", .string, default: "warn", "status when there is no baseline value to compare with: ok, warn or fail"),
         .init("expect_rows", .int, "exact number of rows expected"),
         .init("max_rows", .int, "more rows than this fails (e.g. 0 for 'no orphans')"),
         .init("message", .string, "message template; {column} is replaced by the first row's value"),
@@ -33,6 +36,13 @@ public struct SQLQuery: StepKind {
     let maxRows: Int?
     let message: String?
     let timeoutMs: Int
+    let stepID: String
+    /// Seconds; nil when the query is not windowed.
+    let window: Double?
+    let baseline: BaselineSource?
+    let baselineMissing: StepStatus
+    /// Relative limits per column (columns with none are still compared and shown when there is a baseline).
+    let relative: [String: RelativeThresholds]
 
     public init(_ p: StepParameters) throws {
         sql = try p.string("sql")
@@ -43,6 +53,14 @@ public struct SQLQuery: StepKind {
             let below = o["below"]?.bool ?? false
             return (column, Thresholds(warn: o["warn"]?.double, crit: o["crit"]?.double, direction: below ? .below : .above), o["unit"]?.string)
         }
+        stepID = p.stepID
+        var relative: [String: RelativeThresholds] = [:]
+        for (column, spec) in try p.map("thresholds") {
+            let limits = try RelativeThresholds(spec.object ?? [:], where: "step '\(p.stepID)': thresholds.\(column)")
+            if !limits.isEmpty { relative[column] = limits }
+        }
+        self.relative = relative
+        (window, baseline, baselineMissing) = try Self.baselineSettings(p, sql: sql, params: params, relative: !relative.isEmpty)
         expectRows = p["expect_rows"]?.int
         maxRows = p["max_rows"]?.int
         message = try p.optionalString("message")
@@ -50,6 +68,7 @@ public struct SQLQuery: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
+        if window != nil || baseline != nil { return try runWithBaseline(context) }
         let result = try context.readOnlyQuery(variable: variable, statementTimeoutMs: timeoutMs) { db in
             try db.query(sql, params)
         }

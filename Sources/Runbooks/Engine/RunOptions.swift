@@ -27,6 +27,10 @@ public struct RunOptions: Sendable {
     public var progress: (@Sendable (String) -> Void)?
     /// The process environment (plus the config's `env:`) that steps see.
     public var processEnvironment: [String: String]
+    /// `--baseline-env NAME`: steps with a baseline compare with that environment's database.
+    public var baselineEnvironment: EnvironmentConfig?
+    /// Journaled runs for `baseline: run:<id>` / `last-ok`.
+    public var recordedRuns: RecordedRuns?
 
     public init(environment: EnvironmentConfig, params: [String: JSONValue] = [:], parallel: Int = 4, dryRun: Bool = false,
                 confirm: String? = nil, only: Set<String>? = nil, from: String? = nil,

@@ -95,6 +95,8 @@ struct StepRunner: Sendable {
         if let database = step.database {
             do { try Self.point(&baseContext, at: database, scope: scope) } catch { return finish(.error, "\(error)") }
         }
+        baseContext.baselineEnvironment = options.baselineEnvironment.map { ($0.name, $0.databaseURLEnv) }
+        if let runs = options.recordedRuns { baseContext.recordedRun = { @Sendable selector in try runs.lookup(selector) } }
         if options.dryRun && kind.isMutating {
             // A dry-run fails where the real run would (missing table, statement refused in a transaction, no secret).
             let plan: String

@@ -491,6 +491,13 @@ public struct RunbookLoader: Sendable {
                                         hint: "add '\(parts[1])' to its needs so it runs first")
                     }
                 case "env", "secret", "item", "config", "run": continue
+                case "window":
+                    // sql.query binds its window's bounds itself, once per window it queries.
+                    guard step.kind == SQLQuery.name, ref == "window.start" || ref == "window.end" else {
+                        throw LoadError(file: file, line: step.line, column: step.column,
+                                        message: "step '\(step.id)': ${\(ref)} exists only in sql.query steps with window:",
+                                        hint: "use ${window.start} / ${window.end} in a sql.query's sql: and set window: (e.g. 15m)")
+                    }
                 case "status", "message", "details", "attempts": continue
                 default:
                     throw LoadError(file: file, line: step.line, column: step.column,

@@ -63,6 +63,9 @@ public struct Scope: Sendable {
             }
         case "run":
             return path == "run.id" ? .string(runID) : nil
+        case "window":
+            // sql.query binds each window's bounds itself (current and baseline): the reference stays a marker.
+            return path == "window.start" || path == "window.end" ? .string("${\(path)}") : nil
         case "config":
             return parts.count == 1 ? config : config.at(path: String(path.dropFirst("config.".count)))
         case "item":

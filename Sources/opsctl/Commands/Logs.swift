@@ -43,6 +43,7 @@ extension Opsctl {
             @Option(name: .long, parsing: .unconditional, help: "Width of the per-window counts (default: automatic).") var window: String?
             @Option(name: .long, help: "Numeric field with a latency in ms, for p50/p95/p99.") var latencyField: String?
             @Option(name: .long, help: "Threshold like 'error_rate>1%:warn' (repeatable).") var threshold: [String] = []
+            @Option(name: .long, parsing: .unconditional, help: "Compare with another log FILE (yesterday's) or the DURATION before the current window (1h); thresholds like 'error_rate_increase_pct>=50:fail'.") var baseline: String?
 
             @OptionGroup var follow: LogsFollowOptions
             @OptionGroup var global: GlobalOptions
@@ -73,6 +74,9 @@ extension Opsctl {
                 o.top = top
                 o.latencyField = latencyField
                 do { o.thresholds = try threshold.map { try LogThreshold($0) } } catch { throw ValidationError("\(error)") }
+                if baseline == nil, let relative = o.thresholds.first(where: { LogBaseline.split($0.metric) != nil }) {
+                    throw ValidationError("--threshold '\(relative.text)' compares with a baseline: add --baseline FILE or --baseline DURATION")
+                }
                 return o
             }
 
@@ -87,7 +91,7 @@ extension Opsctl {
                 let started = Date()
                 let report: LogReport
                 do {
-                    report = try LogAnalyzer(options).analyze(paths: files.isEmpty ? ["-"] : files)
+                    report = try LogAnalyzer(options).analyze(paths: files.isEmpty ? ["-"] : files, baseline: baseline.map(LogBaselineSpec.init))
                 } catch {
                     Terminal.error("\(error)")
                     throw ExitCode(65)
@@ -97,7 +101,9 @@ extension Opsctl {
                 switch format {
                 case .human:
                     let width = Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 100
-                    try writer.write(TerminalText.sanitize(report.renderText(width: width)))
+                    var text = report.renderText(width: width)
+                    if let b = report.baseline { text += (text.hasSuffix("\n") ? "" : "\n") + LogsAnalyze.baselineSummary(b) + "\n" }
+                    try writer.write(TerminalText.sanitize(text))
                 case .json:
                     try writer.write(try report.jsonText() + "\n")
                 default:

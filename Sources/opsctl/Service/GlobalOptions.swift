@@ -34,6 +34,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "Wait up to this long for another run's lock (e.g. 60s) instead of exiting 2.")
     var wait: String?
 
+    @Option(name: .long, help: "Compare steps that have a baseline with the same query on this environment's database (canary vs stable).")
+    var baselineEnv: String?
+
     @Option(name: .long, help: "Who is running this, for the journal (default: $USER).")
     var actor: String?
 

@@ -166,6 +166,7 @@ struct RunService {
         options.insecure = global.insecure
         options.prompt = Terminal.prompt
         options.progress = progress
+        try setBaselines(&options, runbook: runbook.name)
         let reporter = format.makeReporter(options: global.reporterOptions())
         if let plan = watch?.plan {
             try runWatch(plan, runbook: runbook, options: options, format: format, reporter: reporter, writer: writer, journal: journal)
