@@ -55,9 +55,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ] + transitivePins.map { .package(url: $0.url, exact: $0.version) },
     targets: [
-        // C modules: libpq through pkg-config; libcurl through typed, non-variadic wrappers.
-        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // C modules: libpq and libcurl are loaded with dlopen on first use, not linked (their dependency
+        // closure was most of every verb's start-up); CCurl holds typed, non-variadic wrappers over libcurl.
+        .target(name: "CLibPQ"),
+        .target(name: "CCurl"),
         // simdjson (C++) behind a pure C batch API for the log scanner, plus zlib for `.gz` logs.
         .target(name: "CSimdJSON", linkerSettings: [.linkedLibrary("simdjson"), .linkedLibrary("z")]),
         // libpg_query, the real Postgres parser (static archive: see Sources/CPgQuery/module.modulemap).

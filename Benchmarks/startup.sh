@@ -31,6 +31,11 @@ import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
     print(f"  CPU user+sys {1000 * (r['user'] + r['system']):5.1f} ms   wall {1000 * r['mean']:6.1f} ms   {r['command'].split('/')[-1]}")
 PY
+# What the dynamic loader does before main: the shared libraries it maps and its own cycle count
+# (libpq and libcurl are loaded with dlopen on first use, so neither is in this list).
+echo "shared libraries mapped at start-up ($(ldd "$OPSCTL" | wc -l)): $(ldd "$OPSCTL" | awk '{print $1}' | tr '\n' ' ')"
+LD_DEBUG=statistics "$OPSCTL" --version 2>&1 >/dev/null | sed -n 's/^ *[0-9]*:[[:space:]]*//p' \
+  | grep -E "total startup time|time needed for relocation|number of relocations:|time needed to load" | sed 's/^/  loader: /' || true
 result startup-kinds "$(fmt "$(python3 -c "print($k*1000)")" 1)ms" "$(fmt "$(python3 -c "print($t*1000)")" 1)ms" "$(ratio "$k" "$t")" "<= 15 ms" "$(met_if "$k <= 0.015")"
 result startup-explain "$(fmt "$(python3 -c "print($e*1000)")" 1)ms" "$(fmt "$(python3 -c "print($t*1000)")" 1)ms" "$(ratio "$e" "$t")" "<= 15 ms" "$(met_if "$e <= 0.015")"
 result startup-version "$(fmt "$(python3 -c "print($v*1000)")" 1)ms" "$(fmt "$(python3 -c "print($t*1000)")" 1)ms" "$(ratio "$v" "$t")" "<= 10 ms" "$(met_if "$v <= 0.010")"

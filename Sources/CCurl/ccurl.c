@@ -1,7 +1,74 @@
-#include "ccurl.h"
+// libcurl is loaded on first use (dlopen), not linked: its dependency closure (GnuTLS or OpenSSL,
+// nghttp2, LDAP, Kerberos, libssh2, ...) cost every verb's start-up several milliseconds in the
+// dynamic loader, even verbs that never make a request. Every curl_* call below goes through `api`.
+#define CURL_DISABLE_TYPECHECK 1
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdatomic.h>
+#include "ccurl.h"
+
+#ifdef __APPLE__
+#define LIBCURL_SONAME "libcurl.4.dylib"
+#else
+#define LIBCURL_SONAME "libcurl.so.4"
+#endif
+
+#define CURL_FUNCTIONS(X) \
+    X(curl_global_init) X(curl_easy_init) X(curl_easy_cleanup) X(curl_easy_reset) X(curl_easy_setopt) \
+    X(curl_easy_getinfo) X(curl_easy_perform) X(curl_easy_strerror) X(curl_slist_append) X(curl_slist_free_all) \
+    X(curl_multi_init) X(curl_multi_cleanup) X(curl_multi_setopt) X(curl_multi_add_handle) \
+    X(curl_multi_remove_handle) X(curl_multi_perform) X(curl_multi_poll) X(curl_multi_info_read) \
+    X(curl_multi_wakeup)
+
+#define API_MEMBER(name) __typeof__(&name) name;
+static struct { CURL_FUNCTIONS(API_MEMBER) } api;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static atomic_int loaded;
+static char load_error[1024];
+
+static void load(void) {
+    // OPSCTL_LIBCURL names another libcurl (a non-standard prefix, a build with other TLS).
+    const char *override = getenv("OPSCTL_LIBCURL");
+    const char *name = override && *override ? override : LIBCURL_SONAME;
+    void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char *why = dlerror();
+        snprintf(load_error, sizeof load_error,
+                 "cannot load libcurl (%s): %s; install it (Debian/Ubuntu: apt-get install libcurl4; "
+                 "Fedora/RHEL: dnf install libcurl) or set OPSCTL_LIBCURL to the path of libcurl.so.4",
+                 name, why ? why : "not found");
+        return;
+    }
+#define RESOLVE(fn)                                                                                     \
+    if (!(api.fn = (__typeof__(api.fn))dlsym(handle, #fn))) {                                           \
+        snprintf(load_error, sizeof load_error,                                                         \
+                 "the libcurl at %s has no %s: opsctl needs libcurl 7.68 or newer; install a newer "      \
+                 "libcurl4 or set OPSCTL_LIBCURL to one", name, #fn);                                    \
+        return;                                                                                         \
+    }
+    CURL_FUNCTIONS(RESOLVE)
+#undef RESOLVE
+    if (api.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(load_error, sizeof load_error, "libcurl (%s) failed to initialise (curl_global_init)", name);
+        return;
+    }
+    atomic_store_explicit(&loaded, 1, memory_order_release);
+}
+
+int ccurl_global_init(void) {
+    pthread_once(&load_once, load);
+    return atomic_load_explicit(&loaded, memory_order_acquire) ? 0 : -1;
+}
+
+const char *ccurl_load_error(void) { return load_error; }
+
+const char *ccurl_strerror(CURLcode code) {
+    return atomic_load_explicit(&loaded, memory_order_acquire) ? api.curl_easy_strerror(code) : "libcurl is not loaded";
+}
 
 typedef struct {
     char *data;
@@ -66,25 +133,25 @@ static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl
     return atomic_load(&t->cancelled) ? 1 : 0;
 }
 
-int ccurl_global_init(void) { return (int)curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 static void install_callbacks(ccurl_transfer *t) {
-    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
-    curl_easy_setopt(t->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(t->easy, CURLOPT_XFERINFODATA, t);
-    curl_easy_setopt(t->easy, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
-    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
-    curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+    api.curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
+    api.curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    api.curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
+    api.curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+    api.curl_easy_setopt(t->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+    api.curl_easy_setopt(t->easy, CURLOPT_XFERINFODATA, t);
+    api.curl_easy_setopt(t->easy, CURLOPT_NOPROGRESS, 0L);
+    api.curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
+    api.curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    api.curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
 }
 
 ccurl_transfer *ccurl_new(void) {
     ccurl_transfer *t = calloc(1, sizeof(*t));
     if (!t) return NULL;
-    t->easy = curl_easy_init();
+    // Without libcurl the transfer has no easy handle: Swift reports the load error before using it.
+    if (ccurl_global_init() != 0) return t;
+    t->easy = api.curl_easy_init();
     if (!t->easy) { free(t); return NULL; }
     atomic_init(&t->cancelled, 0);
     install_callbacks(t);
@@ -92,8 +159,8 @@ ccurl_transfer *ccurl_new(void) {
 }
 
 void ccurl_reset(ccurl_transfer *t) {
-    curl_easy_reset(t->easy);
-    if (t->headers) { curl_slist_free_all(t->headers); t->headers = NULL; }
+    api.curl_easy_reset(t->easy);
+    if (t->headers) { api.curl_slist_free_all(t->headers); t->headers = NULL; }
     t->body.len = 0;
     t->head.len = 0;
     t->truncated = 0;
@@ -105,29 +172,29 @@ void ccurl_reset(ccurl_transfer *t) {
 
 void ccurl_free(ccurl_transfer *t) {
     if (!t) return;
-    if (t->headers) curl_slist_free_all(t->headers);
-    curl_easy_cleanup(t->easy);
+    if (t->headers) api.curl_slist_free_all(t->headers);
+    if (t->easy) api.curl_easy_cleanup(t->easy);
     free(t->body.data);
     free(t->head.data);
     free(t);
 }
 
-CURLcode ccurl_setopt_long(ccurl_transfer *t, CURLoption opt, long value) { return curl_easy_setopt(t->easy, opt, value); }
-CURLcode ccurl_setopt_str(ccurl_transfer *t, CURLoption opt, const char *value) { return curl_easy_setopt(t->easy, opt, value); }
-CURLcode ccurl_setopt_off_t(ccurl_transfer *t, CURLoption opt, curl_off_t value) { return curl_easy_setopt(t->easy, opt, value); }
+CURLcode ccurl_setopt_long(ccurl_transfer *t, CURLoption opt, long value) { return api.curl_easy_setopt(t->easy, opt, value); }
+CURLcode ccurl_setopt_str(ccurl_transfer *t, CURLoption opt, const char *value) { return api.curl_easy_setopt(t->easy, opt, value); }
+CURLcode ccurl_setopt_off_t(ccurl_transfer *t, CURLoption opt, curl_off_t value) { return api.curl_easy_setopt(t->easy, opt, value); }
 
 int ccurl_add_header(ccurl_transfer *t, const char *line) {
-    struct curl_slist *l = curl_slist_append(t->headers, line);
+    struct curl_slist *l = api.curl_slist_append(t->headers, line);
     if (!l) return 0;
     t->headers = l;
-    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+    api.curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
     return 1;
 }
 
 CURLcode ccurl_set_body(ccurl_transfer *t, const char *data, size_t len) {
-    CURLcode rc = curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    CURLcode rc = api.curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     if (rc != CURLE_OK) return rc;
-    return curl_easy_setopt(t->easy, CURLOPT_COPYPOSTFIELDS, data ? data : "");
+    return api.curl_easy_setopt(t->easy, CURLOPT_COPYPOSTFIELDS, data ? data : "");
 }
 
 void ccurl_set_max_body(ccurl_transfer *t, size_t max) { t->max_body = max; }
@@ -137,7 +204,7 @@ CURLcode ccurl_perform(ccurl_transfer *t) {
     t->head.len = 0;
     t->truncated = 0;
     t->errbuf[0] = 0;
-    return curl_easy_perform(t->easy);
+    return api.curl_easy_perform(t->easy);
 }
 
 void ccurl_cancel(ccurl_transfer *t) { atomic_store(&t->cancelled, 1); }
@@ -148,20 +215,20 @@ const char *ccurl_body(ccurl_transfer *t, size_t *len) { *len = t->body.len; ret
 const char *ccurl_header_block(ccurl_transfer *t, size_t *len) { *len = t->head.len; return t->head.data ? t->head.data : ""; }
 const char *ccurl_error_text(ccurl_transfer *t) { return t->errbuf; }
 
-long ccurl_info_long(ccurl_transfer *t, CURLINFO info) { long v = 0; curl_easy_getinfo(t->easy, info, &v); return v; }
-double ccurl_info_double(ccurl_transfer *t, CURLINFO info) { double v = 0; curl_easy_getinfo(t->easy, info, &v); return v; }
-curl_off_t ccurl_info_off_t(ccurl_transfer *t, CURLINFO info) { curl_off_t v = 0; curl_easy_getinfo(t->easy, info, &v); return v; }
-const char *ccurl_info_str(ccurl_transfer *t, CURLINFO info) { char *v = NULL; curl_easy_getinfo(t->easy, info, &v); return v; }
+long ccurl_info_long(ccurl_transfer *t, CURLINFO info) { long v = 0; api.curl_easy_getinfo(t->easy, info, &v); return v; }
+double ccurl_info_double(ccurl_transfer *t, CURLINFO info) { double v = 0; api.curl_easy_getinfo(t->easy, info, &v); return v; }
+curl_off_t ccurl_info_off_t(ccurl_transfer *t, CURLINFO info) { curl_off_t v = 0; api.curl_easy_getinfo(t->easy, info, &v); return v; }
+const char *ccurl_info_str(ccurl_transfer *t, CURLINFO info) { char *v = NULL; api.curl_easy_getinfo(t->easy, info, &v); return v; }
 
 int ccurl_cert_count(ccurl_transfer *t) {
     struct curl_certinfo *ci = NULL;
-    if (curl_easy_getinfo(t->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci) return 0;
+    if (api.curl_easy_getinfo(t->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci) return 0;
     return ci->num_of_certs;
 }
 
 int ccurl_cert_field(ccurl_transfer *t, int index, const char *name, char *out, size_t outlen) {
     struct curl_certinfo *ci = NULL;
-    if (curl_easy_getinfo(t->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci) return 0;
+    if (api.curl_easy_getinfo(t->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci) return 0;
     if (index < 0 || index >= ci->num_of_certs) return 0;
     size_t nlen = strlen(name);
     for (struct curl_slist *s = ci->certinfo[index]; s; s = s->next) {
@@ -180,16 +247,17 @@ int ccurl_cert_field(ccurl_transfer *t, int index, const char *name, char *out, 
 ccurl_multi *ccurl_multi_new(long max_host_connections) {
     ccurl_multi *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
-    m->multi = curl_multi_init();
+    if (ccurl_global_init() != 0) return m;
+    m->multi = api.curl_multi_init();
     if (!m->multi) { free(m); return NULL; }
     if (max_host_connections > 0)
-        curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_host_connections);
+        api.curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_host_connections);
     return m;
 }
 
 void ccurl_multi_free(ccurl_multi *m) {
     if (!m) return;
-    curl_multi_cleanup(m->multi);
+    if (m->multi) api.curl_multi_cleanup(m->multi);
     free(m);
 }
 
@@ -198,26 +266,26 @@ CURLMcode ccurl_multi_add(ccurl_multi *m, ccurl_transfer *t) {
     t->head.len = 0;
     t->truncated = 0;
     t->errbuf[0] = 0;
-    return curl_multi_add_handle(m->multi, t->easy);
+    return api.curl_multi_add_handle(m->multi, t->easy);
 }
 
-CURLMcode ccurl_multi_remove(ccurl_multi *m, ccurl_transfer *t) { return curl_multi_remove_handle(m->multi, t->easy); }
+CURLMcode ccurl_multi_remove(ccurl_multi *m, ccurl_transfer *t) { return api.curl_multi_remove_handle(m->multi, t->easy); }
 
 CURLMcode ccurl_multi_step(ccurl_multi *m, int timeout_ms, int *running) {
-    CURLMcode rc = curl_multi_perform(m->multi, running);
+    CURLMcode rc = api.curl_multi_perform(m->multi, running);
     if (rc != CURLM_OK || *running == 0) return rc;
-    rc = curl_multi_poll(m->multi, NULL, 0, timeout_ms, NULL);
+    rc = api.curl_multi_poll(m->multi, NULL, 0, timeout_ms, NULL);
     if (rc != CURLM_OK) return rc;
-    return curl_multi_perform(m->multi, running);
+    return api.curl_multi_perform(m->multi, running);
 }
 
 ccurl_transfer *ccurl_multi_next_done(ccurl_multi *m, CURLcode *result) {
     int left = 0;
     CURLMsg *msg;
-    while ((msg = curl_multi_info_read(m->multi, &left))) {
+    while ((msg = api.curl_multi_info_read(m->multi, &left))) {
         if (msg->msg == CURLMSG_DONE) {
             ccurl_transfer *t = NULL;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+            api.curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
             *result = msg->data.result;
             return t;
         }
@@ -225,4 +293,4 @@ ccurl_transfer *ccurl_multi_next_done(ccurl_multi *m, CURLcode *result) {
     return NULL;
 }
 
-void ccurl_multi_wakeup(ccurl_multi *m) { curl_multi_wakeup(m->multi); }
+void ccurl_multi_wakeup(ccurl_multi *m) { if (m->multi) api.curl_multi_wakeup(m->multi); }

@@ -26,6 +26,7 @@ public final class HTTPClient: @unchecked Sendable {
     private var cancelPending = false
 
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
+        if let problem = HTTPGlobal.libraryError(request) { throw problem }
         ccurl_reset(transfer)
         defer { cancelLock.withLock { cancelPending = false } }
         try Self.configure(transfer, with: request)
@@ -163,7 +164,7 @@ public final class HTTPClient: @unchecked Sendable {
 
     static func error(code: CURLcode, transfer t: OpaquePointer, request: HTTPRequest) -> HTTPError {
         let text = String(cString: ccurl_error_text(t))
-        let detail = text.isEmpty ? String(cString: curl_easy_strerror(code)) : text
+        let detail = text.isEmpty ? String(cString: ccurl_strerror(code)) : text
         let kind: HTTPError.Kind
         switch code {
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: kind = .invalidURL
@@ -182,6 +183,12 @@ public final class HTTPClient: @unchecked Sendable {
 
 enum HTTPGlobal {
     static let version = "0.1.0"
-    private static let once: Void = { _ = ccurl_global_init() }()
-    static func initialise() { _ = once }
+    /// libcurl is loaded on first use (Sources/CCurl); nil when it loaded, else why not.
+    private static let loadError: String? = ccurl_global_init() == 0 ? nil : String(cString: ccurl_load_error())
+    static func initialise() { _ = loadError }
+
+    /// The request's error when libcurl could not be loaded: what is missing and what installs it.
+    static func libraryError(_ request: HTTPRequest) -> HTTPError? {
+        loadError.map { HTTPError(kind: .library, host: request.hostForMessages, curlCode: Int(CURLE_FAILED_INIT.rawValue), detail: $0) }
+    }
 }

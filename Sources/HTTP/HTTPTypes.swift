@@ -103,6 +103,8 @@ public struct HTTPResponse: Sendable {
 public struct HTTPError: Error, CustomStringConvertible, Sendable {
     public enum Kind: String, Sendable {
         case invalidURL, dns, connect, tls, certificate, timeout, cancelled, transfer
+        /// libcurl could not be loaded (opsctl loads it on first use).
+        case library
     }
 
     public var kind: Kind
@@ -122,6 +124,7 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
         case .timeout: advice = "the host did not answer in time: check load and network, or raise the timeout"
         case .cancelled: advice = "the request was stopped by opsctl (step timeout or interrupt)"
         case .transfer: advice = "the transfer failed midway: retry, and check the service logs"
+        case .library: advice = "no request can be made until libcurl is installed"
         }
         return SecretMasker.shared.mask("\(host): \(detail) (curl \(curlCode)); \(advice)")
     }

@@ -41,6 +41,10 @@ public final class MultiClient: @unchecked Sendable {
         func fill() {
             while !exhausted, !isStopped, inFlight.count < concurrency {
                 guard let (tag, request) = next() else { exhausted = true; return }
+                if let problem = HTTPGlobal.libraryError(request) {
+                    completed(tag, .failure(problem))
+                    continue
+                }
                 let t = idle.popLast() ?? ccurl_new()!
                 ccurl_reset(t)
                 do {

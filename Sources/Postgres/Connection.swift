@@ -324,6 +324,8 @@ struct ConnectionInfo {
     }
 
     static func parse(_ dsn: String) throws -> ConnectionInfo {
+        // The first libpq call of every connection and client command line.
+        try PostgresLibrary.load()
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let parsed = PQconninfoParse(dsn, &errorMessage) else {
             var reason = "malformed"

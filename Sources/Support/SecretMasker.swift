@@ -101,9 +101,47 @@ public final class SecretMasker: @unchecked Sendable {
         options: [.caseInsensitive, .anchorsMatchLines])
 
     public static func maskQueryCredentials(_ text: String) -> String {
+        guard mayHoldCredentialField(text) else { return text }
         var out = text
         if out.contains("?") || out.contains("&") { out = replace(queryCredential, in: out) }
         return replace(fieldCredential, in: out)
+    }
+
+    /// Whether the two patterns above can match: some `=` has, right before it (past whitespace), a
+    /// name holding a credential word, or a non-ASCII character (case folding could make one). Most
+    /// text (plans, step messages, `key = value` lines) has none, and compiling and running the ICU
+    /// expressions cost more than the rest of `opsctl explain`. Conservative: a false "yes" only costs time.
+    public static func mayHoldCredentialField(_ text: String) -> Bool {
+        let words: [[UInt8]] = ["token", "key", "secret", "passw", "sig", "auth", "credential"].map { Array($0.utf8) }
+        var text = text
+        return text.withUTF8 { scan($0, words) }
+    }
+
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ words: [[UInt8]]) -> Bool {
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+        func isNameByte(_ b: UInt8) -> Bool {
+            b >= 0x80 || (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A) || b == 0x5F || b == 0x2E || b == 0x2D
+        }
+        var name: [UInt8] = []
+        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "=") {
+            var j = i
+            while j > 0 && isSpace(bytes[j - 1]) { j -= 1 }
+            name.removeAll(keepingCapacity: true)
+            while j > 0 && isNameByte(bytes[j - 1]) {
+                j -= 1
+                let c = bytes[j]
+                if c >= 0x80 { return true }
+                name.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
+            }
+            guard name.count >= 3 else { continue }
+            name.reverse()
+            for word in words where name.count >= word.count {
+                for start in 0...(name.count - word.count) where name[start] == word[0] && Array(name[start..<(start + word.count)]) == word {
+                    return true
+                }
+            }
+        }
+        return false
     }
 
     private static let bearer = try! NSRegularExpression(

@@ -8,7 +8,14 @@
 
 typedef struct ccurl_transfer ccurl_transfer;
 
+/// Loads libcurl (dlopen, once, thread safe) and runs curl_global_init. 0 when ready; -1 when the
+/// library cannot be loaded, and ccurl_load_error() says which is missing and what installs it.
+/// Until it succeeds, ccurl_new/ccurl_multi_new return handles that only ccurl_free accepts.
 int ccurl_global_init(void);
+/// Why ccurl_global_init failed ("" when it did not).
+const char *ccurl_load_error(void);
+/// curl_easy_strerror through the loaded library.
+const char *ccurl_strerror(CURLcode code);
 
 ccurl_transfer *ccurl_new(void);
 void ccurl_free(ccurl_transfer *t);

@@ -148,6 +148,10 @@ public final class Executor: @unchecked Sendable {
         var regularLeft = steps.filter { !$0.always }.count
         var doneCount = 0
 
+        // The same for every step of the run: built once here, not on the scheduler's thread for each
+        // step it launches (the config's JSON and the environment merge were most of a launch).
+        let stepEnvironment = options.stepEnvironment
+        let configJSON = options.environment.json
         let board = Board()
         board.state = Array(repeating: .pending, count: steps.count)
         let runner = StepRunner(runbookName: runbook.name, options: options, runCancellation: cancellation, promptLock: NSLock(),
@@ -206,8 +210,8 @@ public final class Executor: @unchecked Sendable {
                         return whenSkipped.contains(n) && step.ifNeedsSkipped != .run
                     }.map { steps[$0].id }
                     if !blockers.isEmpty || aborted != nil {
-                        let title = Self.title(step, scope: Scope(params: step.scopeParams ?? runbook.values, env: options.stepEnvironment,
-                                                                  config: options.environment.json))
+                        let title = Self.title(step, scope: Scope(params: step.scopeParams ?? runbook.values, env: stepEnvironment,
+                                                                  config: configJSON))
                         var r = StepResult(id: step.id, title: title, kind: step.kind, status: .skipped,
                                            message: aborted.map { "not started: \($0)" } ?? "blocked by \(blockers.joined(separator: ", "))",
                                            mutates: step.mutates)
@@ -226,8 +230,8 @@ public final class Executor: @unchecked Sendable {
                         scopeSteps[id] = r
                     }
                 }
-                var stepScope = Scope(params: step.scopeParams ?? runbook.values, env: options.stepEnvironment, steps: scopeSteps,
-                                      config: options.environment.json)
+                var stepScope = Scope(params: step.scopeParams ?? runbook.values, env: stepEnvironment, steps: scopeSteps,
+                                      config: configJSON)
                 stepScope.runID = runID
                 let scope = stepScope
                 var titled = step

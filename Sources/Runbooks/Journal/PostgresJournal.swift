@@ -83,20 +83,27 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     }
 
     public func runStarted(runID: String, runbook: Runbook, options: RunOptions) {
-        _ = try? connection.tryAdvisoryLock("opsctl-run:\(runID)")
         lock.withLock { heldLocks.append("opsctl-run:\(runID)") }
-        _ = try? connection.query("""
-            INSERT INTO opsctl.runs (run_id, runbook, runbook_file, environment, actor, host, git_commit, params, dry_run,
-                                     status, started_at, pid)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'running', now(), $10)
-            ON CONFLICT (run_id) DO NOTHING
-            """, [runID, runbook.name, runbook.file, options.environment.name, options.actor, RunOrigin.host,
-                  RunOrigin.gitCommit, RunOrigin.maskedParams(runbook.values).jsonText, options.dryRun, Int(getpid())])
-        // Step rows commit without waiting for the WAL flush: a kill -9 of opsctl loses nothing the server
-        // acknowledged; only a crash of Postgres itself can lose the last rows (≤ 3 × wal_writer_delay),
-        // and then the run shows as interrupted and --resume re-runs those steps. A failed step and the
-        // run's end commit durably (the server's own setting), which also flushes every row before them.
-        _ = try? connection.execute("SET synchronous_commit = off")
+        let (name, file, environment, actor, params, dryRun) = (runbook.name, runbook.file, options.environment.name, options.actor,
+                                                                RunOrigin.maskedParams(runbook.values).jsonText, options.dryRun)
+        // On the writer queue, so the first steps start at once: the run row costs three round trips
+        // and a `git rev-parse`. Step rows queue behind it (the row they reference is always first);
+        // runFinished and release drain the queue.
+        writer.async { [connection] in
+            _ = try? connection.tryAdvisoryLock("opsctl-run:\(runID)")
+            _ = try? connection.query("""
+                INSERT INTO opsctl.runs (run_id, runbook, runbook_file, environment, actor, host, git_commit, params, dry_run,
+                                         status, started_at, pid)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'running', now(), $10)
+                ON CONFLICT (run_id) DO NOTHING
+                """, [runID, name, file, environment, actor, RunOrigin.host,
+                      RunOrigin.gitCommit, params, dryRun, Int(getpid())])
+            // Step rows commit without waiting for the WAL flush: a kill -9 of opsctl loses nothing the server
+            // acknowledged; only a crash of Postgres itself can lose the last rows (≤ 3 × wal_writer_delay),
+            // and then the run shows as interrupted and --resume re-runs those steps. A failed step and the
+            // run's end commit durably (the server's own setting), which also flushes every row before them.
+            _ = try? connection.execute("SET synchronous_commit = off")
+        }
     }
 
     public func stepFinished(runID: String, position: Int, result: StepResult) {
