@@ -46,6 +46,38 @@ struct cs_parser {
         uint8_t fields = 0;          // bit f: requested field f
         std::string name;
     };
+    /// The layout of the last clean line (fast::walk_shape): the bytes before each value, the value's
+    /// kind and what its key asks for, then the bytes after the last value.
+    struct Segment {
+        uint16_t lit_off, lit_len;
+        uint8_t kind, special, fields;
+    };
+    struct Shape {
+        static constexpr int kMaxSegments = 32;
+        static constexpr size_t kBytes = 1024;
+        Segment seg[kMaxSegments];
+        int count = 0;
+        size_t used = 0;
+        uint16_t tail_off = 0, tail_len = 0;
+        bool ok = false;
+        char bytes[kBytes + 16];  // room for the eight-byte loads of same_bytes
+        void add(const char *p, size_t n, int kind, uint8_t special, uint8_t fields) {
+            if (count >= kMaxSegments || used + n > kBytes) { count = kMaxSegments + 1; return; }
+            std::memcpy(bytes + used, p, n);
+            seg[count++] = {uint16_t(used), uint16_t(n), uint8_t(kind), special, fields};
+            used += n;
+        }
+        void finish(const char *p, size_t n) {
+            ok = count > 0 && count <= kMaxSegments && used + n <= kBytes;
+            if (!ok) { count = 0; return; }
+            std::memcpy(bytes + used, p, n);
+            tail_off = uint16_t(used);
+            tail_len = uint16_t(n);
+            used += n;
+        }
+    };
+    Shape shape, learning;
+
     static constexpr size_t kKeySlots = 64;
     Key keys[kKeySlots];
 
@@ -565,6 +597,204 @@ struct Quotes {
     }
 };
 
+/// A value as the walkers found it: kind, bytes [start, end) (quotes included), number value.
+struct Value {
+    VKind kind;
+    const char *start, *end;
+    double num;
+};
+
+/// Bytes of w that are not ASCII digits, as non-zero bytes (w holds ASCII only: no carries).
+inline uint64_t non_digits(uint64_t w) {
+    return ((w & 0xF0F0F0F0F0F0F0F0ull) ^ 0x3030303030303030ull) |
+           (((w + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) ^ 0x3030303030303030ull);
+}
+
+/// The value of the first k (1...7) digits of w: shifted up, with '0's in front.
+inline uint64_t leading_digits_value(uint64_t w, int k) {
+    return eight_digit_value((w << (8 * (8 - k))) | (0x3030303030303030ull >> (8 * k)));
+}
+
+constexpr uint64_t kPow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+/// Parses the number at p (< e): integers of up to 16 digits without a loop (eight bytes at a
+/// time, the digit count from a bit scan); anything else by the strict grammar.
+inline bool read_number(const char *p, const char *e, Value &v) {
+    const char c = *p;
+    const char *d0 = p + (c == '-');
+    const char *q = d0;
+    uint64_t n = 0;
+    uint64_t w;
+    std::memcpy(&w, q, 8);  // the line ends with '\n' and the buffer has padding: eight bytes are readable
+    uint64_t m = non_digits(w);
+    if (m) {
+        int k = __builtin_ctzll(m) >> 3;
+        if (k) n = leading_digits_value(w, k);
+        q += k;
+    } else {
+        n = eight_digit_value(w);
+        q += 8;
+        std::memcpy(&w, q, 8);
+        m = non_digits(w);
+        if (m) {
+            int k = __builtin_ctzll(m) >> 3;
+            if (k) n = n * kPow10[k] + leading_digits_value(w, k);
+            q += k;
+        } else {
+            while (q < e && *q >= '0' && *q <= '9') q++;  // over 16 digits: from_chars below
+        }
+    }
+    if (q > e) return false;
+    size_t nd = size_t(q - d0);
+    if (nd == 0 || (nd > 1 && *d0 == '0')) return false;
+    v.kind = V_NUMBER;
+    v.start = p;
+    if (q < e && (*q == '.' || *q == 'e' || *q == 'E')) {
+        v.end = number_end(p, e);
+        return v.end && number_value(p, v.end, v.num);
+    }
+    v.end = q;
+    if (nd <= 15) { v.num = c == '-' ? double(-int64_t(n)) : double(n); return true; }
+    return number_value(p, q, v.num);
+}
+
+/// What a special key or a requested field takes from a value (first occurrence wins, as on the
+/// simdjson path).
+inline void apply(const char *buf, uint8_t special, uint8_t fields, const Value &v, cs_record &r) {
+    auto content = [&](cs_span &sp) {
+        if (v.kind == V_STRING) { sp.off = uint32_t(v.start + 1 - buf); sp.len = uint32_t(v.end - v.start - 2); }
+        else { sp.off = uint32_t(v.start - buf); sp.len = uint32_t(v.end - v.start); }
+    };
+    switch (Special(special)) {
+    case SP_LEVEL:
+        if (!r.has_level) {
+            r.has_level = 1;
+            if (v.kind == V_NUMBER) r.level = (v.num >= 0 && v.num <= 255) ? uint8_t(v.num) : 0;
+            else if (v.kind == V_STRING) r.level = level_from_word(v.start + 1, size_t(v.end - v.start - 2));
+        }
+        break;
+    case SP_TIME:
+        if (r.time_ms == CS_NO_TIME) {
+            if (v.kind == V_NUMBER) {
+                r.time_ms = epoch_ms_from_number(v.num);
+            } else if (v.kind == V_STRING) {
+                int64_t ms;
+                if (cs_parse_iso8601(v.start + 1, size_t(v.end - v.start - 2), &ms) > 0) r.time_ms = ms;
+            }
+        }
+        break;
+    case SP_MSG:
+        if (r.msg.len == CS_ABSENT_LEN && (v.kind != V_OTHER || *v.start != 'n')) content(r.msg);
+        break;
+    default: break;
+    }
+    for (size_t f = 0; fields >> f; f++) {
+        if (!((fields >> f) & 1) || r.field_kind[f] != CS_KIND_ABSENT) continue;
+        content(r.field[f]);
+        if (v.kind == V_STRING) r.field_kind[f] = CS_KIND_STRING;
+        else if (v.kind == V_NUMBER) { r.field_num[f] = v.num; r.field_kind[f] = CS_KIND_NUMBER; }
+        else r.field_kind[f] = CS_KIND_OTHER;
+    }
+}
+
+/// True when the n bytes at a equal those at b (n small: two overlapping loads).
+inline bool same_bytes(const char *a, const char *b, size_t n) {
+    if (n >= 8) {
+        if (n > 16) return std::memcmp(a, b, n) == 0;
+        uint64_t x0, y0, x1, y1;
+        std::memcpy(&x0, a, 8); std::memcpy(&y0, b, 8);
+        std::memcpy(&x1, a + n - 8, 8); std::memcpy(&y1, b + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    uint64_t x, y;
+    std::memcpy(&x, a, 8); std::memcpy(&y, b, 8);  // both have eight readable bytes (padding, shape buffer)
+    uint64_t mask = n == 0 ? 0 : (~0ull >> (64 - 8 * n));
+    return ((x ^ y) & mask) == 0;
+}
+
+/// The last clean line's layout replayed: its bytes between values (`{"level":`, `,"time":`,
+/// `,"route":"` …) compared whole, each value read by its kind, the keys' actions known in
+/// advance. Lines of one logger share it, so most lines are matched without looking at a key.
+bool walk_shape(const cs_parser *P, const char *buf, const char *s, int line_len, const Quotes &qs, cs_record &r) {
+    const cs_parser::Shape &sh = P->shape;
+    const char *e = s + line_len;
+    int i = 0;
+    for (int k = 0; k < sh.count; k++) {
+        const cs_parser::Segment &g = sh.seg[k];
+        if (i + int(g.lit_len) > line_len || !same_bytes(s + i, sh.bytes + g.lit_off, g.lit_len)) return false;
+        i += int(g.lit_len);
+        Value v;
+        if (g.kind == V_STRING) {  // the literal ended with the opening quote
+            int q = qs.next(i);
+            if (q < 0) return false;
+            v = {V_STRING, s + i - 1, s + q + 1, 0};
+        } else if (g.kind == V_NUMBER) {
+            char c = s[i];
+            if (!(c == '-' || (c >= '0' && c <= '9')) || !read_number(s + i, e, v)) return false;
+        } else {
+            char c = s[i];
+            if (c == 't' && literal(s + i, e, "true", 4)) v = {V_OTHER, s + i, s + i + 4, 0};
+            else if (c == 'f' && literal(s + i, e, "false", 5)) v = {V_OTHER, s + i, s + i + 5, 0};
+            else if (c == 'n' && literal(s + i, e, "null", 4)) v = {V_OTHER, s + i, s + i + 4, 0};
+            else return false;
+        }
+        if (g.special | g.fields) apply(buf, g.special, g.fields, v, r);
+        i = int(v.end - s);
+    }
+    return i + int(sh.tail_len) == line_len && same_bytes(s + i, sh.bytes + sh.tail_off, sh.tail_len);
+}
+
+/// Every key of a clean line, from quote to quote; learns the line's shape for walk_shape.
+bool walk_keys(cs_parser *P, const char *buf, const char *s, int line_len, const Quotes &qs, cs_record &r) {
+    const char *e = s + line_len;
+    cs_parser::Shape &sh = P->learning;
+    sh.count = 0;
+    sh.used = 0;
+    sh.ok = false;
+    int lit = 0;  // where the bytes before the next value start
+    auto skip = [&](int k) { while (s[k] == ' ') k++; return k; };
+    int i = skip(1);
+    if (s[i] == '}') return skip(i + 1) == line_len;
+    while (true) {
+        if (s[i] != '"') return false;
+        int kq = qs.next(i + 1);
+        if (kq < 0) return false;
+        const char *key = s + i + 1;
+        size_t key_len = size_t(kq - i - 1);
+        i = skip(kq + 1);
+        if (s[i] != ':') return false;
+        i = skip(i + 1);
+        if (i >= line_len) return false;
+        Value v;
+        char c = s[i];
+        if (c == '"') {
+            int vq = qs.next(i + 1);
+            if (vq < 0) return false;
+            v = {V_STRING, s + i, s + vq + 1, 0};
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            if (!read_number(s + i, e, v)) return false;
+        } else if (c == 't' && literal(s + i, e, "true", 4)) { v = {V_OTHER, s + i, s + i + 4, 0}; }
+        else if (c == 'f' && literal(s + i, e, "false", 5)) { v = {V_OTHER, s + i, s + i + 5, 0}; }
+        else if (c == 'n' && literal(s + i, e, "null", 4)) { v = {V_OTHER, s + i, s + i + 4, 0}; }
+        else return false;
+        const cs_parser::Key *ke = P->find_key(key, key_len);
+        if (ke) apply(buf, ke->special, ke->fields, v, r);
+        // The shape: bytes since the last value up to this one (with a string's opening quote).
+        int lit_end = i + (v.kind == V_STRING ? 1 : 0);
+        sh.add(s + lit, size_t(lit_end - lit), v.kind, ke ? ke->special : 0, ke ? ke->fields : 0);
+        i = skip(int(v.end - s));
+        lit = i;
+        if (i >= line_len) return false;
+        if (s[i] == ',') { i = skip(i + 1); continue; }
+        if (s[i] == '}') {
+            if (skip(i + 1) != line_len) return false;
+            sh.finish(s + lit, size_t(line_len - lit));
+            return true;
+        }
+        return false;
+    }
+}
+
 bool parse_masked(cs_parser *P, const char *buf, size_t len, size_t at, size_t max_line, cs_record &r, size_t &next) {
     const char *s = buf + at;
     const size_t avail = len - at;
@@ -593,107 +823,16 @@ bool parse_masked(cs_parser *P, const char *buf, size_t len, size_t at, size_t m
     }
     // No newline within reach (the last line, or a long one), '\r', tabs, escapes, non-ASCII: the careful path.
     if (line_len == SIZE_MAX || bad || line_len > max_line || line_len < 2 || s[0] != '{') return false;
-    const char *e = s + line_len;
     reset_record(r, uint32_t(at), uint32_t(line_len));
-    int i = 1;
-    auto skip = [&](int k) { while (s[k] == ' ') k++; return k; };
-    i = skip(i);
-    if (s[i] == '}') { if (skip(i + 1) != int(line_len)) return false; next = at + line_len + 1; return true; }
-    while (true) {
-        if (s[i] != '"') return false;
-        int kq = qs.next(i + 1);
-        if (kq < 0) return false;
-        std::string_view key(s + i + 1, size_t(kq - i - 1));
-        i = skip(kq + 1);
-        if (s[i] != ':') return false;
-        i = skip(i + 1);
-        if (i >= int(line_len)) return false;
-        const char *vstart = s + i, *vend;
-        VKind kind;
-        char c = *vstart;
-        double num = 0;
-        if (c == '"') {
-            int vq = qs.next(i + 1);
-            if (vq < 0) return false;
-            vend = s + vq + 1;
-            kind = V_STRING;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            // Integers (times, levels, milliseconds) in one pass; anything else by the strict grammar.
-            const char *q = vstart + (c == '-');
-            uint64_t v = 0;
-            const char *d0 = q;
-            while (e - q >= 8) {  // eight digits at a time (epoch milliseconds have 13)
-                uint64_t w;
-                std::memcpy(&w, q, 8);
-                if (!eight_digits(w)) break;
-                v = v * 100000000 + eight_digit_value(w);
-                q += 8;
-            }
-            while (q < e && *q >= '0' && *q <= '9') { v = v * 10 + uint64_t(*q - '0'); q++; }
-            size_t nd = size_t(q - d0);
-            if (nd == 0 || (nd > 1 && *d0 == '0')) return false;
-            if (q < e && (*q == '.' || *q == 'e' || *q == 'E')) {
-                vend = number_end(vstart, e);
-                if (!vend || !number_value(vstart, vend, num)) return false;
-            } else if (nd <= 15) {
-                vend = q;
-                num = c == '-' ? double(-int64_t(v)) : double(v);
-            } else {
-                vend = q;
-                if (!number_value(vstart, vend, num)) return false;
-            }
-            kind = V_NUMBER;
-        } else if (c == 't' && literal(vstart, e, "true", 4)) { vend = vstart + 4; kind = V_OTHER; }
-        else if (c == 'f' && literal(vstart, e, "false", 5)) { vend = vstart + 5; kind = V_OTHER; }
-        else if (c == 'n' && literal(vstart, e, "null", 4)) { vend = vstart + 4; kind = V_OTHER; }
-        else return false;
-        auto content = [&](cs_span &sp) {
-            if (kind == V_STRING) { sp.off = uint32_t(vstart + 1 - buf); sp.len = uint32_t(vend - vstart - 2); }
-            else { sp.off = uint32_t(vstart - buf); sp.len = uint32_t(vend - vstart); }
-        };
-        const cs_parser::Key *ke = P->find_key(key.data(), key.size());
-        if (ke) {
-        switch (Special(ke->special)) {
-        case SP_LEVEL:
-            if (!r.has_level) {
-                r.has_level = 1;
-                if (kind == V_NUMBER) r.level = (num >= 0 && num <= 255) ? uint8_t(num) : 0;
-                else if (kind == V_STRING) r.level = level_from_word(vstart + 1, size_t(vend - vstart - 2));
-            }
-            break;
-        case SP_TIME:
-            if (r.time_ms == CS_NO_TIME) {
-                if (kind == V_NUMBER) {
-                    r.time_ms = epoch_ms_from_number(num);
-                } else if (kind == V_STRING) {
-                    int64_t ms;
-                    if (cs_parse_iso8601(vstart + 1, size_t(vend - vstart - 2), &ms) > 0) r.time_ms = ms;
-                }
-            }
-            break;
-        case SP_MSG:
-            if (r.msg.len == CS_ABSENT_LEN && (kind != V_OTHER || c != 'n')) content(r.msg);
-            break;
-        default: break;
-        }
-        for (size_t f = 0; f < P->fields.size(); f++) {
-            if (!(ke->fields & (1u << f)) || r.field_kind[f] != CS_KIND_ABSENT) continue;
-            content(r.field[f]);
-            if (kind == V_STRING) r.field_kind[f] = CS_KIND_STRING;
-            else if (kind == V_NUMBER) { r.field_num[f] = num; r.field_kind[f] = CS_KIND_NUMBER; }
-            else r.field_kind[f] = CS_KIND_OTHER;
-        }
-        }
-        i = skip(int(vend - s));
-        if (i >= int(line_len)) return false;
-        if (s[i] == ',') { i = skip(i + 1); continue; }
-        if (s[i] == '}') {
-            if (skip(i + 1) != int(line_len)) return false;
-            next = at + line_len + 1;
-            return true;
-        }
-        return false;
+    if (P->shape.count > 0 && walk_shape(P, buf, s, int(line_len), qs, r)) {
+        next = at + line_len + 1;
+        return true;
     }
+    reset_record(r, uint32_t(at), uint32_t(line_len));
+    if (!walk_keys(P, buf, s, int(line_len), qs, r)) return false;
+    if (P->learning.ok) std::swap(P->shape, P->learning);
+    next = at + line_len + 1;
+    return true;
 }
 
 }  // namespace fast

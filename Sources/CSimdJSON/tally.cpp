@@ -56,7 +56,7 @@ struct cs_tally {
     cs_tally_totals totals;
     int64_t levels[256];
     std::vector<cs_window_run> runs;
-    int64_t run_key = 0;
+    int64_t run_from = 0;  // start of the last run's window
     std::vector<Group> groups;
     std::vector<int32_t> slots;
     std::string keys;
@@ -141,14 +141,14 @@ int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, s
         if (r.time_ms != CS_NO_TIME) {
             if (r.time_ms < t->totals.min_time) t->totals.min_time = r.time_ms;
             if (r.time_ms > t->totals.max_time) t->totals.max_time = r.time_ms;
-            int64_t key = floor_div(r.time_ms, window_ms);
-            if (!t->runs.empty() && key == t->run_key) {
+            // Still in the current run's window (no division: it is slow and lines come in order)?
+            if (!t->runs.empty() && r.time_ms >= t->run_from && r.time_ms - t->run_from < window_ms) {
                 cs_window_run &run = t->runs.back();
                 run.count++;
                 if (error) run.errors++;
             } else {
                 t->runs.push_back({r.time_ms, 1, error ? 1 : 0});
-                t->run_key = key;
+                t->run_from = floor_div(r.time_ms, window_ms) * window_ms;
             }
         }
         const bool has_latency = li >= 0 && r.field_kind[li] == CS_KIND_NUMBER;

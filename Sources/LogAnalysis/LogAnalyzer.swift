@@ -69,6 +69,16 @@ public struct LogAnalyzer: Sendable {
                 format = f
             }
         }
+        // A plain file is mapped segment by segment instead of copied; the buffered loop below reads the rest.
+        if input.isSeekable, let size = input.regularFileSize {
+            let resume = try MappedSegments.produce(input: input, size: size, from: offset, file: file, format: &format,
+                                                    queue: queue, options: options)
+            if resume > offset {
+                total += resume - offset
+                offset = resume
+                try input.seek(to: offset)
+            }
+        }
         while let buf = buffer {
             var eof = false
             while fill < chunk {
@@ -145,7 +155,7 @@ public struct LogAnalyzer: Sendable {
                 }
                 if let tally {
                     json!.tally(bytes, startOffset: segment.offset, maxLine: options.maxLineBytes, tally: tally, state: state)
-                    queue.giveBack(segment.buffer)
+                    segment.release(to: queue)
                     continue
                 }
                 json!.scan(bytes, startOffset: segment.offset, maxLine: options.maxLineBytes,
@@ -160,7 +170,7 @@ public struct LogAnalyzer: Sendable {
                     }
                 }
             }
-            queue.giveBack(segment.buffer)
+            segment.release(to: queue)
         }
         if let tally { state.absorbLatencies(tally.pointer) }
         state.end()

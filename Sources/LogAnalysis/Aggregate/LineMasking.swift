@@ -81,16 +81,18 @@ struct LineMasking: Sendable {
     }
 
     /// Case-insensitive (ASCII) search; `needle` is lower case. With `followedBy`, an occurrence counts
-    /// only when that check passes at the index right after it.
+    /// only when that check passes at the index right after it. Candidates are found with memchr (for
+    /// the lower- and the upper-case first byte): every error line is checked, so this is a hot path.
     static func contains(_ hay: UnsafeRawBufferPointer, _ needle: [UInt8],
                          followedBy check: ((Int, UnsafeRawBufferPointer) -> Bool)? = nil) -> Bool {
-        guard needle.count <= hay.count, let first = needle.first else { return false }
+        guard needle.count <= hay.count, let first = needle.first, let base = hay.baseAddress else { return false }
         let upperFirst = first >= 0x61 && first <= 0x7A ? first - 0x20 : first
-        var i = 0
         let last = hay.count - needle.count
-        while i <= last {
-            let b = hay[i]
-            if b == first || b == upperFirst {
+        for pass in 0..<(upperFirst == first ? 1 : 2) {
+            let variant = pass == 0 ? first : upperFirst
+            var start = 0
+            while start <= last, let p = memchr(base + start, Int32(variant), last - start + 1) {
+                let i = base.distance(to: UnsafeRawPointer(p))
                 var k = 1
                 while k < needle.count {
                     var c = hay[i + k]
@@ -99,8 +101,8 @@ struct LineMasking: Sendable {
                     k += 1
                 }
                 if k == needle.count, check?(i + k, hay) ?? true { return true }
+                start = i + 1
             }
-            i += 1
         }
         return false
     }
