@@ -619,7 +619,7 @@ constexpr uint64_t kPow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 100000
 
 /// Parses the number at p (< e): integers of up to 16 digits without a loop (eight bytes at a
 /// time, the digit count from a bit scan); anything else by the strict grammar.
-inline bool read_number(const char *p, const char *e, Value &v) {
+__attribute__((always_inline)) inline bool read_number(const char *p, const char *e, Value &v) {
     const char c = *p;
     const char *d0 = p + (c == '-');
     const char *q = d0;
@@ -660,7 +660,7 @@ inline bool read_number(const char *p, const char *e, Value &v) {
 
 /// What a special key or a requested field takes from a value (first occurrence wins, as on the
 /// simdjson path).
-inline void apply(const char *buf, uint8_t special, uint8_t fields, const Value &v, cs_record &r) {
+__attribute__((always_inline)) inline void apply(const char *buf, uint8_t special, uint8_t fields, const Value &v, cs_record &r) {
     auto content = [&](cs_span &sp) {
         if (v.kind == V_STRING) { sp.off = uint32_t(v.start + 1 - buf); sp.len = uint32_t(v.end - v.start - 2); }
         else { sp.off = uint32_t(v.start - buf); sp.len = uint32_t(v.end - v.start); }

@@ -81,7 +81,7 @@ struct cs_tally {
             int32_t s = slots[i];
             if (s < 0) break;
             Group &g = groups[size_t(s)];
-            if (g.hash == h && g.key_len == n && std::memcmp(keys.data() + g.key_off, v, n) == 0) {
+            if (g.hash == h && g.key_len == n && (n == 0 || std::memcmp(keys.data() + g.key_off, v, n) == 0)) {
                 g.count++;
                 if (error) g.errors++;
                 if (has_latency) { g.latency_sum += latency; g.latency_count++; }

@@ -125,6 +125,12 @@ const double *cs_tally_other_latencies(const cs_tally *t, int32_t *count);
 /// Integer latency counts (CS_DENSE_LATENCY entries), NULL when none was counted.
 const uint64_t *cs_tally_dense_latencies(const cs_tally *t);
 
+/// Which bytes the secret patterns start with occur in p[0..<n] (read within bounds only).
+#define CS_HINT_AT 1u
+#define CS_HINT_EQUALS 2u
+#define CS_HINT_B 4u
+uint32_t cs_mask_hints(const char *p, size_t n);
+
 /// Parses `YYYY-MM-DD[T ]HH:MM[:SS[.frac]][Z|±HH[:]MM]` at s (no zone = UTC) into epoch ms.
 /// Returns the number of bytes consumed, 0 when s does not start with such a timestamp.
 size_t cs_parse_iso8601(const char *s, size_t len, int64_t *ms);

@@ -1,3 +1,4 @@
+import CSimdJSON
 import Foundation
 import Support
 
@@ -26,10 +27,12 @@ struct LineMasking: Sendable {
         for secret in secrets where secret.count <= line.count {
             if Self.find(line, secret) { return true }
         }
-        let hasAt = memchr(base, 0x40, line.count) != nil
-        let hasEquals = memchr(base, 0x3D, line.count) != nil
-        if hasAt, Self.contains(line, Self.schemeSeparator) { return true }
-        if hasEquals, Self.patternWords.contains(where: { Self.contains(line, $0, followedBy: Self.isAssignment) }) { return true }
+        // One vectorised pass says which patterns can match at all (most lines: none).
+        let hints = cs_mask_hints(base.assumingMemoryBound(to: CChar.self), line.count)
+        if hints & CS_HINT_AT != 0, Self.contains(line, Self.schemeSeparator) { return true }
+        if hints & CS_HINT_EQUALS != 0,
+           Self.patternWords.contains(where: { Self.contains(line, $0, followedBy: Self.isAssignment) }) { return true }
+        guard hints & CS_HINT_B != 0 else { return false }
         return Self.headerWords.contains { Self.contains(line, $0, followedBy: { $0 < $1.count && $1[$0] == 0x20 }) }
     }
 
