@@ -69,16 +69,6 @@ public struct LogAnalyzer: Sendable {
                 format = f
             }
         }
-        // A plain file is mapped segment by segment instead of copied; the buffered loop below reads the rest.
-        if input.isSeekable, let size = input.regularFileSize {
-            let resume = try MappedSegments.produce(input: input, size: size, from: offset, file: file, format: &format,
-                                                    queue: queue, options: options)
-            if resume > offset {
-                total += resume - offset
-                offset = resume
-                try input.seek(to: offset)
-            }
-        }
         while let buf = buffer {
             var eof = false
             while fill < chunk {
@@ -155,7 +145,7 @@ public struct LogAnalyzer: Sendable {
                 }
                 if let tally {
                     json!.tally(bytes, startOffset: segment.offset, maxLine: options.maxLineBytes, tally: tally, state: state)
-                    segment.release(to: queue)
+                    queue.giveBack(segment.buffer)
                     continue
                 }
                 json!.scan(bytes, startOffset: segment.offset, maxLine: options.maxLineBytes,
@@ -170,7 +160,7 @@ public struct LogAnalyzer: Sendable {
                     }
                 }
             }
-            segment.release(to: queue)
+            queue.giveBack(segment.buffer)
         }
         if let tally { state.absorbLatencies(tally.pointer) }
         state.end()

@@ -76,15 +76,6 @@ final class InputReader {
         return done
     }
 
-    /// Maps `count` bytes at `offset` (page-aligned) of a seekable input, its pages loaded up front.
-    func map(offset: Int, count: Int) throws -> UnsafeRawPointer {
-        guard isSeekable, let p = mmap(nil, count, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(offset)),
-              p != MAP_FAILED else {
-            throw LogAnalysisError("cannot map \(path): \(String(cString: strerror(errno)))")
-        }
-        return UnsafeRawPointer(p)
-    }
-
     /// Bytes read by `read(at:)` (the time seek's probes).
     private(set) var probedBytes = 0
 

@@ -9,19 +9,9 @@ struct Segment: Sendable {
     /// Offset of the segment's first byte in its (decompressed) input.
     var offset: Int
     var format: LogFormat
-    /// A segment of a mapped file: its bytes are in `mapping` (unmapped once scanned) at `start`, and
-    /// `buffer` is only the pool slot that bounds how many are in flight.
-    var mapping: (base: UInt, length: Int, start: Int)? = nil
 
     var bytes: UnsafeRawBufferPointer {
-        if let m = mapping { return UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: m.base + UInt(m.start)), count: length) }
-        return UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: buffer), count: length)
-    }
-
-    /// Hands the segment's memory back (to the pool, and to the kernel when mapped).
-    func release(to queue: SegmentQueue) {
-        if let m = mapping { munmap(UnsafeMutableRawPointer(bitPattern: m.base), m.length) }
-        queue.giveBack(buffer)
+        UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: buffer), count: length)
     }
 }
 
