@@ -130,6 +130,8 @@ public struct LogAnalyzer: Sendable {
 
     static func work(queue: SegmentQueue, state: ScanState, options: LogAnalysisOptions) {
         var json: JSONLines?
+        // Without --grep the scanner counts the plain lines itself.
+        var tally: LineTally?
         let groupKey = options.groupBy.map { Array($0.utf8) }
         let latencyKey = options.latencyField.map { Array($0.utf8) }
         while let segment = queue.next() {
@@ -137,7 +139,15 @@ public struct LogAnalyzer: Sendable {
             let bytes = segment.bytes
             switch segment.format {
             case .json:
-                if json == nil { json = JSONLines(groupBy: options.groupBy, latencyField: options.latencyField) }
+                if json == nil {
+                    json = JSONLines(groupBy: options.groupBy, latencyField: options.latencyField)
+                    if !state.filter.hasRegex { tally = LineTally(json: json!, state: state) }
+                }
+                if let tally {
+                    json!.tally(bytes, startOffset: segment.offset, maxLine: options.maxLineBytes, tally: tally, state: state)
+                    queue.giveBack(segment.buffer)
+                    continue
+                }
                 json!.scan(bytes, startOffset: segment.offset, maxLine: options.maxLineBytes,
                            parsed: { state.consume(&$0) },
                            unparsed: { state.recordUnparsed($0, offset: $1, reason: $2) })
@@ -152,6 +162,7 @@ public struct LogAnalyzer: Sendable {
             }
             queue.giveBack(segment.buffer)
         }
+        if let tally { state.absorbLatencies(tally.pointer) }
         state.end()
     }
 }

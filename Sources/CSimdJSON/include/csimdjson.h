@@ -59,6 +59,78 @@ int32_t cs_parse_lines(cs_parser *p, const char *buf, size_t len, size_t *pos,
                        cs_record *out, int32_t cap, size_t max_line);
 const char *cs_arena(const cs_parser *p);
 
+/// What cs_tally_lines counts by itself and what it hands back.
+typedef struct {
+    int64_t from_ms;            /* time filter [from_ms, to_ms); lines without a time fail it */
+    int64_t to_ms;
+    uint8_t filters_time;
+    uint8_t min_level;          /* lines below are filtered out */
+    uint8_t record_level;       /* matched lines at or above are handed back (fingerprints) */
+    int32_t group_index;        /* requested field to group by, -1 none */
+    int32_t latency_index;      /* requested numeric field of latencies, -1 none */
+} cs_tally_config;
+
+/// Counters of the lines a cs_tally_lines call counted (the lines handed back are not in them).
+typedef struct {
+    int64_t lines;
+    int64_t matched;
+    int64_t filtered;
+    int64_t min_time;           /* INT64_MAX / INT64_MIN when no counted line had a time */
+    int64_t max_time;
+} cs_tally_totals;
+
+/// Consecutive counted lines in one time window (of the width given to the call).
+typedef struct {
+    int64_t time_ms;            /* the first line's time */
+    int64_t count;
+    int64_t errors;
+} cs_window_run;
+
+/// One group-by value seen by the call: the value's head (cut at 256 bytes) and its counts.
+typedef struct {
+    const char *value;
+    uint32_t value_len;
+    uint32_t first_line_off;    /* the call's first line holding it, in the call's buffer */
+    uint32_t first_line_len;
+    int64_t count;
+    int64_t errors;
+    double latency_sum;
+    int64_t latency_count;
+} cs_group_count;
+
+/// The latencies counted per integer value: values 0 ..< CS_DENSE_LATENCY.
+#define CS_DENSE_LATENCY 65536
+
+typedef struct cs_tally cs_tally;
+
+cs_tally *cs_tally_new(const cs_tally_config *config);
+void cs_tally_free(cs_tally *t);
+
+/// Like cs_parse_lines, but the lines that need nothing more than counting (levels, times, windows,
+/// group-by counts, integer latencies) are counted into t, and only the others — unparsed lines,
+/// lines at or above record_level, latencies written as strings — are handed back in out. Returns
+/// how many were; stops early when out is full or the call's tables are. Every call starts new
+/// totals, runs, groups and other latencies (read them before the next call); the integer latency
+/// counts add up across calls.
+int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, size_t *pos,
+                       cs_record *out, int32_t cap, size_t max_line, int64_t window_ms);
+void cs_tally_totals_of(const cs_tally *t, cs_tally_totals *out);
+/// Counted lines per level byte (256 entries).
+const int64_t *cs_tally_levels(const cs_tally *t);
+const cs_window_run *cs_tally_runs(const cs_tally *t, int32_t *count);
+int32_t cs_tally_group_count(const cs_tally *t);
+void cs_tally_group(const cs_tally *t, int32_t i, cs_group_count *out);
+/// Latencies of counted lines that are not small non-negative integers.
+const double *cs_tally_other_latencies(const cs_tally *t, int32_t *count);
+/// Integer latency counts (CS_DENSE_LATENCY entries), NULL when none was counted.
+const uint64_t *cs_tally_dense_latencies(const cs_tally *t);
+
+/// Which bytes the secret patterns start with occur in p[0..<n] (read within bounds only).
+#define CS_HINT_AT 1u
+#define CS_HINT_EQUALS 2u
+#define CS_HINT_B 4u
+uint32_t cs_mask_hints(const char *p, size_t n);
+
 /// Parses `YYYY-MM-DD[T ]HH:MM[:SS[.frac]][Z|±HH[:]MM]` at s (no zone = UTC) into epoch ms.
 /// Returns the number of bytes consumed, 0 when s does not start with such a timestamp.
 size_t cs_parse_iso8601(const char *s, size_t len, int64_t *ms);

@@ -53,6 +53,23 @@ struct LatencyDigest {
         addSample(v, times: 1)
     }
 
+    /// Adds integer values counted elsewhere: `counts[v]` occurrences of each v in 0..<limit (limit ≤ denseLimit).
+    mutating func add(integerCounts counts: UnsafePointer<UInt64>, limit: Int) {
+        for v in 0..<min(limit, Self.denseLimit) where counts[v] != 0 {
+            let n = Int(counts[v]), d = Double(v)
+            count += n
+            sum += d * Double(n)
+            if d < minimum { minimum = d }
+            if d > maximum { maximum = d }
+            if integral {
+                if dense.isEmpty { dense = [Int](repeating: 0, count: Self.denseLimit) }
+                dense[v] += n
+            } else {
+                addSample(d, times: n)
+            }
+        }
+    }
+
     private mutating func addSample(_ v: Double, times: Int) {
         if histogram != nil {
             histogram![Self.bucket(v)] += times

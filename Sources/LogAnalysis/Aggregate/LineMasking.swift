@@ -1,3 +1,4 @@
+import CSimdJSON
 import Foundation
 import Support
 
@@ -26,10 +27,12 @@ struct LineMasking: Sendable {
         for secret in secrets where secret.count <= line.count {
             if Self.find(line, secret) { return true }
         }
-        let hasAt = memchr(base, 0x40, line.count) != nil
-        let hasEquals = memchr(base, 0x3D, line.count) != nil
-        if hasAt, Self.contains(line, Self.schemeSeparator) { return true }
-        if hasEquals, Self.patternWords.contains(where: { Self.contains(line, $0, followedBy: Self.isAssignment) }) { return true }
+        // One vectorised pass says which patterns can match at all (most lines: none).
+        let hints = cs_mask_hints(base.assumingMemoryBound(to: CChar.self), line.count)
+        if hints & CS_HINT_AT != 0, Self.contains(line, Self.schemeSeparator) { return true }
+        if hints & CS_HINT_EQUALS != 0,
+           Self.patternWords.contains(where: { Self.contains(line, $0, followedBy: Self.isAssignment) }) { return true }
+        guard hints & CS_HINT_B != 0 else { return false }
         return Self.headerWords.contains { Self.contains(line, $0, followedBy: { $0 < $1.count && $1[$0] == 0x20 }) }
     }
 
@@ -81,16 +84,18 @@ struct LineMasking: Sendable {
     }
 
     /// Case-insensitive (ASCII) search; `needle` is lower case. With `followedBy`, an occurrence counts
-    /// only when that check passes at the index right after it.
+    /// only when that check passes at the index right after it. Candidates are found with memchr (for
+    /// the lower- and the upper-case first byte): every error line is checked, so this is a hot path.
     static func contains(_ hay: UnsafeRawBufferPointer, _ needle: [UInt8],
                          followedBy check: ((Int, UnsafeRawBufferPointer) -> Bool)? = nil) -> Bool {
-        guard needle.count <= hay.count, let first = needle.first else { return false }
+        guard needle.count <= hay.count, let first = needle.first, let base = hay.baseAddress else { return false }
         let upperFirst = first >= 0x61 && first <= 0x7A ? first - 0x20 : first
-        var i = 0
         let last = hay.count - needle.count
-        while i <= last {
-            let b = hay[i]
-            if b == first || b == upperFirst {
+        for pass in 0..<(upperFirst == first ? 1 : 2) {
+            let variant = pass == 0 ? first : upperFirst
+            var start = 0
+            while start <= last, let p = memchr(base + start, Int32(variant), last - start + 1) {
+                let i = base.distance(to: UnsafeRawPointer(p))
                 var k = 1
                 while k < needle.count {
                     var c = hay[i + k]
@@ -99,8 +104,8 @@ struct LineMasking: Sendable {
                     k += 1
                 }
                 if k == needle.count, check?(i + k, hay) ?? true { return true }
+                start = i + 1
             }
-            i += 1
         }
         return false
     }

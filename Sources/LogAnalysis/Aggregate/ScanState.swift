@@ -69,7 +69,7 @@ final class ScanState: @unchecked Sendable {
     private var fingerprinter = Fingerprinter()
     private let masking = LineMasking()
     private var currentFile = -1
-    private var fileLines = 0
+    var fileLines = 0
     private var fileUnparsed = 0
 
     init(options: LogAnalysisOptions) throws {
@@ -189,6 +189,13 @@ final class ScanState: @unchecked Sendable {
     static let groupValueBytes = 256
 
     private func countGroup(_ whole: UnsafeRawBufferPointer, error: Bool, latency: Double, line: UnsafeRawBufferPointer) {
+        countGroup(whole, count: 1, errors: error ? 1 : 0, latencySum: latency.isNaN ? 0 : latency,
+                   latencyCount: latency.isNaN ? 0 : 1, line: line)
+    }
+
+    /// Counts `count` lines holding the group value `whole`; `line` is the first of them (masking).
+    func countGroup(_ whole: UnsafeRawBufferPointer, count: Int, errors: Int, latencySum: Double, latencyCount: Int,
+                    line: UnsafeRawBufferPointer) {
         let value = UnsafeRawBufferPointer(rebasing: whole.prefix(Self.groupValueBytes))
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in value { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
@@ -197,9 +204,9 @@ final class ScanState: @unchecked Sendable {
             GroupEntry(value: masking.needsMasking(line) ? masking.maskField(value) : String(decoding: value, as: UTF8.self),
                        count: 0, errors: 0, latencySum: 0, latencyCount: 0)
         }) { g in
-            g.count += 1
-            if error { g.errors += 1 }
-            if !latency.isNaN { g.latencySum += latency; g.latencyCount += 1 }
+            g.count += count
+            g.errors += errors
+            if latencyCount > 0 { g.latencySum += latencySum; g.latencyCount += latencyCount }
         }
     }
 

@@ -26,6 +26,12 @@ struct WindowCounter {
 
     @inline(__always)
     mutating func add(_ timeMs: Int64, error: Bool) {
+        add(timeMs, count: 1, errors: error ? 1 : 0)
+    }
+
+    /// Counts `count` lines of the window holding `timeMs` (a run the scanner counted).
+    @inline(__always)
+    mutating func add(_ timeMs: Int64, count: Int, errors: Int) {
         var key = Self.floorDiv(timeMs, widthMs)
         if key != pendingKey {
             let width = widthMs
@@ -34,8 +40,8 @@ struct WindowCounter {
             if widthMs != width { key = Self.floorDiv(timeMs, widthMs) }
             pendingKey = key
         }
-        pendingCount += 1
-        if error { pendingErrors += 1 }
+        pendingCount += count
+        pendingErrors += errors
     }
 
     mutating func flush() {

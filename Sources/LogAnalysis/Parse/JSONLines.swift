@@ -4,8 +4,8 @@ import Foundation
 /// One simdjson parser and its record batch, owned by one worker thread.
 final class JSONLines {
     static let batch: Int32 = 4096
-    private let parser: OpaquePointer
-    private let records: UnsafeMutablePointer<cs_record>
+    let parser: OpaquePointer
+    let records: UnsafeMutablePointer<cs_record>
     /// Index of the group-by and latency fields among the parser's requested fields (-1: not requested).
     let groupIndex: Int
     let latencyIndex: Int
@@ -35,44 +35,50 @@ final class JSONLines {
         var pos = 0
         while pos < buffer.count {
             let n = Int(cs_parse_lines(parser, base, buffer.count, &pos, records, Self.batch, maxLine))
-            let arena = cs_arena(parser).map { UnsafeRawPointer($0) }
-            func span(_ s: cs_span) -> UnsafeRawBufferPointer? {
-                if s.len == CS_ABSENT_LEN { return nil }
-                if s.off & CS_ARENA_BIT != 0 {
-                    return UnsafeRawBufferPointer(start: arena! + Int(s.off & ~CS_ARENA_BIT), count: Int(s.len))
-                }
-                return UnsafeRawBufferPointer(start: raw + Int(s.off), count: Int(s.len))
-            }
             for k in 0..<n {
-                let r = records[k]
-                let line = UnsafeRawBufferPointer(start: raw + Int(r.line_off), count: Int(r.line_len))
-                let offset = startOffset + Int(r.line_off)
-                switch Int32(r.status) {
-                case Int32(CS_OK.rawValue):
-                    var e = LineEvent(line: line, offset: offset)
-                    e.level = r.level
-                    if r.time_ms != Int64.min { e.timeMs = r.time_ms }
-                    e.message = span(r.msg)
-                    if groupIndex >= 0 {
-                        let (kind, value) = Self.field(r, groupIndex)
-                        if kind != UInt8(CS_KIND_ABSENT.rawValue) { e.group = span(value) }
-                    }
-                    if latencyIndex >= 0 {
-                        let (kind, value) = Self.field(r, latencyIndex)
-                        if kind == UInt8(CS_KIND_NUMBER.rawValue) { e.latency = latencyIndex == 0 ? r.field_num.0 : r.field_num.1 }
-                        else if kind == UInt8(CS_KIND_STRING.rawValue), let d = span(value)?.doubleValue { e.latency = d }
-                    }
-                    parsed(&e)
-                case Int32(CS_EMPTY.rawValue):
-                    continue
-                case Int32(CS_TOO_LONG.rawValue):
-                    unparsed(line, offset, .tooLong)
-                case Int32(CS_NOT_OBJECT.rawValue):
-                    unparsed(line, offset, .notJSON)
-                default:
-                    unparsed(line, offset, Self.isValidUTF8(line) ? .malformedJSON : .invalidUTF8)
-                }
+                deliver(records[k], raw, startOffset: startOffset, parsed: parsed, unparsed: unparsed)
             }
+        }
+    }
+
+    /// Hands one record of the last batch to the callbacks (its arena spans are valid until the next batch).
+    @inline(__always)
+    func deliver(_ r: cs_record, _ raw: UnsafeRawPointer, startOffset: Int,
+                 parsed: (inout LineEvent) -> Void, unparsed: (UnsafeRawBufferPointer, Int, UnparsedReason) -> Void) {
+        let arena = cs_arena(parser).map { UnsafeRawPointer($0) }
+        func span(_ s: cs_span) -> UnsafeRawBufferPointer? {
+            if s.len == CS_ABSENT_LEN { return nil }
+            if s.off & CS_ARENA_BIT != 0 {
+                return UnsafeRawBufferPointer(start: arena! + Int(s.off & ~CS_ARENA_BIT), count: Int(s.len))
+            }
+            return UnsafeRawBufferPointer(start: raw + Int(s.off), count: Int(s.len))
+        }
+        let line = UnsafeRawBufferPointer(start: raw + Int(r.line_off), count: Int(r.line_len))
+        let offset = startOffset + Int(r.line_off)
+        switch Int32(r.status) {
+        case Int32(CS_OK.rawValue):
+            var e = LineEvent(line: line, offset: offset)
+            e.level = r.level
+            if r.time_ms != Int64.min { e.timeMs = r.time_ms }
+            e.message = span(r.msg)
+            if groupIndex >= 0 {
+                let (kind, value) = Self.field(r, groupIndex)
+                if kind != UInt8(CS_KIND_ABSENT.rawValue) { e.group = span(value) }
+            }
+            if latencyIndex >= 0 {
+                let (kind, value) = Self.field(r, latencyIndex)
+                if kind == UInt8(CS_KIND_NUMBER.rawValue) { e.latency = latencyIndex == 0 ? r.field_num.0 : r.field_num.1 }
+                else if kind == UInt8(CS_KIND_STRING.rawValue), let d = span(value)?.doubleValue { e.latency = d }
+            }
+            parsed(&e)
+        case Int32(CS_EMPTY.rawValue):
+            return
+        case Int32(CS_TOO_LONG.rawValue):
+            unparsed(line, offset, .tooLong)
+        case Int32(CS_NOT_OBJECT.rawValue):
+            unparsed(line, offset, .notJSON)
+        default:
+            unparsed(line, offset, Self.isValidUTF8(line) ? .malformedJSON : .invalidUTF8)
         }
     }
 

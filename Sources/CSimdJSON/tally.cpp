@@ -1,0 +1,196 @@
+// Counting in the scanner: most lines of a log answer only "how many, when, which level, which
+// group, how slow", which needs no trip through Swift per line. cs_tally_lines counts those here
+// and hands back only the lines that need more (fingerprints, unparsed lines, odd latencies).
+#include "csimdjson.h"
+#include "scanner.h"
+
+#include <climits>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+/// Per call: beyond these the call returns early so the caller drains what it counted.
+constexpr size_t kGroupLimit = 4096;
+constexpr size_t kSlots = 8192;  // a power of two, at least twice kGroupLimit
+constexpr size_t kRunLimit = 8192;
+constexpr size_t kOtherLimit = 8192;
+/// Group values are cut to their head (as ScanState.groupValueBytes).
+constexpr size_t kGroupValueBytes = 256;
+
+struct Group {
+    uint64_t hash;
+    uint32_t slot;
+    uint32_t key_off, key_len;
+    uint32_t first_off, first_len;
+    int64_t count, errors;
+    double latency_sum;
+    int64_t latency_count;
+};
+
+inline uint64_t hash_bytes(const char *s, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    for (size_t k = 0; i + k < n; k++) w |= uint64_t(uint8_t(s[i + k])) << (8 * k);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 29);
+}
+
+inline int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+}  // namespace
+
+struct cs_tally {
+    cs_tally_config cfg;
+    cs_tally_totals totals;
+    int64_t levels[256];
+    std::vector<cs_window_run> runs;
+    int64_t run_from = 0;  // start of the last run's window
+    std::vector<Group> groups;
+    std::vector<int32_t> slots;
+    std::string keys;
+    std::vector<double> other;
+    std::vector<uint64_t> dense;
+
+    void start_call() {
+        totals = {0, 0, 0, INT64_MAX, INT64_MIN};
+        std::memset(levels, 0, sizeof levels);
+        runs.clear();
+        for (const Group &g : groups) slots[g.slot] = -1;  // only the used slots: a call stays cheap
+        groups.clear();
+        keys.clear();
+        other.clear();
+    }
+
+    void count_group(const char *v, size_t n, const cs_record &r, bool error, bool has_latency, double latency) {
+        if (n > kGroupValueBytes) n = kGroupValueBytes;
+        uint64_t h = hash_bytes(v, n);
+        size_t i = h & (kSlots - 1);
+        while (true) {
+            int32_t s = slots[i];
+            if (s < 0) break;
+            Group &g = groups[size_t(s)];
+            if (g.hash == h && g.key_len == n && (n == 0 || std::memcmp(keys.data() + g.key_off, v, n) == 0)) {
+                g.count++;
+                if (error) g.errors++;
+                if (has_latency) { g.latency_sum += latency; g.latency_count++; }
+                return;
+            }
+            i = (i + 1) & (kSlots - 1);
+        }
+        slots[i] = int32_t(groups.size());
+        Group g{h, uint32_t(i), uint32_t(keys.size()), uint32_t(n), r.line_off, r.line_len, 1, error ? 1 : 0,
+                has_latency ? latency : 0.0, has_latency ? 1 : 0};
+        keys.append(v, n);
+        groups.push_back(g);
+    }
+};
+
+extern "C" {
+
+cs_tally *cs_tally_new(const cs_tally_config *config) {
+    auto *t = new (std::nothrow) cs_tally();
+    if (!t) return nullptr;
+    t->cfg = *config;
+    t->slots.assign(kSlots, -1);
+    t->groups.reserve(kGroupLimit);
+    t->start_call();
+    return t;
+}
+
+void cs_tally_free(cs_tally *t) { delete t; }
+
+int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, size_t *pos,
+                       cs_record *out, int32_t cap, size_t max_line, int64_t window_ms) {
+    cs_detail::clear_arena(p);
+    t->start_call();
+    const cs_tally_config &c = t->cfg;
+    if (window_ms <= 0) window_ms = 1000;
+    const int gi = c.group_index, li = c.latency_index;
+    int32_t n = 0;
+    size_t at = *pos;
+    cs_record r;
+    while (at < len && n < cap && t->groups.size() < kGroupLimit && t->runs.size() < kRunLimit &&
+           t->other.size() < kOtherLimit) {
+        at = cs_detail::parse_line(p, buf, len, at, max_line, r);
+        if (r.status == CS_EMPTY) continue;
+        if (r.status != CS_OK) { out[n++] = r; continue; }
+        // The same filters, in the same order, as ScanState.consume.
+        if ((c.filters_time && (r.time_ms == CS_NO_TIME || r.time_ms < c.from_ms || r.time_ms >= c.to_ms)) ||
+            r.level < c.min_level) {
+            t->totals.lines++;
+            t->totals.filtered++;
+            continue;
+        }
+        if (r.level >= c.record_level || (li >= 0 && r.field_kind[li] == CS_KIND_STRING)) { out[n++] = r; continue; }
+        t->totals.lines++;
+        t->totals.matched++;
+        t->levels[r.level]++;
+        const bool error = r.level >= 50;
+        if (r.time_ms != CS_NO_TIME) {
+            if (r.time_ms < t->totals.min_time) t->totals.min_time = r.time_ms;
+            if (r.time_ms > t->totals.max_time) t->totals.max_time = r.time_ms;
+            // Still in the current run's window (no division: it is slow and lines come in order)?
+            if (!t->runs.empty() && r.time_ms >= t->run_from && r.time_ms - t->run_from < window_ms) {
+                cs_window_run &run = t->runs.back();
+                run.count++;
+                if (error) run.errors++;
+            } else {
+                t->runs.push_back({r.time_ms, 1, error ? 1 : 0});
+                t->run_from = floor_div(r.time_ms, window_ms) * window_ms;
+            }
+        }
+        const bool has_latency = li >= 0 && r.field_kind[li] == CS_KIND_NUMBER;
+        const double latency = has_latency ? r.field_num[li] : 0.0;
+        if (gi >= 0 && r.field_kind[gi] != CS_KIND_ABSENT) {
+            t->count_group(cs_detail::span_bytes(p, buf, r.field[gi]), r.field[gi].len, r, error, has_latency, latency);
+        }
+        if (has_latency) {
+            if (latency >= 0 && latency < double(CS_DENSE_LATENCY) && latency == double(int64_t(latency))) {
+                if (t->dense.empty()) t->dense.assign(CS_DENSE_LATENCY, 0);
+                t->dense[size_t(latency)]++;
+            } else {
+                t->other.push_back(latency);
+            }
+        }
+    }
+    *pos = at;
+    return n;
+}
+
+void cs_tally_totals_of(const cs_tally *t, cs_tally_totals *out) { *out = t->totals; }
+
+const int64_t *cs_tally_levels(const cs_tally *t) { return t->levels; }
+
+const cs_window_run *cs_tally_runs(const cs_tally *t, int32_t *count) {
+    *count = int32_t(t->runs.size());
+    return t->runs.data();
+}
+
+int32_t cs_tally_group_count(const cs_tally *t) { return int32_t(t->groups.size()); }
+
+void cs_tally_group(const cs_tally *t, int32_t i, cs_group_count *out) {
+    const Group &g = t->groups[size_t(i)];
+    *out = {t->keys.data() + g.key_off, g.key_len, g.first_off, g.first_len, g.count, g.errors, g.latency_sum,
+            g.latency_count};
+}
+
+const double *cs_tally_other_latencies(const cs_tally *t, int32_t *count) {
+    *count = int32_t(t->other.size());
+    return t->other.data();
+}
+
+const uint64_t *cs_tally_dense_latencies(const cs_tally *t) { return t->dense.empty() ? nullptr : t->dense.data(); }
+
+}  // extern "C"

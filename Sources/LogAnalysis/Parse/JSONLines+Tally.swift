@@ -1,0 +1,40 @@
+import CSimdJSON
+
+/// The scanner's counters for one worker (`cs_tally`): lines that only need counting never cross
+/// into Swift one by one. Not used with `--grep`, whose regex runs here.
+final class LineTally {
+    let pointer: OpaquePointer
+
+    init(json: JSONLines, state: ScanState) {
+        var config = cs_tally_config()
+        config.from_ms = state.filter.from ?? Int64.min
+        config.to_ms = state.filter.to ?? Int64.max
+        config.filters_time = state.filter.filtersTime ? 1 : 0
+        config.min_level = state.filter.minLevel
+        config.record_level = state.fingerprintLevel
+        config.group_index = Int32(json.groupIndex)
+        config.latency_index = Int32(json.latencyIndex)
+        pointer = cs_tally_new(&config)!
+    }
+
+    deinit { cs_tally_free(pointer) }
+}
+
+extension JSONLines {
+    /// Like `scan`, with the plain lines counted by the scanner into `tally` and only the others
+    /// (fingerprinted, unparsed) handed to `state` line by line.
+    func tally(_ buffer: UnsafeRawBufferPointer, startOffset: Int, maxLine: Int, tally: LineTally, state: ScanState) {
+        guard let base = buffer.baseAddress?.assumingMemoryBound(to: CChar.self) else { return }
+        let raw = UnsafeRawPointer(base)
+        var pos = 0
+        while pos < buffer.count {
+            let n = Int(cs_tally_lines(parser, tally.pointer, base, buffer.count, &pos, records, Self.batch, maxLine,
+                                       state.windows.widthMs))
+            state.absorb(tally.pointer, buffer: raw)
+            for k in 0..<n {
+                deliver(records[k], raw, startOffset: startOffset, parsed: { state.consume(&$0) },
+                        unparsed: { state.recordUnparsed($0, offset: $1, reason: $2) })
+            }
+        }
+    }
+}
