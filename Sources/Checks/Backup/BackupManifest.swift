@@ -58,6 +58,9 @@ public struct BackupStore: Sendable {
         public var createdAt: Date
         public var sizeBytes: Int64
         public var format: String
+        /// The file's modification time: orders backups made within the same second (the manifest's
+        /// creation time has whole seconds), so `latest` is the one written last.
+        public var modifiedAt: Date = Date(timeIntervalSince1970: 0)
         public var name: String { (path as NSString).lastPathComponent }
     }
 
@@ -87,8 +90,8 @@ public struct BackupStore: Sendable {
             let modified = attributes[.modificationDate] as? Date ?? Date(timeIntervalSince1970: 0)
             let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
             return Entry(path: path, manifest: manifest, createdAt: manifest?.createdAt ?? modified, sizeBytes: size,
-                         format: manifest?.format ?? ((try? Self.format(of: path)) ?? "unknown"))
-        }.sorted { $0.createdAt > $1.createdAt }
+                         format: manifest?.format ?? ((try? Self.format(of: path)) ?? "unknown"), modifiedAt: modified)
+        }.sorted { ($0.createdAt, $0.modifiedAt) > ($1.createdAt, $1.modifiedAt) }
     }
 
     /// `custom` when the file starts with pg_dump's archive magic `PGDMP`, else `plain` (SQL text).
