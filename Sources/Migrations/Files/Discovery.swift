@@ -151,10 +151,10 @@ public enum Discovery {
             throw MigrationError(.invalidInput, FileErrorText.describe(error, doing: "list the migration directory", path: directory))
         }
         for entry in entries where !entry.hasPrefix(".") {
-            let full = (directory as NSString).appendingPathComponent(entry)
-            var isDir: ObjCBool = false
-            _ = fm.fileExists(atPath: full, isDirectory: &isDir)
-            if isDir.boolValue {
+            let full = directory + "/" + entry
+            // stat(2), not FileManager.fileExists: this runs for every file on every load of the directory.
+            var s = stat()
+            if stat(full, &s) == 0 && (s.st_mode & S_IFMT) == S_IFDIR {
                 for sub in (try? fm.contentsOfDirectory(atPath: full)) ?? [] where sub.hasSuffix(".sql") {
                     out.append(entry + "/" + sub)
                 }

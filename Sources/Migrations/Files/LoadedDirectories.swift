@@ -32,7 +32,7 @@ final class LoadedDirectories: @unchecked Sendable {
         out.reserveCapacity(files.count)
         for file in files {
             var s = stat()
-            guard stat((directory as NSString).appendingPathComponent(file), &s) == 0 else { return nil }
+            guard stat(directory + "/" + file, &s) == 0 else { return nil }
             out[file] = Stamp(device: UInt64(s.st_dev), inode: UInt64(s.st_ino), size: Int64(s.st_size),
                               modified: Int64(s.st_mtim.tv_sec), modifiedNs: Int64(s.st_mtim.tv_nsec),
                               changed: Int64(s.st_ctim.tv_sec), changedNs: Int64(s.st_ctim.tv_nsec))
