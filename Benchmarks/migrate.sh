@@ -3,7 +3,8 @@
 # database vs the same SQL piped through ONE psql session (target: opsctl <= 1.2x), every safety kept
 # (advisory lock, checksums, history, one transaction per migration, verify, events). COMPARE_ALL=1 adds
 # the older baselines (a `psql -f` per file, `sqitch deploy`); then `opsctl migrate lint --dir` over
-# 1,000 files (target < 1 s). The database is dropped and re-created before every run (hyperfine --prepare).
+# 1,000 files (target < 1 s). The database is dropped and re-created before every run (hyperfine --prepare);
+# one more run of each prints its CPU split (client process, all of Postgres), which load does not inflate.
 #   Benchmarks/migrate.sh                 # 200 and 1,000 migrations, 5 runs each
 #   SIZES="200" RUNS=3 Benchmarks/migrate.sh
 # SKIP_BUILD=1 reuses .build-release/release/opsctl; BENCH_SANDBOX_DIR/BENCH_SANDBOX_PORT pick the sandbox.
@@ -49,6 +50,22 @@ db=migbench
 url="postgresql://postgres@/$db?host=$sock&port=$port"
 fresh="psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS $db WITH (FORCE)' -c 'CREATE DATABASE $db'"
 results=()
+# CPU seconds of all of Postgres: the postmaster's reaped children (each run's backends exit) plus live ones.
+hz=$(getconf CLK_TCK)
+postmaster=$(psql -X -qtA -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'" | xargs -r ps -o ppid= -p | tr -d ' ')
+pg_cpu() { sleep 0.3  # let the postmaster reap the run's backends
+           { awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat"
+             for pid in $(ps -o pid= --ppid "$postmaster"); do awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null; done; } \
+           | awk -v hz="$hz" '{s += $1} END {printf "%.3f", s / hz}'; }
+# cpu_split NAME COMMAND: one more run into a fresh database, printing client and Postgres CPU seconds.
+cpu_split() {
+  eval "$fresh"; local before after client
+  before=$(pg_cpu)
+  /usr/bin/time -f "%U %S" -o "$work/cpu.time" sh -c "$2" >/dev/null
+  after=$(pg_cpu)
+  client=$(awk '{print $1 + $2}' "$work/cpu.time")
+  echo "  CPU, $1: client $(fmt "$client") s, Postgres $(fmt "$(python3 -c "print($after - $before)")") s"
+}
 
 for N in $SIZES; do
   mig="$work/migrations$N"
@@ -112,6 +129,9 @@ LOOP
     echo "  psql -f loop:  $(ms "$(mean_of "$out" 2)")   opsctl / loop   = $(ratio "$o" "$(mean_of "$out" 2)")x"
     echo "  sqitch deploy: $(ms "$(mean_of "$out" 3)")   opsctl / sqitch = $(ratio "$o" "$(mean_of "$out" 3)")x"
   fi
+  # Wall time on a shared machine is mostly waiting for a core: say where the CPU went.
+  cpu_split "opsctl migrate apply" "DATABASE_URL='$url' $OPSCTL migrate apply --dir $mig --no-journal --format json"
+  cpu_split "one psql session" "$work/psql-session$N.sh"
   met=$(python3 -c "print('yes' if float('$r') <= 1.2 else 'no')")
   results+=("RESULT name=migrate-$N opsctl=$(python3 -c "print(f'{$o:.3f}')")s baseline=$(python3 -c "print(f'{$s:.3f}')")s ratio=$r target=<=1.2x-one-psql-session met=$met")
 done

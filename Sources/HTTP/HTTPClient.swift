@@ -39,11 +39,7 @@ public final class HTTPClient: @unchecked Sendable {
     // MARK: - Shared by the easy and multi paths
 
     static func configure(_ t: OpaquePointer, with request: HTTPRequest) throws {
-        guard let components = URLComponents(string: request.url), let scheme = components.scheme?.lowercased(),
-              ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty else {
-            throw HTTPError(kind: .invalidURL, host: request.hostForMessages, curlCode: Int(CURLE_URL_MALFORMAT.rawValue),
-                            detail: "not a valid http(s) URL")
-        }
+        let scheme = try checkedScheme(request)
         ccurl_setopt_str(t, CURLOPT_URL, request.url)
         ccurl_setopt_long(t, CURLOPT_TIMEOUT_MS, milliseconds(request.timeout))
         ccurl_setopt_long(t, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout))
@@ -92,6 +88,23 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     /// Seconds to curl milliseconds; 0 (curl: no limit) for values that are not positive and finite.
+    /// The URL's scheme (http or https) once the URL is known to be valid. A replay sends thousands of
+    /// requests to one URL: it is parsed (URLComponents) once, not per request.
+    private static func checkedScheme(_ request: HTTPRequest) throws -> String {
+        if let known = lastValidURLLock.withLock({ lastValidURL }), known.url == request.url { return known.scheme }
+        guard let components = URLComponents(string: request.url), let scheme = components.scheme?.lowercased(),
+              ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty else {
+            throw HTTPError(kind: .invalidURL, host: request.hostForMessages, curlCode: Int(CURLE_URL_MALFORMAT.rawValue),
+                            detail: "not a valid http(s) URL")
+        }
+        lastValidURLLock.withLock { lastValidURL = (request.url, scheme) }
+        return scheme
+    }
+
+    // Guarded by lastValidURLLock.
+    nonisolated(unsafe) private static var lastValidURL: (url: String, scheme: String)?
+    private static let lastValidURLLock = NSLock()
+
     private static func milliseconds(_ seconds: Double) -> Int {
         guard seconds.isFinite, seconds > 0 else { return 0 }
         return Int(min(seconds * 1000, Double(Int32.max)).rounded(.up))
@@ -121,10 +134,10 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     static func parseHeaders(_ block: String) -> [(name: String, value: String)] {
-        // Lines end in CRLF, which Swift reads as one Character ("\r\n" != "\n"): split on any newline.
-        block.split(whereSeparator: \.isNewline).dropFirst().compactMap { line in
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            return (trimmingOWS(line[..<colon]), trimmingOWS(line[line.index(after: colon)...]))
+        // Lines end in CRLF: split on either byte (by bytes, not Characters: this runs for every response).
+        block.utf8.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D }).dropFirst().compactMap { line in
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            return (trimmingOWS(Substring(line[..<colon])), trimmingOWS(Substring(line[line.index(after: colon)...])))
         }
     }
 

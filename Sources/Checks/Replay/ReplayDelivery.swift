@@ -225,9 +225,24 @@ final class ReplayDelivery: @unchecked Sendable {
         progress("replay \(settings.replayID): \(done)/\(expected) (\(summary.failed) failed, \(summary.retried) retries) \(Int(rate))/s, ETA \(eta)")
     }
 
+    /// The `status` member of a JSON object answer. Decoded into a one-field struct: building a
+    /// Foundation dictionary of the whole answer (JSONSerialization) for every event cost more than
+    /// signing it.
     static func serviceStatus(_ response: HTTPResponse) -> String? {
-        guard let object = response.json as? [String: Any] else { return nil }
-        return object["status"] as? String
+        guard response.body.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{") else { return nil }
+        return (try? JSONDecoder().decode(ServiceAnswer.self, from: Data(response.body)))?.status
+    }
+
+    private struct ServiceAnswer: Decodable {
+        var status: String?
+
+        init(from decoder: any Decoder) throws {
+            // A `status` that is not a string reads as absent, as it did from the dictionary.
+            let c = try decoder.container(keyedBy: Key.self)
+            status = try? c.decodeIfPresent(String.self, forKey: .status)
+        }
+
+        enum Key: String, CodingKey { case status }
     }
 
     /// The service's own words for a refusal (`error` and `detail` of a JSON body), else a body excerpt.

@@ -41,9 +41,13 @@ extension Migrator {
         if config.singleTransaction, todo.count > 1 {
             return runAllInOneTransaction(todo, runner: runner, report: report)
         }
+        // The history's execution order, counted here: we hold the lock, so nobody else writes it (a
+        // max() over the history in every insert made an apply of 1,000 migrations quadratic).
+        var order = status.versions.compactMap { $0.entry?.executionOrder }.max() ?? 0
         for (m, script) in todo {
-            switch runMigration(m, script, runner: runner, down: false) {
+            switch runMigration(m, script, runner: runner, down: false, executionOrder: order + 1) {
             case let .success(done):
+                order += 1
                 report.completed.append(done)
                 report.currentVersion = max(report.currentVersion, m.version)
             case let .failure(error):
@@ -86,19 +90,21 @@ extension Migrator {
     }
 
     /// Runs one migration (up or down) with retries on lock timeout and records the outcome.
-    func runMigration(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool) -> Result<CompletedMigration, MigrationError> {
+    /// `executionOrder`: the history's execution order of this apply (nil: the next after the history's highest).
+    func runMigration(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool,
+                      executionOrder: Int? = nil) -> Result<CompletedMigration, MigrationError> {
         if cancellation.isCancelled {
             return .failure(interrupted("\(m.label) was not started", version: m.version))
         }
         let reason = Self.transactionMode(m, script, down: down)
-        return reason == nil ? runInTransaction(m, script, runner: runner, down: down)
-            : runStatementByStatement(m, script, runner: runner, down: down)
+        return reason == nil ? runInTransaction(m, script, runner: runner, down: down, executionOrder: executionOrder)
+            : runStatementByStatement(m, script, runner: runner, down: down, executionOrder: executionOrder)
     }
 
     /// A finished migration, in the history: a rollback removes its row; an apply is verified (the
     /// objects it creates exist) and recorded. `how` ("without a transaction") goes into the event log.
     private func recordFinished(_ m: Migration, _ script: SQLScript, down: Bool, ms: Int, how: String? = nil,
-                                _ db: PostgresConnection) throws {
+                                executionOrder: Int?, _ db: PostgresConnection) throws {
         let took = (how.map { $0 + " " } ?? "") + "in \(ms) ms"
         if down {
             try history.delete(db, version: m.version)
@@ -107,20 +113,22 @@ extension Migrator {
         }
         try verifyCreated(m, script, db)
         let total = script.statements.count
-        try history.record(db, m, state: .applied, durationMs: ms, statementsDone: total, statementsTotal: total)
+        try history.record(db, m, state: .applied, durationMs: ms, statementsDone: total, statementsTotal: total,
+                           executionOrder: executionOrder)
         try history.event(db, version: m.version, action: "apply", detail: "\(m.upFile) \(took)")
     }
 
     /// The objects a migration creates must exist after it ran (`IF NOT EXISTS` on a twin creates nothing).
     private func verifyCreated(_ m: Migration, _ script: SQLScript, _ db: PostgresConnection) throws {
-        let missing = try ObjectVerifier.missing(SchemaEffects(script.statements).created, db)
+        let missing = try ObjectVerifier.missing(script.effects.created, db)
         guard missing.isEmpty else {
             throw MigrationError(.verification, "after running, these objects do not exist: " + missing.map(\.description).joined(separator: ", "),
                                  location: SourceLocation(file: m.upFile, line: 1, column: 1), version: m.version)
         }
     }
 
-    private func runInTransaction(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool) -> Result<CompletedMigration, MigrationError> {
+    private func runInTransaction(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool,
+                                  executionOrder: Int?) -> Result<CompletedMigration, MigrationError> {
         let db = runner.db
         var attempt = 0
         while true {
@@ -128,7 +136,7 @@ extension Migrator {
             let started = Date()
             do {
                 if Self.canPipeline(script) {
-                    try runPipelined(m, script, runner: runner, down: down)
+                    try runPipelined(m, script, runner: runner, down: down, executionOrder: executionOrder)
                     return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
                                                        durationMs: Int(Date().timeIntervalSince(started) * 1000),
                                                        statements: script.statements.count, transactional: true, attempts: attempt))
@@ -139,7 +147,7 @@ extension Migrator {
                 for s in script.statements { try runner.run(s, in: script, version: m.version) }
                 let ms = Int(Date().timeIntervalSince(started) * 1000)
                 try guarded("recording \(m.label)") {
-                    try recordFinished(m, script, down: down, ms: ms, db)
+                    try recordFinished(m, script, down: down, ms: ms, executionOrder: executionOrder, db)
                     try db.execute("COMMIT")
                 }
                 return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
@@ -213,7 +221,8 @@ extension Migrator {
 
     /// Statement by statement, committing progress after each, so a crash leaves a `partial` row
     /// that says how far it got.
-    private func runStatementByStatement(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool) -> Result<CompletedMigration, MigrationError> {
+    private func runStatementByStatement(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool,
+                                         executionOrder: Int?) -> Result<CompletedMigration, MigrationError> {
         let db = runner.db
         let started = Date()
         let total = script.statements.count
@@ -253,7 +262,9 @@ extension Migrator {
                 if !down { try guarded("recording progress") { try history.progress(db, version: m.version, done: i + 1) } }
             }
             let ms = Int(Date().timeIntervalSince(started) * 1000)
-            try guarded("recording \(m.label)") { try recordFinished(m, script, down: down, ms: ms, how: "without a transaction", db) }
+            try guarded("recording \(m.label)") {
+                try recordFinished(m, script, down: down, ms: ms, how: "without a transaction", executionOrder: executionOrder, db)
+            }
             return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
                                                durationMs: ms, statements: total, transactional: false, attempts: attempts))
         } catch var error as MigrationError {

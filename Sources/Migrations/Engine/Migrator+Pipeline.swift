@@ -16,7 +16,7 @@ extension Migrator {
     /// missing. The safeties are the same as statement by statement: the server stops at the first
     /// error (the rest of the pipeline is aborted, the caller rolls back), an interrupt cancels the
     /// statement running on the server, and nothing commits unless every check passed.
-    func runPipelined(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool) throws {
+    func runPipelined(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool, executionOrder: Int? = nil) throws {
         let statements = script.statements
         if cancellation.isCancelled {
             throw MigrationError(.interrupted, "\(cancellation.reason ?? "interrupted") before this statement started",
@@ -30,7 +30,7 @@ extension Migrator {
         ]
         let first = items.count
         items += statements.map { PipelinedStatement($0.text) }
-        let checks = down ? [] : ObjectVerifier.checks(SchemaEffects(statements).created)
+        let checks = down ? [] : ObjectVerifier.checks(script.effects.created)
         let checksAt = items.count
         items += checks.map(\.statement)
         if down {
@@ -38,7 +38,8 @@ extension Migrator {
             items.append(history.eventStatement(version: m.version, action: "rollback", detail: m.downFile ?? "", durationSuffix: true))
         } else {
             items.append(history.recordStatement(m, state: .applied, durationMs: nil, statementsDone: statements.count,
-                                                 statementsTotal: statements.count, durationSinceTransactionStart: true))
+                                                 statementsTotal: statements.count, executionOrder: executionOrder,
+                                                 durationSinceTransactionStart: true))
             items.append(history.eventStatement(version: m.version, action: "apply", detail: m.upFile, durationSuffix: true))
         }
         let outcome = try guarded("running \(m.label)") { try runner.db.pipeline(items) }

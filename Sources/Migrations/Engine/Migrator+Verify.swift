@@ -26,7 +26,7 @@ extension Migrator {
         for v in status.versions where v.state == .applied || v.state == .modified {
             guard let m = set.migrations.first(where: { $0.version == v.version && $0.upFile == v.file }),
                   let script = try? Self.script(m, cancellation: cancellation) else { continue }
-            let effects = SchemaEffects(script.statements)
+            let effects = script.effects
             let dropped = Set(effects.dropped.map { SchemaObject(kind: $0.kind, relation: $0.relation.unqualified, column: $0.column) })
             let droppedTables = Set(effects.dropped.filter { $0.kind == .table }.map(\.relation.unqualified))
             if !dropped.isEmpty || !droppedTables.isEmpty { expected.removeAll { _, o in

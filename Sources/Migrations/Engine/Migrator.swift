@@ -21,7 +21,7 @@ public final class Migrator: Sendable {
         history = try HistoryTable(config.table)
     }
 
-    /// The migration files (re-read on every call).
+    /// The migration files (read again when a file changed since this process last read them).
     public func files() throws -> MigrationSet { try Discovery.load(config) }
 
     func connect(_ suffix: String = "") throws -> PostgresConnection {

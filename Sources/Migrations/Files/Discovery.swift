@@ -50,7 +50,19 @@ public enum Discovery {
             throw MigrationError(.invalidInput, "migration directory \(directory) does not exist",
                                  nextStep: "create it or point `dir` / migrations.dir at the right place")
         }
-        let all = Set(try sqlFiles(in: directory))
+        let listed = try sqlFiles(in: directory)
+        // Stamps taken before the files are read: a write during the read changes them for the next load.
+        let readAt = Int64(Date().timeIntervalSince1970)
+        let key = LoadedDirectories.key(directory, downPattern)
+        let stamps = LoadedDirectories.stamps(listed, in: directory)
+        if let stamps, let hit = LoadedDirectories.shared.lookup(key, files: stamps) { return hit }
+        let set = try read(directory: directory, downPattern: downPattern, all: Set(listed))
+        if let stamps { LoadedDirectories.shared.store(key, files: stamps, set, readAt: readAt) }
+        return set
+    }
+
+    /// Reads, validates and pairs the `.sql` files `all` of `directory`.
+    static func read(directory: String, downPattern: String, all: Set<String>) throws -> MigrationSet {
         var problems: [FileProblem] = []
 
         // Top-level candidates `NNN_name.sql`.
@@ -139,10 +151,10 @@ public enum Discovery {
             throw MigrationError(.invalidInput, FileErrorText.describe(error, doing: "list the migration directory", path: directory))
         }
         for entry in entries where !entry.hasPrefix(".") {
-            let full = (directory as NSString).appendingPathComponent(entry)
-            var isDir: ObjCBool = false
-            _ = fm.fileExists(atPath: full, isDirectory: &isDir)
-            if isDir.boolValue {
+            let full = directory + "/" + entry
+            // stat(2), not FileManager.fileExists: this runs for every file on every load of the directory.
+            var s = stat()
+            if stat(full, &s) == 0 && (s.st_mode & S_IFMT) == S_IFDIR {
                 for sub in (try? fm.contentsOfDirectory(atPath: full)) ?? [] where sub.hasSuffix(".sql") {
                     out.append(entry + "/" + sub)
                 }

@@ -84,32 +84,37 @@ public struct HistoryTable: Sendable {
 
     /// Inserts or replaces the row of `migration`.
     func record(_ db: PostgresConnection, _ m: Migration, state: HistoryEntry.State, durationMs: Int?,
-                statementsDone: Int, statementsTotal: Int?, error: MigrationError? = nil, by: String = HistoryTable.operatorName) throws {
+                statementsDone: Int, statementsTotal: Int?, error: MigrationError? = nil, by: String = HistoryTable.operatorName,
+                executionOrder: Int? = nil) throws {
         let s = recordStatement(m, state: state, durationMs: durationMs, statementsDone: statementsDone,
-                                statementsTotal: statementsTotal, error: error, by: by)
+                                statementsTotal: statementsTotal, error: error, by: by, executionOrder: executionOrder)
         try db.query(s.sql, s.parameters)
     }
 
     /// The statement `record` runs. `durationMs` nil with `.applied` in a transaction: the time since the
     /// transaction began, measured by the server (a pipelined migration records itself before the client
-    /// has seen its statements finish).
+    /// has seen its statements finish). `executionOrder` nil: the next after the history's highest (a scan
+    /// of the history, which an apply under the lock avoids by counting).
     func recordStatement(_ m: Migration, state: HistoryEntry.State, durationMs: Int?, statementsDone: Int, statementsTotal: Int?,
-                         error: MigrationError? = nil, by: String = HistoryTable.operatorName,
+                         error: MigrationError? = nil, by: String = HistoryTable.operatorName, executionOrder: Int? = nil,
                          durationSinceTransactionStart: Bool = false) -> PipelinedStatement {
         let duration = durationSinceTransactionStart ? "coalesce($7::bigint, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)" : "$7"
+        let order = executionOrder == nil ? "(SELECT coalesce(max(execution_order), 0) + 1 FROM \(qualified))" : "$13::bigint"
+        var parameters: [any PostgresBindable] = [m.version, m.name, m.checksumUp, m.checksumDown, state.rawValue, by, durationMs,
+                                                  statementsDone, statementsTotal, error.map { $0.description }, error?.sqlState,
+                                                  error?.statementIndex]
+        if let executionOrder { parameters.append(executionOrder) }
         return PipelinedStatement("""
             INSERT INTO \(qualified) AS h (version, name, checksum_up, checksum_down, status, applied_by, duration_ms,
                                        execution_order, statements_done, statements_total, error, sqlstate, error_statement)
-            VALUES ($1, $2, $3, $4, $5, $6, \(duration), (SELECT coalesce(max(execution_order), 0) + 1 FROM \(qualified)),
-                    $8, $9, $10, $11, $12)
+            VALUES ($1, $2, $3, $4, $5, $6, \(duration), \(order), $8, $9, $10, $11, $12)
             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum_up = EXCLUDED.checksum_up,
                 checksum_down = EXCLUDED.checksum_down, status = EXCLUDED.status, applied_at = now(),
                 applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms,
                 execution_order = CASE WHEN h.status = EXCLUDED.status THEN h.execution_order ELSE EXCLUDED.execution_order END,
                 statements_done = EXCLUDED.statements_done, statements_total = EXCLUDED.statements_total,
                 error = EXCLUDED.error, sqlstate = EXCLUDED.sqlstate, error_statement = EXCLUDED.error_statement
-            """, [m.version, m.name, m.checksumUp, m.checksumDown, state.rawValue, by, durationMs,
-                  statementsDone, statementsTotal, error.map { $0.description }, error?.sqlState, error?.statementIndex])
+            """, parameters)
     }
 
     /// Progress of a non-transactional migration, committed after each statement.

@@ -73,7 +73,10 @@ public struct RelationName: Hashable, Sendable, CustomStringConvertible {
     public var description: String { schema.map { "\($0).\(name)" } ?? name }
     /// Quoted for to_regclass().
     public var quoted: String {
-        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        // Names with a double quote in them are rare: skip Foundation's search (asked per object per migration).
+        func q(_ s: String) -> String {
+            "\"" + (s.utf8.contains(UInt8(ascii: "\"")) ? s.replacingOccurrences(of: "\"", with: "\"\"") : s) + "\""
+        }
         return schema.map { q($0) + "." + q(name) } ?? q(name)
     }
     /// Same table ignoring a missing schema (`public.a` == `a`).

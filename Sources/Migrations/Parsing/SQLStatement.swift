@@ -30,8 +30,20 @@ public struct SQLStatement: Sendable {
 public struct SQLScript: Sendable {
     public var file: String
     public var source: String
-    public var statements: [SQLStatement]
+    public var statements: [SQLStatement] { didSet { memo = EffectsMemo() } }
     let lines: LineMap
+    private var memo = EffectsMemo()
+
+    init(file: String, source: String, statements: [SQLStatement], lines: LineMap) {
+        self.file = file
+        self.source = source
+        self.statements = statements
+        self.lines = lines
+    }
+
+    /// What the whole script creates and drops, worked out once per parse: apply checks the objects
+    /// exist and verify checks them again, both from the parse cache's copy of the script.
+    public var effects: SchemaEffects { memo.value { SchemaEffects(statements) } }
 
     /// Location of a server error: `position` is 1-based in characters within `statement`.
     public func location(of statement: SQLStatement, serverPosition position: Int?) -> SourceLocation {
@@ -42,3 +54,16 @@ public struct SQLScript: Sendable {
 }
 
 import Foundation
+
+/// A script's schema effects, shared by the copies of the script (it is a value; the memo is not).
+private final class EffectsMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var effects: SchemaEffects?
+
+    func value(_ make: () -> SchemaEffects) -> SchemaEffects {
+        if let done = lock.withLock({ effects }) { return done }
+        let made = make()
+        lock.withLock { effects = made }
+        return made
+    }
+}
