@@ -58,6 +58,30 @@ public struct Sandbox: Sendable {
                 throw Failure(description: "initdb failed in \(dataDirectory): \(Self.lastLines(out.stderr + out.stdout))")
             }
         }
+        return try start()
+    }
+
+    /// Creates (if needed) and starts this cluster as a streaming standby of the running `primary`
+    /// (`pg_basebackup -R`, WAL streamed during the copy): a real replica, which is how the
+    /// replication checks are driven to warn and fail. Returns the standby's URL.
+    @discardableResult
+    public func upAsStandby(of primary: Sandbox) throws -> String {
+        let fm = FileManager.default
+        if state == .running { return url() }
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if Self.runsAsRoot { try chownToPostgres(directory) }
+        if !fm.fileExists(atPath: dataDirectory + "/PG_VERSION") {
+            try? fm.removeItem(atPath: dataDirectory)
+            let out = try pg(["pg_basebackup", "-D", dataDirectory, "-h", primary.directory, "-p", String(primary.port),
+                              "-U", "postgres", "-X", "stream", "-R", "--no-sync"])
+            guard out.exitCode == 0 else {
+                throw Failure(description: "pg_basebackup from \(primary.directory) failed: \(Self.lastLines(out.stderr + out.stdout))")
+            }
+        }
+        return try start()
+    }
+
+    private func start() throws -> String {
         let listen = tcp ? "127.0.0.1" : "''"
         let serverOptions = "-k \(directory) -p \(port) -c listen_addresses=\(listen) -c fsync=off "
             + "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
