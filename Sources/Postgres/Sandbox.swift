@@ -46,19 +46,8 @@ public struct Sandbox: Sendable {
     /// Creates (if needed) and starts the cluster; returns its URL.
     @discardableResult
     public func up() throws -> String {
-        let fm = FileManager.default
-        if state == .running { return url() }
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if Self.runsAsRoot { try chownToPostgres(directory) }
-        if !fm.fileExists(atPath: dataDirectory + "/PG_VERSION") {
-            try? fm.removeItem(atPath: dataDirectory)
-            let out = try pg(["initdb", "-D", dataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                              "--locale=C", "--no-sync"])
-            guard out.exitCode == 0 else {
-                throw Failure(description: "initdb failed in \(dataDirectory): \(Self.lastLines(out.stderr + out.stdout))")
-            }
-        }
-        return try start()
+        try up(creatingWith: ["initdb", "-D", dataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+               failure: "initdb failed in \(dataDirectory)")
     }
 
     /// Creates (if needed) and starts this cluster as a streaming standby of the running `primary`
@@ -66,17 +55,21 @@ public struct Sandbox: Sendable {
     /// replication checks are driven to warn and fail. Returns the standby's URL.
     @discardableResult
     public func upAsStandby(of primary: Sandbox) throws -> String {
+        try up(creatingWith: ["pg_basebackup", "-D", dataDirectory, "-h", primary.directory, "-p", String(primary.port),
+                              "-U", "postgres", "-X", "stream", "-R", "--no-sync"],
+               failure: "pg_basebackup from \(primary.directory) failed")
+    }
+
+    /// Starts the cluster, first making its data directory with `create` when it has none.
+    private func up(creatingWith create: [String], failure: String) throws -> String {
         let fm = FileManager.default
         if state == .running { return url() }
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if Self.runsAsRoot { try chownToPostgres(directory) }
         if !fm.fileExists(atPath: dataDirectory + "/PG_VERSION") {
             try? fm.removeItem(atPath: dataDirectory)
-            let out = try pg(["pg_basebackup", "-D", dataDirectory, "-h", primary.directory, "-p", String(primary.port),
-                              "-U", "postgres", "-X", "stream", "-R", "--no-sync"])
-            guard out.exitCode == 0 else {
-                throw Failure(description: "pg_basebackup from \(primary.directory) failed: \(Self.lastLines(out.stderr + out.stdout))")
-            }
+            let out = try pg(create)
+            guard out.exitCode == 0 else { throw Failure(description: "\(failure): \(Self.lastLines(out.stderr + out.stdout))") }
         }
         return try start()
     }

@@ -98,3 +98,18 @@ func analyze(_ paths: [String], _ configure: (inout LogAnalysisOptions) -> Void 
     configure(&o)
     return try LogAnalyzer(o).analyze(paths: paths)
 }
+
+/// The ground-truth question (top 100, 1-minute windows, per route, `duration_ms` latency) over small
+/// chunks and several workers, which force many segments and a real merge.
+func segmented(chunk: Int, workers: Int, grep: String? = nil) -> (inout LogAnalysisOptions) -> Void {
+    { o in
+        o.chunkBytes = chunk
+        o.maxLineBytes = 1000
+        o.workers = workers
+        o.top = 100
+        o.window = 60
+        o.groupBy = "route"
+        o.latencyField = "duration_ms"
+        o.grep = grep
+    }
+}

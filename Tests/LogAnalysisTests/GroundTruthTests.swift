@@ -10,15 +10,7 @@ import Testing
     func answersEqualTheTruth(chunk: Int, workers: Int) throws {
         let c = Self.corpus
         let file = TempFile(c.text)
-        let r = try analyze([file.path]) {
-            $0.chunkBytes = chunk
-            $0.maxLineBytes = 1000
-            $0.workers = workers
-            $0.top = 100
-            $0.window = 60
-            $0.groupBy = "route"
-            $0.latencyField = "duration_ms"
-        }
+        let r = try analyze([file.path], segmented(chunk: chunk, workers: workers))
         try check(r, against: c)
     }
 

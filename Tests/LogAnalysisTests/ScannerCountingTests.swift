@@ -47,16 +47,7 @@ import Testing
     func scannerCountsEqualLineByLineCounts(chunk: Int, workers: Int) throws {
         let file = TempFile(Self.mixedCorpus())
         func run(grep: String?) throws -> LogReport {
-            try analyze([file.path]) {
-                $0.chunkBytes = chunk
-                $0.maxLineBytes = 1000
-                $0.workers = workers
-                $0.top = 100
-                $0.window = 60
-                $0.groupBy = "route"
-                $0.latencyField = "duration_ms"
-                $0.grep = grep
-            }
+            try analyze([file.path], segmented(chunk: chunk, workers: workers, grep: grep))
         }
         let counted = try run(grep: nil)
         let lineByLine = try run(grep: "^")
