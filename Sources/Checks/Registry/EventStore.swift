@@ -81,6 +81,16 @@ public struct EventStore: Sendable, Equatable {
         }
     }
 
+    /// The one summary row of a read-only query over the event table, after `requireTable`: how the
+    /// `service.events_*` kinds read what they judge.
+    func summaryRow(_ context: StepContext, variable: String?, _ sql: String,
+                    _ parameters: [any PostgresBindable] = []) throws -> Postgres.Row? {
+        try context.readOnlyQuery(variable: variable) { db in
+            try requireTable(db)
+            return try db.query(sql, parameters).first
+        }
+    }
+
     public func column(_ name: String, _ alias: String?) -> String {
         (alias.map { $0 + "." } ?? "") + quoteIdentifier(name)
     }

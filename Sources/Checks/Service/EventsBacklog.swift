@@ -36,18 +36,15 @@ public struct EventsBacklog: StepKind {
     public func run(_ context: StepContext) throws -> StepOutcome {
         let store = try context.service.eventStore(for: step)
         let received = store.receivedAtSQL()
-        let row = try context.readOnlyQuery(variable: variable) { db in
-            try store.requireTable(db)
-            // The synthetic events verify sends are its own business: they are removed when it ends.
-            return try db.query("""
+        // The synthetic events verify sends are its own business: they are removed when it ends.
+        let row = try store.summaryRow(context, variable: variable, """
                 SELECT count(*) AS unprocessed,
                        coalesce(extract(epoch FROM now() - min(\(received))) / 60, 0)::float8 AS oldest_minutes,
                        coalesce(array_to_string((array_agg(\(store.providerIDSQL())::text ORDER BY \(received)))[1:5], ', '), 'none') AS sample
                   FROM \(store.tableSQL)
                  WHERE \(store.processedSQL()) IS NOT TRUE AND \(store.providerIDSQL())::text NOT LIKE 'opsctl\\_synthetic\\_%'
                    AND \(received) < now() - make_interval(mins => $1::int)
-                """, [String(olderThan)]).first
-        }
+                """, [String(olderThan)])
         let count = row?["unprocessed"].int ?? 0
         let oldest = row?["oldest_minutes"].double ?? 0
         let sample = row?["sample"].string ?? "none"

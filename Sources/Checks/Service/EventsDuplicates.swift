@@ -25,15 +25,12 @@ public struct EventsDuplicates: StepKind {
 
     public func run(_ context: StepContext) throws -> StepOutcome {
         let store = try context.service.eventStore(for: step)
-        let row = try context.readOnlyQuery(variable: variable) { db in
-            try store.requireTable(db)
-            return try db.query("""
+        let row = try store.summaryRow(context, variable: variable, """
                 SELECT (SELECT count(*) FROM (SELECT 1 FROM \(store.tableSQL) GROUP BY \(store.providerIDSQL()) HAVING count(*) > 1) d)::int AS duplicates,
                        (NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                                      WHERE i.indrelid = to_regclass(\(store.tableLiteral)) AND i.indisunique AND i.indnatts = 1
                                        AND a.attname = $1))::int AS missing_unique
-                """, [store.providerID]).first
-        }
+                """, [store.providerID])
         let duplicates = row?["duplicates"].int ?? 0
         let missing = row?["missing_unique"].int ?? 0
         let limit = Thresholds(crit: 1)

@@ -30,16 +30,13 @@ public struct EventsFailed: StepKind {
 
     public func run(_ context: StepContext) throws -> StepOutcome {
         let store = try context.service.eventStore(for: step)
-        let row = try context.readOnlyQuery(variable: variable) { db in
-            try store.requireTable(db)
-            return try db.query("""
+        let row = try store.summaryRow(context, variable: variable, """
                 SELECT coalesce(sum(n), 0)::int AS errors,
                        coalesce(string_agg(type || ' ' || n, ', ' ORDER BY n DESC, type), 'none') AS by_type,
                        coalesce(array_to_string((array_agg(sample ORDER BY n DESC, type))[1:5], ', '), 'none') AS sample
                   FROM (SELECT coalesce(\(store.typeSQL()), '?') AS type, count(*) AS n, min(\(store.providerIDSQL())::text) AS sample
                           FROM \(store.tableSQL) WHERE \(store.failedSQL()) GROUP BY 1) t
-                """).first
-        }
+                """)
         let errors = row?["errors"].int ?? 0
         let byType = row?["by_type"].string ?? "none"
         let sample = row?["sample"].string ?? "none"
