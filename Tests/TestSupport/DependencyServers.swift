@@ -1,8 +1,8 @@
 import Foundation
 import Support
 
-/// A Python stand-in from Tests/Fixtures/services that prints its port when ready (`{"port": N}` or a
-/// bare number) and serves on loopback until killed (on release, or when its stdin closes).
+/// A Python stand-in from Tests/Fixtures/services that prints its port when ready (`{"port": N}`, see
+/// fixture_server.py) and serves on loopback until killed (on release, or when its stdin closes).
 public final class PythonFixture: @unchecked Sendable {
     public let port: Int
     private let process = Process()
@@ -30,7 +30,7 @@ public final class PythonFixture: @unchecked Sendable {
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let json = (try? JSONSerialization.jsonObject(with: line)) as? [String: Int]
-        guard let port = json?["port"] ?? Int(text) else {
+        guard let port = json?["port"] else {
             kill(process.processIdentifier, SIGKILL)
             throw StartFailure(description: "\(script) did not start (it needs python3 and the packages scripts/install-deps.sh installs): '\(text)'")
         }

@@ -11,9 +11,11 @@ import json
 import os
 import subprocess
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import stripe
+
+from fixture_server import serve
 
 DATABASE_URL = sys.argv[1]
 SECRET = os.environ["ACME_STRIPE_SECRET"]
@@ -63,6 +65,4 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, {"received": True})
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+serve(Handler)

@@ -13,10 +13,10 @@ Prints {"port": N} once listening on a free loopback port, then serves until std
 """
 import json
 import os
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from fixture_server import serve
 
 DESCRIPTIONS = {"none": "All Systems Operational", "minor": "Minor Service Outage",
                 "major": "Partial System Outage", "critical": "Major System Outage"}
@@ -66,13 +66,5 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(404, {"error": "no such endpoint"})
 
 
-def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(json.dumps({"port": server.server_address[1]}), flush=True)
-    sys.stdin.read()
-
-
 if __name__ == "__main__":
-    main()
+    serve(Handler)

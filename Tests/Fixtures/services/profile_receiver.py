@@ -18,7 +18,9 @@ import os
 import subprocess
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from fixture_server import serve
 
 CONFIG = json.load(open(sys.argv[1]))
 DATABASE_URL = sys.argv[2]
@@ -133,6 +135,4 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, {"received": True})
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+serve(Handler)

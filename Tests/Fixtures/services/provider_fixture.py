@@ -29,11 +29,13 @@ import hmac
 import json
 import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 import standardwebhooks
 import stripe
+
+from fixture_server import serve
 
 ENV = os.environ
 LOCK = threading.Lock()
@@ -174,6 +176,4 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(404, {"error": "unknown style " + style})
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+serve(Handler)
