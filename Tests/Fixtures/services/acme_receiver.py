@@ -11,11 +11,10 @@ import json
 import os
 import subprocess
 import sys
-from http.server import BaseHTTPRequestHandler
 
 import stripe
 
-from fixture_server import serve
+from fixture_server import JSONHandler, serve
 
 DATABASE_URL = sys.argv[1]
 SECRET = os.environ["ACME_STRIPE_SECRET"]
@@ -28,18 +27,7 @@ def sql(statement, **variables):
     subprocess.run(args, input=statement, text=True, check=True, capture_output=True)
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JSONHandler):
     def do_GET(self):
         if self.path == "/healthz":
             self.reply(200, {"ok": True, "service": "acme"})

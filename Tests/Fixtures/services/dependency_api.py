@@ -13,30 +13,16 @@ Prints {"port": N} once listening on a free loopback port, then serves until std
 """
 import json
 import os
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from fixture_server import serve
+from fixture_server import JSONHandler, serve
 
 DESCRIPTIONS = {"none": "All Systems Operational", "minor": "Minor Service Outage",
                 "major": "Partial System Outage", "critical": "Major System Outage"}
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JSONHandler):
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):
-        pass
-
-    def reply(self, status, payload, headers=(), content_type="application/json"):
-        body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_GET(self):
         url = urlsplit(self.path)

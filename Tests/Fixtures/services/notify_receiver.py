@@ -16,9 +16,8 @@ import json
 import os
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler
 
-from fixture_server import serve
+from fixture_server import JSONHandler, serve
 
 LOG = sys.argv[1]
 LOCK = threading.Lock()
@@ -98,19 +97,8 @@ def check_webhook(headers, raw, body):
     return problems
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JSONHandler):
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):
-        pass
-
-    def reply(self, status, payload):
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -18,9 +18,8 @@ import os
 import subprocess
 import sys
 import time
-from http.server import BaseHTTPRequestHandler
 
-from fixture_server import serve
+from fixture_server import JSONHandler, serve
 
 CONFIG = json.load(open(sys.argv[1]))
 DATABASE_URL = sys.argv[2]
@@ -88,18 +87,7 @@ def pick(sources, event, headers):
     return ""
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JSONHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         admin = CONFIG.get("admin")

@@ -29,13 +29,12 @@ import hmac
 import json
 import os
 import threading
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 import standardwebhooks
 import stripe
 
-from fixture_server import serve
+from fixture_server import JSONHandler, serve
 
 ENV = os.environ
 LOCK = threading.Lock()
@@ -97,20 +96,7 @@ def check_whop(body, headers):
 CHECKS = {"stripe": check_stripe, "standard": check_standard, "shopify": check_shopify, "whop": check_whop}
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body, headers=None):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JSONHandler):
     def do_POST(self):
         scheme = self.path.rsplit("/", 1)[-1]
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
