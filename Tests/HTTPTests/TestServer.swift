@@ -20,8 +20,6 @@ final class TestServer: @unchecked Sendable {
     private let stdinPipe: Pipe
     private let certificates: TemporaryDirectory
 
-    struct StartFailure: Error, CustomStringConvertible { var description: String }
-
     static var fixtures: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/http")

@@ -37,7 +37,7 @@ struct SandboxTests {
     @Test("a private TCP sandbox: up, up again, password auth, down")
     func lifecycleOverTCPWithPasswordAuth() throws {
         let scratch = TemporaryDirectory()
-        let sandbox = Sandbox(directory: scratch.path + "/pg", port: freeLoopbackPort(), tcp: true)
+        let sandbox = Sandbox(directory: scratch.path + "/pg", port: try freeLoopbackPort(), tcp: true)
         #expect(sandbox.state == .absent)
         defer { try? sandbox.down() }
 

@@ -1,14 +1,18 @@
 import Foundation
 import Support
 
+/// A test stand-in (Python fixture, redis-server, static HTTP server, TLS test server) that did not come up.
+public struct StartFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}
+
 /// A Python stand-in from Tests/Fixtures/services that prints its port when ready (`{"port": N}`, see
 /// fixture_server.py) and serves on loopback until killed (on release, or when its stdin closes).
 public final class PythonFixture: @unchecked Sendable {
     public let port: Int
     private let process = Process()
     private let stdin = Pipe()
-
-    public struct StartFailure: Error, CustomStringConvertible { public var description: String }
 
     public init(script: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -77,14 +81,12 @@ public final class RedisServer: @unchecked Sendable {
         return false
     }
 
-    public struct StartFailure: Error, CustomStringConvertible { public var description: String }
-
     public init(password: String) throws {
         guard let executable = Self.executable else {
             throw StartFailure(description: "redis-server is required (CI=true) but not installed; install it with: apt-get install redis-server")
         }
         // redis-server cannot pick its own port and report it: take a free one from the kernel, then start.
-        let port = try Self.freePort()
+        let port = try freeLoopbackPort()
         self.port = port
         // The password goes in through a config file on stdin (`-`), so it is not in `ps`.
         let config = """
@@ -122,21 +124,6 @@ public final class RedisServer: @unchecked Sendable {
         ChildReaper.shared.forget(process.processIdentifier)
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw StartFailure(description: "no free port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     static func accepts(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
@@ -148,4 +135,20 @@ public final class RedisServer: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
+}
+
+/// A free TCP port on 127.0.0.1 (bound once, then released for the caller to use).
+public func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw StartFailure(description: "no free port: \(String(cString: strerror(errno)))") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

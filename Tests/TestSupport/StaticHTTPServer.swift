@@ -7,10 +7,6 @@ public final class StaticHTTPServer: @unchecked Sendable {
     public let port: Int
     private let process = Process()
 
-    public struct StartFailure: Error, CustomStringConvertible {
-        public var description: String
-    }
-
     /// `files`: path under the root → content, e.g. `["api/health": #"{"status":"healthy"}"#]`.
     public init(files: [String: String]) throws {
         for (path, content) in files { _ = try root.write(path, content) }
