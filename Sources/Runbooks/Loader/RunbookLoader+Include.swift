@@ -48,16 +48,25 @@ extension RunbookLoader {
 
         // The params the fragment declares, before binding: a param the includer passes and the fragment
         // does not declare is the contract broken (a profile's fragment written for another verb), said so.
-        var survey = self
-        survey.requiresParams = false
+        // Only its `params:` is read here (the document is parsed once, see ParsedDocuments); loading the
+        // whole fragment twice doubled the work at every level of nested includes.
         let declared: [RunbookParam]
         do {
-            declared = try survey.load(name, params: [:], including: including).params
+            let fragmentFile = try library.locate(name)
+            declared = try parseParams(try YAMLDocument.parse(try read(fragmentFile), file: fragmentFile).value("params"), file: fragmentFile)
         } catch let error as LoadError where error.file == name {
             throw fail(nameNode, "include '\(name)': \(error.message)", error.hint)
         }
         let includer = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         for param in given.keys.sorted() where !declared.contains(where: { $0.name == param }) {
+            // A fragment that is wrong in another way (a cycle, a bad step) says that first, as before.
+            var survey = self
+            survey.requiresParams = false
+            do {
+                _ = try survey.load(name, params: [:], including: including)
+            } catch let error as LoadError where error.file == name {
+                throw fail(nameNode, "include '\(name)': \(error.message)", error.hint)
+            }
             throw fail(nameNode, "runbook '\(name)' (\(library.locateQuietly(name) ?? name)) does not declare param '\(param)', which '\(includer)' passes to it",
                        "declare it under the fragment's params (e.g. \(param): { type: string }); README, 'Writing a profile', lists what each verb passes")
         }

@@ -32,19 +32,22 @@ public struct RunbookLoader: Sendable {
         guard !including.contains(file) else {
             throw LoadError(file: file, message: "runbook includes itself: \((including + [file]).joined(separator: " -> "))")
         }
-        let text: String
+        return try parse(try read(file), file: file, params: params, including: including + [file])
+    }
+
+    /// A runbook file's text; unreadable or non-UTF-8 is a LoadError.
+    func read(_ file: String) throws -> String {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: file))
             guard let decoded = String(data: data, encoding: .utf8) else {
                 throw LoadError(file: file, message: "not UTF-8 text", hint: "save the runbook as UTF-8")
             }
-            text = decoded
+            return decoded
         } catch let error as LoadError {
             throw error
         } catch {
             throw LoadError(file: file, message: "cannot read: \(error.localizedDescription)")
         }
-        return try parse(text, file: file, params: params, including: including + [file])
     }
 
     public func parse(_ text: String, file: String, params: [String: JSONValue] = [:]) throws -> Runbook {

@@ -74,6 +74,13 @@ public enum YAMLDocument {
     static let maxDepth = 64
 
     public static func parse(_ text: String, file: String) throws -> YAMLValue {
+        if let value = ParsedDocuments.shared.value(file: file, text: text) { return value }
+        let value = try compose(text, file: file)
+        ParsedDocuments.shared.store(value, file: file, text: text)
+        return value
+    }
+
+    private static func compose(_ text: String, file: String) throws -> YAMLValue {
         let node: Node?
         do {
             // The basic resolver: plain scalars are typed by `YAMLValue.resolve` (YAML 1.2 core schema),
@@ -145,5 +152,32 @@ public enum YAMLDocument {
         default:
             return LoadError(file: file, message: "not valid YAML: \(error)")
         }
+    }
+}
+
+/// Documents already parsed in this process, by file, with the text each was parsed from. One command
+/// reads some files more than once (the shipped profile for the default mapping and again for each
+/// environment; an included fragment for its params, then for its steps): the second read is a lookup.
+/// Keyed by the text itself, so a file that changed between two reads is parsed again; nothing is kept
+/// on disk. Only successful parses are kept: an invalid document throws its error every time.
+final class ParsedDocuments: @unchecked Sendable {
+    static let shared = ParsedDocuments()
+    /// Enough for every file one command reads; a process that parses more (fuzzing) starts over.
+    private static let capacity = 64
+    private let lock = NSLock()
+    private var documents: [String: (text: String, value: YAMLValue)] = [:]
+
+    func value(file: String, text: String) -> YAMLValue? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = documents[file], entry.text == text else { return nil }
+        return entry.value
+    }
+
+    func store(_ value: YAMLValue, file: String, text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if documents.count >= Self.capacity, documents[file] == nil { documents.removeAll(keepingCapacity: true) }
+        documents[file] = (text, value)
     }
 }

@@ -116,15 +116,62 @@ public enum Interpolation {
     public static func referenceList(in text: String) -> [Reference] {
         var out: [Reference] = []
         var rest = Substring(text)
-        while let start = rest.range(of: "${") {
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
-            let inner = rest[start.upperBound..<end]
-            let parts = inner.components(separatedBy: ":-")
-            out.append(Reference(path: (parts.first ?? String(inner)).trimmingCharacters(in: .whitespaces),
-                                 hasDefault: parts.count > 1))
+        while let start = openingIndex(in: rest) {
+            let innerStart = rest.utf8.index(start, offsetBy: 2)
+            guard let end = rest[innerStart...].firstIndex(of: "}") else { break }
+            let (path, fallback) = splitDefault(rest[innerStart..<end])
+            out.append(Reference(path: trimmed(path), hasDefault: fallback != nil))
             rest = rest[rest.index(after: end)...]
         }
         return out
+    }
+
+    // Scanning is done on UTF-8 here: Foundation's range(of:), components(separatedBy:) and
+    // trimmingCharacters(in:) go through NSString on Linux and were most of loading a runbook's
+    // string time (every step's `with:` is scanned for references at load).
+
+    /// Where the first `${` of `text` starts.
+    static func openingIndex(in text: Substring) -> String.Index? {
+        let utf8 = text.utf8
+        var i = utf8.startIndex
+        while let dollar = utf8[i...].firstIndex(of: UInt8(ascii: "$")) {
+            let next = utf8.index(after: dollar)
+            if next == utf8.endIndex { return nil }
+            if utf8[next] == UInt8(ascii: "{") { return dollar }
+            i = next
+        }
+        return nil
+    }
+
+    /// Whether `text` holds a `${`.
+    static func hasReference(_ text: String) -> Bool {
+        openingIndex(in: Substring(text)) != nil
+    }
+
+    /// `path:-default` → (path, default); nil default when there is no `:-` (the first one splits).
+    static func splitDefault(_ inner: Substring) -> (path: Substring, fallback: Substring?) {
+        let utf8 = inner.utf8
+        var i = utf8.startIndex
+        while let colon = utf8[i...].firstIndex(of: UInt8(ascii: ":")) {
+            let next = utf8.index(after: colon)
+            if next == utf8.endIndex { break }
+            if utf8[next] == UInt8(ascii: "-") { return (inner[..<colon], inner[utf8.index(after: next)...]) }
+            i = next
+        }
+        return (inner, nil)
+    }
+
+    /// `text` without leading and trailing tabs and Unicode space separators (CharacterSet.whitespaces).
+    static func trimmed(_ text: Substring) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == "\t" || scalar == " " || (scalar.value > 0x7F && scalar.properties.generalCategory == .spaceSeparator)
+        }
+        let scalars = text.unicodeScalars
+        var lower = scalars.startIndex
+        var upper = scalars.endIndex
+        while lower < upper, isSpace(scalars[lower]) { lower = scalars.index(after: lower) }
+        while upper > lower, isSpace(scalars[scalars.index(before: upper)]) { upper = scalars.index(before: upper) }
+        return String(text[lower..<upper])
     }
 
     public static func resolve(_ value: JSONValue, in scope: Scope) throws -> JSONValue {
@@ -138,18 +185,19 @@ public enum Interpolation {
 
     /// A string that is exactly one `${...}` keeps the referenced value's type (list, number, ...).
     public static func resolve(_ text: String, in scope: Scope) throws -> JSONValue {
-        guard text.contains("${") else { return .string(text) }
+        guard hasReference(text) else { return .string(text) }
         if text.hasPrefix("${"), text.hasSuffix("}"), text.dropFirst(2).firstIndex(of: "}") == text.index(before: text.endIndex) {
             return try value(of: String(text.dropFirst(2).dropLast()), in: scope)
         }
         var out = ""
         var rest = Substring(text)
-        while let start = rest.range(of: "${") {
-            out += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+        while let start = openingIndex(in: rest) {
+            out += rest[..<start]
+            let innerStart = rest.utf8.index(start, offsetBy: 2)
+            guard let end = rest[innerStart...].firstIndex(of: "}") else {
                 throw Failure(description: "unclosed ${ in '\(text)'")
             }
-            let v = try value(of: String(rest[start.upperBound..<end]), in: scope)
+            let v = try value(of: String(rest[innerStart..<end]), in: scope)
             out += v.string ?? v.jsonText
             rest = rest[rest.index(after: end)...]
         }
@@ -157,10 +205,10 @@ public enum Interpolation {
     }
 
     static func value(of expression: String, in scope: Scope) throws -> JSONValue {
-        let parts = expression.components(separatedBy: ":-")
-        let path = parts[0].trimmingCharacters(in: .whitespaces)
+        let (written, fallback) = splitDefault(Substring(expression))
+        let path = trimmed(written)
         if let v = scope.lookup(path), !v.isNull { return v }
-        if parts.count > 1 { return .string(parts.dropFirst().joined(separator: ":-")) }
+        if let fallback { return .string(String(fallback)) }
         if path.hasPrefix("env.") || path.hasPrefix("secret.") {
             let name = path.drop { $0 != "." }.dropFirst()
             throw Failure(description: "environment variable \(name) is not set (use ${\(path):-default} for a fallback)")

@@ -52,6 +52,19 @@ struct InterpolationTests {
     @Test func missingValuesAreClearErrors() {
         #expect(throws: Interpolation.Failure.self) { try Interpolation.resolve("${env.NOPE}", in: scope) }
         #expect(throws: Interpolation.Failure.self) { try Interpolation.resolve("${steps.zz.status}", in: scope) }
+        #expect(throws: Interpolation.Failure.self) { try Interpolation.resolve("a ${params.url", in: scope) }
+    }
+
+    /// The UTF-8 scanner reads references as Foundation's string search did: blanks (tabs, Unicode
+    /// spaces) around the path are not part of it, the first `:-` starts the default, `$` alone is text.
+    @Test func referencesAreScannedAsWritten() throws {
+        #expect(Interpolation.referenceList(in: "$ {x} $$${ params.url\u{00A0}}:-${\tenv.HOME :-a:-b} ${unclosed") == [
+            .init(path: "params.url", hasDefault: false), .init(path: "env.HOME", hasDefault: true),
+        ])
+        #expect(Interpolation.references(in: "€ ${params.é} ${config.base_url:-}") == ["params.é", "config.base_url"])
+        #expect(try Interpolation.resolve("€${env.NOPE:-a:-b}$", in: scope) == "€a:-b$")
+        #expect(try Interpolation.resolve("x ${ params.url } y", in: scope) == "x http://x y")
+        #expect(try Interpolation.resolve("price $5 {x}", in: scope) == "price $5 {x}")
     }
 }
 

@@ -104,6 +104,37 @@ struct IncludeTests {
         }
     }
 
+    /// A fragment broken in another way says that first, not only that a param is missing.
+    @Test func aBrokenFragmentMissingAPassedParamSaysWhatIsBroken() throws {
+        try write("metrics", "name: metrics\nsteps:\n  - id: rows\n    kind: no.such.kind\n")
+        do {
+            _ = try load(Self.parent)
+            Issue.record("loaded a fragment with an unknown kind")
+        } catch let error as LoadError {
+            #expect(error.message.contains("unknown kind 'no.such.kind'") && error.file.hasSuffix("metrics.yaml"), "\(error)")
+            #expect(error.line == 4, "\(error)")
+        }
+    }
+
+    /// Each document is parsed once per process (ParsedDocuments), keyed by its text: a fragment
+    /// rewritten between two loads is read as it is now, params and steps.
+    @Test func aFragmentChangedBetweenLoadsIsReadAsItIsNow() throws {
+        try write("metrics", "name: metrics\nparams:\n  window: { type: string }\nsteps: []\n")
+        #expect(try load(Self.parent).steps.map(\.id) == ["first"])
+        try write("metrics", """
+            name: metrics
+            params:
+              window: { type: string }
+            steps:
+              - id: rows
+                kind: shell
+                with: { command: "echo ${params.window}", readonly: true }
+            """)
+        let runbook = try load(Self.parent)
+        #expect(runbook.steps.map(\.id) == ["first", "rows"])
+        #expect(runbook.steps.last?.scopeParams?["window"] == "15 minutes")
+    }
+
     @Test func aClashingStepIDPointsAtTheInclude() throws {
         try write("metrics", "name: metrics\nparams:\n  window: { type: string }\nsteps:\n  - id: first\n    kind: shell\n    with: { command: \"true\" }\n")
         do {
