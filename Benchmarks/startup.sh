@@ -34,6 +34,8 @@ PY
 # What the dynamic loader does before main: the shared libraries it maps and its own cycle count
 # (libpq and libcurl are loaded with dlopen on first use, so neither is in this list).
 echo "shared libraries mapped at start-up ($(ldd "$OPSCTL" | wc -l)): $(ldd "$OPSCTL" | awk '{print $1}' | tr '\n' ' ')"
+# Package.swift links opsctl with lld and DT_RELR: its ~100k relative relocations packed into a few KB.
+echo "  relocations: $(readelf -d "$OPSCTL" | grep -q "(RELR)" && echo "packed (DT_RELR, $(readelf -d "$OPSCTL" | awk '/RELRSZ/ {print $3}') bytes)" || echo "not packed (no DT_RELR)"), $(readelf -p .comment "$OPSCTL" 2>/dev/null | grep -o "Linker: LLD [0-9.]*" || echo "linked by GNU ld/gold")"
 LD_DEBUG=statistics "$OPSCTL" --version 2>&1 >/dev/null | sed -n 's/^ *[0-9]*:[[:space:]]*//p' \
   | grep -E "total startup time|time needed for relocation|number of relocations:|time needed to load" | sed 's/^/  loader: /' || true
 result startup-kinds "$(fmt "$(python3 -c "print($k*1000)")" 1)ms" "$(fmt "$(python3 -c "print($t*1000)")" 1)ms" "$(ratio "$k" "$t")" "<= 15 ms" "$(met_if "$k <= 0.015")"
