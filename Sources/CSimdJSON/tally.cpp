@@ -16,6 +16,8 @@ constexpr size_t kGroupLimit = 4096;
 constexpr size_t kSlots = 8192;  // a power of two, at least twice kGroupLimit
 constexpr size_t kRunLimit = 8192;
 constexpr size_t kOtherLimit = 8192;
+constexpr size_t kFingerprintLimit = 2048;
+constexpr size_t kFingerprintSlots = 4096;  // a power of two, at least twice kFingerprintLimit
 /// Group values are cut to their head (as ScanState.groupValueBytes).
 constexpr size_t kGroupValueBytes = 256;
 
@@ -27,6 +29,16 @@ struct Group {
     int64_t count, errors;
     double latency_sum;
     int64_t latency_count;
+};
+
+struct Fingerprint {
+    uint64_t hash;
+    uint32_t slot;
+    uint32_t text_off, text_len;
+    uint32_t example_off, example_len;
+    uint32_t line_off;
+    uint8_t level;
+    int64_t count, first, last;
 };
 
 inline uint64_t hash_bytes(const char *s, size_t n) {
@@ -62,6 +74,10 @@ struct cs_tally {
     std::string keys;
     std::vector<double> other;
     std::vector<uint64_t> dense;
+    std::vector<Fingerprint> fingerprints;
+    std::vector<int32_t> fingerprint_slots;
+    std::string fingerprint_bytes;  // texts and example heads of the call's fingerprints
+    uint8_t scratch[CS_FINGERPRINT_CAPACITY];
 
     void start_call() {
         totals = {0, 0, 0, INT64_MAX, INT64_MIN};
@@ -71,6 +87,52 @@ struct cs_tally {
         groups.clear();
         keys.clear();
         other.clear();
+        for (const Fingerprint &f : fingerprints) fingerprint_slots[f.slot] = -1;
+        fingerprints.clear();
+        fingerprint_bytes.clear();
+    }
+
+    /// Fingerprints an error line that needs no masking and counts it; false hands the line back
+    /// (no masker, or the line or its unescaped message needs masking: Swift masks it first).
+    bool count_fingerprint(const cs_parser *p, const char *buf, const cs_record &r) {
+        if (!cfg.masker) return false;
+        const char *line = buf + r.line_off;
+        if (cs_needs_masking(cfg.masker, line, r.line_len)) return false;
+        const char *msg = line;
+        size_t msg_len = r.line_len;
+        if (r.msg.len != CS_ABSENT_LEN) {
+            msg = cs_detail::span_bytes(p, buf, r.msg);
+            msg_len = r.msg.len;
+            // An unescaped message (in the arena) may hold bytes the line spelled as escapes.
+            if ((r.msg.off & CS_ARENA_BIT) && cs_needs_masking(cfg.masker, msg, msg_len)) return false;
+        }
+        size_t n = 0;
+        const uint64_t h = cs_fingerprint(msg, msg_len, scratch, &n);
+        size_t i = h & (kFingerprintSlots - 1);
+        while (true) {
+            int32_t s = fingerprint_slots[i];
+            if (s < 0) break;
+            Fingerprint &f = fingerprints[size_t(s)];
+            if (f.hash == h) {  // keyed by the hash, as ScanState's table is
+                f.count++;
+                if (r.level > f.level) f.level = r.level;
+                if (r.time_ms != CS_NO_TIME) {
+                    if (r.time_ms < f.first) f.first = r.time_ms;
+                    if (r.time_ms > f.last) f.last = r.time_ms;
+                }
+                return true;
+            }
+            i = (i + 1) & (kFingerprintSlots - 1);
+        }
+        fingerprint_slots[i] = int32_t(fingerprints.size());
+        const size_t example_len = r.line_len < CS_EXAMPLE_BYTES ? r.line_len : CS_EXAMPLE_BYTES;
+        Fingerprint f{h, uint32_t(i), uint32_t(fingerprint_bytes.size()), uint32_t(n),
+                      uint32_t(fingerprint_bytes.size() + n), uint32_t(example_len), r.line_off, r.level, 1,
+                      r.time_ms == CS_NO_TIME ? INT64_MAX : r.time_ms, r.time_ms};
+        fingerprint_bytes.append(reinterpret_cast<const char *>(scratch), n);
+        fingerprint_bytes.append(line, example_len);
+        fingerprints.push_back(f);
+        return true;
     }
 
     void count_group(const char *v, size_t n, const cs_record &r, bool error, bool has_latency, double latency) {
@@ -105,6 +167,8 @@ cs_tally *cs_tally_new(const cs_tally_config *config) {
     t->cfg = *config;
     t->slots.assign(kSlots, -1);
     t->groups.reserve(kGroupLimit);
+    t->fingerprint_slots.assign(kFingerprintSlots, -1);
+    t->fingerprints.reserve(kFingerprintLimit);
     t->start_call();
     return t;
 }
@@ -122,7 +186,7 @@ int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, s
     size_t at = *pos;
     cs_record r;
     while (at < len && n < cap && t->groups.size() < kGroupLimit && t->runs.size() < kRunLimit &&
-           t->other.size() < kOtherLimit) {
+           t->other.size() < kOtherLimit && t->fingerprints.size() < kFingerprintLimit) {
         at = cs_detail::parse_line(p, buf, len, at, max_line, r);
         if (r.status == CS_EMPTY) continue;
         if (r.status != CS_OK) { out[n++] = r; continue; }
@@ -133,7 +197,8 @@ int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, s
             t->totals.filtered++;
             continue;
         }
-        if (r.level >= c.record_level || (li >= 0 && r.field_kind[li] == CS_KIND_STRING)) { out[n++] = r; continue; }
+        if (li >= 0 && r.field_kind[li] == CS_KIND_STRING) { out[n++] = r; continue; }
+        if (r.level >= c.record_level && !t->count_fingerprint(p, buf, r)) { out[n++] = r; continue; }
         t->totals.lines++;
         t->totals.matched++;
         t->levels[r.level]++;
@@ -184,6 +249,15 @@ void cs_tally_group(const cs_tally *t, int32_t i, cs_group_count *out) {
     const Group &g = t->groups[size_t(i)];
     *out = {t->keys.data() + g.key_off, g.key_len, g.first_off, g.first_len, g.count, g.errors, g.latency_sum,
             g.latency_count};
+}
+
+int32_t cs_tally_fingerprint_count(const cs_tally *t) { return int32_t(t->fingerprints.size()); }
+
+void cs_tally_fingerprint(const cs_tally *t, int32_t i, cs_fingerprint_count *out) {
+    const Fingerprint &f = t->fingerprints[size_t(i)];
+    const auto *bytes = reinterpret_cast<const uint8_t *>(t->fingerprint_bytes.data());
+    *out = {f.hash, bytes + f.text_off, f.text_len, f.line_off, bytes + f.example_off, f.example_len, f.level,
+            f.count, f.first, f.last};
 }
 
 const double *cs_tally_other_latencies(const cs_tally *t, int32_t *count) {

@@ -67,8 +67,8 @@ final class ScanState: @unchecked Sendable {
     /// Per input file: (lines, unparsed).
     var perFile: [Int: (lines: Int, unparsed: Int)] = [:]
     private var fingerprinter = Fingerprinter()
-    private let masking = LineMasking()
-    private var currentFile = -1
+    let masking = LineMasking()
+    private(set) var currentFile = -1
     var fileLines = 0
     private var fileUnparsed = 0
 
