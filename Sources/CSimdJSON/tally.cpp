@@ -4,6 +4,7 @@
 #include "csimdjson.h"
 #include "scanner.h"
 
+#include <atomic>
 #include <climits>
 #include <cstring>
 #include <string>
@@ -29,6 +30,7 @@ struct Group {
     int64_t count, errors;
     double latency_sum;
     int64_t latency_count;
+    int32_t needs_masking;
 };
 
 struct Fingerprint {
@@ -74,6 +76,7 @@ struct cs_tally {
     std::string keys;
     std::vector<double> other;
     std::vector<uint64_t> dense;
+    int32_t handed = 0;  // records handed back so far by the current call
     std::vector<Fingerprint> fingerprints;
     std::vector<int32_t> fingerprint_slots;
     std::string fingerprint_bytes;  // texts and example heads of the call's fingerprints
@@ -135,7 +138,8 @@ struct cs_tally {
         return true;
     }
 
-    void count_group(const char *v, size_t n, const cs_record &r, bool error, bool has_latency, double latency) {
+    void count_group(const char *v, size_t n, const char *line, const cs_record &r, bool error, bool has_latency,
+                     double latency) {
         if (n > kGroupValueBytes) n = kGroupValueBytes;
         uint64_t h = hash_bytes(v, n);
         size_t i = h & (kSlots - 1);
@@ -152,8 +156,11 @@ struct cs_tally {
             i = (i + 1) & (kSlots - 1);
         }
         slots[i] = int32_t(groups.size());
+        // A value cut from a line holding a secret may be a piece of it: the line is checked here,
+        // while its bytes are at hand.
+        int32_t masking = cfg.masker ? cs_needs_masking(cfg.masker, line, r.line_len) : -1;
         Group g{h, uint32_t(i), uint32_t(keys.size()), uint32_t(n), r.line_off, r.line_len, 1, error ? 1 : 0,
-                has_latency ? latency : 0.0, has_latency ? 1 : 0};
+                has_latency ? latency : 0.0, has_latency ? 1 : 0, masking};
         keys.append(v, n);
         groups.push_back(g);
     }
@@ -177,19 +184,46 @@ void cs_tally_free(cs_tally *t) { delete t; }
 
 int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, size_t *pos,
                        cs_record *out, int32_t cap, size_t max_line, int64_t window_ms) {
+    return cs_detail::tally_lines(p, t, buf, len, pos, out, cap, max_line, window_ms, nullptr, 0);
+}
+
+}  // extern "C"
+
+namespace cs_detail {
+
+int32_t tally_handed_back(const cs_tally *t) { return t->handed; }
+
+int32_t tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, size_t *pos, cs_record *out, int32_t cap,
+                    size_t max_line, int64_t window_ms, char *shadow, size_t shadow_cap) {
     cs_detail::clear_arena(p);
     t->start_call();
     const cs_tally_config &c = t->cfg;
     if (window_ms <= 0) window_ms = 1000;
     const int gi = c.group_index, li = c.latency_index;
     int32_t n = 0;
+    t->handed = 0;
     size_t at = *pos;
     cs_record r;
+    // A line handed back from a mapped buffer is copied into shadow at the same offset: the caller
+    // reads it there, never in the mapping (which a truncation may have taken away by then).
+    auto hand_back = [&]() {
+        if (shadow) {
+            size_t keep = r.line_off < shadow_cap ? shadow_cap - r.line_off : 0;
+            if (r.line_len > keep) r.line_len = uint32_t(keep);
+            std::memcpy(shadow + r.line_off, buf + r.line_off, r.line_len);
+        }
+        out[n++] = r;
+    };
     while (at < len && n < cap && t->groups.size() < kGroupLimit && t->runs.size() < kRunLimit &&
            t->other.size() < kOtherLimit && t->fingerprints.size() < kFingerprintLimit) {
+        // Progress as a SIGBUS guard sees it (cs_tally_mapped): everything before `at` is done.
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        *static_cast<volatile size_t *>(pos) = at;
+        *static_cast<volatile int32_t *>(&t->handed) = n;
+        std::atomic_signal_fence(std::memory_order_seq_cst);
         at = cs_detail::parse_line(p, buf, len, at, max_line, r);
         if (r.status == CS_EMPTY) continue;
-        if (r.status != CS_OK) { out[n++] = r; continue; }
+        if (r.status != CS_OK) { hand_back(); continue; }
         // The same filters, in the same order, as ScanState.consume.
         if ((c.filters_time && (r.time_ms == CS_NO_TIME || r.time_ms < c.from_ms || r.time_ms >= c.to_ms)) ||
             r.level < c.min_level) {
@@ -197,8 +231,8 @@ int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, s
             t->totals.filtered++;
             continue;
         }
-        if (li >= 0 && r.field_kind[li] == CS_KIND_STRING) { out[n++] = r; continue; }
-        if (r.level >= c.record_level && !t->count_fingerprint(p, buf, r)) { out[n++] = r; continue; }
+        if (li >= 0 && r.field_kind[li] == CS_KIND_STRING) { hand_back(); continue; }
+        if (r.level >= c.record_level && !t->count_fingerprint(p, buf, r)) { hand_back(); continue; }
         t->totals.lines++;
         t->totals.matched++;
         t->levels[r.level]++;
@@ -219,7 +253,8 @@ int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, s
         const bool has_latency = li >= 0 && r.field_kind[li] == CS_KIND_NUMBER;
         const double latency = has_latency ? r.field_num[li] : 0.0;
         if (gi >= 0 && r.field_kind[gi] != CS_KIND_ABSENT) {
-            t->count_group(cs_detail::span_bytes(p, buf, r.field[gi]), r.field[gi].len, r, error, has_latency, latency);
+            t->count_group(cs_detail::span_bytes(p, buf, r.field[gi]), r.field[gi].len, buf + r.line_off, r, error,
+                           has_latency, latency);
         }
         if (has_latency) {
             if (latency >= 0 && latency < double(CS_DENSE_LATENCY) && latency == double(int64_t(latency))) {
@@ -231,8 +266,13 @@ int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, s
         }
     }
     *pos = at;
+    t->handed = n;
     return n;
 }
+
+}  // namespace cs_detail
+
+extern "C" {
 
 void cs_tally_totals_of(const cs_tally *t, cs_tally_totals *out) { *out = t->totals; }
 
@@ -248,7 +288,7 @@ int32_t cs_tally_group_count(const cs_tally *t) { return int32_t(t->groups.size(
 void cs_tally_group(const cs_tally *t, int32_t i, cs_group_count *out) {
     const Group &g = t->groups[size_t(i)];
     *out = {t->keys.data() + g.key_off, g.key_len, g.first_off, g.first_len, g.count, g.errors, g.latency_sum,
-            g.latency_count};
+            g.latency_count, g.needs_masking};
 }
 
 int32_t cs_tally_fingerprint_count(const cs_tally *t) { return int32_t(t->fingerprints.size()); }

@@ -100,6 +100,7 @@ typedef struct {
     int64_t errors;
     double latency_sum;
     int64_t latency_count;
+    int32_t needs_masking;      /* the first line holds a secret: 1, no: 0, not checked (no masker): -1 */
 } cs_group_count;
 
 /// One fingerprint counted by a cs_tally_lines call: its text, the call's counts, and the head
@@ -135,6 +136,15 @@ void cs_tally_free(cs_tally *t);
 /// counts add up across calls.
 int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, size_t *pos,
                        cs_record *out, int32_t cap, size_t max_line, int64_t window_ms);
+/// cs_tally_lines over a mapped file region: a SIGBUS on buf (the file truncated under the mapping)
+/// stops the call with *faulted = 1 and *pos at the line it interrupted; what came before is counted.
+/// Lines handed back are copied into shadow (shadow_cap bytes) at their offsets in buf: read them
+/// there. Group first lines are checked for secrets here (cs_group_count.needs_masking).
+int32_t cs_tally_mapped(cs_parser *p, cs_tally *t, const char *buf, size_t len, size_t *pos, cs_record *out,
+                        int32_t cap, size_t max_line, int64_t window_ms, char *shadow, size_t shadow_cap,
+                        int32_t *faulted);
+/// The first '\n' in base[from ..< to] of a mapped file: 1 (and *found), 0 when none, -1 on SIGBUS.
+int32_t cs_mapped_find_newline(const char *base, size_t from, size_t to, size_t *found);
 void cs_tally_totals_of(const cs_tally *t, cs_tally_totals *out);
 /// Counted lines per level byte (256 entries).
 const int64_t *cs_tally_levels(const cs_tally *t);

@@ -23,9 +23,11 @@ extension ScanState {
         var g = cs_group_count()
         for i in 0..<cs_tally_group_count(t) {
             cs_tally_group(t, i, &g)
+            // The scanner checked the first line for secrets itself (with a masker it always does).
+            let line = UnsafeRawBufferPointer(start: buffer + Int(g.first_line_off), count: Int(g.first_line_len))
             countGroup(UnsafeRawBufferPointer(start: g.value, count: Int(g.value_len)), count: Int(g.count), errors: Int(g.errors),
                        latencySum: g.latency_sum, latencyCount: Int(g.latency_count),
-                       line: UnsafeRawBufferPointer(start: buffer + Int(g.first_line_off), count: Int(g.first_line_len)))
+                       lineNeedsMasking: g.needs_masking < 0 ? masking.needsMasking(line) : g.needs_masking != 0)
         }
         var f = cs_fingerprint_count()
         for i in 0..<cs_tally_fingerprint_count(t) {

@@ -41,4 +41,26 @@ extension JSONLines {
             }
         }
     }
+
+    /// `tally` over a mapped segment: the lines handed back are read from a shadow copy, never from the
+    /// mapping. Returns nil, or the offset in `buffer` where a truncation of the file stopped the scan
+    /// (every line before it is counted).
+    func tallyMapped(_ buffer: UnsafeRawBufferPointer, startOffset: Int, maxLine: Int, tally: LineTally,
+                     state: ScanState) -> Int? {
+        guard let base = buffer.baseAddress?.assumingMemoryBound(to: CChar.self) else { return nil }
+        let shadow = self.shadow(for: buffer.count)
+        var pos = 0
+        while pos < buffer.count {
+            var faulted: Int32 = 0
+            let n = Int(cs_tally_mapped(parser, tally.pointer, base, buffer.count, &pos, records, Self.batch, maxLine,
+                                        state.windows.widthMs, shadow.baseAddress, shadow.count, &faulted))
+            state.absorb(tally.pointer, buffer: UnsafeRawPointer(shadow.baseAddress!), startOffset: startOffset)
+            for k in 0..<n {
+                deliver(records[k], UnsafeRawPointer(shadow.baseAddress!), startOffset: startOffset, parsed: { state.consume(&$0) },
+                        unparsed: { state.recordUnparsed($0, offset: $1, reason: $2) })
+            }
+            if faulted != 0 { return pos }
+        }
+        return nil
+    }
 }
