@@ -5,6 +5,9 @@
 #include "csimdjson.h"
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <new>
 #include <string>
 #include <vector>
@@ -32,16 +35,35 @@ inline bool is_assignment(const uint8_t *h, size_t n, size_t i) {
 inline bool followed_by_space(const uint8_t *h, size_t n, size_t i) { return i < n && h[i] == ' '; }
 
 /// An ASCII case-insensitive occurrence of `needle` (lower case) after which `check` holds.
+/// Candidates (the first byte, either case) are found sixteen bytes at a time.
 template <typename Check>
 bool contains(const uint8_t *h, size_t n, const char *needle, Check check) {
     const size_t m = std::strlen(needle);
     if (m > n) return false;
     const uint8_t first = uint8_t(needle[0]);
-    for (size_t i = 0; i + m <= n; i++) {
-        if (lower(h[i]) != first) continue;
+    const bool letter = first >= 'a' && first <= 'z';
+    const size_t last = n - m;  // candidate starts: 0 ... last
+    auto matches_at = [&](size_t i) {
         size_t k = 1;
         while (k < m && lower(h[i + k]) == uint8_t(needle[k])) k++;
-        if (k == m && check(h, n, i + m)) return true;
+        return k == m && check(h, n, i + m);
+    };
+    size_t base = 0;
+#if defined(__SSE2__)
+    const __m128i want = _mm_set1_epi8(char(first)), fold = _mm_set1_epi8(letter ? 0x20 : 0);
+    for (; base + 16 <= n && base <= last; base += 16) {  // never past the line
+        __m128i v = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(h + base)), fold);
+        unsigned mask = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, want)));
+        while (mask) {
+            size_t i = base + size_t(__builtin_ctz(mask));
+            mask &= mask - 1;
+            if (i > last) return false;
+            if (matches_at(i)) return true;
+        }
+    }
+#endif
+    for (size_t i = base; i <= last; i++) {
+        if (lower(h[i]) == first && matches_at(i)) return true;
     }
     return false;
 }

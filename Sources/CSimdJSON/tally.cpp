@@ -53,7 +53,11 @@ inline uint64_t hash_bytes(const char *s, size_t n) {
         h ^= h >> 32;
     }
     uint64_t w = 0;
-    for (size_t k = 0; i + k < n; k++) w |= uint64_t(uint8_t(s[i + k])) << (8 * k);
+    if (i < n && n >= 8) {
+        std::memcpy(&w, s + n - 8, 8);  // the last eight bytes, overlapping the ones hashed already
+    } else {
+        for (size_t k = 0; i + k < n; k++) w |= uint64_t(uint8_t(s[i + k])) << (8 * k);
+    }
     h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
     return h ^ (h >> 29);
 }
