@@ -658,6 +658,34 @@ __attribute__((always_inline)) inline bool read_number(const char *p, const char
     return number_value(p, q, v.num);
 }
 
+/// A number nobody asked for (`pid`): its end and grammar checked as read_number does, its value
+/// not computed.
+__attribute__((always_inline)) inline bool skip_number(const char *p, const char *e, Value &v) {
+    const char *d0 = p + (*p == '-');
+    const char *q = d0;
+    uint64_t w;
+    std::memcpy(&w, q, 8);  // the line ends with '\n' (a non-digit) and the buffer has padding
+    uint64_t m = non_digits(w);
+    while (!m) {
+        q += 8;
+        std::memcpy(&w, q, 8);
+        m = non_digits(w);
+    }
+    q += __builtin_ctzll(m) >> 3;
+    if (q > e) return false;
+    size_t nd = size_t(q - d0);
+    if (nd == 0 || (nd > 1 && *d0 == '0')) return false;
+    v.kind = V_NUMBER;
+    v.start = p;
+    v.num = 0;
+    if (q < e && (*q == '.' || *q == 'e' || *q == 'E')) {
+        v.end = number_end(p, e);
+        return v.end != nullptr;
+    }
+    v.end = q;
+    return true;
+}
+
 /// What a special key or a requested field takes from a value (first occurrence wins, as on the
 /// simdjson path).
 __attribute__((always_inline)) inline void apply(const char *buf, uint8_t special, uint8_t fields, const Value &v, cs_record &r) {
@@ -730,7 +758,8 @@ bool walk_shape(const cs_parser *P, const char *buf, const char *s, int line_len
             v = {V_STRING, s + i - 1, s + q + 1, 0};
         } else if (g.kind == V_NUMBER) {
             char c = s[i];
-            if (!(c == '-' || (c >= '0' && c <= '9')) || !read_number(s + i, e, v)) return false;
+            if (!(c == '-' || (c >= '0' && c <= '9'))) return false;
+            if (!((g.special | g.fields) ? read_number(s + i, e, v) : skip_number(s + i, e, v))) return false;
         } else {
             char c = s[i];
             if (c == 't' && literal(s + i, e, "true", 4)) v = {V_OTHER, s + i, s + i + 4, 0};

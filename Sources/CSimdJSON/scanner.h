@@ -15,6 +15,14 @@ size_t parse_line(cs_parser *p, const char *buf, size_t len, size_t at, size_t m
 /// Clears the parser's arena (a new batch starts).
 void clear_arena(cs_parser *p);
 
+/// cs_tally_lines, with the lines handed back copied into shadow (at their offsets) when shadow is
+/// given; *pos and the count of records handed back are kept current line by line.
+int32_t tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, size_t *pos, cs_record *out, int32_t cap,
+                    size_t max_line, int64_t window_ms, char *shadow, size_t shadow_cap);
+
+/// Records handed back so far by the current tally_lines call.
+int32_t tally_handed_back(const cs_tally *t);
+
 /// The bytes of a span of r (in buf or the parser's arena).
 const char *span_bytes(const cs_parser *p, const char *buf, cs_span s);
 

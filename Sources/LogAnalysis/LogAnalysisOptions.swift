@@ -35,6 +35,8 @@ public struct LogAnalysisOptions: Sendable {
     public var maxWindows: Int
     /// "Now" for `since` (injectable for tests).
     public var now: Date
+    /// Called by the reading thread after it queued each mapped segment (tests truncate the file there).
+    var afterMappedSegment: (@Sendable () -> Void)?
 
     public init(since: Double? = nil, from: Date? = nil, to: Date? = nil, minLevel: LogLevel? = nil,
                 grep: String? = nil, groupBy: String? = nil, top: Int = 10, window: Double? = nil,

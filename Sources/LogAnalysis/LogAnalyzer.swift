@@ -39,6 +39,7 @@ public struct LogAnalyzer: Sendable {
         reader.end()
         for s in states { reader.merge(s) }
         for i in files.indices {
+            files[i].bytes -= reader.lostBytesPerFile[i] ?? 0
             let counts = reader.perFile[i] ?? (0, 0)
             files[i].lines = counts.lines
             files[i].unparsed = counts.unparsed
@@ -68,6 +69,24 @@ public struct LogAnalyzer: Sendable {
                 skipped = start
                 format = f
             }
+        }
+        // A large plain JSON file (counted by the scanner: no --grep) is scanned in place, mapped.
+        if (format ?? FormatDetector.detect(UnsafeRawBufferPointer(rebasing: input.head.prefix(1 << 16)))) == .json,
+           !state.filter.hasRegex, input.isSeekable, let size = input.regularFileSize, size - offset > 2 * chunk + MappedFile.tail,
+           let mapped = MappedFile(path: path, size: size), let end = mapped.mappedEnd(from: offset) {
+            format = .json
+            var start = offset
+            while start < end {
+                guard let stop = mapped.segmentEnd(start: start, chunk: chunk, end: end) else { break }
+                let slot = queue.takeFree()
+                queue.put(Segment(buffer: UInt(bitPattern: slot), length: stop - start, file: file, offset: start, format: .json,
+                                  mapped: mapped))
+                start = stop
+                options.afterMappedSegment?()
+            }
+            total += start - offset
+            offset = start
+            try input.seek(to: offset)
         }
         while let buf = buffer {
             var eof = false
@@ -144,7 +163,12 @@ public struct LogAnalyzer: Sendable {
                     if !state.filter.hasRegex { tally = LineTally(json: json!, state: state) }
                 }
                 if let tally {
-                    json!.tally(bytes, startOffset: segment.offset, maxLine: options.maxLineBytes, tally: tally, state: state)
+                    if let mapped = segment.mapped {
+                        Self.scanMapped(segment, mapped, json: json!, tally: tally, state: state, options: options,
+                                        slotCapacity: queue.capacity)
+                    } else {
+                        json!.tally(bytes, startOffset: segment.offset, maxLine: options.maxLineBytes, tally: tally, state: state)
+                    }
                     queue.giveBack(segment.buffer)
                     continue
                 }
@@ -164,6 +188,27 @@ public struct LogAnalyzer: Sendable {
         }
         if let tally { state.absorbLatencies(tally.pointer) }
         state.end()
+    }
+}
+
+extension LogAnalyzer {
+    /// Scans a mapped segment in place; if the file was truncated under it, reads what is left of the
+    /// segment with pread into its pool slot and scans that, and counts the bytes that were gone.
+    static func scanMapped(_ segment: Segment, _ mapped: MappedFile, json: JSONLines, tally: LineTally, state: ScanState,
+                           options: LogAnalysisOptions, slotCapacity: Int) {
+        mapped.populate(offset: segment.offset, count: segment.length)
+        let stopped = json.tallyMapped(segment.bytes, startOffset: segment.offset, maxLine: options.maxLineBytes,
+                                       tally: tally, state: state)
+        mapped.release(offset: segment.offset, count: segment.length)
+        guard let at = stopped else { return }
+        let want = min(segment.length - at, slotCapacity)
+        let slot = UnsafeMutableRawPointer(bitPattern: segment.buffer)!
+        let got = mapped.read(at: segment.offset + at, into: slot, count: want)
+        if got > 0 {
+            json.tally(UnsafeRawBufferPointer(start: slot, count: got), startOffset: segment.offset + at,
+                       maxLine: options.maxLineBytes, tally: tally, state: state)
+        }
+        state.lostBytesPerFile[segment.file, default: 0] += segment.length - at - got
     }
 }
 

@@ -45,6 +45,7 @@ typedef struct {
 } cs_record;
 
 typedef struct cs_parser cs_parser;
+typedef struct cs_masker cs_masker;
 
 /// One parser per thread. `fields` are top-level keys or dotted paths ("req.route").
 cs_parser *cs_parser_new(const char *const *fields, int32_t nfields);
@@ -68,6 +69,9 @@ typedef struct {
     uint8_t record_level;       /* matched lines at or above are handed back (fingerprints) */
     int32_t group_index;        /* requested field to group by, -1 none */
     int32_t latency_index;      /* requested numeric field of latencies, -1 none */
+    /// With a masker, lines at or above record_level that need no masking are fingerprinted and
+    /// counted here too (cs_tally_fingerprint); without one they are handed back.
+    const cs_masker *masker;
 } cs_tally_config;
 
 /// Counters of the lines a cs_tally_lines call counted (the lines handed back are not in them).
@@ -96,7 +100,24 @@ typedef struct {
     int64_t errors;
     double latency_sum;
     int64_t latency_count;
+    int32_t needs_masking;      /* the first line holds a secret: 1, no: 0, not checked (no masker): -1 */
 } cs_group_count;
+
+/// One fingerprint counted by a cs_tally_lines call: its text, the call's counts, and the head
+/// (CS_EXAMPLE_BYTES) of its first line, copied (valid until the next call).
+#define CS_EXAMPLE_BYTES 400
+typedef struct {
+    uint64_t hash;              /* cs_fingerprint's hash of text */
+    const uint8_t *text;
+    uint32_t text_len;
+    uint32_t line_off;          /* the call's first line with it, in the call's buffer */
+    const uint8_t *example;
+    uint32_t example_len;
+    uint8_t level;              /* highest level seen */
+    int64_t count;
+    int64_t first_ms;           /* INT64_MAX / INT64_MIN (CS_NO_TIME) when no line had a time */
+    int64_t last_ms;
+} cs_fingerprint_count;
 
 /// The latencies counted per integer value: values 0 ..< CS_DENSE_LATENCY.
 #define CS_DENSE_LATENCY 65536
@@ -107,19 +128,31 @@ cs_tally *cs_tally_new(const cs_tally_config *config);
 void cs_tally_free(cs_tally *t);
 
 /// Like cs_parse_lines, but the lines that need nothing more than counting (levels, times, windows,
-/// group-by counts, integer latencies) are counted into t, and only the others — unparsed lines,
-/// lines at or above record_level, latencies written as strings — are handed back in out. Returns
+/// group-by counts, integer latencies, fingerprints of lines needing no masking) are counted into t,
+/// and only the others — unparsed lines, lines at or above record_level that need masking (or all of
+/// them without a masker), latencies written as strings — are handed back in out. Returns
 /// how many were; stops early when out is full or the call's tables are. Every call starts new
 /// totals, runs, groups and other latencies (read them before the next call); the integer latency
 /// counts add up across calls.
 int32_t cs_tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, size_t *pos,
                        cs_record *out, int32_t cap, size_t max_line, int64_t window_ms);
+/// cs_tally_lines over a mapped file region: a SIGBUS on buf (the file truncated under the mapping)
+/// stops the call with *faulted = 1 and *pos at the line it interrupted; what came before is counted.
+/// Lines handed back are copied into shadow (shadow_cap bytes) at their offsets in buf: read them
+/// there. Group first lines are checked for secrets here (cs_group_count.needs_masking).
+int32_t cs_tally_mapped(cs_parser *p, cs_tally *t, const char *buf, size_t len, size_t *pos, cs_record *out,
+                        int32_t cap, size_t max_line, int64_t window_ms, char *shadow, size_t shadow_cap,
+                        int32_t *faulted);
+/// The first '\n' in base[from ..< to] of a mapped file: 1 (and *found), 0 when none, -1 on SIGBUS.
+int32_t cs_mapped_find_newline(const char *base, size_t from, size_t to, size_t *found);
 void cs_tally_totals_of(const cs_tally *t, cs_tally_totals *out);
 /// Counted lines per level byte (256 entries).
 const int64_t *cs_tally_levels(const cs_tally *t);
 const cs_window_run *cs_tally_runs(const cs_tally *t, int32_t *count);
 int32_t cs_tally_group_count(const cs_tally *t);
 void cs_tally_group(const cs_tally *t, int32_t i, cs_group_count *out);
+int32_t cs_tally_fingerprint_count(const cs_tally *t);
+void cs_tally_fingerprint(const cs_tally *t, int32_t i, cs_fingerprint_count *out);
 /// Latencies of counted lines that are not small non-negative integers.
 const double *cs_tally_other_latencies(const cs_tally *t, int32_t *count);
 /// Integer latency counts (CS_DENSE_LATENCY entries), NULL when none was counted.
@@ -130,6 +163,22 @@ const uint64_t *cs_tally_dense_latencies(const cs_tally *t);
 #define CS_HINT_EQUALS 2u
 #define CS_HINT_B 4u
 uint32_t cs_mask_hints(const char *p, size_t n);
+
+/// Only the head of a message is fingerprinted (stack traces and dumps follow it).
+#define CS_FINGERPRINT_INPUT 300
+/// Room a fingerprint needs: a placeholder is at most seven bytes for a token of at least one.
+#define CS_FINGERPRINT_CAPACITY 2116  /* CS_FINGERPRINT_INPUT * 7 + 16 */
+/// The fingerprint of message[0..<min(len, CS_FINGERPRINT_INPUT)] written into out (room for
+/// CS_FINGERPRINT_CAPACITY bytes): UUIDs, emails, IPv4 addresses, hex ids, numbers and quoted
+/// values become `<uuid>`, `<email>`, `<ip>`, `<hex>`, `<num>`, `<str>`. Returns its FNV-1a hash.
+uint64_t cs_fingerprint(const char *message, size_t len, uint8_t *out, size_t *out_len);
+
+/// The secret check of log lines: registered secret values plus the masker's patterns.
+cs_masker *cs_masker_new(const char *const *secrets, const size_t *lengths, int32_t count);
+void cs_masker_free(cs_masker *m);
+/// 1 when p[0..<n] holds a registered secret or a pattern the masker looks for (URL userinfo,
+/// `token=`-style assignments, `Bearer `/`Basic ` headers), else 0.
+int32_t cs_needs_masking(const cs_masker *m, const char *p, size_t n);
 
 /// Parses `YYYY-MM-DD[T ]HH:MM[:SS[.frac]][Z|±HH[:]MM]` at s (no zone = UTC) into epoch ms.
 /// Returns the number of bytes consumed, 0 when s does not start with such a timestamp.

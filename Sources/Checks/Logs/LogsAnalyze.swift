@@ -106,7 +106,9 @@ public struct LogsAnalyze: StepKind {
     }
 
     /// The step result of a report: status from the thresholds, metrics, and the answers as details.
-    public static func outcome(_ report: LogReport, thresholds: [LogThreshold]) -> StepOutcome {
+    /// `withDetails: false` when only the status and message are wanted (`logs analyze --format json`
+    /// prints the report itself): the details are the whole report encoded and parsed back.
+    public static func outcome(_ report: LogReport, thresholds: [LogThreshold], withDetails: Bool = true) -> StepOutcome {
         // Metrics carry limits in the one rule's terms (fires at value >= limit): on a count,
         // `errors>50` is a limit of 51; on a rate or a latency `>x` stays x (the nearest ≥ limit).
         let continuous: Set<String> = ["error_rate", "unparsed_rate", "p50", "p95", "p99", "max_latency", "mean_latency"]
@@ -142,7 +144,7 @@ public struct LogsAnalyze: StepKind {
         let breached = report.thresholds.filter(\.breached).map(\.threshold)
         if !breached.isEmpty { message += "; breached: " + breached.joined(separator: ", ") }
         var details: [String: JSONValue] = [:]
-        if let text = try? report.jsonText(pretty: false), case let .object(o)? = JSONValue.parse(text) { details = o }
+        if withDetails, let text = try? report.jsonText(pretty: false), case let .object(o)? = JSONValue.parse(text) { details = o }
         return .init(status, message, details: details, metrics: metrics)
     }
 }

@@ -66,9 +66,11 @@ final class ScanState: @unchecked Sendable {
     var unparsedSamples: [Unparsed] = []
     /// Per input file: (lines, unparsed).
     var perFile: [Int: (lines: Int, unparsed: Int)] = [:]
+    /// Per input file: bytes of mapped segments that a truncation took away before they were scanned.
+    var lostBytesPerFile: [Int: Int] = [:]
     private var fingerprinter = Fingerprinter()
-    private let masking = LineMasking()
-    private var currentFile = -1
+    let masking = LineMasking()
+    private(set) var currentFile = -1
     var fileLines = 0
     private var fileUnparsed = 0
 
@@ -190,18 +192,19 @@ final class ScanState: @unchecked Sendable {
 
     private func countGroup(_ whole: UnsafeRawBufferPointer, error: Bool, latency: Double, line: UnsafeRawBufferPointer) {
         countGroup(whole, count: 1, errors: error ? 1 : 0, latencySum: latency.isNaN ? 0 : latency,
-                   latencyCount: latency.isNaN ? 0 : 1, line: line)
+                   latencyCount: latency.isNaN ? 0 : 1, lineNeedsMasking: masking.needsMasking(line))
     }
 
-    /// Counts `count` lines holding the group value `whole`; `line` is the first of them (masking).
+    /// Counts `count` lines holding the group value `whole`; `lineNeedsMasking` says whether the first
+    /// of them holds a secret.
     func countGroup(_ whole: UnsafeRawBufferPointer, count: Int, errors: Int, latencySum: Double, latencyCount: Int,
-                    line: UnsafeRawBufferPointer) {
+                    lineNeedsMasking: @autoclosure () -> Bool) {
         let value = UnsafeRawBufferPointer(rebasing: whole.prefix(Self.groupValueBytes))
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in value { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         groups.update(h, make: {
             // Only a new group pays for the check; a value cut from a line holding a secret may be a piece of it.
-            GroupEntry(value: masking.needsMasking(line) ? masking.maskField(value) : String(decoding: value, as: UTF8.self),
+            GroupEntry(value: lineNeedsMasking() ? masking.maskField(value) : String(decoding: value, as: UTF8.self),
                        count: 0, errors: 0, latencySum: 0, latencyCount: 0)
         }) { g in
             g.count += count
@@ -226,6 +229,7 @@ final class ScanState: @unchecked Sendable {
         groups.merge(o.groups)
         latency.merge(o.latency)
         unparsedSamples = Array((unparsedSamples + o.unparsedSamples).sorted { $0.order < $1.order }.prefix(Self.unparsedExamples))
+        lostBytesPerFile.merge(o.lostBytesPerFile, uniquingKeysWith: +)
         for (k, v) in o.perFile {
             let e = perFile[k, default: (0, 0)]
             perFile[k] = (e.lines + v.lines, e.unparsed + v.unparsed)

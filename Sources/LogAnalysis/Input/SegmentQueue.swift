@@ -9,9 +9,13 @@ struct Segment: Sendable {
     /// Offset of the segment's first byte in its (decompressed) input.
     var offset: Int
     var format: LogFormat
+    /// A segment of a mapped file: its bytes are at `offset` in the mapping, and `buffer` is the pool
+    /// slot that bounds how many are in flight (and holds what is read back after a truncation).
+    var mapped: MappedFile? = nil
 
     var bytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: buffer), count: length)
+        if let m = mapped { return UnsafeRawBufferPointer(start: m.base + offset, count: length) }
+        return UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: buffer), count: length)
     }
 }
 

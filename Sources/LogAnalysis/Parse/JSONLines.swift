@@ -21,9 +21,21 @@ final class JSONLines {
         records = .allocate(capacity: Int(Self.batch))
     }
 
+    /// Copies of the lines a mapped segment hands back, at their offsets (pages touched only where used).
+    private var shadowBuffer: UnsafeMutableBufferPointer<CChar>?
+
     deinit {
         cs_parser_free(parser)
         records.deallocate()
+        shadowBuffer?.deallocate()
+    }
+
+    func shadow(for count: Int) -> UnsafeMutableBufferPointer<CChar> {
+        if let s = shadowBuffer, s.count >= count { return s }
+        shadowBuffer?.deallocate()
+        let s = UnsafeMutableBufferPointer<CChar>.allocate(capacity: count + Int(CS_PADDING))
+        shadowBuffer = s
+        return s
     }
 
     /// Parses every line of `buffer` (which has CS_PADDING readable bytes after its end) and hands

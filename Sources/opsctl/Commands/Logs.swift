@@ -96,7 +96,9 @@ extension Opsctl {
                     Terminal.error("\(error)")
                     throw ExitCode(65)
                 }
-                let outcome = LogsAnalyze.outcome(report, thresholds: options.thresholds)
+                // human and json print the report itself; the other formats carry it as the step's details.
+                let outcome = LogsAnalyze.outcome(report, thresholds: options.thresholds,
+                                                  withDetails: format != .human && format != .json)
                 let writer = ReportWriter(output: global.output)
                 switch format {
                 case .human:
