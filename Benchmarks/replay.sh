@@ -5,8 +5,7 @@
 #            `opsctl webhook sign`), each one stored and processed by the service;
 #   opsctl:  `opsctl replay --failed --concurrency C` of EVENTS stored failed events (read, claimed,
 #            signed, sent, recorded).
-# Both start from the same table sizes; ROUNDS rounds of both, back to back. Prints both rates of each
-# round and their medians, the ratio of the medians (target >= 90 %) and the CPU each
+# Both start from the same table sizes. Prints both rates, the ratio (target >= 90 %) and the CPU each
 # process spent per event (utime+stime from /proc: the service, all of Postgres — backends that exit
 # are counted through the postmaster's reaped-children time — and opsctl or wrk).
 # The old curl baseline (a sequential loop of curl + openssl, four process spawns per event) is gone:
@@ -16,9 +15,6 @@ source "$(dirname "$0")/lib.sh"
 need wrk wrk
 EVENTS=${EVENTS:-10000}
 CONCURRENCY=${CONCURRENCY:-64}
-# Rounds of (ceiling, replay) back to back; the medians are compared: on a shared machine one round's
-# rates move by ±20 % with the load of the moment.
-ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-18199}
 SECRET=bench_webhook_secret_0123456789abcdef
 # OPSCTL_BIN / SERVICE_BIN: measure other builds of the two binaries (SKIP_BUILD=1 then).
@@ -65,10 +61,10 @@ pg_cpu() { { awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat"
 processed() { psql "$DB_URL" -qtAX -c "SELECT count(*) FROM events WHERE processed"; }
 per_event() { python3 -c "print(f'{$1 * 1e6 / $EVENTS:.0f} us')"; }
 
+# 1. The ceiling: wrk sending distinct, validly signed events on C connections until EVENTS are processed.
 reset_events 0
 # EVENTS distinct events plus a 25 % reserve, so no connection ever runs out and resends: wrk is
 # stopped the moment EVENTS are processed (polled every 50 ms through one psql session).
-sign_events() {  # fresh timestamps each round: the service refuses signatures older than 5 minutes
 python3 - "$(( EVENTS + EVENTS / 4 + CONCURRENCY ))" "$SECRET" "$work/signed.tsv" "$work/first.json" <<'PY'
 import hmac, hashlib, json, sys, time
 n, secret, out, first = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3], sys.argv[4]
@@ -81,8 +77,6 @@ with open(out, "w") as f:
         if i == 1: open(first, "w").write(body)
         f.write(hmac.new(secret, body.encode(), hashlib.sha256).hexdigest() + "\t" + ts + "\t" + body + "\n")
 PY
-}
-sign_events
 # The benchmark's signatures are opsctl's: sign the first body with `opsctl webhook sign` and compare.
 ours=$(head -1 "$work/signed.tsv" | cut -f1)
 theirs=$(WHOP_WEBHOOK_SECRET=$SECRET "$OPSCTL" webhook sign --payload "$work/first.json" --scheme whop --secret-env WHOP_WEBHOOK_SECRET 2>&1 \
@@ -118,56 +112,46 @@ LUA
 coproc PG { stdbuf -oL psql "$DB_URL" -qtAX 2>&1; }   # line-buffered: one answer per query
 # Sets $done_count (no command substitution: a subshell does not get the coprocess's descriptors).
 processed_now() { echo "SELECT count(*) FROM events WHERE processed;" >&"${PG[1]}"; read -t 10 -r done_count <&"${PG[0]}" || done_count=0; }
+service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu)
+t0=$(now)
+/usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t$threads -c"$CONCURRENCY" -d120s -s "$work/signed.lua" "$URL" \
+  -- "$work/signed.tsv" $threads /api/webhooks/whop > "$work/wrk.out" 2>&1 &
+wrk_pid=$!
+processed_now
+while [ "$done_count" -lt "$EVENTS" ] && kill -0 $wrk_pid 2>/dev/null; do sleep 0.05; processed_now; done
+t1=$(now)
+pkill -INT -P $wrk_pid wrk; wait $wrk_pid || true   # $wrk_pid is /usr/bin/time: signal wrk itself
+service_cpu_w=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_w=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
+wrk_cpu=$(awk '{print $1 + $2}' "$work/wrk.time")
+read -r wrk_requests wrk_non2xx wrk_errors < <(awk '/^WRK/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}' "$work/wrk.out")
+wrk_s=$(python3 -c "print($t1 - $t0)")
+wrk_rate=$(python3 -c "print($EVENTS / $wrk_s)")
+echo "wrk ceiling: $EVENTS distinct signed events processed in $(fmt "$wrk_s") s = $(fmt "$wrk_rate" 0) events/s (c=$CONCURRENCY, $threads threads; wrk sent $wrk_requests before it was stopped, non-2xx $wrk_non2xx, socket errors $wrk_errors)"
+[ "${wrk_non2xx:-1}" = 0 ] || { echo "the ceiling run is not valid (rejected events):"; cat "$work/wrk.out"; exit 1; }
+echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w")"
+
+# 2. opsctl replay of the same number of stored failed events.
+reset_events "$EVENTS"
 cat > "$work/opsctl.yaml" <<YAML
 environments:
   bench:
     base_url: http://127.0.0.1:$PORT
     webhook: { scheme: whop, secret_env: WHOP_WEBHOOK_SECRET, path: /api/webhooks/whop }
 YAML
-wrk_rates=(); opsctl_rates=(); all_replayed=yes
-for round in $(seq "$ROUNDS"); do
-  echo "-- round $round of $ROUNDS (load average $(cut -d' ' -f1 /proc/loadavg))"
-  # 1. The ceiling: wrk sending distinct, validly signed events on C connections until EVENTS are processed.
-  [ "$round" = 1 ] || { reset_events 0; sign_events; }
-  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu)
-  t0=$(now)
-  /usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t$threads -c"$CONCURRENCY" -d120s -s "$work/signed.lua" "$URL" \
-    -- "$work/signed.tsv" $threads /api/webhooks/whop > "$work/wrk.out" 2>&1 &
-  wrk_pid=$!
-  processed_now
-  while [ "$done_count" -lt "$EVENTS" ] && kill -0 $wrk_pid 2>/dev/null; do sleep 0.05; processed_now; done
-  t1=$(now)
-  pkill -INT -P $wrk_pid wrk; wait $wrk_pid || true   # $wrk_pid is /usr/bin/time: signal wrk itself
-  service_cpu_w=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_w=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
-  wrk_cpu=$(awk '{print $1 + $2}' "$work/wrk.time")
-  read -r wrk_requests wrk_non2xx wrk_errors < <(awk '/^WRK/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}' "$work/wrk.out")
-  wrk_s=$(python3 -c "print($t1 - $t0)")
-  wrk_rate=$(python3 -c "print($EVENTS / $wrk_s)")
-  echo "wrk ceiling: $EVENTS distinct signed events processed in $(fmt "$wrk_s") s = $(fmt "$wrk_rate" 0) events/s (c=$CONCURRENCY, $threads threads; wrk sent $wrk_requests before it was stopped, non-2xx $wrk_non2xx, socket errors $wrk_errors)"
-  [ "${wrk_non2xx:-1}" = 0 ] || { echo "the ceiling run is not valid (rejected events):"; cat "$work/wrk.out"; exit 1; }
-  echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w")"
-
-  # 2. opsctl replay of the same number of stored failed events.
-  reset_events "$EVENTS"
-  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu)
-  t0=$(now)
-  (cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET /usr/bin/time -f "%U %S" -o "$work/opsctl.time" "$OPSCTL" replay --failed \
-    --concurrency "$CONCURRENCY" --format json --output "$work/replay.json") || { echo "opsctl replay failed:"; cat "$work/replay.json"; exit 1; }
-  t1=$(now)
-  service_cpu=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_o=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
-  opsctl_cpu=$(awk '{print $1 + $2}' "$work/opsctl.time")
-  opsctl_s=$(python3 -c "print($t1 - $t0)")
-  opsctl_rate=$(python3 -c "print($EVENTS / $opsctl_s)")
-  replayed=$(processed)
-  echo "opsctl replay: $EVENTS events in $(fmt "$opsctl_s") s = $(fmt "$opsctl_rate" 0) events/s (concurrency $CONCURRENCY, process wall incl. start-up); processed $replayed"
-  echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu"), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o")"
-  echo "opsctl / signed ceiling, this round: $(python3 -c "print(f'{100 * $opsctl_rate / $wrk_rate:.1f}')") %"
-  [ "$replayed" = "$EVENTS" ] || { echo "warning: only $replayed of $EVENTS replayed events were processed"; all_replayed=no; }
-  wrk_rates+=("$wrk_rate"); opsctl_rates+=("$opsctl_rate")
-done
-median() { python3 -c "import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
-wrk_rate=$(median "${wrk_rates[@]}"); opsctl_rate=$(median "${opsctl_rates[@]}")
+service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu)
+t0=$(now)
+(cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET /usr/bin/time -f "%U %S" -o "$work/opsctl.time" "$OPSCTL" replay --failed \
+  --concurrency "$CONCURRENCY" --format json --output "$work/replay.json") || { echo "opsctl replay failed:"; cat "$work/replay.json"; exit 1; }
+t1=$(now)
+service_cpu=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_o=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
+opsctl_cpu=$(awk '{print $1 + $2}' "$work/opsctl.time")
+opsctl_s=$(python3 -c "print($t1 - $t0)")
+opsctl_rate=$(python3 -c "print($EVENTS / $opsctl_s)")
+replayed=$(processed)
+echo "opsctl replay: $EVENTS events in $(fmt "$opsctl_s") s = $(fmt "$opsctl_rate" 0) events/s (concurrency $CONCURRENCY, process wall incl. start-up); processed $replayed"
+echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu"), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o")"
 pct=$(python3 -c "print(f'{100 * $opsctl_rate / $wrk_rate:.1f}')")
-echo "median of $ROUNDS rounds: wrk $(fmt "$wrk_rate" 0) events/s, opsctl $(fmt "$opsctl_rate" 0) events/s; opsctl / signed ceiling: $pct % (target >= 90 %)"
+echo "opsctl / signed ceiling: $pct % (target >= 90 %)"
+[ "$replayed" = "$EVENTS" ] || echo "warning: only $replayed of $EVENTS replayed events were processed"
 result replay-ceiling "$(fmt "$opsctl_rate" 0)ev/s" "$(fmt "$wrk_rate" 0)ev/s" "$(ratio "$opsctl_rate" "$wrk_rate")" \
-  ">= 0.90x wrk signed ceiling (c=$CONCURRENCY, median of $ROUNDS)" "$(met_if "$opsctl_rate >= 0.9 * $wrk_rate and '$all_replayed' == 'yes'")"
+  ">= 0.90x wrk signed ceiling (c=$CONCURRENCY)" "$(met_if "$opsctl_rate >= 0.9 * $wrk_rate and $replayed == $EVENTS")"
