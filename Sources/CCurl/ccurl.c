@@ -9,6 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ccurl.h"
+#ifdef __linux__
+#include <errno.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#endif
 
 #ifdef __APPLE__
 #define LIBCURL_SONAME "libcurl.4.dylib"
@@ -21,7 +29,7 @@
     X(curl_easy_getinfo) X(curl_easy_perform) X(curl_easy_strerror) X(curl_slist_append) X(curl_slist_free_all) \
     X(curl_multi_init) X(curl_multi_cleanup) X(curl_multi_setopt) X(curl_multi_add_handle) \
     X(curl_multi_remove_handle) X(curl_multi_perform) X(curl_multi_poll) X(curl_multi_info_read) \
-    X(curl_multi_wakeup)
+    X(curl_multi_wakeup) X(curl_multi_socket_action) X(curl_multi_assign)
 
 #define API_MEMBER(name) __typeof__(&name) name;
 static struct { CURL_FUNCTIONS(API_MEMBER) } api;
@@ -89,6 +97,15 @@ struct ccurl_transfer {
 
 struct ccurl_multi {
     CURLM *multi;
+#ifdef __linux__
+    // Event-driven (curl_multi_socket_action over epoll): curl_multi_perform visits every transfer
+    // and curl_multi_poll polls every socket on each step — with 64 in flight that was a third of a
+    // replay's client CPU. Here only the sockets with activity, and transfers whose timer expired, run.
+    int epfd;
+    int wakefd;             // eventfd: ccurl_multi_wakeup from another thread
+    long long deadline_ms;  // curl's timer (CLOCK_MONOTONIC ms), -1 = none
+    int running;
+#endif
 };
 
 static int buffer_append(buffer *b, const char *p, size_t n) {
@@ -244,20 +261,94 @@ int ccurl_cert_field(ccurl_transfer *t, int index, const char *name, char *out, 
     return 0;
 }
 
+#ifdef __linux__
+static long long monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// CURLMOPT_SOCKETFUNCTION: curl says which events each socket waits for.
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
+    (void)easy;
+    ccurl_multi *m = userp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(m->epfd, EPOLL_CTL_DEL, s, NULL);  // curl calls this before it closes the socket
+        return 0;
+    }
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.data.fd = s;
+    if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
+    if (socketp) {
+        epoll_ctl(m->epfd, EPOLL_CTL_MOD, s, &ev);
+        return 0;
+    }
+    int rc = epoll_ctl(m->epfd, EPOLL_CTL_ADD, s, &ev);
+    if (rc != 0 && errno == EEXIST) rc = epoll_ctl(m->epfd, EPOLL_CTL_MOD, s, &ev);
+    if (rc == 0) api.curl_multi_assign(m->multi, s, m);  // non-NULL socketp: registered
+    return 0;
+}
+
+// CURLMOPT_TIMERFUNCTION: when curl wants to run transfers that wait on time (and new ones: 0 ms).
+static int on_timer(CURLM *multi, long timeout_ms, void *userp) {
+    (void)multi;
+    ccurl_multi *m = userp;
+    m->deadline_ms = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms;
+    return 0;
+}
+
+static CURLMcode run_timer_if_due(ccurl_multi *m) {
+    if (m->deadline_ms < 0 || monotonic_ms() < m->deadline_ms) return CURLM_OK;
+    m->deadline_ms = -1;
+    return api.curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &m->running);
+}
+#endif
+
 ccurl_multi *ccurl_multi_new(long max_host_connections) {
     ccurl_multi *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
+#ifdef __linux__
+    m->epfd = -1;
+    m->wakefd = -1;
+    m->deadline_ms = -1;
+#endif
     if (ccurl_global_init() != 0) return m;
     m->multi = api.curl_multi_init();
     if (!m->multi) { free(m); return NULL; }
     if (max_host_connections > 0)
         api.curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_host_connections);
+#ifdef __linux__
+    m->epfd = epoll_create1(EPOLL_CLOEXEC);
+    m->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (m->epfd < 0 || m->wakefd < 0) {
+        if (m->epfd >= 0) close(m->epfd);
+        if (m->wakefd >= 0) close(m->wakefd);
+        api.curl_multi_cleanup(m->multi);
+        free(m);
+        return NULL;
+    }
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.fd = m->wakefd;
+    epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->wakefd, &ev);
+    api.curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    api.curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+    api.curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    api.curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+#endif
     return m;
 }
 
 void ccurl_multi_free(ccurl_multi *m) {
     if (!m) return;
     if (m->multi) api.curl_multi_cleanup(m->multi);
+#ifdef __linux__
+    if (m->epfd >= 0) close(m->epfd);
+    if (m->wakefd >= 0) close(m->wakefd);
+#endif
     free(m);
 }
 
@@ -271,6 +362,37 @@ CURLMcode ccurl_multi_add(ccurl_multi *m, ccurl_transfer *t) {
 
 CURLMcode ccurl_multi_remove(ccurl_multi *m, ccurl_transfer *t) { return api.curl_multi_remove_handle(m->multi, t->easy); }
 
+#ifdef __linux__
+CURLMcode ccurl_multi_step(ccurl_multi *m, int timeout_ms, int *running) {
+    // Transfers added since the last step start through curl's 0 ms timer.
+    CURLMcode rc = run_timer_if_due(m);
+    if (rc != CURLM_OK) { *running = m->running; return rc; }
+    int wait = timeout_ms;
+    if (m->deadline_ms >= 0) {
+        long long left = m->deadline_ms - monotonic_ms();
+        if (left < wait) wait = left < 0 ? 0 : (int)left;
+    }
+    if (m->running == 0) wait = 0;  // nothing in flight: return at once, as curl_multi_perform did
+    struct epoll_event events[64];
+    int n = epoll_wait(m->epfd, events, 64, wait);
+    for (int i = 0; i < n && rc == CURLM_OK; i++) {
+        int fd = events[i].data.fd;
+        if (fd == m->wakefd) {
+            uint64_t count;
+            while (read(m->wakefd, &count, sizeof count) > 0) {}
+            continue;
+        }
+        int mask = 0;
+        if (events[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
+        if (events[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
+        if (events[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
+        rc = api.curl_multi_socket_action(m->multi, fd, mask, &m->running);
+    }
+    if (rc == CURLM_OK) rc = run_timer_if_due(m);
+    *running = m->running;
+    return rc;
+}
+#else
 CURLMcode ccurl_multi_step(ccurl_multi *m, int timeout_ms, int *running) {
     CURLMcode rc = api.curl_multi_perform(m->multi, running);
     if (rc != CURLM_OK || *running == 0) return rc;
@@ -278,6 +400,7 @@ CURLMcode ccurl_multi_step(ccurl_multi *m, int timeout_ms, int *running) {
     if (rc != CURLM_OK) return rc;
     return api.curl_multi_perform(m->multi, running);
 }
+#endif
 
 ccurl_transfer *ccurl_multi_next_done(ccurl_multi *m, CURLcode *result) {
     int left = 0;
@@ -293,4 +416,13 @@ ccurl_transfer *ccurl_multi_next_done(ccurl_multi *m, CURLcode *result) {
     return NULL;
 }
 
-void ccurl_multi_wakeup(ccurl_multi *m) { if (m->multi) api.curl_multi_wakeup(m->multi); }
+void ccurl_multi_wakeup(ccurl_multi *m) {
+    if (!m->multi) return;
+#ifdef __linux__
+    uint64_t one = 1;
+    ssize_t written = write(m->wakefd, &one, sizeof one);
+    (void)written;
+#else
+    api.curl_multi_wakeup(m->multi);
+#endif
+}

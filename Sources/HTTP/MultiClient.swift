@@ -70,7 +70,18 @@ public final class MultiClient: @unchecked Sendable {
         fill()
         var running: Int32 = 0
         while !inFlight.isEmpty {
-            if isStopped { for t in inFlight.keys { ccurl_cancel(t) } }
+            if isStopped {
+                // Transfers run only when their socket or timer fires (curl_multi_socket_action): an idle
+                // one would not see a cancel flag until its timeout, so stopped transfers are taken out here.
+                for (t, (tag, request)) in inFlight {
+                    ccurl_cancel(t)
+                    ccurl_multi_remove(multi, t)
+                    completed(tag, .failure(HTTPClient.error(code: CURLE_ABORTED_BY_CALLBACK, transfer: t, request: request)))
+                    idle.append(t)
+                }
+                inFlight.removeAll()
+                break
+            }
             ccurl_multi_step(multi, 100, &running)
             var code = CURLE_OK
             while let done = ccurl_multi_next_done(multi, &code) {

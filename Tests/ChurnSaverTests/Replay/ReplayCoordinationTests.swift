@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Testing
 import TestSupport
 import Webhooks
@@ -72,6 +73,52 @@ struct ReplayCoordinationTests {
         let details = ReplayFixture.results(resumed)["replay"]?["details"] as? [String: Any]
         #expect(details?["created"] as? Bool == false)
         #expect((details?["delivered"] as? Int ?? 0) <= total - before + 64)
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'") == total)
+        #expect(try f.count("SELECT count(*) FROM events WHERE processed") == total)
+        #expect(try f.count("SELECT count(*) FROM recovery_cases") == total)
+    }
+
+    /// Workers claim blocks of 64 events by advisory locks of their database session: a block held by a
+    /// live session is left alone, and is claimed once that session is gone. Rows an older opsctl marked
+    /// `sending` for a session that is gone are sent again too.
+    @Test func aBlockHeldByALiveSessionIsLeftAloneAndClaimedWhenItEnds() throws {
+        let total = 400
+        let f = try ReplayFixture(label: "replay_blocks")
+        try f.seedFailed(total)
+        let worker = try f.spawn(["replay", "--failed", "--rate", "100/s", "--concurrency", "2"])
+        #expect(eventually(timeout: 60) {
+            (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 >= 20
+        })
+        kill(worker.processIdentifier, SIGKILL)
+        worker.waitUntilExit()
+        // The killed worker's backend ends (and its locks go) once the server sees the socket closed.
+        #expect(eventually(timeout: 30) { (try? f.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")) == 0 })
+        // A live "worker": this session holds the block of the last events.
+        let holder = try PostgresConnection(dsn: f.service.databaseURL, applicationName: "replay-tests-holder")
+        let lastBlock = try #require(try holder.query("""
+            SELECT pg_advisory_lock(hashtext('opsctl:replay:' || replay_id), max(seq) / 64)::text AS locked, max(seq) / 64 AS block
+              FROM opsctl.replay_items WHERE status = 'pending' GROUP BY replay_id
+            """).first?["block"].int)
+        let held = try f.count("SELECT count(*) FROM opsctl.replay_items WHERE seq / 64 = \(lastBlock) AND status = 'pending'")
+        #expect(held > 0)
+        // An older worker's claim, whose session is gone.
+        try f.exec("""
+            UPDATE opsctl.replay_items SET status = 'sending', claimed_pid = 999999, claimed_backend_start = now() - interval '1 day'
+             WHERE seq IN (SELECT seq FROM opsctl.replay_items WHERE status = 'pending' AND seq / 64 <> \(lastBlock) ORDER BY seq LIMIT 5)
+            """)
+
+        let joined = try f.opsctl(["replay", "--join", "latest", "--rate", "5000", "--format", "json"])
+        #expect(joined.exitCode == 0, "\(joined.stdout)\(joined.stderr)")
+        #expect(joined.stdout.contains("still with other workers"), "\(joined.stdout)")
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'pending'") == held)
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'pending' AND seq / 64 <> \(lastBlock)") == 0)
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'sending'") == 0)
+
+        holder.close()
+        let resumed = try f.opsctl(["replay", "--resume", "latest", "--format", "json"])
+        #expect(resumed.exitCode == 0, "\(resumed.stdout)\(resumed.stderr)")
+        let details = ReplayFixture.results(resumed)["replay"]?["details"] as? [String: Any]
+        #expect(details?["delivered"] as? Int == held)
         #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'") == total)
         #expect(try f.count("SELECT count(*) FROM events WHERE processed") == total)
         #expect(try f.count("SELECT count(*) FROM recovery_cases") == total)
