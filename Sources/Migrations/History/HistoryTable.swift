@@ -14,10 +14,13 @@ public struct HistoryTable: Sendable {
         }
         schema = parts.count == 2 ? parts[0] : "public"
         name = parts.last!
+        self.qualified = quoteIdentifier(schema) + "." + quoteIdentifier(name)
+        events = quoteIdentifier(schema) + "." + quoteIdentifier(name + "_events")
     }
 
-    var qualified: String { quoteIdentifier(schema) + "." + quoteIdentifier(name) }
-    var events: String { quoteIdentifier(schema) + "." + quoteIdentifier(name + "_events") }
+    /// The quoted names, built once: every statement of a migration's bookkeeping names them.
+    let qualified: String
+    let events: String
     public var displayName: String { "\(schema).\(name)" }
 
     /// Who is running: `user@host` of the operator plus the database role.
@@ -136,12 +139,10 @@ public struct HistoryTable: Sendable {
         try db.query(s.sql, s.parameters)
     }
 
-    /// The statement `event` runs; with `durationSuffix` the detail ends with " in N ms", N measured by
-    /// the server since the transaction began.
-    func eventStatement(version: Int64?, action: String, detail: String?, durationSuffix: Bool = false) -> PipelinedStatement {
-        let text = durationSuffix ? Self.withDuration("$4") : "$4"
-        return PipelinedStatement("INSERT INTO \(events) (version, action, by, detail) VALUES ($1, $2, $3, \(text))",
-                                  [version, action, HistoryTable.operatorName, detail])
+    /// The statement `event` runs.
+    func eventStatement(version: Int64?, action: String, detail: String?) -> PipelinedStatement {
+        PipelinedStatement("INSERT INTO \(events) (version, action, by, detail) VALUES ($1, $2, $3, $4)",
+                           [version, action, HistoryTable.operatorName, detail])
     }
 
     /// `parameter` (text) followed by " in N ms", N measured by the server since the transaction began.
