@@ -22,7 +22,8 @@
     X(PQconninfoFree) X(PQconninfoParse) X(PQenterPipelineMode) X(PQerrorMessage) X(PQexec) \
     X(PQexecParams) X(PQexitPipelineMode) X(PQfinish) X(PQfname) X(PQfreeCancel) X(PQfreemem) \
     X(PQftype) X(PQgetCancel) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQntuples) \
-    X(PQpipelineSync) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryParams) X(PQserverVersion) \
+    X(PQpipelineSync) X(PQresultErrorField) X(PQresultStatus) X(PQsendPrepare) X(PQsendQueryParams) \
+    X(PQsendQueryPrepared) X(PQserverVersion) \
     X(PQsetNoticeProcessor) X(PQstatus)
 
 #define DECLARE_POINTER(name) static __typeof__(&name) p_##name;
@@ -114,6 +115,15 @@ int PQsendQueryParams(PGconn *conn, const char *command, int nParams, const Oid 
                              int resultFormat) {
     require();
     return p_PQsendQueryParams(conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats, resultFormat);
+}
+int PQsendPrepare(PGconn *conn, const char *stmtName, const char *query, int nParams, const Oid *paramTypes) {
+    require();
+    return p_PQsendPrepare(conn, stmtName, query, nParams, paramTypes);
+}
+int PQsendQueryPrepared(PGconn *conn, const char *stmtName, int nParams, const char *const *paramValues,
+                        const int *paramLengths, const int *paramFormats, int resultFormat) {
+    require();
+    return p_PQsendQueryPrepared(conn, stmtName, nParams, paramValues, paramLengths, paramFormats, resultFormat);
 }
 int PQserverVersion(const PGconn *conn) { require(); return p_PQserverVersion(conn); }
 PQnoticeProcessor PQsetNoticeProcessor(PGconn *conn, PQnoticeProcessor proc, void *arg) {

@@ -11,6 +11,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// `user@host:port/dbname` for messages — never the password.
     public let endpoint: String
     public let applicationName: String
+    /// Names of the statements prepared on this session by `pipeline` (see `PipelinedStatement.prepared`).
+    var preparedStatements: Set<String> = []
 
     /// Connects with a URL (`postgresql://...`) or keyword DSN (`host=... dbname=...`).
     /// The session gets DateStyle=ISO, TimeZone=UTC and IntervalStyle=iso_8601 so values decode predictably.

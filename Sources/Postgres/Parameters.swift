@@ -58,7 +58,10 @@ public struct PostgresTextArray: PostgresBindable {
 
 /// Quotes an identifier (schema, table) for the rare statements that cannot bind it.
 public func quoteIdentifier(_ name: String) -> String {
-    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    // Names rarely hold a double quote: only then search and replace (Foundation's search, on every
+    // statement a migration's bookkeeping builds, was a twentieth of an apply's client CPU).
+    guard name.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + name + "\"" }
+    return "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
 /// Quotes a possibly schema-qualified name part by part: `audit.events` -> `"audit"."events"`.

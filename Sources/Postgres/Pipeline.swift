@@ -5,10 +5,23 @@ import Foundation
 public struct PipelinedStatement {
     public var sql: String
     public var parameters: [any PostgresBindable]
+    /// Parsed and planned once per connection (a named prepared statement), then only bound and run:
+    /// for bookkeeping sent again and again with different values (a history row per migration), whose
+    /// parse and plan cost the server more than running it.
+    public var prepared: Bool
 
-    public init(_ sql: String, _ parameters: [any PostgresBindable] = []) {
+    public init(_ sql: String, _ parameters: [any PostgresBindable] = [], prepared: Bool = false) {
         self.sql = sql
         self.parameters = parameters
+        self.prepared = prepared
+    }
+
+    /// The prepared statement's name: derived from its text, so one text is prepared once per connection
+    /// and two texts never share a name.
+    var preparedName: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in sql.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return "opsctl_" + String(hash, radix: 16)
     }
 }
 
@@ -34,20 +47,37 @@ extension PostgresConnection {
         }
         try beginStatement()
         guard PQenterPipelineMode(conn) == 1 else { throw PostgresError(kind: .connection, message: connectionMessage(), endpoint: endpoint) }
+        // What each result read back answers: a statement (by index), or the preparation of a named
+        // statement that the statement after it runs.
+        enum Expected { case statement(Int), prepare(String, for: Int) }
+        var expected: [Expected] = []
         var sent = 0
-        for s in statements {
+        for (i, s) in statements.enumerated() {
             let texts = s.parameters.map { $0.postgresText }
-            let ok = withPipelineCStrings(texts) { values in
-                PQsendQueryParams(conn, s.sql, Int32(texts.count), nil, values, nil, nil, 0)
+            var ok: Int32
+            if s.prepared {
+                let name = s.preparedName
+                if !preparedStatements.contains(name) && !expected.contains(where: { if case .prepare(name, _) = $0 { true } else { false } }) {
+                    guard PQsendPrepare(conn, name, s.sql, 0, nil) == 1 else { break }
+                    expected.append(.prepare(name, for: i))
+                }
+                ok = withPipelineCStrings(texts) { values in
+                    PQsendQueryPrepared(conn, name, Int32(texts.count), values, nil, nil, 0)
+                }
+            } else {
+                ok = withPipelineCStrings(texts) { values in
+                    PQsendQueryParams(conn, s.sql, Int32(texts.count), nil, values, nil, nil, 0)
+                }
             }
             guard ok == 1 else { break }
+            expected.append(.statement(i))
             sent += 1
         }
         let synced = PQpipelineSync(conn) == 1
         var outcome = PipelineOutcome(results: [], failure: nil)
         var connectionFailure: PostgresError?
-        // One result (then NULL) per statement sent, then the sync point.
-        for i in 0..<sent {
+        // One result (then NULL) per message sent, then the sync point.
+        for item in expected {
             guard let result = PQgetResult(conn) else {
                 connectionFailure = PostgresError(kind: .connection, message: connectionMessage(), endpoint: endpoint)
                 break
@@ -57,6 +87,14 @@ extension PostgresConnection {
             if status == PGRES_PIPELINE_ABORTED {
                 PQclear(result)
                 continue
+            }
+            let i: Int
+            switch item {
+            case let .statement(index): i = index
+            case let .prepare(name, index):
+                i = index
+                // Kept by the server for the rest of the session, whatever becomes of the transaction.
+                if status == PGRES_COMMAND_OK { preparedStatements.insert(name); PQclear(result); continue }
             }
             do {
                 let r = try consume(result)
@@ -91,6 +129,12 @@ extension PostgresConnection {
         }
         return outcome
     }
+}
+
+extension PostgresConnection {
+    /// Forgets the statements prepared on this session: after SQL that dropped them (`DEALLOCATE ALL`,
+    /// `DISCARD ALL`), the next pipeline prepares them again.
+    public func forgetPreparedStatements() { preparedStatements.removeAll() }
 }
 
 private func withPipelineCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {

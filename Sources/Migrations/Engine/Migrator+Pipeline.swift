@@ -10,12 +10,14 @@ extension Migrator {
         script.statements.count <= pipelineStatements && script.source.utf8.count <= pipelineBytes
     }
 
-    /// One transactional migration in two round trips instead of one per statement: a pipeline of
-    /// BEGIN and its timeouts, the migration's statements, the catalog checks that the objects it
-    /// creates exist, its history row and its event — then COMMIT once the checks found nothing
-    /// missing. The safeties are the same as statement by statement: the server stops at the first
-    /// error (the rest of the pipeline is aborted, the caller rolls back), an interrupt cancels the
-    /// statement running on the server, and nothing commits unless every check passed.
+    /// One transactional migration in one round trip instead of one per statement: a pipeline of BEGIN
+    /// and its timeouts, the migration's statements, the catalog checks that the objects it creates
+    /// exist (each followed by a guard that fails when one is missing), its history row with its event,
+    /// and COMMIT. The safeties are the same as statement by statement: the server stops at the first
+    /// error and skips everything after it up to the sync, COMMIT included (the caller rolls back); an
+    /// interrupt cancels the statement running on the server; nothing commits unless every check passed.
+    /// The bookkeeping statements are prepared once per connection: their parse and plan cost the server
+    /// more than running them.
     func runPipelined(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool, executionOrder: Int? = nil) throws {
         let statements = script.statements
         if cancellation.isCancelled {
@@ -23,36 +25,39 @@ extension Migrator {
                                  location: statements.first?.location, version: m.version, statementIndex: 0,
                                  statement: statements.first?.summary)
         }
+        // SQL that drops the session's prepared statements would drop ours under the statements after it.
+        let dropsPrepared = statements.contains { $0.kind == "DeallocateStmt" || $0.kind == "DiscardStmt" }
+        defer { if dropsPrepared { runner.db.forgetPreparedStatements() } }
+
         var items: [PipelinedStatement] = [
             .init("BEGIN"),
-            .init("SET LOCAL lock_timeout = \(config.lockTimeoutMs)"),
-            .init("SET LOCAL statement_timeout = \(config.statementTimeoutMs)"),
+            .init("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
+                  [String(config.lockTimeoutMs), String(config.statementTimeoutMs)], prepared: true),
         ]
         let first = items.count
         items += statements.map { PipelinedStatement($0.text) }
         let checks = down ? [] : ObjectVerifier.checks(script.effects.created)
         let checksAt = items.count
         items += checks.map(\.statement)
-        if down {
-            items.append(history.deleteStatement(version: m.version))
-            items.append(history.eventStatement(version: m.version, action: "rollback", detail: m.downFile ?? "", durationSuffix: true))
-        } else {
-            items.append(history.recordStatement(m, state: .applied, durationMs: nil, statementsDone: statements.count,
-                                                 statementsTotal: statements.count, executionOrder: executionOrder,
-                                                 durationSinceTransactionStart: true))
-            items.append(history.eventStatement(version: m.version, action: "apply", detail: m.upFile, durationSuffix: true))
-        }
+        let guardsAt = items.count
+        items += checks.map(\.guardStatement)
+        let recordAt = items.count
+        items.append(down ? history.rolledBackStatement(version: m.version, detail: m.downFile ?? "")
+                          : history.appliedStatement(m, statements: statements.count, executionOrder: executionOrder, detail: m.upFile))
+        items.append(.init("COMMIT"))
+        if dropsPrepared { for i in items.indices { items[i].prepared = false } }
+
         let outcome = try guarded("running \(m.label)") { try runner.db.pipeline(items) }
-        if let (i, e) = outcome.failure {
-            if i >= first && i < first + statements.count { throw runner.error(e, statements[i - first], script, m.version) }
-            throw MigrationError.from(e, i < first ? "starting the transaction" : i < checksAt + checks.count ? "verifying \(m.label)"
-                                                                                                              : "recording \(m.label)")
-        }
-        let missing = checks.enumerated().flatMap { k, check in check.absent(outcome.results[checksAt + k]) }
-        guard missing.isEmpty else {
-            throw MigrationError(.verification, "after running, these objects do not exist: " + missing.map(\.description).joined(separator: ", "),
+        guard let (i, e) = outcome.failure else { return }
+        if i >= first && i < checksAt { throw runner.error(e, statements[i - first], script, m.version) }
+        if i >= guardsAt && i < recordAt && e.sqlState == ObjectVerifier.Check.guardFailed {
+            // The checks ran before the guard that stopped the commit: they name what is missing.
+            let missing = checks.enumerated().flatMap { k, check in check.absent(outcome.results[checksAt + k]) }
+            throw MigrationError(.verification, "after running, these objects do not exist: "
+                                 + (missing.isEmpty ? "(the catalog check failed)" : missing.map(\.description).joined(separator: ", ")),
                                  location: SourceLocation(file: m.upFile, line: 1, column: 1), version: m.version)
         }
-        try guarded("committing \(m.label)") { try runner.db.execute("COMMIT") }
+        throw MigrationError.from(e, i < first ? "starting the transaction" : i < recordAt ? "verifying \(m.label)"
+                                     : i == recordAt ? "recording \(m.label)" : "committing \(m.label)")
     }
 }

@@ -7,6 +7,15 @@ enum ObjectVerifier {
     struct Check {
         var statement: PipelinedStatement
         var absent: (QueryResult) -> [SchemaObject]
+
+        /// The same question as a statement that fails (division by zero, SQLSTATE 22012) when anything
+        /// is absent: in a migration's pipeline it stops the COMMIT queued behind it, so a migration whose
+        /// objects are missing never commits. The check before it has already said which ones.
+        var guardStatement: PipelinedStatement {
+            PipelinedStatement("SELECT 1 / (NOT EXISTS (\(statement.sql)))::int AS verified", statement.parameters, prepared: true)
+        }
+
+        static let guardFailed = "22012"
     }
 
     /// The objects of `objects` that do not exist in the database.
@@ -21,14 +30,14 @@ enum ObjectVerifier {
         var out: [Check] = []
         let relations = objects.filter { [.table, .index, .view, .sequence].contains($0.kind) }
         if !relations.isEmpty {
-            out.append(Check(statement: .init("SELECT n FROM unnest($1::text[]) AS n WHERE to_regclass(n) IS NULL", [relations.map(\.relation.quoted)])) { r in
+            out.append(Check(statement: .init("SELECT n FROM unnest($1::text[]) AS n WHERE to_regclass(n) IS NULL", [relations.map(\.relation.quoted)], prepared: true)) { r in
                 let absent = Set(r.rows.compactMap { $0["n"].string })
                 return relations.filter { absent.contains($0.relation.quoted) }
             })
         }
         let types = objects.filter { $0.kind == .type }
         if !types.isEmpty {
-            out.append(Check(statement: .init("SELECT n FROM unnest($1::text[]) AS n WHERE to_regtype(n) IS NULL", [types.map(\.relation.quoted)])) { r in
+            out.append(Check(statement: .init("SELECT n FROM unnest($1::text[]) AS n WHERE to_regtype(n) IS NULL", [types.map(\.relation.quoted)], prepared: true)) { r in
                 let absent = Set(r.rows.compactMap { $0["n"].string })
                 return types.filter { absent.contains($0.relation.quoted) }
             })
@@ -39,7 +48,7 @@ enum ObjectVerifier {
                 SELECT t, c FROM unnest($1::text[], $2::text[]) AS u(t, c)
                  WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
                                     WHERE a.attrelid = to_regclass(u.t) AND a.attname = u.c AND NOT a.attisdropped)
-                """, [columns.map(\.relation.quoted), columns.map { $0.column ?? "" }])) { r in
+                """, [columns.map(\.relation.quoted), columns.map { $0.column ?? "" }], prepared: true)) { r in
                 let absent = Set(r.rows.map { ($0["t"].string ?? "") + "\u{1}" + ($0["c"].string ?? "") })
                 return columns.filter { absent.contains($0.relation.quoted + "\u{1}" + ($0.column ?? "")) }
             })
@@ -52,7 +61,7 @@ enum ObjectVerifier {
                                     WHERE p.proname = u.f
                                       AND (CASE WHEN u.s = '' THEN pg_function_is_visible(p.oid)
                                                 ELSE p.pronamespace = to_regnamespace(quote_ident(u.s))::oid END))
-                """, [functions.map { $0.relation.schema ?? "" }, functions.map(\.relation.name)])) { r in
+                """, [functions.map { $0.relation.schema ?? "" }, functions.map(\.relation.name)], prepared: true)) { r in
                 let absent = Set(r.rows.map { ($0["s"].string ?? "") + "." + ($0["f"].string ?? "") })
                 return functions.filter { absent.contains(($0.relation.schema ?? "") + "." + $0.relation.name) }
             })
@@ -60,7 +69,7 @@ enum ObjectVerifier {
         let schemas = objects.filter { $0.kind == .schema }
         if !schemas.isEmpty {
             out.append(Check(statement: .init("SELECT n FROM unnest($1::text[]) AS n WHERE to_regnamespace(quote_ident(n)) IS NULL",
-                                              [schemas.map(\.relation.name)])) { r in
+                                              [schemas.map(\.relation.name)], prepared: true)) { r in
                 let absent = Set(r.rows.compactMap { $0["n"].string })
                 return schemas.filter { absent.contains($0.relation.name) }
             })

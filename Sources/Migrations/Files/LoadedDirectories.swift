@@ -30,9 +30,13 @@ final class LoadedDirectories: @unchecked Sendable {
     static func stamps(_ files: [String], in directory: String) -> [String: Stamp]? {
         var out: [String: Stamp] = [:]
         out.reserveCapacity(files.count)
+        // Relative to the open directory: the kernel walks one name per file, not the whole path.
+        let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dir >= 0 else { return nil }
+        defer { close(dir) }
         for file in files {
             var s = stat()
-            guard stat(directory + "/" + file, &s) == 0 else { return nil }
+            guard fstatat(dir, file, &s, 0) == 0 else { return nil }
             out[file] = Stamp(device: UInt64(s.st_dev), inode: UInt64(s.st_ino), size: Int64(s.st_size),
                               modified: Int64(s.st_mtim.tv_sec), modifiedNs: Int64(s.st_mtim.tv_nsec),
                               changed: Int64(s.st_ctim.tv_sec), changedNs: Int64(s.st_ctim.tv_nsec))
