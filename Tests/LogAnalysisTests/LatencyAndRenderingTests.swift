@@ -92,4 +92,31 @@ import Testing
         #expect(json.contains("\"top_fingerprints\""))
         #expect(json.contains("\"error_rate\""))
     }
+
+    /// The hand-written timestamp text equals what the C formatter gives, around epoch, leap days,
+    /// negative offsets and the four-digit-year edges.
+    @Test func isoTimestampsMatchTheFormatter() {
+        let samples: [Int64] = [0, 1, 999, 1_000, -1, -1_001, 951_782_400_000, 1_767_225_600_037, 4_102_444_799_999,
+                                253_402_300_799_999, 253_402_300_800_000, -62_167_219_200_001]
+        for ms in samples {
+            let secs = WindowCounter.floorDiv(ms, 1000)
+            var t = time_t(secs)
+            var parts = tm()
+            gmtime_r(&t, &parts)
+            let reference = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                                   Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(ms - secs * 1000))
+            #expect(LogTime.iso(ms: ms) == reference, "ms \(ms)")
+        }
+        #expect(LogTime.iso(ms: 1_767_225_600_037) == "2026-01-01T00:00:00.037Z")
+    }
+
+    @Test func jsonWindowsCarryTheirStartAsISOText() throws {
+        let c = Corpus.pino(lines: 600)
+        let file = TempFile(c.text)
+        let r = try analyze([file.path]) { $0.window = 60 }
+        let json = try r.jsonText(pretty: false)
+        guard let first = r.windows.first else { Issue.record("no windows"); return }
+        let start = Int64((first.start.timeIntervalSince1970 * 1000).rounded())
+        #expect(json.contains("{\"count\":\(first.count),\"errors\":\(first.errors),\"start\":\"\(LogTime.iso(ms: start))\"}"))
+    }
 }
