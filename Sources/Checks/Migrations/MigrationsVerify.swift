@@ -26,7 +26,7 @@ public struct MigrationsVerify: StepKind {
     public func run(_ context: StepContext) throws -> StepOutcome {
         let migrator = try MigrationParameters.guarded { try p.migrator(context) }
         let report = try MigrationParameters.guarded { try migrator.verify() }
-        let current = try MigrationParameters.guarded { try migrator.status().current }
+        let current = report.currentVersion
         let details: [String: JSONValue] = [
             "applied": .int(report.appliedVersions), "objects_checked": .int(report.objectsChecked),
             "current_version": .int(Int(current)),

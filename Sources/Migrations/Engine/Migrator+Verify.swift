@@ -13,15 +13,21 @@ public struct VerifyReport: Sendable {
     /// Failed or partial versions.
     public var unfinished: [Int64]
     public var objectsChecked: Int
+    /// Highest applied version, from the same read of the history as the rest of the report.
+    public var currentVersion: Int64 = 0
 
     public var ok: Bool { missing.isEmpty && modified.isEmpty && unfinished.isEmpty }
 }
 
 extension Migrator {
     /// Checks every applied migration: checksum unchanged, and the objects it created still exist.
+    /// One connection for the history and the catalog (a backend's start-up costs the server more
+    /// than the whole check for a small schema).
     public func verify() throws -> VerifyReport {
-        let status = try self.status()
         let set = try files()
+        let db = try connect()
+        defer { db.close() }
+        let status = try readStatus(set, db)
         var expected: [(Int64, SchemaObject)] = []
         for v in status.versions where v.state == .applied || v.state == .modified {
             guard let m = set.migrations.first(where: { $0.version == v.version && $0.upFile == v.file }),
@@ -36,14 +42,12 @@ extension Migrator {
             expected += effects.created.map { (m.version, $0) }
         }
         if cancellation.isCancelled { throw interrupted("verifying the schema") }
-        let db = try connect()
-        defer { db.close() }
         let missing = Set(try guarded("checking objects") { try ObjectVerifier.missing(expected.map(\.1), db) })
         return VerifyReport(appliedVersions: status.applied.count,
                             missing: expected.filter { missing.contains($0.1) }.map { (version: $0.0, object: $0.1) },
                             modified: status.versions.filter { $0.state == .modified }.map(\.version),
                             missingFiles: status.versions.filter { $0.state == .missing }.map(\.version),
                             unfinished: status.versions.filter { $0.state == .failed || $0.state == .partial }.map(\.version),
-                            objectsChecked: expected.count)
+                            objectsChecked: expected.count, currentVersion: status.current)
     }
 }
