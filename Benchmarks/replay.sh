@@ -112,23 +112,50 @@ LUA
 coproc PG { stdbuf -oL psql "$DB_URL" -qtAX 2>&1; }   # line-buffered: one answer per query
 # Sets $done_count (no command substitution: a subshell does not get the coprocess's descriptors).
 processed_now() { echo "SELECT count(*) FROM events WHERE processed;" >&"${PG[1]}"; read -t 10 -r done_count <&"${PG[0]}" || done_count=0; }
-service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu)
-t0=$(now)
-/usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t$threads -c"$CONCURRENCY" -d120s -s "$work/signed.lua" "$URL" \
-  -- "$work/signed.tsv" $threads /api/webhooks/whop > "$work/wrk.out" 2>&1 &
-wrk_pid=$!
-processed_now
-while [ "$done_count" -lt "$EVENTS" ] && kill -0 $wrk_pid 2>/dev/null; do sleep 0.05; processed_now; done
-t1=$(now)
-pkill -INT -P $wrk_pid wrk; wait $wrk_pid || true   # $wrk_pid is /usr/bin/time: signal wrk itself
-service_cpu_w=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_w=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
-wrk_cpu=$(awk '{print $1 + $2}' "$work/wrk.time")
-read -r wrk_requests wrk_non2xx wrk_errors < <(awk '/^WRK/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}' "$work/wrk.out")
-wrk_s=$(python3 -c "print($t1 - $t0)")
+# run_wrk FILE: wrk sends the signed events of FILE until EVENTS are processed; sets wrk_s, wrk_cpu,
+# service_cpu_w, pg_cpu_w, wrk_requests, wrk_non2xx, wrk_errors.
+run_wrk() {
+  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu)
+  t0=$(now)
+  /usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t$threads -c"$CONCURRENCY" -d120s -s "$work/signed.lua" "$URL" \
+    -- "$1" $threads /api/webhooks/whop > "$work/wrk.out" 2>&1 &
+  wrk_pid=$!
+  processed_now
+  while [ "$done_count" -lt "$EVENTS" ] && kill -0 $wrk_pid 2>/dev/null; do sleep 0.05; processed_now; done
+  t1=$(now)
+  pkill -INT -P $wrk_pid wrk; wait $wrk_pid || true   # $wrk_pid is /usr/bin/time: signal wrk itself
+  service_cpu_w=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_w=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
+  wrk_cpu=$(awk '{print $1 + $2}' "$work/wrk.time")
+  read -r wrk_requests wrk_non2xx wrk_errors < <(awk '/^WRK/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}' "$work/wrk.out")
+  wrk_s=$(python3 -c "print($t1 - $t0)")
+}
+run_wrk "$work/signed.tsv"
 wrk_rate=$(python3 -c "print($EVENTS / $wrk_s)")
 echo "wrk ceiling: $EVENTS distinct signed events processed in $(fmt "$wrk_s") s = $(fmt "$wrk_rate" 0) events/s (c=$CONCURRENCY, $threads threads; wrk sent $wrk_requests before it was stopped, non-2xx $wrk_non2xx, socket errors $wrk_errors)"
 [ "${wrk_non2xx:-1}" = 0 ] || { echo "the ceiling run is not valid (rejected events):"; cat "$work/wrk.out"; exit 1; }
 echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w")"
+
+# 1b. Like for like (a diagnostic, not the target's baseline): wrk sending the very events opsctl replays
+# below, stored failed events with their bodies as stored (payload::text), signed the same way. For the
+# service these are redeliveries (INSERT ... ON CONFLICT finds the row, SELECT ... FOR UPDATE, UPDATE),
+# which cost it and its Postgres more per event than new events: this separates that from opsctl's own
+# cost. Once a thread has sent its share it resends (answered `duplicate`) until the last batch commits.
+reset_events "$EVENTS"
+psql "$DB_URL" -qtAX -c "SELECT payload::text FROM events ORDER BY occurred_at, whop_event_id" > "$work/stored.txt"
+python3 - "$SECRET" "$work/stored.txt" "$work/stored.tsv" <<'PY'
+import hmac, hashlib, sys, time
+secret, src, out = sys.argv[1].encode(), sys.argv[2], sys.argv[3]
+ts = str(int(time.time()))
+with open(out, "w") as f:
+    for body in open(src):
+        body = body.rstrip("\n")
+        if body:
+            f.write(hmac.new(secret, body.encode(), hashlib.sha256).hexdigest() + "\t" + ts + "\t" + body + "\n")
+PY
+ceiling_s=$wrk_s
+run_wrk "$work/stored.tsv"
+echo "wrk, the same stored events (redeliveries, diagnostic): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (non-2xx $wrk_non2xx)"
+wrk_s=$ceiling_s
 
 # 2. opsctl replay of the same number of stored failed events.
 reset_events "$EVENTS"

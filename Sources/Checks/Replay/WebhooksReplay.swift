@@ -210,6 +210,7 @@ public struct WebhooksReplay: StepKind {
                 try store.lockSelection(selection.json.jsonText)
                 replayID = ReplayStore.newID()
                 try create(replayID, target: target, store: store, service: context.service, connection: connection)
+                store.refreshStatistics()
                 created = true
             }
             if let runID = context.runID { try store.record(runID: runID, replayID: replayID) }
