@@ -64,8 +64,25 @@ public final class SecretMasker: @unchecked Sendable {
         let bytes = out.utf8
         if bytes.contains(UInt8(ascii: "@")) { out = Self.maskURLPasswords(out) }
         if bytes.contains(UInt8(ascii: "=")) { out = Self.maskQueryCredentials(Self.maskKeywordPasswords(out)) }
-        if out.range(of: "bearer", options: .caseInsensitive) != nil { out = Self.replace(Self.bearer, in: out) }
+        if Self.containsBearer(out) { out = Self.replace(Self.bearer, in: out) }
         return out
+    }
+
+    /// `bearer` in any ASCII case, as a scan of the UTF-8 bytes: Foundation's case-insensitive
+    /// `range(of:)` bridges the whole text to UTF-16 and was most of `mask` on a journal row or report.
+    /// No non-ASCII character case-folds to one of these letters, so nothing the search found is missed.
+    public static func containsBearer(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            let word: [UInt8] = Array("bearer".utf8)
+            guard bytes.count >= word.count else { return false }
+            for start in 0...(bytes.count - word.count) where bytes[start] | 0x20 == word[0] {
+                var k = 1
+                while k < word.count && bytes[start + k] | 0x20 == word[k] { k += 1 }
+                if k == word.count { return true }
+            }
+            return false
+        }
     }
 
     // MARK: - Patterns

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Testing
 import TestSupport
 
@@ -25,6 +26,30 @@ struct JournalTests {
         #expect(show.exitCode == 1)
         #expect(show.stdout.contains("<testcase"))
         #expect(show.stdout.contains("two"))
+    }
+
+    /// Step rows carry the step's start as epoch seconds (to_timestamp on the server): the journal keeps
+    /// the instant the report shows, to the millisecond the report prints.
+    @Test func stepRowsKeepTheReportedStartTime() throws {
+        try project.file("timed.yaml", "name: timed\nsteps:\n  - { id: one, kind: pause }\n  - { id: two, kind: pause, needs: one }\n")
+        let run = try project.opsctl(["run", "timed.yaml", "--format", "json"])
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let runID = try #require(report["run_id"] as? String)
+        let reported = Dictionary(uniqueKeysWithValues: try #require(report["results"] as? [[String: Any]]).compactMap { r in
+            (r["id"] as? String).map { ($0, r["started_at"] as? String ?? "") }
+        })
+        let db = try PostgresConnection(dsn: try #require(project.env["DATABASE_URL"]))
+        defer { db.close() }
+        let rows = try db.query("""
+            SELECT step_id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t
+              FROM opsctl.step_results WHERE run_id = $1
+            """, [runID]).rows
+        #expect(rows.count == 2)
+        for row in rows {
+            let id = row["step_id"].string ?? ""
+            #expect(row["t"].string == reported[id], "step \(id)")
+        }
     }
 
     @Test func secondConcurrentRunIsRefusedWithTheHolder() throws {

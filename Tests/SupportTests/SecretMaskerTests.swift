@@ -157,6 +157,24 @@ struct SecretMaskerTests {
         #expect(SecretMasker.maskQueryCredentials(input) == input)
     }
 
+    /// The byte scan that replaced Foundation's case-insensitive search finds `bearer` wherever that did,
+    /// in any case and among non-ASCII text (a step message's `→`), and the header is still masked.
+    @Test("bearer tokens are found in any case, next to non-ASCII text", arguments: [
+        ("GET /x → 401: BEARER CANARY-120abc", "GET /x → 401: BEARER ****"),
+        ("{\"h\":\"Authorization: bEaReR CANARY-121xyz\"}", "{\"h\":\"Authorization: bEaReR ****\"}"),
+        ("é bearer\tCANARY-122zz", "é bearer\t****"),
+    ])
+    func bearerAnyCase(input: String, expected: String) {
+        #expect(SecretMasker.containsBearer(input))
+        #expect(SecretMasker().mask(input) == expected)
+    }
+
+    @Test func bearerScanSkipsTextWithoutIt() {
+        for text in ["", "beare", "GET 127.0.0.1/api/health → 200 in 14ms", "bear er", "B\u{00E9}arer"] {
+            #expect(!SecretMasker.containsBearer(text), "\(text)")
+        }
+    }
+
     @Test func maskingTwiceChangesNothingMore() {
         let masker = SecretMasker()
         for text in ["{\"m\":\"password=abc\"}", "https://h/?token=abc&x=1", "postgresql://u:p\"w@h/db", "Bearer abcdefgh"] {

@@ -125,6 +125,8 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
             return pending
         }
         guard !batch.isEmpty else { return }
+        // started_at travels as epoch seconds (to_timestamp on the server): an ISO 8601 text cost a new
+        // ICU date formatter per row, the largest part of a flush.
         // The last row of a step wins (ON CONFLICT cannot touch a row twice in one statement).
         var latest: [String: Int] = [:]
         for (i, row) in batch.enumerated() { latest[row.runID + "\u{0}" + row.result.id] = i }
@@ -133,16 +135,17 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
             let r = row.result
             return .object(["run_id": .string(row.runID), "step_id": .string(r.id), "position": .int(row.position),
                             "status": .string(r.status.rawValue), "message": .string(SecretMasker.shared.mask(r.message)),
-                            "attempts": .int(r.attempts), "started_at": .string(r.startedAt.postgresText ?? ""),
+                            "attempts": .int(r.attempts), "started_at": .double(r.startedAt.timeIntervalSince1970),
                             "duration_ms": .double(r.durationMs), "result": .string(RunOrigin.masked(r))])
         }
         let durable = batch.contains { $0.result.status.isFailure }
         if durable { _ = try? connection.execute("RESET synchronous_commit") }
         _ = try? connection.query("""
             INSERT INTO opsctl.step_results (run_id, step_id, position, status, message, attempts, started_at, duration_ms, result)
-            SELECT run_id, step_id, position, status, message, attempts, started_at, duration_ms, result::jsonb
+            SELECT run_id, step_id, position, status, message, attempts, to_timestamp(started_at), duration_ms, result::jsonb
               FROM jsonb_to_recordset($1::jsonb) AS r(run_id text, step_id text, position integer, status text, message text,
-                                                      attempts integer, started_at timestamptz, duration_ms double precision, result text)
+                                                      attempts integer, started_at double precision, duration_ms double precision,
+                                                      result text)
             ON CONFLICT (run_id, step_id) DO UPDATE SET status = EXCLUDED.status, message = EXCLUDED.message,
                 attempts = EXCLUDED.attempts, duration_ms = EXCLUDED.duration_ms, result = EXCLUDED.result
             """, [JSONValue.array(rows).jsonText])

@@ -47,10 +47,25 @@ enum RunOrigin {
 
     /// The git commit of the working directory, when it is inside a repository.
     static var gitCommit: String? {
+        // Outside a repository there is nothing to ask git: looking for `.git` up the tree costs a few
+        // stats, a `git` process a fork and exec competing with the run's first steps for the CPU.
+        guard insideRepository(from: FileManager.default.currentDirectoryPath) else { return nil }
         guard let out = try? ProcessRunner.run(["git", "rev-parse", "--short=12", "HEAD"], timeout: 2),
               out.exitCode == 0 else { return nil }
         let sha = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         return sha.isEmpty ? nil : sha
+    }
+
+    /// Whether git could find a repository from here: `GIT_DIR` set, or a `.git` (directory, or the
+    /// file of a worktree or submodule) in the working directory or one of its parents.
+    static func insideRepository(from directory: String) -> Bool {
+        if ProcessInfo.processInfo.environment["GIT_DIR"] != nil { return true }
+        var parts = directory.split(separator: "/", omittingEmptySubsequences: true)
+        while true {
+            if FileManager.default.fileExists(atPath: "/" + (parts + [".git"]).joined(separator: "/")) { return true }
+            if parts.isEmpty { return false }
+            parts.removeLast()
+        }
     }
 
     static func maskedJSON(_ value: JSONValue) -> String {
