@@ -64,25 +64,33 @@ public final class SecretMasker: @unchecked Sendable {
         let bytes = out.utf8
         if bytes.contains(UInt8(ascii: "@")) { out = Self.maskURLPasswords(out) }
         if bytes.contains(UInt8(ascii: "=")) { out = Self.maskQueryCredentials(Self.maskKeywordPasswords(out)) }
-        if Self.containsBearer(out) { out = Self.replace(Self.bearer, in: out) }
+        if Self.containsAuthorizationScheme(out) { out = Self.replace(Self.bearer, in: out) }
         return out
     }
 
-    /// `bearer` in any ASCII case, as a scan of the UTF-8 bytes: Foundation's case-insensitive
-    /// `range(of:)` bridges the whole text to UTF-16 and was most of `mask` on a journal row or report.
-    /// No non-ASCII character case-folds to one of these letters, so nothing the search found is missed.
-    public static func containsBearer(_ text: String) -> Bool {
+    /// `word` (lowercase ASCII) in any ASCII case, as a scan of the UTF-8 bytes: Foundation's
+    /// case-insensitive `range(of:)` bridges the whole text to UTF-16 and was most of `mask` on a
+    /// journal row or report. No non-ASCII character case-folds to an ASCII letter, so nothing that
+    /// search found is missed.
+    public static func containsASCIICaseInsensitive(_ text: String, _ word: StaticString) -> Bool {
         var text = text
         return text.withUTF8 { bytes in
-            let word: [UInt8] = Array("bearer".utf8)
-            guard bytes.count >= word.count else { return false }
-            for start in 0...(bytes.count - word.count) where bytes[start] | 0x20 == word[0] {
+            let n = word.utf8CodeUnitCount
+            let w = word.utf8Start
+            guard n > 0, bytes.count >= n else { return false }
+            for start in 0...(bytes.count - n) where bytes[start] | 0x20 == w[0] {
                 var k = 1
-                while k < word.count && bytes[start + k] | 0x20 == word[k] { k += 1 }
-                if k == word.count { return true }
+                while k < n && bytes[start + k] | 0x20 == w[k] { k += 1 }
+                if k == n { return true }
             }
             return false
         }
+    }
+
+    /// The `Authorization` schemes the header pattern masks: `Bearer` and `Basic`. Both are checked —
+    /// a `Basic` credential in text without the word "bearer" was once left unmasked.
+    public static func containsAuthorizationScheme(_ text: String) -> Bool {
+        containsASCIICaseInsensitive(text, "bearer") || containsASCIICaseInsensitive(text, "basic")
     }
 
     // MARK: - Patterns
@@ -100,7 +108,7 @@ public final class SecretMasker: @unchecked Sendable {
 
     /// `host=db password=secret` -> `host=db password=****` (also `password='a b'`, `?password=x&...`).
     static func maskKeywordPasswords(_ text: String) -> String {
-        guard text.range(of: "pass", options: .caseInsensitive) != nil else { return text }
+        guard containsASCIICaseInsensitive(text, "pass") else { return text }
         return replace(keywordPassword, in: text)
     }
 

@@ -165,13 +165,33 @@ struct SecretMaskerTests {
         ("é bearer\tCANARY-122zz", "é bearer\t****"),
     ])
     func bearerAnyCase(input: String, expected: String) {
-        #expect(SecretMasker.containsBearer(input))
+        #expect(SecretMasker.containsAuthorizationScheme(input))
+        #expect(SecretMasker().mask(input) == expected)
+    }
+
+    /// `Basic` credentials are masked by the same header pattern; the pre-check once looked only for
+    /// "bearer", so a Basic credential in text without that word went out as written.
+    @Test("basic credentials are masked in any case, without the word bearer anywhere", arguments: [
+        ("curl -H 'Authorization: Basic CANARY-130dXNlcjpwYXNz' https://h", "curl -H 'Authorization: Basic ****' https://h"),
+        ("{\"authorization\":\"BASIC CANARY-131abcd\"}", "{\"authorization\":\"BASIC ****\"}"),
+    ])
+    func basicAnyCase(input: String, expected: String) {
+        #expect(!SecretMasker.containsASCIICaseInsensitive(input, "bearer"))
+        #expect(SecretMasker.containsAuthorizationScheme(input))
+        #expect(SecretMasker().mask(input) == expected)
+    }
+
+    @Test("keyword passwords are found in any case by the byte scan", arguments: [
+        ("host=db PASSWORD=CANARY-140x user=u", "host=db PASSWORD=**** user=u"),
+        ("é passwd=CANARY-141y", "é passwd=****"),
+    ])
+    func keywordPasswordAnyCase(input: String, expected: String) {
         #expect(SecretMasker().mask(input) == expected)
     }
 
     @Test func bearerScanSkipsTextWithoutIt() {
         for text in ["", "beare", "GET 127.0.0.1/api/health → 200 in 14ms", "bear er", "B\u{00E9}arer"] {
-            #expect(!SecretMasker.containsBearer(text), "\(text)")
+            #expect(!SecretMasker.containsASCIICaseInsensitive(text, "bearer"), "\(text)")
         }
     }
 
