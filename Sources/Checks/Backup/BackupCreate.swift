@@ -36,9 +36,9 @@ public struct BackupCreate: StepKind {
         guard ["custom", "plain"].contains(format) else { throw StepError("step '\(p.stepID)': format must be custom or plain, got \(format)") }
         countTables = try p.stringList("count_tables")
         historyTable = try p.string("table", default: "opsctl.schema_migrations")
-        afterCreate = try p.optionalString("after_create").flatMap { $0.isEmpty ? nil : $0 }
+        afterCreate = try p.nonEmptyString("after_create")
         environmentName = try p.optionalString("environment")
-        label = try p.optionalString("label").flatMap { $0.isEmpty ? nil : $0 }
+        label = try p.nonEmptyString("label")
     }
 
     public func plan(_ context: StepContext) throws -> String {

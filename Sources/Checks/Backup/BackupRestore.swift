@@ -38,7 +38,7 @@ public struct BackupRestore: StepKind {
         file = try p.string("file")
         dir = try p.string("dir")
         safetyDump = try p.bool("safety_dump", default: true)
-        beforeRestore = try p.optionalString("before_restore").flatMap { $0.isEmpty ? nil : $0 }
+        beforeRestore = try p.nonEmptyString("before_restore")
         countTables = try p.stringList("count_tables")
         historyTable = try p.string("table", default: "opsctl.schema_migrations")
         invariants = try BackupFacts.invariants(p)

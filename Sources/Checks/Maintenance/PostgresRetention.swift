@@ -40,7 +40,7 @@ public struct PostgresRetention: StepKind {
             inline = nil
         }
         only = try p.stringList("only").filter { !$0.isEmpty }
-        asOf = try p.optionalString("as_of").flatMap { $0.isEmpty ? nil : $0 }
+        asOf = try p.nonEmptyString("as_of")
         lockRetries = try p.int("lock_retries", default: 10)
         variable = try p.optionalString("database_url_env")
     }

@@ -33,7 +33,7 @@ public struct PostgresTopQueries: StepKind {
             throw StepError("step '\(p.stepID)': parameter 'order_by' must be total or mean, got \(orderBy)")
         }
         limit = try p.int("limit", default: 10)
-        filter = try p.optionalString("filter").flatMap { $0.isEmpty ? nil : $0 }
+        filter = try p.nonEmptyString("filter")
         thresholds = try p.thresholds("", durations: true, warn: 500, crit: 2000)
     }
 

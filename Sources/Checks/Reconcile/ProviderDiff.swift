@@ -40,11 +40,11 @@ public struct ProviderDiff: StepKind {
     let stepID: String
 
     public init(_ p: StepParameters) throws {
-        url = try p.optionalString("url").flatMap { $0.isEmpty ? nil : $0 }
-        file = try p.optionalString("file").flatMap { $0.isEmpty ? nil : $0 }
+        url = try p.nonEmptyString("url")
+        file = try p.nonEmptyString("file")
         let window = p["since"] == nil || p["since"]?.string == "" ? 0 : try p.duration("since", default: 0)
         since = window > 0 ? window : nil
-        planFile = try p.optionalString("plan_file").flatMap { $0.isEmpty ? nil : $0 }
+        planFile = try p.nonEmptyString("plan_file")
         pageSize = p["page_size"] == nil ? nil : min(1000, max(1, try p.int("page_size", default: 100)))
         headers = try p.map("headers")
         maxPages = max(1, try p.int("max_pages", default: 10_000))

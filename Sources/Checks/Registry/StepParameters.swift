@@ -33,6 +33,9 @@ public struct StepParameters: Sendable {
 
     public func string(_ name: String, default d: String) throws -> String { self[name] == nil ? d : try string(name) }
     public func optionalString(_ name: String) throws -> String? { self[name] == nil ? nil : try string(name) }
+    /// A string parameter where empty means unset: a verb's flag passed through as `${params.x}` with an
+    /// empty default arrives as "".
+    public func nonEmptyString(_ name: String) throws -> String? { try optionalString(name).flatMap { $0.isEmpty ? nil : $0 } }
 
     public func int(_ name: String, default d: Int) throws -> Int {
         guard let v = self[name] else { return d }

@@ -41,10 +41,10 @@ public struct ReleaseRecord: StepKind {
 
     public init(_ p: StepParameters) throws {
         environment = try p.string("environment")
-        release = try p.optionalString("release").flatMap { $0.isEmpty ? nil : $0 }
-        versionEndpoint = try p.optionalString("version_endpoint").flatMap { $0.isEmpty ? nil : $0 }
-        versionJSON = try p.optionalString("version_json").flatMap { $0.isEmpty ? nil : $0 }
-        verify = try p.optionalString("verify").flatMap { $0.isEmpty ? nil : $0 }
+        release = try p.nonEmptyString("release")
+        versionEndpoint = try p.nonEmptyString("version_endpoint")
+        versionJSON = try p.nonEmptyString("version_json")
+        verify = try p.nonEmptyString("verify")
         action = try p.string("action", default: "deploy")
         table = try p.string("table", default: "opsctl.schema_migrations")
         schemaVersion = p["schema_version"] == nil ? nil : try p.int("schema_version", default: 0)

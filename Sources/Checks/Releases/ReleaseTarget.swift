@@ -24,7 +24,7 @@ public struct ReleaseTarget: StepKind {
 
     public init(_ p: StepParameters) throws {
         environment = try p.string("environment")
-        release = try p.optionalString("release").flatMap { $0.isEmpty ? nil : $0 }
+        release = try p.nonEmptyString("release")
         variable = try p.optionalString("database_url_env")
     }
 

@@ -18,12 +18,12 @@ struct ReplaySelection: Sendable {
     init(_ p: StepParameters) throws {
         failed = try p.bool("failed", default: false)
         staleSeconds = try p.duration("stale", default: 900)
-        since = try p.optionalString("since").flatMap { $0.isEmpty ? nil : $0 }
-        until = try p.optionalString("until").flatMap { $0.isEmpty ? nil : $0 }
+        since = try p.nonEmptyString("since")
+        until = try p.nonEmptyString("until")
         types = try p.stringList("types").filter { !$0.isEmpty }
-        company = try p.optionalString("company").flatMap { $0.isEmpty ? nil : $0 }
-        idsFile = try p.optionalString("ids_file").flatMap { $0.isEmpty ? nil : $0 }
-        fromFile = try p.optionalString("from_file").flatMap { $0.isEmpty ? nil : $0 }
+        company = try p.nonEmptyString("company")
+        idsFile = try p.nonEmptyString("ids_file")
+        fromFile = try p.nonEmptyString("from_file")
         let l = try p.int("limit", default: 0)
         limit = l > 0 ? l : nil
     }

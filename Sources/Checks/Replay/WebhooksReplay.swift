@@ -60,15 +60,15 @@ public struct WebhooksReplay: StepKind {
 
     public init(_ p: StepParameters) throws {
         selection = try ReplaySelection(p)
-        resume = try p.optionalString("resume").flatMap { $0.isEmpty ? nil : $0 }
-        join = try p.optionalString("join").flatMap { $0.isEmpty ? nil : $0 }
-        givenURL = try p.optionalString("url").flatMap { $0.isEmpty ? nil : $0 }
+        resume = try p.nonEmptyString("resume")
+        join = try p.nonEmptyString("join")
+        givenURL = try p.nonEmptyString("url")
         let schemeName = try p.string("scheme", default: "whop")
         guard let s = WebhookScheme(name: schemeName) else {
             throw StepError("step '\(p.stepID)': scheme '\(schemeName)' is not one of \(WebhookScheme.namesForMessages)")
         }
         scheme = s
-        givenSecretEnv = try p.optionalString("secret_env").flatMap { $0.isEmpty ? nil : $0 }
+        givenSecretEnv = try p.nonEmptyString("secret_env")
         concurrency = p["concurrency"] == nil ? nil : try p.int("concurrency", default: ReplayPace.defaultConcurrency)
         if let concurrency, !(1...512).contains(concurrency) { throw StepError("step '\(p.stepID)': concurrency must be 1...512") }
         let rateText = (p["rate"]?.string ?? p["rate"].map { $0.jsonText } ?? "").lowercased()
@@ -85,7 +85,7 @@ public struct WebhooksReplay: StepKind {
         backoff = try p.duration("backoff", default: 0.5)
         backoffCap = try p.duration("backoff_cap", default: 30)
         requestTimeout = try p.duration("request_timeout", default: 30)
-        worker = try p.optionalString("worker").flatMap { $0.isEmpty ? nil : $0 }
+        worker = try p.nonEmptyString("worker")
             ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
         variable = try p.optionalString("database_url_env")
         stepID = p.stepID

@@ -34,7 +34,7 @@ public struct WebhookDelivery: Sendable {
         }
         let url = try context.resolve(url: try p.string("url", default: context.webhookPath))
         let shape = context.service.provider?.syntheticEvent
-        let type = try p.optionalString("type").flatMap { $0.isEmpty ? nil : $0 } ?? shape?.type ?? SyntheticEnvelope.defaultType(scheme)
+        let type = try p.nonEmptyString("type") ?? shape?.type ?? SyntheticEnvelope.defaultType(scheme)
         let body: [UInt8]
         var eventID: String
         if let file = try p.optionalString("payload_file") {
