@@ -68,29 +68,10 @@ public final class SecretMasker: @unchecked Sendable {
         return out
     }
 
-    /// `word` (lowercase ASCII) in any ASCII case, as a scan of the UTF-8 bytes: Foundation's
-    /// case-insensitive `range(of:)` bridges the whole text to UTF-16 and was most of `mask` on a
-    /// journal row or report. No non-ASCII character case-folds to an ASCII letter, so nothing that
-    /// search found is missed.
-    public static func containsASCIICaseInsensitive(_ text: String, _ word: StaticString) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            let n = word.utf8CodeUnitCount
-            let w = word.utf8Start
-            guard n > 0, bytes.count >= n else { return false }
-            for start in 0...(bytes.count - n) where bytes[start] | 0x20 == w[0] {
-                var k = 1
-                while k < n && bytes[start + k] | 0x20 == w[k] { k += 1 }
-                if k == n { return true }
-            }
-            return false
-        }
-    }
-
     /// The `Authorization` schemes the header pattern masks: `Bearer` and `Basic`. Both are checked —
     /// a `Basic` credential in text without the word "bearer" was once left unmasked.
     public static func containsAuthorizationScheme(_ text: String) -> Bool {
-        containsASCIICaseInsensitive(text, "bearer") || containsASCIICaseInsensitive(text, "basic")
+        ASCIIText.contains(text, ignoringCase: "bearer") || ASCIIText.contains(text, ignoringCase: "basic")
     }
 
     // MARK: - Patterns
@@ -108,7 +89,7 @@ public final class SecretMasker: @unchecked Sendable {
 
     /// `host=db password=secret` -> `host=db password=****` (also `password='a b'`, `?password=x&...`).
     static func maskKeywordPasswords(_ text: String) -> String {
-        guard containsASCIICaseInsensitive(text, "pass") else { return text }
+        guard ASCIIText.contains(text, ignoringCase: "pass") else { return text }
         return replace(keywordPassword, in: text)
     }
 

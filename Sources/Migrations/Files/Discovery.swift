@@ -212,19 +212,7 @@ enum SingleFileFormat {
     }
 
     /// Whether `migrate:` appears anywhere (any case): no section marker without it.
-    static func mentionsMarker(_ text: String) -> Bool {
-        let needle = Array("migrate:".utf8)
-        return text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard bytes.count >= needle.count else { return false }
-            // `| 0x20` folds ASCII upper case onto lower case (and leaves ':' as it is).
-            for i in 0...(bytes.count - needle.count) where bytes[i] | 0x20 == needle[0] {
-                var k = 1
-                while k < needle.count, bytes[i + k] | 0x20 == needle[k] { k += 1 }
-                if k == needle.count { return true }
-            }
-            return false
-        } ?? text.lowercased().contains("migrate:")
-    }
+    static func mentionsMarker(_ text: String) -> Bool { ASCIIText.contains(text, ignoringCase: "migrate:") }
 }
 
 extension Discovery {
