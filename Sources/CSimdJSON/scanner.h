@@ -12,6 +12,11 @@ namespace cs_detail {
 /// the next line. Spans in the parser's arena stay valid until the arena is cleared.
 size_t parse_line(cs_parser *p, const char *buf, size_t len, size_t at, size_t max_line, cs_record &r);
 
+/// parse_line's implementation for this parser (its AVX2 or portable copy): callers looping over lines
+/// take it once.
+using line_parser_fn = size_t (*)(cs_parser *p, const char *buf, size_t len, size_t at, size_t max_line, cs_record &r);
+line_parser_fn line_parser(const cs_parser *p);
+
 /// Clears the parser's arena (a new batch starts).
 void clear_arena(cs_parser *p);
 

@@ -216,6 +216,7 @@ int32_t tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, size
     int32_t n = 0;
     t->handed = 0;
     size_t at = *pos;
+    const cs_detail::line_parser_fn parse_line = cs_detail::line_parser(p);
     cs_record r;
     // A line handed back from a mapped buffer is copied into shadow at the same offset: the caller
     // reads it there, never in the mapping (which a truncation may have taken away by then).
@@ -234,7 +235,7 @@ int32_t tally_lines(cs_parser *p, cs_tally *t, const char *buf, size_t len, size
         *static_cast<volatile size_t *>(pos) = at;
         *static_cast<volatile int32_t *>(&t->handed) = n;
         std::atomic_signal_fence(std::memory_order_seq_cst);
-        at = cs_detail::parse_line(p, buf, len, at, max_line, r);
+        at = parse_line(p, buf, len, at, max_line, r);
         if (r.status == CS_EMPTY) continue;
         if (r.status != CS_OK) { hand_back(); continue; }
         // The same filters, in the same order, as ScanState.consume.

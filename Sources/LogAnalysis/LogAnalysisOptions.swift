@@ -37,6 +37,8 @@ public struct LogAnalysisOptions: Sendable {
     public var now: Date
     /// Called by the reading thread after it queued each mapped segment (tests truncate the file there).
     var afterMappedSegment: (@Sendable () -> Void)?
+    /// The scanner's portable (SSE2) line walk even on a CPU with AVX2 (tests check both give the same answers).
+    var portableScanner = false
 
     public init(since: Double? = nil, from: Date? = nil, to: Date? = nil, minLevel: LogLevel? = nil,
                 grep: String? = nil, groupBy: String? = nil, top: Int = 10, window: Double? = nil,

@@ -159,7 +159,8 @@ public struct LogAnalyzer: Sendable {
             switch segment.format {
             case .json:
                 if json == nil {
-                    json = JSONLines(groupBy: options.groupBy, latencyField: options.latencyField)
+                    json = JSONLines(groupBy: options.groupBy, latencyField: options.latencyField,
+                                     portable: options.portableScanner)
                     if !state.filter.hasRegex { tally = LineTally(json: json!, state: state) }
                 }
                 if let tally {

@@ -14,6 +14,17 @@ import Testing
         try check(r, against: c)
     }
 
+    /// The scanner's portable (SSE2) line walk, which CPUs without AVX2 run.
+    @Test func portableWalkAnswersEqualTheTruth() throws {
+        let c = Self.corpus
+        let file = TempFile(c.text)
+        let r = try analyze([file.path]) {
+            segmented(chunk: 4096, workers: 2)(&$0)
+            $0.portableScanner = true
+        }
+        try check(r, against: c)
+    }
+
     @Test func gzipInputGivesTheSameAnswers() throws {
         let c = Self.corpus
         let file = TempFile(c.text)

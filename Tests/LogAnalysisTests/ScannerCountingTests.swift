@@ -1,3 +1,4 @@
+import CSimdJSON
 import Foundation
 import Testing
 @testable import LogAnalysis
@@ -53,6 +54,36 @@ import Testing
         let lineByLine = try run(grep: "^")
         #expect(counted.lines > 2_000 && counted.unparsed > 0)
         Self.expectSame(counted, lineByLine)
+    }
+
+    /// The scanner's AVX2 line walk (on a CPU that has it) and its portable SSE2 one give the same report,
+    /// odd lines included; both equal the line-by-line path.
+    @Test(arguments: [(4 << 20, 1), (1500, 3)])
+    func portableAndVectorWalksGiveTheSameReport(chunk: Int, workers: Int) throws {
+        let file = TempFile(Self.mixedCorpus())
+        func run(portable: Bool, grep: String? = nil) throws -> LogReport {
+            try analyze([file.path]) {
+                segmented(chunk: chunk, workers: workers, grep: grep)(&$0)
+                $0.portableScanner = portable
+            }
+        }
+        let portable = try run(portable: true)
+        #expect(portable.lines > 2_000 && portable.unparsed > 0)
+        Self.expectSame(try run(portable: false), portable)
+        Self.expectSame(portable, try run(portable: true, grep: "^"))
+    }
+
+    /// The AVX2 walk runs exactly when the CPU has AVX2 and BMI2; asking for the portable one gets it.
+    @Test func theVectorWalkRunsWhenTheCPUHasIt() throws {
+        let json = JSONLines(groupBy: nil, latencyField: nil)
+        #expect(cs_parser_set_portable(json.parser, 1) == 0)
+        #if arch(x86_64) && os(Linux)
+        let cpu = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set((cpu.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " ").map(String.init))
+        #expect((cs_parser_set_portable(json.parser, 0) == 1) == (flags.contains("avx2") && flags.contains("bmi2")))
+        #else
+        #expect(cs_parser_set_portable(json.parser, 0) == 0)
+        #endif
     }
 
     /// Field by field (a failure names the field); the latency mean only to rounding, since a sum of

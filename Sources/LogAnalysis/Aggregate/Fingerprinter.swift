@@ -10,7 +10,7 @@ struct Fingerprinter: ~Copyable {
     static let maxInput = Int(CS_FINGERPRINT_INPUT)
     private let out: UnsafeMutablePointer<UInt8>
     private(set) var count = 0
-    /// FNV-1a of the fingerprint: stable across runs (pruning and ties stay reproducible).
+    /// cs_fingerprint's hash of the fingerprint: deterministic (pruning and ties stay reproducible).
     private(set) var hash: UInt64 = 0xcbf2_9ce4_8422_2325
 
     init() {

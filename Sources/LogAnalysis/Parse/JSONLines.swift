@@ -10,7 +10,7 @@ final class JSONLines {
     let groupIndex: Int
     let latencyIndex: Int
 
-    init(groupBy: String?, latencyField: String?) {
+    init(groupBy: String?, latencyField: String?, portable: Bool = false) {
         let names = [groupBy, latencyField].compactMap { $0 }
         groupIndex = groupBy == nil ? -1 : 0
         latencyIndex = latencyField == nil ? -1 : (groupBy == nil ? 0 : 1)
@@ -18,6 +18,7 @@ final class JSONLines {
         defer { cStrings.forEach { free($0) } }
         var pointers: [UnsafePointer<CChar>?] = cStrings.map { $0.map { UnsafePointer($0) } }
         parser = pointers.withUnsafeMutableBufferPointer { cs_parser_new($0.baseAddress, Int32(names.count)) }!
+        if portable { _ = cs_parser_set_portable(parser, 1) }
         records = .allocate(capacity: Int(Self.batch))
     }
 
