@@ -93,6 +93,32 @@ for SIZE in $SIZES; do
     echo "[$SIZE] opsctl run $r ..." >&2
     measure "opsctl-$SIZE-$r" "$OPSCTL" logs analyze "$CORPUS" --top 20 --window 1m --by route --latency-field duration_ms --format json
   done
+  # One more run, traced (not in the figures): where the wall time goes. Only five syscalls are traced
+  # (seccomp-filtered), each a mark: execve (start), the first clone3 (the first worker thread), the
+  # munmap of the mapped corpus (the last segment scanned), the report's write, exit_group.
+  echo "[$SIZE] opsctl timeline (strace) ..." >&2
+  strace -f --seccomp-bpf -ttt -e trace=execve,clone3,munmap,write,exit_group -o "$WORK/timeline-$SIZE.txt" \
+    "$OPSCTL" logs analyze "$CORPUS" --top 20 --window 1m --by route --latency-field duration_ms --format json > /dev/null
+  python3 - "$WORK/timeline-$SIZE.txt" "$(stat -c %s "$CORPUS")" "$SIZE" <<'PY' >&2
+import re, sys
+marks = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"\d+\s+([\d.]+) (\w+)\((.*)", line)
+    if not m: continue
+    t, call, args = float(m.group(1)), m.group(2), m.group(3)
+    if call == "execve": marks.setdefault("start", t)
+    elif call == "clone3": marks.setdefault("worker", t)
+    elif call == "munmap" and args.split(", ")[1].split(")")[0] == sys.argv[2]: marks["scanned"] = t
+    elif call == "write" and args.startswith("1,"): marks.setdefault("written", t)
+    elif call == "exit_group": marks["exit"] = t
+if all(k in marks for k in ("start", "worker", "scanned", "written", "exit")):
+    ms = lambda a, b: (marks[b] - marks[a]) * 1000
+    print(f"  timeline [{sys.argv[3]}]: start -> first worker {ms('start', 'worker'):.1f} ms, scan {ms('worker', 'scanned'):.1f} ms, "
+          f"scan end -> report written {ms('scanned', 'written'):.1f} ms, -> exit {ms('written', 'exit'):.1f} ms "
+          f"(total {ms('start', 'exit'):.1f} ms under strace; load {open('/proc/loadavg').read().split()[0]})")
+else:
+    print(f"  timeline [{sys.argv[3]}]: marks missing: {sorted(marks)}")
+PY
   results+=("$(python3 - "$WORK" "$SIZE" "$TRUTH" "$RUNS" "${COMPARE_ALL:-}" <<'PY'
 import json, os, sys
 work, size, truth_path, runs, all_ = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]

@@ -77,7 +77,10 @@ public struct LogAnalyzer: Sendable {
             format = .json
             var start = offset
             while start < end {
-                guard let stop = mapped.segmentEnd(start: start, chunk: chunk, end: end) else { break }
+                // Segments shrink toward the end (to 1 MB) so the workers run out of work together
+                // instead of one scanning a last 4 MB while the others wait.
+                let size = max(min(chunk, (end - start) / (2 * max(1, options.workers))), min(chunk, 1 << 20))
+                guard let stop = mapped.segmentEnd(start: start, chunk: size, end: end) else { break }
                 let slot = queue.takeFree()
                 queue.put(Segment(buffer: UInt(bitPattern: slot), length: stop - start, file: file, offset: start, format: .json,
                                   mapped: mapped))

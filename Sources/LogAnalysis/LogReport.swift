@@ -128,8 +128,14 @@ public enum LogStatus: String, Sendable, Codable, Comparable {
 }
 
 extension LogReport {
-    /// The report as JSON text (sorted keys, ISO-8601 dates): `--format json`.
+    /// The report as JSON text (sorted keys, ISO-8601 dates): `--format json`. Written directly; the same
+    /// bytes as `encodedJSONText` (JSONEncoder), which tests hold it to.
     public func jsonText(pretty: Bool = true) throws -> String {
+        LogReportJSON.text(self, pretty: pretty)
+    }
+
+    /// The report through JSONEncoder: the reference the direct writer is tested against.
+    func encodedJSONText(pretty: Bool = true) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, enc in

@@ -7,16 +7,19 @@ public enum ASCIIText {
     /// case-insensitive search would find is missed.
     public static func contains(_ text: String, ignoringCase word: StaticString) -> Bool {
         var text = text
-        return text.withUTF8 { bytes in
-            let n = word.utf8CodeUnitCount
-            let w = word.utf8Start
-            guard n > 0, bytes.count >= n else { return false }
-            for start in 0...(bytes.count - n) where bytes[start] | 0x20 == w[0] {
-                var k = 1
-                while k < n && bytes[start + k] | 0x20 == w[k] { k += 1 }
-                if k == n { return true }
-            }
-            return false
+        return text.withUTF8 { contains($0, ignoringCase: word) }
+    }
+
+    /// The same search over UTF-8 bytes.
+    public static func contains(_ bytes: UnsafeBufferPointer<UInt8>, ignoringCase word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        let w = word.utf8Start
+        guard n > 0, bytes.count >= n else { return false }
+        for start in 0...(bytes.count - n) where bytes[start] | 0x20 == w[0] {
+            var k = 1
+            while k < n && bytes[start + k] | 0x20 == w[k] { k += 1 }
+            if k == n { return true }
         }
+        return false
     }
 }

@@ -64,4 +64,22 @@ import Testing
         // Masked lines still group together by shape.
         #expect(report.topFingerprints.contains { $0.fingerprint.contains("****") })
     }
+
+    /// The scanner's byte hints find `Bearer` and `Basic` in any case wherever they sit: across the
+    /// 16-byte blocks of the vector pass and in its byte tail. A lone `b` needs no word search.
+    @Test func headerWordsAreFoundAtEveryOffset() {
+        let masking = LineMasking(masker: SecretMasker())
+        for word in ["Bearer", "BASIC", "bAsIc", "bearer"] {
+            for pad in 0..<40 {
+                for tail in 0..<3 {
+                    let line = String(repeating: "x", count: pad) + " " + word + " tok12345" + String(repeating: "y", count: tail)
+                    let found = Array(line.utf8).withUnsafeBytes { masking.needsMasking($0) }
+                    #expect(found, "\(line)")
+                }
+            }
+        }
+        for clean in ["job billing failed at step fetch", "db timeout after 12ms", "webhook b", "B"] {
+            #expect(!Array(clean.utf8).withUnsafeBytes { masking.needsMasking($0) }, "\(clean)")
+        }
+    }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Support
+@testable import Support
 import Testing
 
 @Suite("SecretMasker")
@@ -193,6 +193,44 @@ struct SecretMaskerTests {
         for text in ["", "beare", "GET 127.0.0.1/api/health → 200 in 14ms", "bear er", "B\u{00E9}arer"] {
             #expect(!ASCIIText.contains(text, ignoringCase: "bearer"), "\(text)")
         }
+    }
+
+    /// Text the byte pre-check lets through unmasked is text the full path leaves unchanged; every form a
+    /// secret or credential takes is sent down the full path.
+    @Test("the clean-text pre-check never skips text the full path would change", arguments: [
+        ("s3cr3t-canary in a line", false), ("a line with S3CR3T-CANARY upper-cased", true),
+        ("postgresql://app:hunter22@db/app", false), ("see https://example.com/docs", false),
+        ("host=db password=x", false), ("?api_key=abc", false), ("a = b", false),
+        ("Authorization: Bearer abcdefgh", false), ("BASIC dXNlcjpwYXNz", false), ("basically", false),
+        ("\u{212A}elvin-canary", false), ("caf\u{00E9} at noon", false), ("plain words, numbers 12 and {\"json\" : [1, 2]}", true),
+        ("", true),
+    ])
+    func preCheckAgreesWithTheFullPath(text: String, clean: Bool) {
+        let masker = SecretMasker()
+        masker.register("s3cr3t-canary")
+        masker.register("Kelvin-canary")
+        #expect(SecretMasker.isProvablyClean(text, secrets: masker.registered) == clean)
+        #expect(masker.mask(text) == masker.maskWithoutPrecheck(text))
+        if clean { #expect(masker.maskWithoutPrecheck(text) == text) }
+    }
+
+    /// A secret that is not ASCII could match ASCII text through canonical equivalence (U+212A KELVIN SIGN
+    /// is K): with one registered, no text is proved clean by bytes.
+    @Test func aNonASCIISecretAlwaysTakesTheFullPath() {
+        let masker = SecretMasker()
+        masker.register("\u{212A}ey-canary-1")
+        #expect(!SecretMasker.isProvablyClean("nothing to see", secrets: masker.registered))
+        #expect(masker.mask("Key-canary-1 here") == masker.maskWithoutPrecheck("Key-canary-1 here"))
+    }
+
+    /// A large clean report (what `logs analyze --format json` writes) is proved clean and returned as is.
+    @Test func aLargeCleanReportIsReturnedUnchanged() {
+        let masker = SecretMasker()
+        masker.register("s3cr3t-canary")
+        let windows = (0..<2_000).map { "    {\n      \"count\" : \($0),\n      \"start\" : \"2026-01-01T00:00:00Z\"\n    }" }
+        let report = "{\n  \"example\" : \"user2@example.com\",\n  \"windows\" : [\n" + windows.joined(separator: ",\n") + "\n  ]\n}"
+        #expect(SecretMasker.isProvablyClean(report, secrets: masker.registered))
+        #expect(masker.mask(report) == report)
     }
 
     @Test func maskingTwiceChangesNothingMore() {

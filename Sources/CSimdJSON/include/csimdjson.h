@@ -161,7 +161,8 @@ const double *cs_tally_other_latencies(const cs_tally *t, int32_t *count);
 /// Integer latency counts (CS_DENSE_LATENCY entries), NULL when none was counted.
 const uint64_t *cs_tally_dense_latencies(const cs_tally *t);
 
-/// Which bytes the secret patterns start with occur in p[0..<n] (read within bounds only).
+/// Which bytes the secret patterns start with occur in p[0..<n] (read within bounds only); CS_HINT_B
+/// means a `b` before an `e` or `a`, in any case (`bearer`, `basic`).
 #define CS_HINT_AT 1u
 #define CS_HINT_EQUALS 2u
 #define CS_HINT_B 4u
