@@ -193,10 +193,12 @@ struct LogReportJSON {
     private mutating func object(_ body: (inout Fields) -> Void) {
         byte(UInt8(ascii: "{"))
         depth += 1
-        var fields = Fields(writer: self)
-        out = []  // the bytes live in `fields` while it writes (no copy of the buffer)
+        // The writer (and its one buffer) moves into `fields` while it writes and back after: swapped,
+        // never copied, so the buffer stays uniquely referenced and appends never copy it.
+        var fields = Fields(writer: LogReportJSON(pretty: pretty))
+        swap(&self, &fields.writer)
         body(&fields)
-        self = fields.writer
+        swap(&self, &fields.writer)
         closeContainer(empty: fields.count == 0, UInt8(ascii: "}"))
     }
 
