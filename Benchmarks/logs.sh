@@ -108,7 +108,8 @@ for line in open(sys.argv[1]):
     t, call, args = float(m.group(1)), m.group(2), m.group(3)
     if call == "execve": marks.setdefault("start", t)
     elif call == "clone3": marks.setdefault("worker", t)
-    elif call == "munmap" and args.split(", ")[1].split(")")[0] == sys.argv[2]: marks["scanned"] = t
+    elif call == "munmap" and re.match(r"0x[0-9a-f]+, (\d+)", args) and re.match(r"0x[0-9a-f]+, (\d+)", args).group(1) == sys.argv[2]:
+        marks["scanned"] = t
     elif call == "write" and args.startswith("1,"): marks.setdefault("written", t)
     elif call == "exit_group": marks["exit"] = t
 if all(k in marks for k in ("start", "worker", "scanned", "written", "exit")):
