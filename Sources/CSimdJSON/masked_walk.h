@@ -12,14 +12,14 @@ constexpr int kMaxBlocks = 16;
 inline void block_masks(const char *p, uint64_t &quote, uint64_t &bad, uint64_t &nl) {
 #if CS_MASKED_AVX2
     // Two 32-byte loads per block instead of four 16-byte ones.
-    const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\'), below = _mm256_set1_epi8(0x1F),
+    const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\'), space = _mm256_set1_epi8(0x20),
                   lf = _mm256_set1_epi8('\n');
     quote = bad = nl = 0;
     for (int k = 0; k < 2; k++) {
         __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32 * k));
-        // signed compare: control bytes and every byte >= 0x80 are "below space"
+        // signed compare: control bytes (0x1F included) and every byte >= 0x80 are less than space
         quote |= uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, q)))) << (32 * k);
-        bad |= uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, bs), _mm256_cmpgt_epi8(below, v)))))
+        bad |= uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, bs), _mm256_cmpgt_epi8(space, v)))))
                << (32 * k);
         nl |= uint64_t(uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, lf)))) << (32 * k);
     }

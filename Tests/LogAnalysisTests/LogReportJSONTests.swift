@@ -67,7 +67,7 @@ import Testing
         r.latency?.p99 = .infinity
         r.latency?.min = -.infinity
         r.latency?.mean = -0.0
-        r.latency?.max = 5e-324
+        r.latency?.max = .leastNonzeroMagnitude
         r.thresholds = [ThresholdOutcome(threshold: "x", metric: "y", value: nil, breached: false, status: .ok, note: strings[1]),
                         ThresholdOutcome(threshold: "p95>1", metric: "p95", value: 1e15, breached: true, status: .fail, note: nil)]
         var b = LogBaseline(source: strings[2], from: nil, to: Date(timeIntervalSince1970: 1e9), baseline: r, current: r)

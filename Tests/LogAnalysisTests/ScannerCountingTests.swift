@@ -31,6 +31,10 @@ import Testing
         #"{"time":1767225600000,"level":30,"route":"/reordered","msg":"keys in another order","duration_ms":5}"#,
         #"{"level":30,"time":1767225600000,"pid":42,"route":"/api/users","duration_ms":46,"msg":"x"}}"#,
         #"{"level":30,"route":"\u002Fescaped","duration_ms":8}"#,
+        // Raw control bytes in strings (0x1F and 0x01: both malformed JSON) and DEL (0x7F: allowed).
+        "{\"level\":50,\"msg\":\"unit\u{1F}separator\",\"route\":\"/ctl\",\"duration_ms\":2}",
+        "{\"level\":30,\"msg\":\"start\u{01}of heading\",\"route\":\"/ctl\",\"duration_ms\":2}",
+        "{\"level\":30,\"msg\":\"delete\u{7F}\",\"route\":\"/ctl\",\"duration_ms\":2}",
         String(repeating: "x", count: 1200),
     ]
 
