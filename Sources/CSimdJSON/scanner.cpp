@@ -592,13 +592,20 @@ namespace portable {
 }  // namespace portable
 
 #if CS_HAS_AVX2_COPY
-#pragma clang attribute push(__attribute__((target("avx2,bmi,bmi2,popcnt,lzcnt"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,bmi,bmi2,popcnt"))), apply_to = function)
 namespace avx2 {
 #define CS_MASKED_AVX2 1
 #include "masked_walk.h"
 #undef CS_MASKED_AVX2
 }  // namespace avx2
 #pragma clang attribute pop
+
+/// Every feature the AVX2 copy is compiled for, not just AVX2: a virtual machine may hide one of
+/// them, and an instruction the CPU lacks is SIGILL, not a slower answer.
+static bool cpu_has_vector_walk() {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+           __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+}
 #endif
 
 
@@ -657,7 +664,7 @@ cs_parser *cs_parser_new(const char *const *fields, int32_t nfields) {
     }
     p->arena.reserve(1 << 16);
 #if CS_HAS_AVX2_COPY
-    p->vector = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+    p->vector = fast::cpu_has_vector_walk();
 #endif
     return p;
 }
@@ -665,7 +672,7 @@ cs_parser *cs_parser_new(const char *const *fields, int32_t nfields) {
 int32_t cs_parser_set_portable(cs_parser *p, int32_t portable) {
     p->vector = false;
 #if CS_HAS_AVX2_COPY
-    if (!portable) p->vector = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+    if (!portable) p->vector = fast::cpu_has_vector_walk();
 #else
     (void)portable;
 #endif
