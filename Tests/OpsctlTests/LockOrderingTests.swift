@@ -45,6 +45,9 @@ struct LockOrderingTests {
         let aborted = try #require(report["aborted"] as? String)
         #expect(aborted.contains("holds the lock 'opsctl:local:deploy'"), "\(aborted)")
         #expect(aborted.contains("pid "))
+        // The holder's journal session is named after the runbook it runs (hold.yaml's name is deploy),
+        // although it connected before that runbook was loaded.
+        #expect(aborted.contains("(opsctl/deploy/journal)"), "\(aborted)")
         let results = try #require(report["results"] as? [[String: Any]])
         func result(_ id: String) -> [String: Any]? { results.first { $0["id"] as? String == id } }
         #expect(result("check")?["status"] as? String == "ok")

@@ -135,11 +135,13 @@ public final class Executor: @unchecked Sendable {
         let dryRun = options.dryRun
         journal.acquireLock(name: lockName, wait: options.lockWait) { [self] held in
             let refusal = held.map { dryRun ? "dry-run: the real run would stop here: " + $0 : $0 }
+            // The refusal and the abort in one step: the run, woken by the answer, must not see one without the other.
             condition.withLock {
                 lock = refusal.map { .refused($0) } ?? .held
+                if let refusal, aborted == nil { aborted = refusal }
                 condition.broadcast()
             }
-            if let refusal { interrupt(reason: refusal) }
+            if let refusal { cancellation.cancel(reason: refusal) }
         }
     }
 
@@ -225,6 +227,11 @@ public final class Executor: @unchecked Sendable {
             if lock != .pending && !waitingForLock.isEmpty {
                 for i in waitingForLock { ready.push(i) }
                 waitingForLock.removeAll()
+            } else if aborted != nil && waitingForLock.contains(where: { !steps[$0].always }) {
+                // Interrupted while the lock is asked for: these will not start; say so now. Cleanup steps that
+                // change something still wait for the lock.
+                for i in waitingForLock where !steps[i].always { ready.push(i) }
+                waitingForLock.removeAll { !steps[$0].always }
             }
             // Drain completions (reporter and journal are called from this thread only).
             let completed = board.finishedQueue

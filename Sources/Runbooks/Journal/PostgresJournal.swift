@@ -100,9 +100,11 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
         // and a `git rev-parse`. Step rows queue behind it (the row they reference is always first);
         // runFinished and release drain the queue.
         writer.async { [connection] in
-            // One round trip: the run's own lock and its row. The row commits durably (the server's setting);
-            // the first step rows switch the session to asynchronous commit (see flush).
+            // One round trip: the session's name (the connection was opened before the runbook was loaded),
+            // the run's own lock and its row. The row commits durably (the server's setting); the first
+            // step rows switch the session to asynchronous commit (see flush).
             _ = try? connection.pipeline([
+                PipelinedStatement("SELECT set_config('application_name', $1, false)", ["opsctl/\(name)/journal"]),
                 PipelinedStatement("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", ["opsctl-run:\(runID)"]),
                 PipelinedStatement("""
                     INSERT INTO opsctl.runs (run_id, runbook, runbook_file, environment, actor, host, git_commit, params, dry_run,
