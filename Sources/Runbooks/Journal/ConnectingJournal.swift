@@ -38,15 +38,32 @@ public final class ConnectingJournal: RunJournal, @unchecked Sendable {
     public func acquireLock(name: String, wait: Double?) -> String? { resolved.acquireLock(name: name, wait: wait) }
 
     public func acquireLock(name: String, wait: Double?, settled: @escaping @Sendable (String?) -> Void) {
-        queue.async { [self] in journal!.acquireLock(name: name, wait: wait, settled: settled) }
+        record { $0.acquireLock(name: name, wait: wait, settled: settled) }
     }
 
     public func runStarted(runID: String, runbook: Runbook, options: RunOptions) {
-        queue.async { [self] in journal!.runStarted(runID: runID, runbook: runbook, options: options) }
+        record { $0.runStarted(runID: runID, runbook: runbook, options: options) }
     }
 
     public func stepFinished(runID: String, position: Int, result: StepResult) {
-        queue.async { [self] in journal!.stepFinished(runID: runID, position: position, result: result) }
+        record { $0.stepFinished(runID: runID, position: position, result: result) }
+    }
+
+    private let modeLock = NSLock()
+    /// Decided at the first recording call: connected by then (the usual case: the runbook took longer
+    /// to load), every call goes straight to the journal, without a hop through the queue per step;
+    /// otherwise every call goes through the queue, so the order is kept either way.
+    private var direct: Bool?
+
+    private func record(_ call: @escaping @Sendable (RunJournal) -> Void) {
+        let now: RunJournal? = modeLock.withLock {
+            if direct == nil {
+                direct = opened.wait(timeout: .now()) == .success
+                if direct == true { opened.signal() }
+            }
+            return direct == true ? journal : nil
+        }
+        if let now { call(now) } else { queue.async { [self] in call(journal!) } }
     }
 
     public func runFinished(_ report: RunReport) { resolved.runFinished(report) }
