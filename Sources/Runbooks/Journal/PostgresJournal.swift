@@ -96,8 +96,8 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
         lock.withLock { heldLocks.append("opsctl-run:\(runID)") }
         let (name, file, environment, actor, params, dryRun) = (runbook.name, runbook.file, options.environment.name, options.actor,
                                                                 RunOrigin.maskedParams(runbook.values).jsonText, options.dryRun)
-        // On the writer queue, so the first steps start at once: the run row costs three round trips
-        // and a `git rev-parse`. Step rows queue behind it (the row they reference is always first);
+        // On the writer queue, so the first steps do not wait: the run row costs a round trip and maybe a
+        // `git rev-parse`. Step rows queue behind it (the row they reference is always first);
         // runFinished and release drain the queue.
         writer.async { [connection] in
             // One round trip: the session's name (the connection was opened before the runbook was loaded),
