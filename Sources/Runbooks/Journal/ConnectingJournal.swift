@@ -33,6 +33,10 @@ public final class ConnectingJournal: RunJournal, @unchecked Sendable {
         return journal!
     }
 
+    /// Waits until the journal is open: its schema exists before any step runs (steps such as replay
+    /// create their own tables in it, and two concurrent `CREATE SCHEMA IF NOT EXISTS` can fail).
+    public func waitUntilOpen() { _ = resolved }
+
     public var location: String { resolved.location }
 
     public func acquireLock(name: String, wait: Double?) -> String? { resolved.acquireLock(name: name, wait: wait) }

@@ -86,7 +86,7 @@ struct RunService {
 
     /// Opens the journal: the environment's database when reachable, else the JSONL file. The connection
     /// is made on a thread of its own while the caller goes on (loads the runbook); see ConnectingJournal.
-    func journal(_ env: EnvironmentConfig, runbook: String) -> RunJournal? {
+    func journal(_ env: EnvironmentConfig, runbook: String) -> ConnectingJournal? {
         if global.noJournal { return nil }
         let dsn = ProcessInfo.processInfo.environment[env.databaseURLEnv]
         return ConnectingJournal {
@@ -142,7 +142,7 @@ struct RunService {
     /// `journal`: the one `run` opened while loading the runbook (`.some(nil)` with --no-journal); by default
     /// opened here.
     func execute(_ runbook: Runbook, env: EnvironmentConfig, params: [String: JSONValue], only: Set<String>? = nil,
-                 from: String? = nil, resume: String? = nil, journal opened: RunJournal?? = .none) throws -> Never {
+                 from: String? = nil, resume: String? = nil, journal opened: ConnectingJournal?? = .none) throws -> Never {
         let format = try OutputFormat.parse(global.format)
         let writer = ReportWriter(output: global.output)
         do { try writer.validate() } catch {
@@ -184,6 +184,8 @@ struct RunService {
         options.progress = progress
         try setBaselines(&options, runbook: runbook.name)
         let reporter = format.makeReporter(options: global.reporterOptions())
+        // Connected while the runbook loaded (usually done by now): open before the first step runs.
+        journal?.waitUntilOpen()
         if let plan = watch?.plan {
             try runWatch(plan, runbook: runbook, options: options, format: format, reporter: reporter, writer: writer, journal: journal)
         }
