@@ -19,6 +19,13 @@ public final class Executor: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var aborted: String?
+    /// The runbook lock, asked for while the read-only steps start (touched with `condition` locked).
+    private var lock: RunLock = .notNeeded
+
+    enum RunLock: Equatable {
+        case notNeeded, pending, held
+        case refused(String)
+    }
 
     public init(runbook: Runbook, options: RunOptions, reporter: (any Reporter)?, sink: @escaping ReportSink = { _ in },
                 journal: RunJournal?, runID: String = Executor.newRunID(), cancellation: Cancellation = Cancellation(),
@@ -68,7 +75,18 @@ public final class Executor: @unchecked Sendable {
             reporter?.runFinished(report, sink: sink)
             return report
         }
-        journal?.runStarted(runID: runID, runbook: runbook, options: options)
+        // Mutating steps wait for the runbook lock; the read-only ones do not.
+        let needsLock = !preflightDone && journal != nil && lockName != nil && steps.contains(where: \.mutates)
+        if needsLock { condition.withLock { lock = .pending } }
+        // The journal hears of the run (and asks for the lock) once the first steps are launched: the
+        // start of its thread and its round trips then overlap those steps instead of delaying them.
+        var told = false
+        func tellJournal() {
+            guard !told else { return }
+            told = true
+            if needsLock { requestLock() }
+            journal?.runStarted(runID: runID, runbook: runbook, options: options)
+        }
         defer { journal?.release(runID: runID) }
 
         if let deadline = options.deadline {
@@ -76,7 +94,11 @@ public final class Executor: @unchecked Sendable {
                 self?.interrupt(reason: "deadline of \(DurationText.format(milliseconds: deadline * 1000)) reached")
             }
         }
-        let results = schedule(steps)
+        let results = schedule(steps, firstLaunched: tellJournal)
+        tellJournal()
+        // A run that holds mutating steps ends with the lock's answer even when none of them ran
+        // (skipped by `when:`, blocked): a refusal still aborts it (exit 2), as before any step started.
+        condition.withLock { while lock == .pending { condition.wait() } }
         report.results = steps.compactMap { results[$0.id] }
         report.aborted = condition.withLock { aborted }
         report.durationMs = Date().timeIntervalSince(started) * 1000
@@ -85,7 +107,7 @@ public final class Executor: @unchecked Sendable {
         return report
     }
 
-    /// Confirmation for protected environments and the runbook lock; a refusal aborts (exit 2).
+    /// Confirmation for protected environments; a refusal aborts (exit 2) before any step starts.
     func preflight(_ steps: [Step]) -> String? {
         let mutating = steps.filter(\.mutates)
         guard !mutating.isEmpty else { return nil }
@@ -101,10 +123,26 @@ public final class Executor: @unchecked Sendable {
                 return "confirmation refused: typed '\(answer ?? "")', expected '\(env.name)'"
             }
         }
-        if let journal, let lockName, let held = journal.acquireLock(name: lockName, wait: options.lockWait) {
-            return options.dryRun ? "dry-run: the real run would stop here: " + held : held
-        }
         return nil
+    }
+
+    /// Asks for the runbook lock without waiting for the answer (a round trip, or up to --wait): steps
+    /// that change nothing start at once, a mutating step starts only once the lock is held. A refusal
+    /// aborts the run like an interrupt (exit 2): steps that finished keep their results, steps still
+    /// running are stopped, the rest are not started, and cleanup (`always`) steps run unless they mutate.
+    func requestLock() {
+        guard let journal, let lockName else { return }
+        let dryRun = options.dryRun
+        journal.acquireLock(name: lockName, wait: options.lockWait) { [self] held in
+            let refusal = held.map { dryRun ? "dry-run: the real run would stop here: " + $0 : $0 }
+            // The refusal and the abort in one step: the run, woken by the answer, must not see one without the other.
+            condition.withLock {
+                lock = refusal.map { .refused($0) } ?? .held
+                if let refusal, aborted == nil { aborted = refusal }
+                condition.broadcast()
+            }
+            if let refusal { cancellation.cancel(reason: refusal) }
+        }
     }
 
     /// `opsctl:<environment>:<runbook or lock key>`; nil with `lock: false`.
@@ -131,7 +169,7 @@ public final class Executor: @unchecked Sendable {
     /// Steps become ready when their last need finishes (a count per step, decremented by each finished
     /// need), so each scheduling pass looks only at ready steps: the run is linear in steps plus needs.
     /// Ready steps start in runbook order (a heap of positions), as a full rescan would start them.
-    private func schedule(_ steps: [Step]) -> [String: StepResult] {
+    private func schedule(_ steps: [Step], firstLaunched: () -> Void) -> [String: StepResult] {
         let index = Dictionary(steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let needs = steps.map { $0.needs.compactMap { index[$0] } }
         var dependents = [[Int]](repeating: [], count: steps.count)
@@ -145,6 +183,8 @@ public final class Executor: @unchecked Sendable {
         let reads = steps.map(Self.stepsRead)
         var ready = PositionHeap()
         var deferredAlways: [Int] = []
+        /// Mutating steps ready to start while the runbook lock is still being asked for.
+        var waitingForLock: [Int] = []
         var regularLeft = steps.filter { !$0.always }.count
         var doneCount = 0
 
@@ -181,8 +221,18 @@ public final class Executor: @unchecked Sendable {
             }
         }
 
+        var firstPass = true
         condition.lock()
         while true {
+            if lock != .pending && !waitingForLock.isEmpty {
+                for i in waitingForLock { ready.push(i) }
+                waitingForLock.removeAll()
+            } else if aborted != nil && waitingForLock.contains(where: { !steps[$0].always }) {
+                // Interrupted while the lock is asked for: these will not start; say so now. Cleanup steps that
+                // change something still wait for the lock.
+                for i in waitingForLock where !steps[i].always { ready.push(i) }
+                waitingForLock.removeAll { !steps[$0].always }
+            }
             // Drain completions (reporter and journal are called from this thread only).
             let completed = board.finishedQueue
             board.finishedQueue.removeAll()
@@ -244,6 +294,20 @@ public final class Executor: @unchecked Sendable {
                     board.finishedQueue.append((i, r))
                     continue
                 }
+                if step.mutates {
+                    if lock == .pending {
+                        waitingForLock.append(i)
+                        continue
+                    }
+                    if case let .refused(why) = lock {
+                        // A cleanup step that changes something never runs without the lock.
+                        let r = StepResult(id: step.id, title: titled.title, kind: step.kind, status: .skipped,
+                                           message: "not started: \(why)", mutates: true)
+                        board.state[i] = .done
+                        board.finishedQueue.append((i, r))
+                        continue
+                    }
+                }
                 let run = titled
                 board.state[i] = .running
                 board.running += 1
@@ -260,9 +324,15 @@ public final class Executor: @unchecked Sendable {
                 thread.stackSize = 4 << 20
                 thread.start()
             }
+            if firstPass {
+                firstPass = false
+                condition.unlock()
+                firstLaunched()
+                condition.lock()
+            }
             if !launched && board.finishedQueue.isEmpty {
                 // Nothing runs and nothing is ready, yet regular steps wait: they need a cleanup step. Start it.
-                if board.running == 0 && ready.isEmpty && !deferredAlways.isEmpty {
+                if board.running == 0 && ready.isEmpty && waitingForLock.isEmpty && !deferredAlways.isEmpty {
                     for a in deferredAlways { ready.push(a) }
                     deferredAlways.removeAll()
                     continue

@@ -65,6 +65,16 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     }
 
     public func acquireLock(name: String, wait: Double?) -> String? {
+        writer.sync { takeLock(name: name, wait: wait) }
+    }
+
+    /// On the writer queue, ahead of the run row: the run's read-only steps start meanwhile, and
+    /// nothing else uses the connection while the lock is asked for (or waited for with --wait).
+    public func acquireLock(name: String, wait: Double?, settled: @escaping @Sendable (String?) -> Void) {
+        writer.async { [self] in settled(takeLock(name: name, wait: wait)) }
+    }
+
+    private func takeLock(name: String, wait: Double?) -> String? {
         do {
             let got = try wait.map { try connection.advisoryLock(name, timeout: $0) } ?? connection.tryAdvisoryLock(name)
             if got {
@@ -86,23 +96,24 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
         lock.withLock { heldLocks.append("opsctl-run:\(runID)") }
         let (name, file, environment, actor, params, dryRun) = (runbook.name, runbook.file, options.environment.name, options.actor,
                                                                 RunOrigin.maskedParams(runbook.values).jsonText, options.dryRun)
-        // On the writer queue, so the first steps start at once: the run row costs three round trips
-        // and a `git rev-parse`. Step rows queue behind it (the row they reference is always first);
+        // On the writer queue, so the first steps do not wait: the run row costs a round trip and maybe a
+        // `git rev-parse`. Step rows queue behind it (the row they reference is always first);
         // runFinished and release drain the queue.
         writer.async { [connection] in
-            _ = try? connection.tryAdvisoryLock("opsctl-run:\(runID)")
-            _ = try? connection.query("""
-                INSERT INTO opsctl.runs (run_id, runbook, runbook_file, environment, actor, host, git_commit, params, dry_run,
-                                         status, started_at, pid)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'running', now(), $10)
-                ON CONFLICT (run_id) DO NOTHING
-                """, [runID, name, file, environment, actor, RunOrigin.host,
-                      RunOrigin.gitCommit, params, dryRun, Int(getpid())])
-            // Step rows commit without waiting for the WAL flush: a kill -9 of opsctl loses nothing the server
-            // acknowledged; only a crash of Postgres itself can lose the last rows (≤ 3 × wal_writer_delay),
-            // and then the run shows as interrupted and --resume re-runs those steps. A failed step and the
-            // run's end commit durably (the server's own setting), which also flushes every row before them.
-            _ = try? connection.execute("SET synchronous_commit = off")
+            // One round trip: the session's name (the connection was opened before the runbook was loaded),
+            // the run's own lock and its row. The row commits durably (the server's setting); the first
+            // step rows switch the session to asynchronous commit (see flush).
+            _ = try? connection.pipeline([
+                PipelinedStatement("SELECT set_config('application_name', $1, false)", ["opsctl/\(name)/journal"]),
+                PipelinedStatement("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", ["opsctl-run:\(runID)"]),
+                PipelinedStatement("""
+                    INSERT INTO opsctl.runs (run_id, runbook, runbook_file, environment, actor, host, git_commit, params, dry_run,
+                                             status, started_at, pid)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'running', now(), $10)
+                    ON CONFLICT (run_id) DO NOTHING
+                    """, [runID, name, file, environment, actor, RunOrigin.host,
+                          RunOrigin.gitCommit, params, dryRun, Int(getpid())]),
+            ])
         }
     }
 
@@ -138,9 +149,20 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
                             "attempts": .int(r.attempts), "started_at": .double(r.startedAt.timeIntervalSince1970),
                             "duration_ms": .double(r.durationMs), "result": .string(RunOrigin.masked(r))])
         }
+        // Step rows commit without waiting for the WAL flush: a kill -9 of opsctl loses nothing the server
+        // acknowledged; only a crash of Postgres itself can lose the last rows (≤ 3 × wal_writer_delay),
+        // and then the run shows as interrupted and --resume re-runs those steps. A failed step commits
+        // durably (the server's own setting), which also flushes every row before it. The setting rides in
+        // the same round trip as the rows (it is read when their implicit transaction commits at the sync).
         let durable = batch.contains { $0.result.status.isFailure }
-        if durable { _ = try? connection.execute("RESET synchronous_commit") }
-        _ = try? connection.query("""
+        var statements: [PipelinedStatement] = []
+        if durable && asynchronousCommit {
+            statements.append(PipelinedStatement("RESET synchronous_commit"))
+        } else if !durable && !asynchronousCommit {
+            statements.append(PipelinedStatement("SET synchronous_commit = off"))
+        }
+        // Prepared once per connection: each later batch is only bound and run.
+        statements.append(PipelinedStatement("""
             INSERT INTO opsctl.step_results (run_id, step_id, position, status, message, attempts, started_at, duration_ms, result)
             SELECT run_id, step_id, position, status, message, attempts, to_timestamp(started_at), duration_ms, result::jsonb
               FROM jsonb_to_recordset($1::jsonb) AS r(run_id text, step_id text, position integer, status text, message text,
@@ -148,13 +170,19 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
                                                       result text)
             ON CONFLICT (run_id, step_id) DO UPDATE SET status = EXCLUDED.status, message = EXCLUDED.message,
                 attempts = EXCLUDED.attempts, duration_ms = EXCLUDED.duration_ms, result = EXCLUDED.result
-            """, [JSONValue.array(rows).jsonText])
-        if durable { _ = try? connection.execute("SET synchronous_commit = off") }
+            """, [JSONValue.array(rows).jsonText], prepared: true))
+        if let outcome = try? connection.pipeline(statements), outcome.failure == nil { asynchronousCommit = !durable }
     }
+
+    /// Whether the session commits without waiting for the WAL flush (touched on the writer queue only).
+    private var asynchronousCommit = false
 
     public func runFinished(_ report: RunReport) {
         writer.sync {}
-        _ = try? connection.execute("RESET synchronous_commit")
+        if asynchronousCommit {
+            _ = try? connection.execute("RESET synchronous_commit")
+            asynchronousCommit = false
+        }
         _ = try? connection.query("""
             UPDATE opsctl.runs SET status = $2, aborted = $3, finished_at = now(), duration_ms = $4, report = $5::jsonb
              WHERE run_id = $1

@@ -7,6 +7,9 @@ import Support
 public protocol RunJournal: AnyObject, Sendable {
     /// Takes the runbook lock; returns why not (who holds it) or nil when taken.
     func acquireLock(name: String, wait: Double?) -> String?
+    /// The same, off the caller's thread: `settled` gets nil (taken) or why not. The run's read-only
+    /// steps start meanwhile; its mutating steps wait for the answer.
+    func acquireLock(name: String, wait: Double?, settled: @escaping @Sendable (String?) -> Void)
     func runStarted(runID: String, runbook: Runbook, options: RunOptions)
     func stepFinished(runID: String, position: Int, result: StepResult)
     func runFinished(_ report: RunReport)
@@ -19,6 +22,12 @@ public protocol RunJournal: AnyObject, Sendable {
     func params(runID: String) throws -> [String: JSONValue]?
     /// Human description: "database user@host/db" or "file ~/.local/state/opsctl/journal.jsonl".
     var location: String { get }
+}
+
+extension RunJournal {
+    public func acquireLock(name: String, wait: Double?, settled: @escaping @Sendable (String?) -> Void) {
+        DispatchQueue.global().async { settled(self.acquireLock(name: name, wait: wait)) }
+    }
 }
 
 /// One line of `opsctl history`.

@@ -84,15 +84,27 @@ struct RunService {
         }
     }
 
-    /// Opens the journal: the environment's database when reachable, else the JSONL file.
-    func journal(_ env: EnvironmentConfig, runbook: String) -> RunJournal? {
+    /// Opens the journal: the environment's database when reachable, else the JSONL file. The connection
+    /// is made on a thread of its own while the caller goes on (loads the runbook); see ConnectingJournal.
+    func journal(_ env: EnvironmentConfig, runbook: String) -> ConnectingJournal? {
         if global.noJournal { return nil }
-        if let dsn = ProcessInfo.processInfo.environment[env.databaseURLEnv], !dsn.isEmpty,
-           let connection = try? PostgresConnection(dsn: dsn, applicationName: "opsctl/\(runbook)/journal", connectTimeout: 3),
-           let journal = try? PostgresJournal(connection: connection) {
-            return journal
+        let dsn = ProcessInfo.processInfo.environment[env.databaseURLEnv]
+        return ConnectingJournal {
+            if let dsn, !dsn.isEmpty,
+               let connection = try? PostgresConnection(dsn: dsn, applicationName: "opsctl/\(runbook)/journal", connectTimeout: 3),
+               let journal = try? PostgresJournal(connection: connection) {
+                return journal
+            }
+            return FileJournal()
         }
-        return FileJournal()
+    }
+
+    /// The runbook's name as far as it is known before loading it: `deploy` for `deploy.yaml` (the journal
+    /// sets its session's application_name to the loaded runbook's own name when the run starts).
+    static func runbookName(_ nameOrPath: String) -> String {
+        let file = (nameOrPath as NSString).lastPathComponent
+        for suffix in [".yaml", ".yml"] where file.hasSuffix(suffix) { return String(file.dropLast(suffix.count)) }
+        return file
     }
 
     /// Runs one step of `kind` as its own runbook (verbs that are a single action, e.g. `webhook send`).
@@ -107,8 +119,10 @@ struct RunService {
     func run(_ nameOrPath: String, params: [String: JSONValue] = [:], only: Set<String>? = nil, from: String? = nil,
              resume: String? = nil, verb: String? = nil) throws -> Never {
         let (config, env) = try environment()
+        // The journal's database connection is made while the runbook loads.
+        let journal = self.journal(env, runbook: Self.runbookName(nameOrPath))
         var params = params
-        if let resume, let previous = try? journal(env, runbook: nameOrPath)?.params(runID: resume) {
+        if let resume, let previous = try? journal?.params(runID: resume) {
             // A resumed run runs with the params it was started with; ones given now win. The journal
             // keeps secrets only as ****: running with the placeholder would be wrong, so ask for them.
             let masked = previous.filter { name, value in
@@ -122,18 +136,20 @@ struct RunService {
         }
         let runbook = try load(nameOrPath, params: params, config: config, env: env, verb: verb)
         registerSecretParams(runbook.values)
-        try execute(runbook, env: env, params: params, only: only, from: from, resume: resume)
+        try execute(runbook, env: env, params: params, only: only, from: from, resume: resume, journal: journal)
     }
 
+    /// `journal`: the one `run` opened while loading the runbook (`.some(nil)` with --no-journal); by default
+    /// opened here.
     func execute(_ runbook: Runbook, env: EnvironmentConfig, params: [String: JSONValue], only: Set<String>? = nil,
-                 from: String? = nil, resume: String? = nil) throws -> Never {
+                 from: String? = nil, resume: String? = nil, journal opened: ConnectingJournal?? = .none) throws -> Never {
         let format = try OutputFormat.parse(global.format)
         let writer = ReportWriter(output: global.output)
         do { try writer.validate() } catch {
             Terminal.error("\(error)")
             throw ExitCode(64)
         }
-        let journal = self.journal(env, runbook: runbook.name)
+        let journal = opened ?? self.journal(env, runbook: runbook.name)
         var resumeFrom: (runID: String, results: [String: StepResult])?
         if let resume {
             guard let journal, let previous = try? journal.report(runID: resume) else {
@@ -168,6 +184,8 @@ struct RunService {
         options.progress = progress
         try setBaselines(&options, runbook: runbook.name)
         let reporter = format.makeReporter(options: global.reporterOptions())
+        // Connected while the runbook loaded (usually done by now): open before the first step runs.
+        journal?.waitUntilOpen()
         if let plan = watch?.plan {
             try runWatch(plan, runbook: runbook, options: options, format: format, reporter: reporter, writer: writer, journal: journal)
         }
