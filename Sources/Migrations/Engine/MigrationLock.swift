@@ -19,6 +19,13 @@ final class MigrationLock {
         }
     }
 
+    /// Takes the lock if it is free; false when another session holds it.
+    func tryAcquire() throws -> Bool {
+        do { return try connection.tryAdvisoryLock(key) } catch let e as PostgresError {
+            throw MigrationError.from(e, "taking the migration lock")
+        }
+    }
+
     /// Takes the lock, waiting up to `timeout` seconds behind another applier (an interrupt ends the wait).
     func acquire(timeout: Double, cancellation: Cancellation) throws {
         do {

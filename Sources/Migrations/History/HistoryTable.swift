@@ -70,7 +70,12 @@ public struct HistoryTable: Sendable {
     /// All entries by version; empty when the table does not exist yet.
     func entries(_ db: PostgresConnection) throws -> [HistoryEntry] {
         guard try exists(db) else { return [] }
-        return try db.query("""
+        return try rows(db)
+    }
+
+    /// All entries by version, the table known to exist.
+    func rows(_ db: PostgresConnection) throws -> [HistoryEntry] {
+        try db.query("""
             SELECT version, name, checksum_up, checksum_down, status, applied_at, applied_by, duration_ms,
                    execution_order, statements_done, statements_total, error, sqlstate, error_statement
               FROM \(qualified) ORDER BY version
@@ -162,6 +167,15 @@ public struct HistoryTable: Sendable {
             WITH recorded AS (\(row.sql))
             INSERT INTO \(events) (version, action, by, detail) VALUES ($1, $\(n + 1), $6, \(Self.withDuration("$\(n + 2)")))
             """, row.parameters + ["apply", detail], prepared: true)
+    }
+
+    /// Fails (division by zero, SQLSTATE 22012) unless `version`'s `applied` row is committed: the first
+    /// statement of a migration sent in a window behind `version`'s, so that when that one failed (and
+    /// its transaction did not commit) nothing of this one runs. It runs after the earlier migration's
+    /// COMMIT on the same session, so it sees that commit.
+    func committedGuard(version: Int64) -> PipelinedStatement {
+        PipelinedStatement("SELECT 1 / count(*)::int AS committed FROM \(qualified) WHERE version = $1 AND status = 'applied'",
+                           [version], prepared: true)
     }
 
     /// A pipelined rollback's bookkeeping in one prepared statement: the row removed and the `rollback`
