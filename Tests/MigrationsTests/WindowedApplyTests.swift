@@ -189,6 +189,38 @@ import TestSupport
         #expect(again.completed.map(\.version) == Array(2...12).map(Int64.init))
     }
 
+    @Test func migrationsQueuedOnTheServerDoNotRunOnceTheLockIsGone() throws {
+        // What the server sees when opsctl is killed with migrations queued: the lock's session ends
+        // (here: terminated) while the session running the migrations still has work in its input.
+        var files = ["001_slow.sql": "CREATE TABLE slow (id bigint);\nSELECT pg_sleep(1);\n", "001_slow.down.sql": "DROP TABLE slow;\n"]
+        for i in 2...5 {
+            files["00\(i)_t\(i).sql"] = "CREATE TABLE t\(i) (id bigint);\n"
+            files["00\(i)_t\(i).down.sql"] = "DROP TABLE t\(i);\n"
+        }
+        let dir = try TempMigrations(files)
+        let url = try TestDatabase.fresh("window_lock_gone")
+        let app = "opsctl-test-window-gone"
+        let m = try Migrator(config: dir.config { $0.pipelineWindow = 8; $0.applicationName = app }, dsn: url)
+        let results = Results()
+        Thread { do { results.add(.success(try m.apply())) } catch { results.add(.failure(error)) } }.start()
+        let admin = try PostgresConnection(dsn: url, applicationName: "opsctl-test-probe")
+        defer { admin.close() }
+        #expect(eventually(timeout: 30) {
+            (try? admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [app])
+                .first?["n"].int) == 1
+        })
+        #expect(try admin.query("SELECT pg_terminate_backend(pid) AS k FROM pg_stat_activity WHERE application_name = $1", [app + "/lock"])
+            .first?["k"].bool == true)
+        results.wait(count: 1)
+        let r = try results.all[0].get()
+        #expect(r.completed.map(\.version) == [1], "the one running when the lock went finishes")
+        let f = try #require(r.failure)
+        #expect(f.version == 2)
+        #expect(f.message.contains("the migration lock is no longer held"), "\(f)")
+        #expect(try history(url) == "1 applied 1")
+        #expect(try scalar(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "1")
+    }
+
     @Test func migrationsThatCannotShareTheWindowRunAloneInOrder() throws {
         // A migration without a transaction and one that drops the session's prepared statements each
         // wait for the window to empty; the ones around them still go in windows.

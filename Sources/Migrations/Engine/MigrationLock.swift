@@ -11,13 +11,19 @@ final class MigrationLock {
     private(set) var waitedFor: (pid: Int, application: String)?
 
     init(dsn: String, table: HistoryTable, applicationName: String) throws {
-        key = "opsctl.migrations:" + table.displayName
+        key = Self.key(table)
         do {
             connection = try PostgresConnection(dsn: dsn, applicationName: String((applicationName + "/lock").prefix(63)))
         } catch let e as PostgresError {
             throw MigrationError.from(e, "connecting")
         }
     }
+
+    /// The lock's name for `table`'s appliers.
+    static func key(_ table: HistoryTable) -> String { "opsctl.migrations:" + table.displayName }
+
+    /// The backend holding (or about to hold) the lock.
+    var pid: Int { connection.backendPID }
 
     /// Takes the lock if it is free; false when another session holds it.
     func tryAcquire() throws -> Bool {

@@ -34,8 +34,8 @@ extension Migrator {
     /// The statements of one migration's pipeline and where each part of it starts.
     struct PipelinedMigration {
         var items: [PipelinedStatement]
-        /// Index of the guard that the migration before it in a window committed (nil: none).
-        var after: Int?
+        /// Index of the window's guard (the lock is held, the migration sent before it committed), if any.
+        var guardAt: Int?
         var first: Int
         var checksAt: Int
         var guardsAt: Int
@@ -47,6 +47,11 @@ extension Migrator {
         func failure(_ outcome: PipelineOutcome, _ m: Migration, _ script: SQLScript, runner: StatementRunner) -> MigrationError? {
             guard let (i, e) = outcome.failure else { return nil }
             let statements = script.statements
+            if i == guardAt && e.sqlState == ObjectVerifier.Check.guardFailed {
+                // (The migration before it committed: the caller read that back before this one.)
+                return MigrationError(.connection, "the migration lock is no longer held (its session ended): nothing of \(m.label) ran",
+                                      version: m.version, nextStep: "apply again")
+            }
             if i >= first && i < checksAt { return runner.error(e, statements[i - first], script, m.version) }
             if i >= guardsAt && i < recordAt && e.sqlState == ObjectVerifier.Check.guardFailed {
                 // The checks ran before the guard that stopped the commit: they name what is missing.
@@ -61,14 +66,15 @@ extension Migrator {
     }
 
     /// BEGIN and its timeouts, the migration's statements, the catalog checks and their guards, the
-    /// history row with its event, COMMIT. `after`: the version sent just before it in a window, whose
-    /// history row must be committed before anything of this one runs.
-    func pipelined(_ m: Migration, _ script: SQLScript, down: Bool, executionOrder: Int?, after: Int64? = nil) -> PipelinedMigration {
+    /// history row with its event, COMMIT. `window`: sent in a window, it first checks that the lock is
+    /// held (by the session with that pid) and that the migration sent just before it (`after`) committed.
+    func pipelined(_ m: Migration, _ script: SQLScript, down: Bool, executionOrder: Int?,
+                   window: (after: Int64?, lockPID: Int)? = nil) -> PipelinedMigration {
         let statements = script.statements
         let dropsPrepared = Self.dropsPreparedStatements(script)
         var items: [PipelinedStatement] = [.init("BEGIN")]
-        let afterAt = after.map { _ in items.count }
-        if let after { items.append(history.committedGuard(version: after)) }
+        let guardAt = window.map { _ in items.count }
+        if let window { items.append(history.windowGuard(after: window.after, lockKey: MigrationLock.key(history), lockPID: window.lockPID)) }
         items.append(.init("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
                            [String(config.lockTimeoutMs), String(config.statementTimeoutMs)], prepared: true))
         let first = items.count
@@ -83,7 +89,7 @@ extension Migrator {
                           : history.appliedStatement(m, statements: statements.count, executionOrder: executionOrder, detail: m.upFile))
         items.append(.init("COMMIT"))
         if dropsPrepared { for i in items.indices { items[i].prepared = false } }
-        return PipelinedMigration(items: items, after: afterAt, first: first, checksAt: checksAt, guardsAt: guardsAt,
+        return PipelinedMigration(items: items, guardAt: guardAt, first: first, checksAt: checksAt, guardsAt: guardsAt,
                                   recordAt: recordAt, checks: checks, dropsPrepared: dropsPrepared)
     }
 

@@ -169,13 +169,24 @@ public struct HistoryTable: Sendable {
             """, row.parameters + ["apply", detail], prepared: true)
     }
 
-    /// Fails (division by zero, SQLSTATE 22012) unless `version`'s `applied` row is committed: the first
-    /// statement of a migration sent in a window behind `version`'s, so that when that one failed (and
-    /// its transaction did not commit) nothing of this one runs. It runs after the earlier migration's
-    /// COMMIT on the same session, so it sees that commit.
-    func committedGuard(version: Int64) -> PipelinedStatement {
-        PipelinedStatement("SELECT 1 / count(*)::int AS committed FROM \(qualified) WHERE version = $1 AND status = 'applied'",
-                           [version], prepared: true)
+    /// The first statement of a migration sent in a window: fails (division by zero, SQLSTATE 22012)
+    /// unless the migration lock is still held by its session (`lockPID`: if that session ended, for
+    /// instance because opsctl was killed while migrations were queued on the server, none of them
+    /// runs unlocked) and, with `after`, unless that migration's `applied` row is committed (it was
+    /// sent just before this one: when it failed, nothing of this one runs). It runs after the earlier
+    /// migration's COMMIT on the same session, so it sees that commit.
+    func windowGuard(after: Int64?, lockKey: String, lockPID: Int) -> PipelinedStatement {
+        let held = """
+            (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 1
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($2, 0))
+            """
+        guard let after else {
+            return PipelinedStatement("SELECT 1 / \(held)::int AS locked", [lockPID, lockKey], prepared: true)
+        }
+        return PipelinedStatement("""
+            SELECT 1 / (\(held) * (SELECT count(*) FROM \(qualified) WHERE version = $3 AND status = 'applied'))::int AS ready
+            """, [lockPID, lockKey, after], prepared: true)
     }
 
     /// A pipelined rollback's bookkeeping in one prepared statement: the row removed and the `rollback`
