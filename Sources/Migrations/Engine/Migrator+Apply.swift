@@ -56,7 +56,8 @@ extension Migrator {
         // The history's execution order, counted here: we hold the lock, so nobody else writes it (a
         // max() over the history in every insert made an apply of 1,000 migrations quadratic).
         var order = status.versions.compactMap { $0.entry?.executionOrder }.max() ?? 0
-        applyInWindow(todo, runner: runner, lockPID: lock.pid, report: &report, order: &order)
+        if todo.isEmpty { return report }
+        applyInWindow(todo, runner: runner, holderKey: try lock.markHolder(), report: &report, order: &order)
         return report
     }
 

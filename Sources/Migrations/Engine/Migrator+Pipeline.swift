@@ -66,15 +66,15 @@ extension Migrator {
     }
 
     /// BEGIN and its timeouts, the migration's statements, the catalog checks and their guards, the
-    /// history row with its event, COMMIT. `window`: sent in a window, it first checks that the lock is
-    /// held (by the session with that pid) and that the migration sent just before it (`after`) committed.
+    /// history row with its event, COMMIT. `window`: sent in a window, it first checks that the lock's
+    /// session (which holds `holderKey`) is there and that the migration sent just before it (`after`) committed.
     func pipelined(_ m: Migration, _ script: SQLScript, down: Bool, executionOrder: Int?,
-                   window: (after: Int64?, lockPID: Int)? = nil) -> PipelinedMigration {
+                   window: (after: Int64?, holderKey: String)? = nil) -> PipelinedMigration {
         let statements = script.statements
         let dropsPrepared = Self.dropsPreparedStatements(script)
         var items: [PipelinedStatement] = [.init("BEGIN")]
         let guardAt = window.map { _ in items.count }
-        if let window { items.append(history.windowGuard(after: window.after, lockKey: MigrationLock.key(history), lockPID: window.lockPID)) }
+        if let window { items.append(history.windowGuard(after: window.after, holderKey: window.holderKey)) }
         items.append(.init("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
                            [String(config.lockTimeoutMs), String(config.statementTimeoutMs)], prepared: true))
         let first = items.count

@@ -13,8 +13,9 @@ extension Migrator {
     /// empty and runs alone, as does everything in single-transaction mode (not handled here). An
     /// interrupt stops sending: what is in flight finishes or is cancelled on the server.
     /// `order`: the history's highest execution order, counted on as migrations commit.
-    /// `lockPID`: the backend holding the migration lock, which every migration in the window checks first.
-    func applyInWindow(_ todo: [(Migration, SQLScript)], runner: StatementRunner, lockPID: Int, report: inout MigrationRunReport,
+    /// `holderKey`: the lock only the session holding the migration lock holds, which every migration in
+    /// the window checks first.
+    func applyInWindow(_ todo: [(Migration, SQLScript)], runner: StatementRunner, holderKey: String, report: inout MigrationRunReport,
                        order: inout Int) {
         let db = runner.db
         let size = max(1, config.pipelineWindow)
@@ -56,7 +57,7 @@ extension Migrator {
                 // Never more in flight than one migration's pipeline may hold.
                 if !inFlight.isEmpty && bytes + cost > Self.pipelineBytes { break }
                 let batch = pipelined(m, script, down: false, executionOrder: order + inFlight.count + 1,
-                                      window: (after: inFlight.last.map { todo[$0.index].0.version }, lockPID: lockPID))
+                                      window: (after: inFlight.last.map { todo[$0.index].0.version }, holderKey: holderKey))
                 do {
                     if window == nil { window = try PipelineWindow(db) }
                     try window?.send(batch.items)
