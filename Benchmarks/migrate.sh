@@ -62,7 +62,7 @@ pg_cpu() { sleep 0.3  # let the postmaster reap the run's backends
            | awk -v hz="$hz" '{u += $1; s += $2} END {printf "%.3f %.3f", u / hz, s / hz}'; }
 # Sessions opened in the benchmark database so far (each costs the server a backend start); read from
 # another database so the probe is not counted.
-sessions() { psql -X -qtA -d postgres -c "SELECT sessions FROM pg_stat_database WHERE datname = '$db'"; }
+sessions() { psql -X -qtA -d postgres -c "SELECT coalesce((SELECT sessions FROM pg_stat_database WHERE datname = '$db'), 0)" || echo 0; }
 # cpu_split NAME COMMAND: one more run into a fresh database, printing client and Postgres CPU seconds
 # and how many sessions it opened.
 cpu_split() {
