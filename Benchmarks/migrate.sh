@@ -4,7 +4,8 @@
 # (advisory lock, checksums, history, one transaction per migration, verify, events). COMPARE_ALL=1 adds
 # the older baselines (a `psql -f` per file, `sqitch deploy`); then `opsctl migrate lint --dir` over
 # 1,000 files (target < 1 s). The database is dropped and re-created before every run (hyperfine --prepare);
-# one more run of each prints its CPU split (client process, all of Postgres), which load does not inflate.
+# one more run of each prints its CPU split (client process, all of Postgres), which load does not inflate,
+# and the sessions it opened.
 #   Benchmarks/migrate.sh                 # 200 and 1,000 migrations, 5 runs each
 #   SIZES="200" RUNS=3 Benchmarks/migrate.sh
 # SKIP_BUILD=1 reuses .build-release/release/opsctl; BENCH_SANDBOX_DIR/BENCH_SANDBOX_PORT pick the sandbox.
@@ -59,16 +60,20 @@ pg_cpu() { sleep 0.3  # let the postmaster reap the run's backends
            { awk '{print $14 + $16, $15 + $17}' "/proc/$postmaster/stat"
              for pid in $(ps -o pid= --ppid "$postmaster"); do awk '{print $14, $15}' "/proc/$pid/stat" 2>/dev/null; done; } \
            | awk -v hz="$hz" '{u += $1; s += $2} END {printf "%.3f %.3f", u / hz, s / hz}'; }
-# cpu_split NAME COMMAND: one more run into a fresh database, printing client and Postgres CPU seconds.
+# Sessions opened in the benchmark database so far (each costs the server a backend start); read from
+# another database so the probe is not counted.
+sessions() { psql -X -qtA -d postgres -c "SELECT coalesce((SELECT sessions FROM pg_stat_database WHERE datname = '$db'), 0)" || echo 0; }
+# cpu_split NAME COMMAND: one more run into a fresh database, printing client and Postgres CPU seconds
+# and how many sessions it opened.
 cpu_split() {
-  eval "$fresh"; local before after client
-  before=$(pg_cpu)
+  eval "$fresh"; local before after client opened
+  before=$(pg_cpu); opened=$(sessions)
   /usr/bin/time -f "%U %S" -o "$work/cpu.time" sh -c "$2" >/dev/null
-  after=$(pg_cpu)
+  after=$(pg_cpu); opened=$(( $(sessions) - opened ))
   client=$(awk '{print $1 + $2}' "$work/cpu.time")
   echo "  CPU, $1: client $(fmt "$client") s, Postgres $(python3 -c "
 b, a = [float(x) for x in '$before'.split()], [float(x) for x in '$after'.split()]
-print(f'{a[0] + a[1] - b[0] - b[1]:.2f} s (user {a[0] - b[0]:.2f}, system {a[1] - b[1]:.2f})')")"
+print(f'{a[0] + a[1] - b[0] - b[1]:.2f} s (user {a[0] - b[0]:.2f}, system {a[1] - b[1]:.2f})')"); $opened session(s)"
 }
 
 for N in $SIZES; do

@@ -24,7 +24,7 @@
     X(PQftype) X(PQgetCancel) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQntuples) \
     X(PQpipelineSync) X(PQresultErrorField) X(PQresultStatus) X(PQsendPrepare) X(PQsendQueryParams) \
     X(PQsendQueryPrepared) X(PQserverVersion) \
-    X(PQsetNoticeProcessor) X(PQstatus)
+    X(PQsetNoticeProcessor) X(PQstatus) X(PQtransactionStatus)
 
 #define DECLARE_POINTER(name) static __typeof__(&name) p_##name;
 LIBPQ_FUNCTIONS(DECLARE_POINTER)
@@ -130,3 +130,4 @@ PQnoticeProcessor PQsetNoticeProcessor(PGconn *conn, PQnoticeProcessor proc, voi
     require(); return p_PQsetNoticeProcessor(conn, proc, arg);
 }
 ConnStatusType PQstatus(const PGconn *conn) { require(); return p_PQstatus(conn); }
+PGTransactionStatusType PQtransactionStatus(const PGconn *conn) { require(); return p_PQtransactionStatus(conn); }

@@ -22,6 +22,10 @@ public struct MigrationConfig: Sendable {
     public var lockWait: Double
     /// application_name of the sessions (`opsctl/<runbook>/<step>`).
     public var applicationName: String
+    /// Transactional migrations kept in flight on the session during an apply (1: one at a time). The
+    /// server runs the next while the client reads the last one's results; a failure stops the ones
+    /// behind it at their guard, so the outcome is the same as one at a time.
+    public var pipelineWindow = 8
 
     public static let defaultDownPattern = "{version}_{name}.down.sql"
     public static let defaultTable = "opsctl.schema_migrations"

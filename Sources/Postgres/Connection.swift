@@ -6,11 +6,12 @@ import Support
 public final class PostgresConnection: @unchecked Sendable {
     let conn: OpaquePointer
     private let cancelHandle: OpaquePointer?
-    private let cancelLock = NSLock()
-    private var closed = false
+    let cancelLock = NSLock()
+    var closed = false
     /// `user@host:port/dbname` for messages — never the password.
     public let endpoint: String
-    public let applicationName: String
+    /// As pg_stat_activity shows it (a pooled session takes its borrower's name: `rename`).
+    public internal(set) var applicationName: String
     /// Names of the statements prepared on this session by `pipeline` (see `PipelinedStatement.prepared`).
     var preparedStatements: Set<String> = []
 
@@ -42,8 +43,10 @@ public final class PostgresConnection: @unchecked Sendable {
         // Server NOTICEs (e.g. "schema already exists, skipping") are not for the operator's terminal.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
         cancelHandle = PQgetCancel(handle)
-        _ = try execute("SET DateStyle = ISO; SET TimeZone = 'UTC'; SET IntervalStyle = iso_8601")
+        _ = try execute(Self.sessionSetup)
     }
+
+    static let sessionSetup = "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET IntervalStyle = iso_8601"
 
     /// Connects with the DSN held by an environment variable (default `DATABASE_URL`).
     public convenience init(environmentVariable name: String = "DATABASE_URL",

@@ -36,7 +36,8 @@ struct MigrationParameters: Sendable {
     func migrator(_ context: StepContext) throws -> Migrator {
         var c = config
         c.applicationName = context.applicationName
-        return try Migrator(config: c, dsn: try Self.dsn(context, variable), cancellation: context.cancellation)
+        return try Migrator(config: c, dsn: try Self.dsn(context, variable), cancellation: context.cancellation,
+                            sessions: context.sessions)
     }
 
     static func dsn(_ context: StepContext, _ variable: String?) throws -> String {

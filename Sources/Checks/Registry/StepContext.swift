@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Support
 
 /// Everything a step may use besides its parameters.
@@ -41,6 +42,8 @@ public struct StepContext: Sendable {
     public var baselineEnvironment: (name: String, databaseURLVariable: String)?
     /// Reads a journaled run of this runbook and environment (`run:<id>` or `last-ok`) for `baseline:`.
     public var recordedRun: (@Sendable (_ selector: BaselineSource) throws -> RecordedRun?)?
+    /// Database sessions the steps of the run share (the migrate runbook's four steps use one backend).
+    public var sessions: PostgresSessionPool?
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 databaseURLVariable: String = "DATABASE_URL", baseURL: String? = nil,

@@ -11,11 +11,32 @@ final class MigrationLock {
     private(set) var waitedFor: (pid: Int, application: String)?
 
     init(dsn: String, table: HistoryTable, applicationName: String) throws {
-        key = "opsctl.migrations:" + table.displayName
+        key = Self.key(table)
         do {
             connection = try PostgresConnection(dsn: dsn, applicationName: String((applicationName + "/lock").prefix(63)))
         } catch let e as PostgresError {
             throw MigrationError.from(e, "connecting")
+        }
+    }
+
+    /// The lock's name for `table`'s appliers.
+    static func key(_ table: HistoryTable) -> String { "opsctl.migrations:" + table.displayName }
+
+    /// Once the lock is ours: takes a second lock no other session takes (named after this session's
+    /// pid) and returns its name, so that a statement on another session can tell cheaply whether this
+    /// session is still there (see `HistoryTable.windowGuard`).
+    func markHolder() throws -> String {
+        let name = key + ":held-by:" + String(connection.backendPID)
+        do { try connection.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [name]) } catch let e as PostgresError {
+            throw MigrationError.from(e, "taking the migration lock")
+        }
+        return name
+    }
+
+    /// Takes the lock if it is free; false when another session holds it.
+    func tryAcquire() throws -> Bool {
+        do { return try connection.tryAdvisoryLock(key) } catch let e as PostgresError {
+            throw MigrationError.from(e, "taking the migration lock")
         }
     }
 

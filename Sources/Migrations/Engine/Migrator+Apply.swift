@@ -12,28 +12,40 @@ extension Migrator {
             throw MigrationError(.invalidInput, dup.message, location: SourceLocation(file: dup.file, line: 1, column: 1),
                                  version: dup.version, nextStep: "renumber one of the files; nothing was applied")
         }
-        let db = try connect()
-        defer { db.close() }
+        return try withSession(resets: !dryRun) { db in try apply(set, db, to: target, dryRun: dryRun) }
+    }
 
-        // Read-only pass: what would run, and does it parse? (No lock needed to say so.)
-        var status = try readStatus(set, db)
-        try refuseIfBlocked(status)
+    private func apply(_ set: MigrationSet, _ db: PostgresConnection, to target: Int64?, dryRun: Bool) throws -> MigrationRunReport {
         var parsed: [String: SQLScript] = [:]
-        var todo = try pendingScripts(set, status, target: target, parsed: &parsed)
         if dryRun {
+            // What would run, and does it parse? (No lock needed to say so.)
+            let status = try readStatus(set, db)
+            try refuseIfBlocked(status)
+            let todo = try pendingScripts(set, status, target: target, parsed: &parsed)
             return MigrationRunReport(direction: .up, dryRun: true, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
                              completed: [], failure: nil, waitedFor: nil, currentVersion: status.current)
         }
-
+        // The lock lives on a session of its own: DISCARD ALL or pg_advisory_unlock_all() in a migration
+        // (or in any function one calls) would release it on the migrations' session, silently, mid-apply.
         let lock = try MigrationLock(dsn: dsn, table: history, applicationName: config.applicationName)
         defer { lock.release() }
-        try lock.acquire(timeout: config.lockWait, cancellation: cancellation)
+        if try !lock.tryAcquire() {
+            // Another applier is at work: say now what is wrong (blocked history, a syntax error) rather
+            // than after waiting for it.
+            let status = try readStatus(set, db)
+            try refuseIfBlocked(status)
+            _ = try pendingScripts(set, status, target: target, parsed: &parsed)
+            try lock.acquire(timeout: config.lockWait, cancellation: cancellation)
+        }
         let waited = lock.waitedFor.map { LockHolder(pid: $0.pid, application: $0.application) }
-        try guarded("creating \(history.displayName)") { try history.ensure(db) }
-        // Someone may have applied while we waited: decide again under the lock.
-        status = try readStatus(set, db)
+        // Under the lock, what we read is what we apply to.
+        var status = try readStatus(set, db)
+        if !status.historyExists {
+            try guarded("creating \(history.displayName)") { try history.ensure(db) }
+            status.historyExists = true   // and empty
+        }
         try refuseIfBlocked(status)
-        todo = try pendingScripts(set, status, target: target, parsed: &parsed)
+        let todo = try pendingScripts(set, status, target: target, parsed: &parsed)
 
         var report = MigrationRunReport(direction: .up, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
                                completed: [], failure: nil, waitedFor: waited, currentVersion: status.current)
@@ -44,24 +56,16 @@ extension Migrator {
         // The history's execution order, counted here: we hold the lock, so nobody else writes it (a
         // max() over the history in every insert made an apply of 1,000 migrations quadratic).
         var order = status.versions.compactMap { $0.entry?.executionOrder }.max() ?? 0
-        for (m, script) in todo {
-            switch runMigration(m, script, runner: runner, down: false, executionOrder: order + 1) {
-            case let .success(done):
-                order += 1
-                report.completed.append(done)
-                report.currentVersion = max(report.currentVersion, m.version)
-            case let .failure(error):
-                report.failure = error
-                return report
-            }
-        }
+        if todo.isEmpty { return report }
+        applyInWindow(todo, runner: runner, holderKey: try lock.markHolder(), report: &report, order: &order)
         return report
     }
 
     func readStatus(_ set: MigrationSet, _ db: PostgresConnection) throws -> MigrationStatus {
         try guarded("reading \(history.displayName)") {
-            MigrationStatus.compute(set, history: try history.entries(db), historyExists: try history.exists(db),
-                                    allowOutOfOrder: config.allowOutOfOrder)
+            let exists = try history.exists(db)
+            return MigrationStatus.compute(set, history: exists ? try history.rows(db) : [], historyExists: exists,
+                                           allowOutOfOrder: config.allowOutOfOrder)
         }
     }
 
@@ -127,10 +131,11 @@ extension Migrator {
         }
     }
 
-    private func runInTransaction(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool,
-                                  executionOrder: Int?) -> Result<CompletedMigration, MigrationError> {
+    /// `attempt`: attempts already made (a migration whose first attempt failed in a window goes on here).
+    func runInTransaction(_ m: Migration, _ script: SQLScript, runner: StatementRunner, down: Bool,
+                          executionOrder: Int?, attempt made: Int = 0) -> Result<CompletedMigration, MigrationError> {
         let db = runner.db
-        var attempt = 0
+        var attempt = made
         while true {
             attempt += 1
             let started = Date()
@@ -152,39 +157,53 @@ extension Migrator {
                 }
                 return .success(CompletedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
                                                    durationMs: ms, statements: script.statements.count, transactional: true, attempts: attempt))
-            } catch var error as MigrationError {
-                // After an interrupt the cleanup must still reach the server.
-                db.clearPendingCancel()
-                _ = try? db.execute("ROLLBACK")
-                if error.kind == .interrupted {
-                    return .failure(recordInterrupted(m, error, down: down, total: script.statements.count, transactional: true, db))
+            } catch let error as MigrationError {
+                switch afterFailure(error, of: m, script, attempt: attempt, runner: runner, down: down) {
+                case .retry: continue
+                case let .stop(error): return .failure(error)
                 }
-                if error.kind == .lockTimeout, let i = error.statementIndex {
-                    let blockers = runner.blockers(of: script.statements[i])
-                    if attempt <= config.lockRetries {
-                        if !pause(runner.backoff(attempt)) {
-                            return .failure(recordInterrupted(m, interrupted("waiting to retry \(m.label)", version: m.version),
-                                                              down: down, total: script.statements.count, transactional: true, db))
-                        }
-                        continue
-                    }
-                    error.message = "lock_timeout (\(config.lockTimeoutMs) ms) on every one of \(attempt) attempts: "
-                        + StatementRunner.describe(blockers)
-                    error.nextStep = "ask that session to finish (or terminate it), then apply again; nothing of \(m.label) was applied"
-                }
-                if !down, error.kind != .connection {
-                    // Rolled back: nothing of it is applied; keep the evidence for status and repair.
-                    try? history.record(db, m, state: .failed, durationMs: nil, statementsDone: 0,
-                                        statementsTotal: script.statements.count, error: error)
-                    try? history.event(db, version: m.version, action: "apply-failed", detail: error.description)
-                }
-                return .failure(error)
             } catch {
                 db.clearPendingCancel()
                 _ = try? db.execute("ROLLBACK")
                 return .failure(MigrationError(.statementFailed, "\(error)", version: m.version))
             }
         }
+    }
+
+    enum AfterFailure { case retry, stop(MigrationError) }
+
+    /// A transactional migration failed on attempt `attempt`: rolls back, then either waits to try
+    /// again (a lock timeout with retries left) or records the failure (rolled back: nothing of it is
+    /// applied; the evidence stays for status and repair) and says so.
+    func afterFailure(_ error: MigrationError, of m: Migration, _ script: SQLScript, attempt: Int, runner: StatementRunner,
+                      down: Bool) -> AfterFailure {
+        let db = runner.db
+        var error = error
+        // After an interrupt the cleanup must still reach the server.
+        db.clearPendingCancel()
+        _ = try? db.execute("ROLLBACK")
+        if error.kind == .interrupted {
+            return .stop(recordInterrupted(m, error, down: down, total: script.statements.count, transactional: true, db))
+        }
+        if error.kind == .lockTimeout, let i = error.statementIndex {
+            let blockers = runner.blockers(of: script.statements[i])
+            if attempt <= config.lockRetries {
+                if !pause(runner.backoff(attempt)) {
+                    return .stop(recordInterrupted(m, interrupted("waiting to retry \(m.label)", version: m.version),
+                                                   down: down, total: script.statements.count, transactional: true, db))
+                }
+                return .retry
+            }
+            error.message = "lock_timeout (\(config.lockTimeoutMs) ms) on every one of \(attempt) attempts: "
+                + StatementRunner.describe(blockers)
+            error.nextStep = "ask that session to finish (or terminate it), then apply again; nothing of \(m.label) was applied"
+        }
+        if !down, error.kind != .connection {
+            try? history.record(db, m, state: .failed, durationMs: nil, statementsDone: 0,
+                                statementsTotal: script.statements.count, error: error)
+            try? history.event(db, version: m.version, action: "apply-failed", detail: error.description)
+        }
+        return .stop(error)
     }
 
     /// Sleeps unless the run is interrupted; false when it is.

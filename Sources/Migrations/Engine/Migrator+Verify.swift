@@ -25,8 +25,10 @@ extension Migrator {
     /// than the whole check for a small schema).
     public func verify() throws -> VerifyReport {
         let set = try files()
-        let db = try connect()
-        defer { db.close() }
+        return try withSession { db in try verify(set, db) }
+    }
+
+    private func verify(_ set: MigrationSet, _ db: PostgresConnection) throws -> VerifyReport {
         let status = try readStatus(set, db)
         var expected: [(Int64, SchemaObject)] = []
         for v in status.versions where v.state == .applied || v.state == .modified {

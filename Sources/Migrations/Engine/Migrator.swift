@@ -10,14 +10,19 @@ public final class Migrator: Sendable {
     let history: HistoryTable
     /// Stops apply and rollback between statements; the statement in flight is cancelled on the server.
     public let cancellation: Cancellation
+    /// Sessions shared with the other steps of the run (status, lint, apply and verify on one backend).
+    let sessions: PostgresSessionPool?
 
     /// `dsn` is the database URL (never printed). Cancelling `cancellation` (SIGINT/SIGTERM, a step's
     /// timeout) interrupts apply and rollback: the migration in flight is rolled back (or, run without a
-    /// transaction, recorded as failed with how far it got), nothing after it runs.
-    public init(config: MigrationConfig, dsn: String, cancellation: Cancellation = Cancellation()) throws {
+    /// transaction, recorded as failed with how far it got), nothing after it runs. `sessions`: borrow
+    /// the session from there and give it back (nil: a session of its own for each call).
+    public init(config: MigrationConfig, dsn: String, cancellation: Cancellation = Cancellation(),
+                sessions: PostgresSessionPool? = nil) throws {
         self.config = config
         self.dsn = dsn
         self.cancellation = cancellation
+        self.sessions = sessions
         history = try HistoryTable(config.table)
     }
 
@@ -25,21 +30,76 @@ public final class Migrator: Sendable {
     public func files() throws -> MigrationSet { try Discovery.load(config) }
 
     func connect(_ suffix: String = "") throws -> PostgresConnection {
+        let db = try open(suffix)
+        // An interrupt cancels the statement running on this session on the server (PQcancel), so a
+        // long statement stops now instead of when it finishes.
+        cancellation.onCancel { db.cancel() }
+        return db
+    }
+
+    private func open(_ suffix: String = "") throws -> PostgresConnection {
         do {
             let db = try PostgresConnection(dsn: dsn, applicationName: String((config.applicationName + suffix).prefix(63)))
-            // If this process dies (kill -9) mid-statement, the server otherwise runs the statement to
-            // its end, holding its locks, before it notices: have it check the client every second
-            // and abort (roll back) at once. Postgres 14+; older servers lack the setting.
-            _ = try? db.execute("SET client_connection_check_interval = 1000")
-            // An interrupt cancels the statement running on this session on the server (PQcancel), so a
-            // long statement stops now instead of when it finishes.
-            cancellation.onCancel { db.cancel() }
+            Self.checkClient(db)
             return db
         } catch let e as PostgresError {
             throw MigrationError.from(e, "connecting")
         }
     }
 
+    /// If this process dies (kill -9) mid-statement, the server otherwise runs the statement to its end,
+    /// holding its locks, before it notices: have it check the client every second and abort (roll back)
+    /// at once. Postgres 14+; older servers lack the setting.
+    static func checkClient(_ db: PostgresConnection) { _ = try? db.execute("SET client_connection_check_interval = 1000") }
+
+    /// Runs `body` on the run's shared session (borrowed, renamed for this step, given back idle), or on
+    /// a session of its own when there is no pool. `resets`: `body` ran SQL not ours (migrations), whose
+    /// effects on the session are undone before anyone else uses it.
+    func withSession<T>(resets: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
+        guard let sessions else {
+            let db = try connect()
+            defer { db.close() }
+            return try body(db)
+        }
+        var db: PostgresConnection
+        if let idle = sessions.take(dsn) {
+            db = idle
+            do { try db.rename(config.applicationName) } catch {
+                // Gone since (server restart, idle timeout): a new one.
+                db.close()
+                db = try open()
+            }
+        } else {
+            db = try open()
+        }
+        // Only while this call has it: the session goes on to other steps with other interrupts.
+        let lent = Lent(db)
+        cancellation.onCancel { lent.cancel() }
+        defer {
+            lent.end()
+            if cancellation.isCancelled || (resets && !db.isIdle) {
+                db.close()
+            } else {
+                if resets {
+                    do { try db.resetSession(); Self.checkClient(db) } catch { db.close() }
+                }
+                sessions.giveBack(db, dsn: dsn)
+            }
+        }
+        return try body(db)
+    }
+}
+
+/// A session lent to one call: an interrupt cancels its statement only while the call has it.
+private final class Lent: @unchecked Sendable {
+    private let lock = NSLock()
+    private var db: PostgresConnection?
+    init(_ db: PostgresConnection) { self.db = db }
+    func cancel() { lock.withLock { db?.cancel() } }
+    func end() { lock.withLock { db = nil } }
+}
+
+extension Migrator {
     /// The error for work refused or stopped because the run was interrupted.
     func interrupted(_ what: String, version: Int64? = nil) -> MigrationError {
         MigrationError(.interrupted, "\(cancellation.reason ?? "interrupted"): \(what)", version: version)
@@ -54,13 +114,7 @@ public final class Migrator: Sendable {
     /// Files vs history.
     public func status() throws -> MigrationStatus {
         let set = try files()
-        let db = try connect()
-        defer { db.close() }
-        return try guarded("reading \(history.displayName)") {
-            let exists = try history.exists(db)
-            let rows = try history.entries(db)
-            return MigrationStatus.compute(set, history: rows, historyExists: exists, allowOutOfOrder: config.allowOutOfOrder)
-        }
+        return try withSession { db in try readStatus(set, db) }
     }
 
     /// Parses a migration's up (or down) script; syntax errors become `.invalidInput` with file:line:col.

@@ -70,7 +70,12 @@ public struct HistoryTable: Sendable {
     /// All entries by version; empty when the table does not exist yet.
     func entries(_ db: PostgresConnection) throws -> [HistoryEntry] {
         guard try exists(db) else { return [] }
-        return try db.query("""
+        return try rows(db)
+    }
+
+    /// All entries by version, the table known to exist.
+    func rows(_ db: PostgresConnection) throws -> [HistoryEntry] {
+        try db.query("""
             SELECT version, name, checksum_up, checksum_down, status, applied_at, applied_by, duration_ms,
                    execution_order, statements_done, statements_total, error, sqlstate, error_statement
               FROM \(qualified) ORDER BY version
@@ -162,6 +167,24 @@ public struct HistoryTable: Sendable {
             WITH recorded AS (\(row.sql))
             INSERT INTO \(events) (version, action, by, detail) VALUES ($1, $\(n + 1), $6, \(Self.withDuration("$\(n + 2)")))
             """, row.parameters + ["apply", detail], prepared: true)
+    }
+
+    /// The first statement of a migration sent in a window: fails (division by zero, SQLSTATE 22012)
+    /// unless the session holding the migration lock is still there — it also holds `holderKey`, a
+    /// lock no other session takes, so a shared try on it fails while it lives (a few microseconds,
+    /// where reading pg_locks costs the server 0.1–0.2 ms a migration); if opsctl was killed with
+    /// migrations queued on the server, none of them runs unlocked — and, with `after`, unless that
+    /// migration's `applied` row is committed (it was sent just before this one: when it failed,
+    /// nothing of this one runs). It runs after the earlier migration's COMMIT on the same session,
+    /// so it sees that commit.
+    func windowGuard(after: Int64?, holderKey: String) -> PipelinedStatement {
+        let held = "(NOT pg_try_advisory_xact_lock_shared(hashtextextended($1, 0)))::int"
+        guard let after else {
+            return PipelinedStatement("SELECT 1 / \(held) AS locked", [holderKey], prepared: true)
+        }
+        return PipelinedStatement("""
+            SELECT 1 / (\(held) * (SELECT count(*) FROM \(qualified) WHERE version = $2 AND status = 'applied'))::int AS ready
+            """, [holderKey, after], prepared: true)
     }
 
     /// A pipelined rollback's bookkeeping in one prepared statement: the row removed and the `rollback`

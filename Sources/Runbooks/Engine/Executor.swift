@@ -196,6 +196,7 @@ public final class Executor: @unchecked Sendable {
         board.state = Array(repeating: .pending, count: steps.count)
         let runner = StepRunner(runbookName: runbook.name, options: options, runCancellation: cancellation, promptLock: NSLock(),
                                 abort: { [weak self] reason in self?.interrupt(reason: reason) })
+        defer { runner.sessions.closeAll() }
         let resumed = options.resumeFrom?.results ?? [:]
         var whenSkipped = Set<Int>()
         func makeReady(_ i: Int) {

@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Postgres
 import Support
 
 /// Runs one step (its `when:` already evaluated by the executor): dry-run, parameter interpolation, retries with backoff, timeout.
@@ -11,6 +12,8 @@ struct StepRunner: Sendable {
     let promptLock: NSLock
     /// Stops the whole run (a refused confirmation aborts it: exit 2).
     let abort: @Sendable (String) -> Void
+    /// Database sessions lent from step to step; closed when the run ends.
+    let sessions = PostgresSessionPool()
 
     /// Grace after a timeout before a step that ignores cancellation is abandoned.
     static let abandonGrace: Double = 5
@@ -92,6 +95,7 @@ struct StepRunner: Sendable {
         baseContext.runID = scope.runID.isEmpty ? nil : scope.runID
         baseContext.resumedRunID = options.resumeFrom?.runID
         baseContext.baseDirectory = options.environment.directory
+        baseContext.sessions = sessions
         if let database = step.database {
             do { try Self.point(&baseContext, at: database, scope: scope) } catch { return finish(.error, "\(error)") }
         }
