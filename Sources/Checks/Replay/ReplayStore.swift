@@ -218,6 +218,12 @@ struct ReplayStore {
         return (locked.filter { used.contains($0) }, events)
     }
 
+    /// Locks blocks of a replay not yet visible to other sessions (waits if one is held, which nobody can yet).
+    func lock(id: String, blocks: [Int]) throws {
+        guard !blocks.isEmpty else { return }
+        try db.query("SELECT count(pg_advisory_lock(hashtext('opsctl:replay:' || $1), b)) FROM unnest($2::int[]) AS u(b)", [id, blocks.map(String.init)])
+    }
+
     /// Lets blocks go once every event claimed from them is recorded (or given back).
     func unlock(id: String, blocks: [Int]) throws {
         guard !blocks.isEmpty else { return }
