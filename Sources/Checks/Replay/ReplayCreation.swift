@@ -33,15 +33,16 @@ final class ReplayCreation: @unchecked Sendable {
     private let createdBy: String
     private let pace: ReplayPace
     private let runID: String?
-    private let source: Source
     private let firstCount: Int
-    private let connection: PostgresConnection
+    private let connect: @Sendable () throws -> PostgresConnection
 
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var first: Result<First, Error>?
     private var committed: Result<Int, Error>?
     private var finished = false
+    /// What to write once the caller holds the selection lock; nil = give up (no replay is created).
+    private var go: Source??
 
     /// Events sent before the items are written: whole blocks (seq 1 ..< blocks × blockSize), enough
     /// to keep `concurrency` requests busy while ~10,000 items are written.
@@ -51,23 +52,38 @@ final class ReplayCreation: @unchecked Sendable {
     }
 
     init(id: String, target: String, selectionJSON: String, createdBy: String, pace: ReplayPace, runID: String?,
-         source: Source, connection: PostgresConnection) {
+         connect: @escaping @Sendable () throws -> PostgresConnection) {
         self.id = id
         self.target = target
         self.selectionJSON = selectionJSON
         self.createdBy = createdBy
         self.pace = pace
         self.runID = runID
-        self.source = source
         self.firstCount = Self.firstCount(concurrency: pace.concurrency)
-        self.connection = connection
+        self.connect = connect
     }
 
-    /// Starts writing on a thread of its own; `firstEvents()` and `waitCommitted()` follow it.
+    /// Connects on a thread of its own (while the caller's connection sets up) and waits for `proceed`.
     func start() {
         let thread = Thread { [self] in work() }
         thread.name = "opsctl-replay-create"
         thread.start()
+    }
+
+    /// Writes the replay: `firstEvents()` and `waitCommitted()` follow it.
+    func proceed(_ source: Source) {
+        condition.withLock {
+            if go == nil { go = .some(source) }
+            condition.broadcast()
+        }
+    }
+
+    /// No replay after all (refused, or an existing one is continued): the connection closes unused.
+    func abandon() {
+        condition.withLock {
+            if go == nil { go = .some(nil) }
+            condition.broadcast()
+        }
     }
 
     /// The selection's first events with their `seq`, or the error the database gave for the selection.
@@ -109,6 +125,22 @@ final class ReplayCreation: @unchecked Sendable {
     }
 
     private func work() {
+        let connection: PostgresConnection
+        do {
+            connection = try connect()
+        } catch {
+            publish(first: .failure(error), committed: .failure(error), finished: true)
+            return
+        }
+        condition.lock()
+        while go == nil { condition.wait() }
+        let chosen = go!
+        condition.unlock()
+        guard let source = chosen else {
+            connection.close()
+            publish(finished: true)
+            return
+        }
         let store = ReplayStore(db: connection)
         do {
             let total = try connection.transaction(statementTimeoutMs: 300_000) { db -> Int in
@@ -118,8 +150,8 @@ final class ReplayCreation: @unchecked Sendable {
                 if let runID { try store.record(runID: runID, replayID: id) }
                 switch source {
                 case let .table(events, filter, params, limit):
-                    publish(first: .success(try readFirst(events, filter: filter, params: params, limit: limit)))
-                    try insertAll(events, filter: filter, params: params, limit: limit)
+                    publish(first: .success(try readFirst(connection, events, filter: filter, params: params, limit: limit)))
+                    try insertAll(connection, events, filter: filter, params: params, limit: limit)
                 case let .file(events):
                     let head = events.prefix(firstCount).enumerated().map { i, e in
                         ReplayEvent(id: e.id, type: e.type, payload: e.payload, seq: i + 1, attempts: 0)
@@ -145,7 +177,7 @@ final class ReplayCreation: @unchecked Sendable {
     }
 
     /// The first `firstCount` events of the selection, numbered as the insert numbers them.
-    private func readFirst(_ events: EventStore, filter: String, params: [any PostgresBindable], limit: Int?) throws -> First {
+    private func readFirst(_ connection: PostgresConnection, _ events: EventStore, filter: String, params: [any PostgresBindable], limit: Int?) throws -> First {
         let limitClause = limit.map { " LIMIT \($0)" } ?? ""
         // A top-N sort of the first events (not a sort of the whole selection) and a count: the first
         // requests wait for this statement only.
@@ -163,7 +195,7 @@ final class ReplayCreation: @unchecked Sendable {
         return First(events: list, total: rows.first?["total"].int ?? 0)
     }
 
-    private func insertAll(_ events: EventStore, filter: String, params: [any PostgresBindable], limit: Int?) throws {
+    private func insertAll(_ connection: PostgresConnection, _ events: EventStore, filter: String, params: [any PostgresBindable], limit: Int?) throws {
         let limitClause = limit.map { " LIMIT \($0)" } ?? ""
         // The selection is frozen here: events failing later belong to the next replay.
         try connection.query("""

@@ -65,6 +65,8 @@ final class ReplayDelivery: @unchecked Sendable {
     private let started = Date()
     private var lastProgress = Date.distantPast
     private var storeError: Error?
+    /// Set once the replay being created is seen committed (its unstarted first blocks were given back).
+    private var sawCommit = false
 
     init(settings: Settings, store: ReplayStore, cancellation: Cancellation, progress: (@Sendable (String) -> Void)?, expected: Int,
          creation: ReplayCreation? = nil, first: [ReplayEvent] = []) {
@@ -128,6 +130,24 @@ final class ReplayDelivery: @unchecked Sendable {
                          + "no replay was recorded, so start it again (the service answers the events already processed 'duplicate')")
     }
 
+    /// Once the replay is committed other workers may join it: the first blocks not started yet beyond
+    /// what one refill claims go back to them (a throttled replay must not sit on a thousand events).
+    private func giveBackUnstartedFirstBlocks() throws {
+        sawCommit = true
+        var unsent: [Int: Int] = [:]
+        for event in queue { unsent[ReplayStore.block(of: event.seq), default: 0] += 1 }
+        var keep = max(ReplayStore.blockSize, settings.concurrency * 8)
+        var released: Set<Int> = []
+        for b in held.keys.sorted() where unsent[b] == held[b] {
+            if keep > 0 { keep -= held[b] ?? 0; continue }
+            released.insert(b)
+        }
+        guard !released.isEmpty else { return }
+        queue.removeAll { released.contains(ReplayStore.block(of: $0.seq)) }
+        for b in released { held[b] = nil }
+        try store.unlock(id: settings.replayID, blocks: released.sorted())
+    }
+
     private func refill() throws {
         // Claims read committed items only.
         if let creation, !creation.isCommitted { try creation.waitCommitted() }
@@ -143,6 +163,9 @@ final class ReplayDelivery: @unchecked Sendable {
     /// The next request, or nil to end this round (nothing ready now; the outer loop starts another).
     private func next() -> (ReplayEvent, HTTPRequest)? {
         if cancellation.isCancelled || summary.stoppedBecause != nil || storeError != nil { return nil }
+        if !sawCommit, let creation, creation.isCommitted {
+            do { try giveBackUnstartedFirstBlocks() } catch { storeError = error; return nil }
+        }
         let now = Date()
         if pausedUntil > now {
             guard inFlight == 0 else { return nil }

@@ -193,9 +193,18 @@ public struct WebhooksReplay: StepKind {
         let connection = try context.connect(variable: variable)
         defer { connection.close() }
         let store = ReplayStore(db: connection)
+        // A new replay writes its items on a second connection (ReplayCreation), opened while this one
+        // sets up; it closes after the statistics refresh that follows the commit, or unused.
+        let newReplay = resume == nil && join == nil
+            ? ReplayCreation(id: ReplayStore.newID(), target: target, selectionJSON: selection.json.jsonText, createdBy: worker,
+                             pace: newPace, runID: context.runID, connect: { [variable] in try context.connect(variable: variable) })
+            : nil
+        newReplay?.start()
+        defer {
+            newReplay?.abandon()
+            newReplay?.finish()
+        }
         var creation: ReplayCreation?
-        // Its connection closes after the statistics refresh that follows the commit.
-        defer { creation?.finish() }
         do {
             try store.ensureSchema()
             let replayID: String
@@ -210,12 +219,10 @@ public struct WebhooksReplay: StepKind {
                 context.progress?("run \(previousRun) worked on replay \(replayID): continuing it")
             } else {
                 try store.lockSelection(selection.json.jsonText)
-                replayID = ReplayStore.newID()
                 let source = try creationSource(context.service)
-                creation = ReplayCreation(id: replayID, target: target, selectionJSON: selection.json.jsonText, createdBy: worker,
-                                          pace: newPace, runID: context.runID, source: source,
-                                          connection: try context.connect(variable: variable))
-                creation?.start()
+                creation = newReplay
+                replayID = newReplay?.id ?? ""
+                newReplay?.proceed(source)
             }
             let created = creation != nil
             if !created, let runID = context.runID { try store.record(runID: runID, replayID: replayID) }
