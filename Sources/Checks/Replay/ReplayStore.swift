@@ -177,7 +177,8 @@ struct ReplayStore {
     func claim(id: String, blocks wanted: Int, held: Set<Int>) throws -> (blocks: [Int], events: [ReplayEvent]) {
         var locked: [Int] = []
         var after = 0
-        let window = 4_096
+        // Twice the events of the blocks wanted: enough unless other workers hold most of them (then the next window).
+        let window = min(4_096, max(512, wanted * Self.blockSize * 2))
         while locked.count < wanted {
             // Candidate blocks in seq order from the claim index (a window at a time).
             let rows = try db.query("""
@@ -202,14 +203,15 @@ struct ReplayStore {
         }
         guard !locked.isEmpty else { return ([], []) }
         // A new statement, so a new snapshot taken after the locks: an event another worker recorded
-        // before it let its block go reads as delivered here, never as pending.
+        // before it let its block go reads as delivered here, never as pending. The seq range of the
+        // blocks is an index condition: joined on unnest, the planner (no statistics for status and seq,
+        // see refreshStatistics) read every pending event of the replay per claim, 10-30 ms at 10,000.
         let events = try db.query("""
-            SELECT i.seq, i.event_id, i.event_type, i.payload, i.attempts
-              FROM unnest($2::int[]) AS u(b)
-              JOIN opsctl.replay_items i ON i.replay_id = $1 AND i.status = 'pending'
-                                        AND i.seq >= u.b * $3 AND i.seq < (u.b + 1) * $3
-             ORDER BY i.seq
-            """, [id, locked.map(String.init), Self.blockSize]).rows
+            SELECT seq, event_id, event_type, payload, attempts FROM opsctl.replay_items
+             WHERE replay_id = $1 AND status = 'pending' AND seq >= $3 AND seq < $4 AND seq / $5 = ANY($2::int[])
+             ORDER BY seq
+            """, [id, locked.map(String.init), (locked.min() ?? 0) * Self.blockSize, ((locked.max() ?? 0) + 1) * Self.blockSize,
+                  Self.blockSize]).rows
             .map { ReplayEvent(id: $0["event_id"].string ?? "", type: $0["event_type"].string,
                                payload: $0["payload"].string ?? "", seq: $0["seq"].int ?? 0, attempts: $0["attempts"].int ?? 0) }
         let used = Set(events.map { Self.block(of: $0.seq) })
