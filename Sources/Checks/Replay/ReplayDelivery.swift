@@ -114,11 +114,12 @@ final class ReplayDelivery: @unchecked Sendable {
     /// The first events' blocks are locked by this session before the replay is visible to anyone, so
     /// a worker joining once it is committed never takes them.
     private func takeFirst() throws {
-        let blocks = Array(Set(first.map { ReplayStore.block(of: $0.seq) })).sorted()
-        try store.lock(id: settings.replayID, blocks: blocks)
+        let blocks = try store.lock(id: settings.replayID, blocks: Array(Set(first.map { ReplayStore.block(of: $0.seq) })).sorted())
+        // A block not locked (its key is held for another replay) is claimed like any other later.
+        let mine = first.filter { blocks.contains(ReplayStore.block(of: $0.seq)) }
         for b in blocks { held[b] = 0 }
-        for event in first { held[ReplayStore.block(of: event.seq), default: 0] += 1 }
-        queue = first.reversed()  // popLast takes them in sequence order
+        for event in mine { held[ReplayStore.block(of: event.seq), default: 0] += 1 }
+        queue = mine.reversed()  // popLast takes them in sequence order
     }
 
     /// Creating the replay failed after its first events were sent: they are not checkpointed (there is

@@ -220,10 +220,12 @@ struct ReplayStore {
         return (locked.filter { used.contains($0) }, events)
     }
 
-    /// Locks blocks of a replay not yet visible to other sessions (waits if one is held, which nobody can yet).
-    func lock(id: String, blocks: [Int]) throws {
-        guard !blocks.isEmpty else { return }
-        try db.query("SELECT count(pg_advisory_lock(hashtext('opsctl:replay:' || $1), b)) FROM unnest($2::int[]) AS u(b)", [id, blocks.map(String.init)])
+    /// Locks blocks of a replay not yet visible to other sessions; returns those locked (all, unless a
+    /// lock key collides with another replay's block: never waited for).
+    func lock(id: String, blocks: [Int]) throws -> Set<Int> {
+        guard !blocks.isEmpty else { return [] }
+        return Set(try db.query("SELECT b FROM unnest($2::int[]) AS u(b) WHERE pg_try_advisory_lock(hashtext('opsctl:replay:' || $1), b)",
+                                [id, blocks.map(String.init)]).rows.compactMap { $0["b"].int })
     }
 
     /// Lets blocks go once every event claimed from them is recorded (or given back).
