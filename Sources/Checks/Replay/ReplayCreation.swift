@@ -143,28 +143,15 @@ final class ReplayCreation: @unchecked Sendable {
         }
         let store = ReplayStore(db: connection)
         do {
-            let total = try connection.transaction(statementTimeoutMs: 300_000) { db -> Int in
-                // One snapshot for the first read and the insert: both see the same events, in the same order.
-                try db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                try store.create(id: id, target: target, selection: selectionJSON, createdBy: createdBy, pace: pace)
-                if let runID { try store.record(runID: runID, replayID: id) }
-                switch source {
-                case let .table(events, filter, params, limit):
-                    publish(first: .success(try readFirst(connection, events, filter: filter, params: params, limit: limit)))
-                    try insertAll(connection, events, filter: filter, params: params, limit: limit)
-                case let .file(events):
-                    let head = events.prefix(firstCount).enumerated().map { i, e in
-                        ReplayEvent(id: e.id, type: e.type, payload: e.payload, seq: i + 1, attempts: 0)
-                    }
-                    publish(first: .success(First(events: Array(head), total: events.count)))
-                    var start = 0
-                    while start < events.count {
-                        let end = min(events.count, start + 2_000)
-                        try store.insert(id: id, Array(events[start..<end]))
-                        start = end
-                    }
-                }
-                return try store.finishCreate(id: id)
+            // One snapshot for the first read and the insert: both see the same events, in the same order.
+            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SET LOCAL statement_timeout = 300000; SET LOCAL lock_timeout = 5000")
+            let total: Int
+            do {
+                total = try write(source, store: store, connection: connection)
+                try connection.execute("COMMIT")
+            } catch {
+                _ = try? connection.execute("ROLLBACK")
+                throw error
             }
             publish(committed: .success(total))
             store.refreshStatistics()
@@ -174,6 +161,29 @@ final class ReplayCreation: @unchecked Sendable {
         }
         connection.close()
         publish(finished: true)
+    }
+
+    /// The replay's row, its run's, and every item (the first ones handed over first); the replay's total.
+    private func write(_ source: Source, store: ReplayStore, connection: PostgresConnection) throws -> Int {
+        try store.create(id: id, target: target, selection: selectionJSON, createdBy: createdBy, pace: pace)
+        if let runID { try store.record(runID: runID, replayID: id) }
+        switch source {
+        case let .table(events, filter, params, limit):
+            publish(first: .success(try readFirst(connection, events, filter: filter, params: params, limit: limit)))
+            try insertAll(connection, events, filter: filter, params: params, limit: limit)
+        case let .file(events):
+            let head = events.prefix(firstCount).enumerated().map { i, e in
+                ReplayEvent(id: e.id, type: e.type, payload: e.payload, seq: i + 1, attempts: 0)
+            }
+            publish(first: .success(First(events: Array(head), total: events.count)))
+            var start = 0
+            while start < events.count {
+                let end = min(events.count, start + 2_000)
+                try store.insert(id: id, Array(events[start..<end]))
+                start = end
+            }
+        }
+        return try store.finishCreate(id: id)
     }
 
     /// The first `firstCount` events of the selection, numbered as the insert numbers them.

@@ -190,11 +190,8 @@ public struct WebhooksReplay: StepKind {
         guard let secret = context.environment[secretEnv], !secret.isEmpty else { throw Self.missingSecret(secretEnv) }
         SecretMasker.shared.register(secret)
         let target = try context.resolve(url: endpoint(context))
-        let connection = try context.connect(variable: variable)
-        defer { connection.close() }
-        let store = ReplayStore(db: connection)
-        // A new replay writes its items on a second connection (ReplayCreation), opened while this one
-        // sets up; it closes after the statistics refresh that follows the commit, or unused.
+        // A new replay writes its items on a second connection (ReplayCreation), opened alongside this
+        // one; it closes after the statistics refresh that follows the commit, or unused.
         let newReplay = resume == nil && join == nil
             ? ReplayCreation(id: ReplayStore.newID(), target: target, selectionJSON: selection.json.jsonText, createdBy: worker,
                              pace: newPace, runID: context.runID, connect: { [variable] in try context.connect(variable: variable) })
@@ -204,6 +201,14 @@ public struct WebhooksReplay: StepKind {
             newReplay?.abandon()
             newReplay?.finish()
         }
+        let connection = try context.connect(variable: variable)
+        defer {
+            // The selection lock (this session's) is held until the replay is written or given up.
+            newReplay?.abandon()
+            newReplay?.finish()
+            connection.close()
+        }
+        let store = ReplayStore(db: connection)
         var creation: ReplayCreation?
         do {
             try store.ensureSchema()
