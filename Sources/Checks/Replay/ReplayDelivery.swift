@@ -60,6 +60,8 @@ final class ReplayDelivery: @unchecked Sendable {
     private var nextSend = Date.distantPast
     private var pausedUntil = Date.distantPast
     private var claimedAll = false
+    /// Where the next claim starts looking for pending events (see ReplayStore.claim).
+    private var claimFrom = 0
     private var consecutiveConnectionErrors = 0
     private var summary = Summary()
     private let started = Date()
@@ -153,7 +155,9 @@ final class ReplayDelivery: @unchecked Sendable {
         // Claims read committed items only.
         if let creation, !creation.isCommitted { try creation.waitCommitted() }
         let limit = max(ReplayStore.blockSize, settings.concurrency * 8)
-        let (blocks, batch) = try store.claim(id: settings.replayID, blocks: limit / ReplayStore.blockSize, held: Set(held.keys))
+        let (blocks, batch, next) = try store.claim(id: settings.replayID, blocks: limit / ReplayStore.blockSize, held: Set(held.keys),
+                                                    from: claimFrom)
+        claimFrom = next
         if batch.isEmpty { claimedAll = true }
         for b in blocks { held[b] = 0 }
         for event in batch { held[ReplayStore.block(of: event.seq), default: 0] += 1 }
