@@ -177,6 +177,9 @@ opsctl_rate=$(python3 -c "print($EVENTS / $opsctl_s)")
 replayed=$(processed)
 echo "opsctl replay: $EVENTS events in $(fmt "$opsctl_s") s = $(fmt "$opsctl_rate" 0) events/s (concurrency $CONCURRENCY, process wall incl. start-up); processed $replayed"
 echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu"), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o")"
+# Timeline (diagnostic): the service stamps processed_at with its transaction's start, on this machine's clock.
+read -r first_done last_done < <(psql "$DB_URL" -qtAX -F ' ' -c "SELECT extract(epoch FROM min(processed_at)), extract(epoch FROM max(processed_at)) FROM events WHERE processed")
+python3 -c "print(f'opsctl timeline: first event processed at +{($first_done - $t0) * 1000:.0f} ms, last at +{($last_done - $t0) * 1000:.0f} ms, process exit at +{($t1 - $t0) * 1000:.0f} ms')"
 pct=$(python3 -c "print(f'{100 * $opsctl_rate / $wrk_rate:.1f}')")
 echo "opsctl / signed ceiling: $pct % (target >= 90 %)"
 [ "$replayed" = "$EVENTS" ] || echo "warning: only $replayed of $EVENTS replayed events were processed"

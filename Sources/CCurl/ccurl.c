@@ -187,6 +187,19 @@ void ccurl_reset(ccurl_transfer *t) {
     install_callbacks(t);
 }
 
+void ccurl_reuse(ccurl_transfer *t) {
+    if (t->headers) {
+        api.curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, NULL);
+        api.curl_slist_free_all(t->headers);
+        t->headers = NULL;
+    }
+    t->body.len = 0;
+    t->head.len = 0;
+    t->truncated = 0;
+    t->errbuf[0] = 0;
+    atomic_store(&t->cancelled, 0);
+}
+
 void ccurl_free(ccurl_transfer *t) {
     if (!t) return;
     if (t->headers) api.curl_slist_free_all(t->headers);

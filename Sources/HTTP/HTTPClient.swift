@@ -55,14 +55,20 @@ public final class HTTPClient: @unchecked Sendable {
         ccurl_setopt_str(t, CURLOPT_USERAGENT, "opsctl/\(HTTPGlobal.version)")
         ccurl_setopt_str(t, CURLOPT_ACCEPT_ENCODING, "")
         ccurl_set_max_body(t, max(0, request.maxBodyBytes))
-        let method = request.method.uppercased()
-        switch method {
+        switch request.method.uppercased() {
         case "GET": ccurl_setopt_long(t, CURLOPT_HTTPGET, 1)
         case "HEAD": ccurl_setopt_long(t, CURLOPT_NOBODY, 1)
         // A real POST (not a custom verb) so a followed 301/302/303 turns into a GET, as browsers do.
         case "POST": ccurl_setopt_long(t, CURLOPT_POST, 1)
-        default: ccurl_setopt_str(t, CURLOPT_CUSTOMREQUEST, method)
+        case let method: ccurl_setopt_str(t, CURLOPT_CUSTOMREQUEST, method)
         }
+        setContent(t, request)
+    }
+
+    /// The body and header list: all that differs between requests of one shape (MultiClient reuses
+    /// a handle's other options for those).
+    static func setContent(_ t: OpaquePointer, _ request: HTTPRequest) {
+        let method = request.method.uppercased()
         // POST/PUT/PATCH always carry a body (an empty one if none was given) so the request has a
         // Content-Length and the server does not wait for, or refuse (411), a body that never comes.
         let body = request.body ?? (["POST", "PUT", "PATCH"].contains(method) ? [] : nil)

@@ -10,6 +10,8 @@ public final class MultiClient: @unchecked Sendable {
     private let multi: OpaquePointer
     private let concurrency: Int
     private var idle: [OpaquePointer] = []
+    /// How each idle handle was last set up: a request of the same shape only needs its body and headers.
+    private var shapes: [OpaquePointer: RequestShape] = [:]
     private let stopLock = NSLock()
     private var stopRequested = false
 
@@ -46,16 +48,24 @@ public final class MultiClient: @unchecked Sendable {
                     continue
                 }
                 let t = idle.popLast() ?? ccurl_new()!
-                ccurl_reset(t)
-                do {
-                    try HTTPClient.configure(t, with: request)
-                } catch let error as HTTPError {
-                    idle.append(t)
-                    completed(tag, .failure(error))
-                    continue
-                } catch {
-                    idle.append(t)
-                    continue
+                let shape = RequestShape(request)
+                if let shape, shapes[t] == shape {
+                    ccurl_reuse(t)
+                    HTTPClient.setContent(t, request)
+                } else {
+                    ccurl_reset(t)
+                    shapes[t] = nil
+                    do {
+                        try HTTPClient.configure(t, with: request)
+                        shapes[t] = shape
+                    } catch let error as HTTPError {
+                        idle.append(t)
+                        completed(tag, .failure(error))
+                        continue
+                    } catch {
+                        idle.append(t)
+                        continue
+                    }
                 }
                 guard ccurl_multi_add(multi, t) == CURLM_OK else {
                     idle.append(t)
@@ -97,5 +107,32 @@ public final class MultiClient: @unchecked Sendable {
             }
             fill()
         }
+    }
+}
+
+/// Everything HTTPClient.configure sets on a handle except the body and headers. A request asking for
+/// the certificate chain has none: it needs a fresh connection (FRESH_CONNECT), never a reused setup.
+struct RequestShape: Equatable {
+    var method: String
+    var url: String
+    var timeout: Double
+    var connectTimeout: Double
+    var followRedirects: Bool
+    var maxRedirects: Int
+    var insecure: Bool
+    var caFile: String?
+    var maxBodyBytes: Int
+
+    init?(_ request: HTTPRequest) {
+        guard !request.captureCertificate else { return nil }
+        method = request.method
+        url = request.url
+        timeout = request.timeout
+        connectTimeout = request.connectTimeout
+        followRedirects = request.followRedirects
+        maxRedirects = request.maxRedirects
+        insecure = request.insecure
+        caFile = request.caFile
+        maxBodyBytes = request.maxBodyBytes
     }
 }

@@ -21,6 +21,10 @@ ccurl_transfer *ccurl_new(void);
 void ccurl_free(ccurl_transfer *t);
 /// Clears options, headers and buffers so the handle (and its connection cache) can be reused.
 void ccurl_reset(ccurl_transfer *t);
+/// Clears the header list, buffers and cancel flag but keeps every other option: for a request set up
+/// exactly as the handle's last one (curl options stay set across transfers), minus curl_easy_reset's
+/// cost of rebuilding and re-setting them.
+void ccurl_reuse(ccurl_transfer *t);
 
 CURLcode ccurl_setopt_long(ccurl_transfer *t, CURLoption opt, long value);
 CURLcode ccurl_setopt_str(ccurl_transfer *t, CURLoption opt, const char *value);

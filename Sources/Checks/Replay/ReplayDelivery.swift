@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Postgres
 import Support
 import Webhooks
 
@@ -40,6 +41,10 @@ final class ReplayDelivery: @unchecked Sendable {
     let cancellation: Cancellation
     let progress: (@Sendable (String) -> Void)?
     let expected: Int
+    /// A replay still being written (ReplayCreation): nothing is checkpointed and nothing else claimed until it commits.
+    let creation: ReplayCreation?
+    /// Its first events, sent while the rest are written.
+    let first: [ReplayEvent]
 
     private var queue: [ReplayEvent] = []
     /// Events waiting for a retry, with the time they may go again.
@@ -55,24 +60,35 @@ final class ReplayDelivery: @unchecked Sendable {
     private var nextSend = Date.distantPast
     private var pausedUntil = Date.distantPast
     private var claimedAll = false
+    /// Where the next claim starts looking for pending events (see ReplayStore.claim).
+    private var claimFrom = 0
     private var consecutiveConnectionErrors = 0
     private var summary = Summary()
     private let started = Date()
     private var lastProgress = Date.distantPast
     private var storeError: Error?
+    /// Set once the replay being created is seen committed (its unstarted first blocks were given back).
+    private var sawCommit = false
 
-    init(settings: Settings, store: ReplayStore, cancellation: Cancellation, progress: (@Sendable (String) -> Void)?, expected: Int) {
+    init(settings: Settings, store: ReplayStore, cancellation: Cancellation, progress: (@Sendable (String) -> Void)?, expected: Int,
+         creation: ReplayCreation? = nil, first: [ReplayEvent] = []) {
         self.settings = settings
         self.store = store
         self.cancellation = cancellation
         self.progress = progress
         self.expected = expected
+        self.creation = creation
+        self.first = first
     }
 
     func run() throws -> Summary {
         let client = MultiClient(concurrency: settings.concurrency)
         cancellation.onCancel { client.stop() }
-        try store.adoptOrphans(id: settings.replayID)
+        if creation != nil {
+            try takeFirst()
+        } else {
+            try store.adoptOrphans(id: settings.replayID)
+        }
         while summary.stoppedBecause == nil, storeError == nil, !cancellation.isCancelled {
             if queue.isEmpty && waiting.isEmpty && claimedAll { break }
             if queue.isEmpty && !claimedAll { try refill() }
@@ -82,6 +98,9 @@ final class ReplayDelivery: @unchecked Sendable {
             }
             client.run(next: { self.next() }, completed: { event, result in self.completed(event, result) })
             try flush(force: true)
+        }
+        if let creation {
+            do { try creation.waitCommitted() } catch { throw creationFailed(error) }
         }
         if let storeError { throw storeError }
         try flush(force: true)
@@ -94,9 +113,51 @@ final class ReplayDelivery: @unchecked Sendable {
         return summary
     }
 
+    /// The first events' blocks are locked by this session before the replay is visible to anyone, so
+    /// a worker joining once it is committed never takes them.
+    private func takeFirst() throws {
+        let blocks = try store.lock(id: settings.replayID, blocks: Array(Set(first.map { ReplayStore.block(of: $0.seq) })).sorted())
+        // A block not locked (its key is held for another replay) is claimed like any other later.
+        let mine = first.filter { blocks.contains(ReplayStore.block(of: $0.seq)) }
+        for b in blocks { held[b] = 0 }
+        for event in mine { held[ReplayStore.block(of: event.seq), default: 0] += 1 }
+        queue = mine.reversed()  // popLast takes them in sequence order
+    }
+
+    /// Creating the replay failed after its first events were sent: they are not checkpointed (there is
+    /// no replay to record them in), and the service dedupes them by id when they are sent again.
+    private func creationFailed(_ error: Error) -> Error {
+        guard summary.requests > 0 else { return error }
+        let reason = (error as? PostgresError)?.description ?? "\(error)"
+        return StepError("creating replay \(settings.replayID) failed after \(summary.requests) of its first events were sent: \(reason); "
+                         + "no replay was recorded, so start it again (the service answers the events already processed 'duplicate')")
+    }
+
+    /// Once the replay is committed other workers may join it: the first blocks not started yet beyond
+    /// what one refill claims go back to them (a throttled replay must not sit on a thousand events).
+    private func giveBackUnstartedFirstBlocks() throws {
+        sawCommit = true
+        var unsent: [Int: Int] = [:]
+        for event in queue { unsent[ReplayStore.block(of: event.seq), default: 0] += 1 }
+        var keep = max(ReplayStore.blockSize, settings.concurrency * 8)
+        var released: Set<Int> = []
+        for b in held.keys.sorted() where unsent[b] == held[b] {
+            if keep > 0 { keep -= held[b] ?? 0; continue }
+            released.insert(b)
+        }
+        guard !released.isEmpty else { return }
+        queue.removeAll { released.contains(ReplayStore.block(of: $0.seq)) }
+        for b in released { held[b] = nil }
+        try store.unlock(id: settings.replayID, blocks: released.sorted())
+    }
+
     private func refill() throws {
+        // Claims read committed items only.
+        if let creation, !creation.isCommitted { try creation.waitCommitted() }
         let limit = max(ReplayStore.blockSize, settings.concurrency * 8)
-        let (blocks, batch) = try store.claim(id: settings.replayID, blocks: limit / ReplayStore.blockSize, held: Set(held.keys))
+        let (blocks, batch, next) = try store.claim(id: settings.replayID, blocks: limit / ReplayStore.blockSize, held: Set(held.keys),
+                                                    from: claimFrom)
+        claimFrom = next
         if batch.isEmpty { claimedAll = true }
         for b in blocks { held[b] = 0 }
         for event in batch { held[ReplayStore.block(of: event.seq), default: 0] += 1 }
@@ -107,6 +168,9 @@ final class ReplayDelivery: @unchecked Sendable {
     /// The next request, or nil to end this round (nothing ready now; the outer loop starts another).
     private func next() -> (ReplayEvent, HTTPRequest)? {
         if cancellation.isCancelled || summary.stoppedBecause != nil || storeError != nil { return nil }
+        if !sawCommit, let creation, creation.isCommitted {
+            do { try giveBackUnstartedFirstBlocks() } catch { storeError = error; return nil }
+        }
         let now = Date()
         if pausedUntil > now {
             guard inFlight == 0 else { return nil }
@@ -219,6 +283,8 @@ final class ReplayDelivery: @unchecked Sendable {
     }
 
     private func flush(force: Bool) throws {
+        // Before the replay's items are committed there is no row to record an outcome in: they wait.
+        if let creation, !creation.isCommitted { return }
         guard !pending.isEmpty, force || pending.count >= 200 || Date().timeIntervalSince(lastFlush) > 0.1 else { return }
         try store.record(id: settings.replayID, worker: settings.worker, pending)
         // After the outcomes are committed: a worker that locks a block next reads them as recorded.

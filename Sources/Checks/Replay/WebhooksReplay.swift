@@ -190,13 +190,29 @@ public struct WebhooksReplay: StepKind {
         guard let secret = context.environment[secretEnv], !secret.isEmpty else { throw Self.missingSecret(secretEnv) }
         SecretMasker.shared.register(secret)
         let target = try context.resolve(url: endpoint(context))
+        // A new replay writes its items on a second connection (ReplayCreation), opened alongside this
+        // one; it closes after the statistics refresh that follows the commit, or unused.
+        let newReplay = resume == nil && join == nil
+            ? ReplayCreation(id: ReplayStore.newID(), target: target, selectionJSON: selection.json.jsonText, createdBy: worker,
+                             pace: newPace, runID: context.runID, connect: { [variable] in try context.connect(variable: variable) })
+            : nil
+        newReplay?.start()
+        defer {
+            newReplay?.abandon()
+            newReplay?.finish()
+        }
         let connection = try context.connect(variable: variable)
-        defer { connection.close() }
+        defer {
+            // The selection lock (this session's) is held until the replay is written or given up.
+            newReplay?.abandon()
+            newReplay?.finish()
+            connection.close()
+        }
         let store = ReplayStore(db: connection)
+        var creation: ReplayCreation?
         do {
             try store.ensureSchema()
             let replayID: String
-            var created = false
             var retried = 0
             if let existing = resume ?? join {
                 replayID = try store.resolve(existing)
@@ -208,23 +224,33 @@ public struct WebhooksReplay: StepKind {
                 context.progress?("run \(previousRun) worked on replay \(replayID): continuing it")
             } else {
                 try store.lockSelection(selection.json.jsonText)
-                replayID = ReplayStore.newID()
-                try create(replayID, target: target, store: store, service: context.service, connection: connection)
-                store.refreshStatistics()
-                created = true
+                let source = try creationSource(context.service)
+                creation = newReplay
+                replayID = newReplay?.id ?? ""
+                newReplay?.proceed(source)
             }
-            if let runID = context.runID { try store.record(runID: runID, replayID: replayID) }
+            let created = creation != nil
+            if !created, let runID = context.runID { try store.record(runID: runID, replayID: replayID) }
             // A replay continued (--resume, --join, run --resume) keeps the pace it was started with unless given here.
             let pace = created ? newPace : ReplayPace.given(rate: rate, concurrency: concurrency, else: try store.pace(id: replayID))
-            let before = try store.totals(id: replayID)
-            let toSend = before["pending"] + before["sending"]
+            let toSend: Int
+            var first: [ReplayEvent] = []
+            if let creation {
+                let head = try creation.firstEvents()
+                first = head.events
+                toSend = head.total
+            } else {
+                let before = try store.totals(id: replayID)
+                toSend = before["pending"] + before["sending"]
+            }
             context.progress?("replay \(replayID): \(toSend) event(s) to send (resume with: opsctl replay --resume \(replayID))")
             let delivery = ReplayDelivery(
                 settings: .init(url: target, scheme: scheme, secret: secret, replayID: replayID, worker: worker,
                                 concurrency: pace.concurrency, rate: pace.rate, maxAttempts: maxAttempts, backoffBase: backoff,
                                 backoffCap: backoffCap, timeout: requestTimeout, insecure: context.insecure,
                                 extraHeaders: context.service.provider?.extraHeaders ?? []),
-                store: store, cancellation: context.cancellation, progress: context.progress, expected: toSend)
+                store: store, cancellation: context.cancellation, progress: context.progress, expected: toSend,
+                creation: creation, first: first)
             let started = Date()
             let summary = try delivery.run()
             let seconds = Date().timeIntervalSince(started)
@@ -240,36 +266,12 @@ public struct WebhooksReplay: StepKind {
         }
     }
 
-    func create(_ id: String, target: String, store: ReplayStore, service: ServiceMapping, connection: PostgresConnection) throws {
-        let selectionJSON = selection.json.jsonText
-        if selection.fromFile != nil {
-            let events = try selection.fileEvents()
-            try connection.transaction(statementTimeoutMs: 300_000) { _ in
-                try store.create(id: id, target: target, selection: selectionJSON, createdBy: worker, pace: newPace)
-                var start = 0
-                while start < events.count {
-                    let end = min(events.count, start + 2_000)
-                    try store.insert(id: id, Array(events[start..<end]))
-                    start = end
-                }
-                _ = try store.finishCreate(id: id)
-            }
-            return
-        }
+    /// What a new replay is made of: the events of `from_file`, or the selection over the service's event store.
+    func creationSource(_ service: ServiceMapping) throws -> ReplayCreation.Source {
+        if selection.fromFile != nil { return .file(try selection.fileEvents()) }
         let eventStore = try service.eventStore(for: stepID)
         let (filter, params) = try selection.filter(eventStore, first: 2)
-        let limitClause = selection.limit.map { " LIMIT \($0)" } ?? ""
-        try connection.transaction(statementTimeoutMs: 300_000) { db in
-            try store.create(id: id, target: target, selection: selectionJSON, createdBy: worker, pace: newPace)
-            // The selection is frozen here: events failing later belong to the next replay.
-            try db.query("""
-                INSERT INTO opsctl.replay_items (replay_id, seq, event_id, event_type, payload)
-                SELECT $1, row_number() OVER (ORDER BY \(eventStore.orderSQL("e"))), \(eventStore.providerIDSQL("e"))::text,
-                       \(eventStore.typeSQL("e")), \(eventStore.payloadSQL("e"))
-                  FROM (SELECT * FROM \(eventStore.tableSQL) WHERE \(filter) ORDER BY \(eventStore.orderSQL())\(limitClause)) e
-                """, [id] + params)
-            _ = try store.finishCreate(id: id)
-        }
+        return .table(eventStore, filter: filter, params: params, limit: selection.limit)
     }
 
     func outcome(_ id: String, created: Bool, retried: Int, summary: ReplayDelivery.Summary, seconds: Double,
