@@ -92,7 +92,14 @@ struct ReplayCoordinationTests {
         kill(worker.processIdentifier, SIGKILL)
         worker.waitUntilExit()
         // The killed worker's backend ends (and its locks go) once the server sees the socket closed.
-        #expect(eventually(timeout: 30) { (try? f.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")) == 0 })
+        // Only this fixture's database counts: other suites running in parallel hold their own run and
+        // migration locks in the same cluster.
+        #expect(eventually(timeout: 30) {
+            (try? f.count("""
+                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """)) == 0
+        })
         // A live "worker": this session holds the block of the last events.
         let holder = try PostgresConnection(dsn: f.service.databaseURL, applicationName: "replay-tests-holder")
         let lastBlock = try #require(try holder.query("""
