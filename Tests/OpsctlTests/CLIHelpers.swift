@@ -34,5 +34,17 @@ final class Project: @unchecked Sendable {
         try p.run()
         return p
     }
+
+    /// The id of the run `history` shows as interrupted, once it does: a run killed with SIGKILL is
+    /// marked interrupted when its lock's session ends. Nil when none shows up in time.
+    func interruptedRunID() -> String? {
+        var runID: String?
+        _ = eventually {
+            let h = (try? opsctl(["history", "--format", "json"]).stdout) ?? ""
+            runID = h.firstMatch(of: /"run_id" : "([^"]+)"[^}]*"status" : "interrupted"/).map { String($0.1) }
+            return runID != nil
+        }
+        return runID
+    }
 }
 

@@ -103,12 +103,7 @@ struct JournalTests {
         Thread.sleep(forTimeInterval: 0.5) // let 'prepare' finish and be journaled
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
-        var runID = ""
-        #expect(eventually {
-            let h = (try? project.opsctl(["history", "--format", "json"]).stdout) ?? ""
-            if let m = h.firstMatch(of: /"run_id" : "([^"]+)"[^}]*"status" : "interrupted"/) { runID = String(m.1); return true }
-            return false
-        }, "a killed run must show as interrupted, not running")
+        let runID = try #require(project.interruptedRunID(), "a killed run must show as interrupted, not running")
         let resumed = try project.opsctl(["run", "recover.yaml", "--resume", runID, "--param", "seconds=0", "--format", "json"])
         #expect(resumed.exitCode == 0, "\(resumed.stdout)\(resumed.stderr)")
         #expect(resumed.stdout.contains("ok in run \(runID)"))
@@ -133,12 +128,7 @@ struct JournalTests {
         victim.waitUntilExit()
         let before = ran()
         try #require(before.count < count, "the run finished before the kill; nothing to resume")
-        var runID = ""
-        #expect(eventually {
-            let h = (try? project.opsctl(["history", "--format", "json"]).stdout) ?? ""
-            if let m = h.firstMatch(of: /"run_id" : "([^"]+)"[^}]*"status" : "interrupted"/) { runID = String(m.1); return true }
-            return false
-        }, "a killed run must show as interrupted")
+        let runID = try #require(project.interruptedRunID(), "a killed run must show as interrupted")
         let resumed = try project.opsctl(["run", "many.yaml", "--parallel", "1", "--resume", runID, "--format", "json"])
         #expect(resumed.exitCode == 0, "\(resumed.stdout)\(resumed.stderr)")
         // The steps the journal kept: a prefix of what ran (nothing claimed that did not run).

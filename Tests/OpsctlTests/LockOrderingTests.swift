@@ -106,12 +106,7 @@ struct LockOrderingTests {
         })
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
-        var runID = ""
-        #expect(eventually {
-            let h = (try? project.opsctl(["history", "--format", "json"]).stdout) ?? ""
-            if let m = h.firstMatch(of: /"run_id" : "([^"]+)"[^}]*"status" : "interrupted"/) { runID = String(m.1); return true }
-            return false
-        }, "a killed run must show as interrupted")
+        let runID = try #require(project.interruptedRunID(), "a killed run must show as interrupted")
         // The killed process's session (and its lock) is gone: the resumed run takes the lock at once.
         let resumed = try project.opsctl(["run", "ship.yaml", "--resume", runID, "--param", "seconds=0", "--format", "json"])
         #expect(resumed.exitCode == 0, "\(resumed.stdout)\(resumed.stderr)")
