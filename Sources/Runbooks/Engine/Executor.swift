@@ -234,19 +234,30 @@ public final class Executor: @unchecked Sendable {
                 for i in waitingForLock where !steps[i].always { ready.push(i) }
                 waitingForLock.removeAll { !steps[$0].always }
             }
-            // Drain completions (reporter and journal are called from this thread only).
+            // Drain completions. Their dependents are made ready and launched first; the reporter and the
+            // journal (called from this thread only, in completion order) hear of them after that, so
+            // neither sits between a step's end and its dependents' start. The journal still writes a
+            // step's row before any dependent's row: the dependent has not finished yet.
             let completed = board.finishedQueue
             board.finishedQueue.removeAll()
-            if !completed.isEmpty {
+            for (i, r) in completed { finished(i, r, queue: false) }
+            // Steps launched in this pass: reported as started after the completions that made them ready,
+            // so a stream still shows a step's needs finishing before it starts.
+            var launchedNow: [Step] = []
+            func report() {
+                guard !completed.isEmpty || !launchedNow.isEmpty else { return }
                 condition.unlock()
                 for (i, r) in completed {
                     reporter?.stepFinished(r, sink: sink)
                     journal?.stepFinished(runID: runID, position: i, result: r)
                 }
+                for step in launchedNow { reporterStepStarted(step) }
                 condition.lock()
-                for (i, r) in completed { finished(i, r, queue: false) }
             }
-            if doneCount == steps.count && board.finishedQueue.isEmpty { break }
+            if doneCount == steps.count && board.finishedQueue.isEmpty {
+                report()
+                break
+            }
 
             var launched = false
             while board.running < options.parallel, let i = ready.pop() {
@@ -312,7 +323,7 @@ public final class Executor: @unchecked Sendable {
                 let run = titled
                 board.state[i] = .running
                 board.running += 1
-                reporterStepStarted(run)
+                launchedNow.append(run)
                 let condition = self.condition
                 let thread = Thread {
                     let result = runner.run(run, scope: scope)
@@ -325,6 +336,7 @@ public final class Executor: @unchecked Sendable {
                 thread.stackSize = 4 << 20
                 thread.start()
             }
+            report()
             if firstPass {
                 firstPass = false
                 condition.unlock()
@@ -368,7 +380,7 @@ public final class Executor: @unchecked Sendable {
 
     private func reporterStepStarted(_ step: Step) {
         guard let reporter else { return }
-        // Called with the condition locked; reporters only format and write.
+        // Called from the scheduling thread only; reporters only format and write.
         reporter.stepStarted(id: step.id, title: step.title, kind: step.kind, sink: sink)
     }
 }
