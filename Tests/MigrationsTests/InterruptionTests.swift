@@ -73,6 +73,38 @@ import TestSupport
         return results
     }
 
+    /// A second applier (or `migrate status`) that looks while a non-transactional migration runs sees it
+    /// in progress, not as a crash's partial row: nothing blocks, and the second apply waits for the lock
+    /// and then finds nothing to do (ten concurrent appliers used to fail now and then on this).
+    @Test func aNonTransactionalMigrationInProgressElsewhereIsApplyingNotPartial() throws {
+        let dir = try TempMigrations([
+            "001_t.sql": "CREATE TABLE t (a int);", "001_t.down.sql": "DROP TABLE t;",
+            "002_idx.sql": "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\nSELECT pg_sleep(2);\n",
+            "002_idx.down.sql": "DROP INDEX CONCURRENTLY IF EXISTS t_a;\n",
+        ])
+        let url = try TestDatabase.fresh("applying_elsewhere")
+        let first = try Migrator(config: dir.config { $0.applicationName = "opsctl-test-applying" }, dsn: url)
+        let results = inBackground { try first.apply() }
+        let admin = try PostgresConnection(dsn: url, applicationName: "opsctl-test-probe")
+        defer { admin.close() }
+        #expect(eventually(timeout: 30) {
+            (try? admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'opsctl-test-applying' AND query LIKE '%pg_sleep%' AND state = 'active'").first?["n"].int) == 1
+        })
+        let second = try Migrator(config: dir.config(), dsn: url)
+        let s = try #require(try second.status().versions.first { $0.version == 2 })
+        #expect(s.state == .applying, "\(s.message)")
+        #expect(!s.blocksApply)
+        #expect(s.message.contains("being applied now by session pid"), "\(s.message)")
+        let report = try second.apply()
+        #expect(report.completed.isEmpty)
+        #expect(report.waitedFor != nil)
+        results.wait(count: 1)
+        #expect(try results.all[0].get().completed.map(\.version) == [1, 2])
+        // With nobody holding the lock, a partial row is what it always was: a stop that blocks apply.
+        _ = try admin.query("UPDATE opsctl.schema_migrations SET status = 'partial' WHERE version = 2")
+        #expect(try second.status().versions.first { $0.version == 2 }?.state == .partial)
+    }
+
     @Test func cancellingDuringAStatementCancelsItOnTheServerAndRunsNothingAfter() throws {
         let dir = try TempMigrations([
             "001_a.sql": "CREATE TABLE a (id bigint);", "001_a.down.sql": "DROP TABLE a;",

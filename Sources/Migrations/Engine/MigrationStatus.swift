@@ -4,6 +4,9 @@ import Foundation
 public struct VersionStatus: Sendable {
     public enum State: String, Sendable {
         case applied, pending, failed, partial, modified, missing
+        /// A non-transactional migration another session is applying right now (it holds the
+        /// migration lock): its progress row is not a crash's leftover.
+        case applying
         case outOfOrder = "out-of-order"
         case duplicate
     }
@@ -35,9 +38,10 @@ public struct MigrationStatus: Sendable {
     public var current: Int64 { applied.map(\.version).max() ?? 0 }
     public var missingDown: [VersionStatus] { versions.filter { !$0.hasDown && $0.file != nil } }
 
-    /// Compares the files of `set` with the `history` rows.
+    /// Compares the files of `set` with the `history` rows. `applyingElsewhere`: the pid of another session
+    /// holding the migration lock, so a `partial` row is a migration in progress, not one that stopped.
     public static func compute(_ set: MigrationSet, history: [HistoryEntry], historyExists: Bool = true,
-                               allowOutOfOrder: Bool = false) -> MigrationStatus {
+                               allowOutOfOrder: Bool = false, applyingElsewhere: Int? = nil) -> MigrationStatus {
         let byVersion = Dictionary(history.map { ($0.version, $0) }, uniquingKeysWith: { a, _ in a })
         let duplicates = set.duplicateVersions
         let newestApplied = history.filter { $0.state == .applied }.map(\.version).max() ?? 0
@@ -64,6 +68,9 @@ public struct MigrationStatus: Sendable {
                     s.state = .failed
                     s.message = "failed\(e.errorStatement.map { " at statement \($0 + 1)" } ?? ""): \(e.error ?? "unknown error"); fix the file and apply again, or `migrate repair`"
                     s.blocksApply = e.statementsDone > 0
+                case .partial where applyingElsewhere != nil:
+                    s.state = .applying
+                    s.message = "being applied now by session pid \(applyingElsewhere ?? 0) (\(e.statementsDone) of \(e.statementsTotal.map(String.init) ?? "?") statements so far); apply waits for its lock"
                 case .partial:
                     s.state = .partial
                     s.message = "partially applied: \(e.statementsDone) of \(e.statementsTotal.map(String.init) ?? "?") statements ran outside a transaction before it stopped; see `migrate repair \(m.version)`"

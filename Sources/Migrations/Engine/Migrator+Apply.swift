@@ -39,7 +39,7 @@ extension Migrator {
         }
         let waited = lock.waitedFor.map { LockHolder(pid: $0.pid, application: $0.application) }
         // Under the lock, what we read is what we apply to.
-        var status = try readStatus(set, db)
+        var status = try readStatus(set, db, underLock: true)
         if !status.historyExists {
             try guarded("creating \(history.displayName)") { try history.ensure(db) }
             status.historyExists = true   // and empty
@@ -61,11 +61,18 @@ extension Migrator {
         return report
     }
 
-    func readStatus(_ set: MigrationSet, _ db: PostgresConnection) throws -> MigrationStatus {
+    /// Files vs history. Read without holding the migration lock (`underLock` false), a `partial` row may
+    /// be a non-transactional migration another applier is running right now: if that applier holds the
+    /// lock, the row says so (`applying`) instead of blocking, and whoever applies next waits for the lock
+    /// and reads the history again under it.
+    func readStatus(_ set: MigrationSet, _ db: PostgresConnection, underLock: Bool = false) throws -> MigrationStatus {
         try guarded("reading \(history.displayName)") {
             let exists = try history.exists(db)
-            return MigrationStatus.compute(set, history: exists ? try history.rows(db) : [], historyExists: exists,
-                                           allowOutOfOrder: config.allowOutOfOrder)
+            let rows = exists ? try history.rows(db) : []
+            // The holder's pid goes in the message: the operator can see who is applying.
+            let holder = !underLock && rows.contains { $0.state == .partial } ? try db.advisoryLockHolder(MigrationLock.key(history)) : nil
+            return MigrationStatus.compute(set, history: rows, historyExists: exists,
+                                           allowOutOfOrder: config.allowOutOfOrder, applyingElsewhere: holder?.pid)
         }
     }
 

@@ -20,7 +20,7 @@ extension Migrator {
         let lock = try MigrationLock(dsn: dsn, table: history, applicationName: config.applicationName)
         defer { lock.release() }
         try lock.acquire(timeout: config.lockWait, cancellation: cancellation)
-        status = try readStatus(set, db)
+        status = try readStatus(set, db, underLock: true)
         todo = try rollbackScripts(set, status, target: target, steps: steps)
         var report = MigrationRunReport(direction: .down, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: true) },
                                completed: [], failure: nil,
@@ -31,7 +31,7 @@ extension Migrator {
             switch runMigration(m, script, runner: runner, down: true) {
             case let .success(done):
                 report.completed.append(done)
-                report.currentVersion = (try? readStatus(set, db).current) ?? report.currentVersion
+                report.currentVersion = (try? readStatus(set, db, underLock: true).current) ?? report.currentVersion
             case let .failure(error):
                 report.failure = error
                 return report
