@@ -93,7 +93,7 @@ struct ReplayStore {
     /// A refusal names the replay holding it and how to help with it instead.
     func lockSelection(_ selection: String) throws {
         let key = "opsctl:replay-selection:" + selection
-        guard try db.query("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [key]).first?["ok"].bool == true else {
+        guard try db.tryAdvisoryLock(key) else {
             let holder = try db.query("""
                 SELECT replay_id, created_by, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS"Z"') AS at
                   FROM opsctl.replays WHERE selection = $1::jsonb AND finished_at IS NULL ORDER BY created_at DESC LIMIT 1

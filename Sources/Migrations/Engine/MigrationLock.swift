@@ -68,16 +68,7 @@ final class MigrationLock {
 
     /// Who holds the lock in this database (advisory locks are per database; the same key may be held elsewhere).
     private func holder() throws -> (pid: Int, application: String)? {
-        let row = try connection.query("""
-            SELECT a.pid, a.application_name
-              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'advisory' AND l.granted
-               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)
-             LIMIT 1
-            """, [key]).first
-        guard let row, let pid = row["pid"].int else { return nil }
-        return (pid, row["application_name"].string ?? "")
+        try connection.advisoryLockHolder(key).map { ($0.pid, $0.application) }
     }
 
     func release() {
