@@ -104,6 +104,7 @@ public final class Executor: @unchecked Sendable {
         report.durationMs = Date().timeIntervalSince(started) * 1000
         journal?.runFinished(report)
         reporter?.runFinished(report, sink: sink)
+        if !preflightDone { EngineTrace.flush(runID: runID) }
         return report
     }
 
@@ -240,18 +241,23 @@ public final class Executor: @unchecked Sendable {
             // step's row before any dependent's row: the dependent has not finished yet.
             let completed = board.finishedQueue
             board.finishedQueue.removeAll()
-            for (i, r) in completed { finished(i, r, queue: false) }
+            for (i, r) in completed {
+                EngineTrace.mark("drained", steps[i].id)
+                finished(i, r, queue: false)
+            }
             // Steps launched in this pass: reported as started after the completions that made them ready,
             // so a stream still shows a step's needs finishing before it starts.
             var launchedNow: [Step] = []
             func report() {
                 guard !completed.isEmpty || !launchedNow.isEmpty else { return }
                 condition.unlock()
+                EngineTrace.mark("report", "-")
                 for (i, r) in completed {
                     reporter?.stepFinished(r, sink: sink)
                     journal?.stepFinished(runID: runID, position: i, result: r)
                 }
                 for step in launchedNow { reporterStepStarted(step) }
+                EngineTrace.mark("reported", "-")
                 condition.lock()
             }
             if doneCount == steps.count && board.finishedQueue.isEmpty {
@@ -326,14 +332,18 @@ public final class Executor: @unchecked Sendable {
                 launchedNow.append(run)
                 let condition = self.condition
                 let thread = Thread {
+                    EngineTrace.mark("thread", run.id)
                     let result = runner.run(run, scope: scope)
+                    EngineTrace.mark("returned", run.id)
                     condition.withLock {
                         board.finishedQueue.append((i, result))
                         board.running -= 1
+                        EngineTrace.mark("queued", run.id)
                         condition.broadcast()
                     }
                 }
                 thread.stackSize = 4 << 20
+                EngineTrace.mark("launch", run.id)
                 thread.start()
             }
             report()
@@ -351,6 +361,7 @@ public final class Executor: @unchecked Sendable {
                     continue
                 }
                 condition.wait()
+                EngineTrace.mark("woke", "-")
             }
         }
         condition.unlock()
