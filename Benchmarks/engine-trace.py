@@ -6,7 +6,8 @@ OPSCTL_TRACE_ENGINE named, one or more runs, each after a `# run <id>` line).
 
 For every run: the critical path from the steps' start/end marks (the plan's needs; `always` steps
 after every regular step), then for each hand-over A -> B on it the time between the marks
-  end A -> returned A -> queued A -> drained A -> [launch B] -> thread B -> start B
+  end A -> returned A -> queued A -> drained A -> [handed B to a parked thread | launch B on a new
+  thread] -> thread B -> start B
 and, per segment, how much of it the thread involved spent waiting for a CPU (schedstat's run-queue
 wait; for a segment that ends on another thread, that thread's wait since its last mark before the
 segment began, or since it began). Medians over the runs are printed per segment.
@@ -61,7 +62,7 @@ for events in runs:
     walls.append((end[chain[-1]] - t0) / 1e6)
     gaps.append((end[chain[-1]] - start[chain[0]] - busy) / 1e6)
     for a, b in zip(chain, chain[1:]):
-        names = [("end", a), ("returned", a), ("queued", a), ("drained", a), ("launch", b), ("thread", b), ("start", b)]
+        names = [("end", a), ("returned", a), ("queued", a), ("drained", a), ("handed", b), ("launch", b), ("thread", b), ("start", b)]
         marks = []
         for ev, s in names:
             e = first.get((ev, s))
