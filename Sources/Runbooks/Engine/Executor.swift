@@ -202,39 +202,39 @@ public final class Executor: @unchecked Sendable {
             waitingOn = needs.map(\.count)
             reads = steps.map(Executor.stepsRead)
             regularLeft = steps.filter { !$0.always }.count
-            ahead = Executor.stepsAhead(steps)
+            ahead = Executor.stepsAhead(steps, needs: needs, dependents: dependents)
         }
     }
 
     /// Steps still to run after each step on its longest chain of dependents, `always` steps counted
-    /// after every regular step. Without recursion: runbooks may hold thousands of steps.
+    /// after every regular step.
     static func stepsAhead(_ steps: [Step]) -> [Int] {
         let index = Dictionary(steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let needs = steps.map { $0.needs.compactMap { index[$0] } }
         var dependents = [[Int]](repeating: [], count: steps.count)
-        for (i, step) in steps.enumerated() { for n in step.needs.compactMap({ index[$0] }) { dependents[n].append(i) } }
+        for (i, list) in needs.enumerated() { for n in list { dependents[n].append(i) } }
+        return stepsAhead(steps, needs: needs, dependents: dependents)
+    }
+
+    /// In reverse topological order, without recursion (runbooks may hold thousands of steps): cleanup
+    /// steps among themselves first, then regular steps, each at least the longest cleanup chain + 1.
+    static func stepsAhead(_ steps: [Step], needs: [[Int]], dependents: [[Int]]) -> [Int] {
         var ahead = [Int](repeating: 0, count: steps.count)
-        /// Reverse topological order inside `group` (dependents outside it do not count); at least `floor`.
-        func longest(_ group: [Int], atLeast floor: Int) {
-            let members = Set(group)
-            var left = [Int: Int]()   // dependents inside the group not yet counted
-            var needsOf = [Int: [Int]]()
-            for i in group {
-                let inside = dependents[i].filter(members.contains)
-                left[i] = inside.count
-                for d in inside { needsOf[d, default: []].append(i) }
-            }
-            var counted = group.filter { left[$0] == 0 }
+        func longest(always: Bool, atLeast floor: Int) {
+            let inGroup = { (i: Int) in steps[i].always == always }
+            var left = [Int](repeating: 0, count: steps.count)   // dependents in the group not yet counted
+            for i in steps.indices where inGroup(i) { left[i] = dependents[i].filter(inGroup).count }
+            var counted = steps.indices.filter { inGroup($0) && left[$0] == 0 }
             while let i = counted.popLast() {
-                ahead[i] = max(dependents[i].filter(members.contains).map { ahead[$0] + 1 }.max() ?? 0, floor)
-                for n in needsOf[i] ?? [] {
-                    left[n, default: 0] -= 1
+                ahead[i] = max(dependents[i].filter(inGroup).map { ahead[$0] + 1 }.max() ?? 0, floor)
+                for n in needs[i] where inGroup(n) {
+                    left[n] -= 1
                     if left[n] == 0 { counted.append(n) }
                 }
             }
         }
-        let always = steps.indices.filter { steps[$0].always }
-        longest(always, atLeast: 0)
-        longest(steps.indices.filter { !steps[$0].always }, atLeast: always.map { ahead[$0] + 1 }.max() ?? 0)
+        longest(always: true, atLeast: 0)
+        longest(always: false, atLeast: steps.indices.filter { steps[$0].always }.map { ahead[$0] + 1 }.max() ?? 0)
         return ahead
     }
 
