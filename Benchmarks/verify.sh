@@ -44,6 +44,13 @@ for i in $(seq "$RUNS"); do "$OPSCTL" verify --no-journal --parallel 8 --format 
 # rows in the database must not delay the steps either.
 "$OPSCTL" verify --parallel 8 --format json >/dev/null || true  # creates the journal schema
 for i in $(seq "$RUNS"); do "$OPSCTL" verify --parallel 8 --format json > "$work/journal$i.json" || true; done
+# TRACE=1: RUNS more runs with OPSCTL_TRACE_ENGINE, and where each hand-over on their critical path went
+# (step end -> result queued -> next step prepared -> its thread running -> step start, with each
+# thread's wait for a CPU). Diagnostics only: the figures below come from the untraced runs.
+if [ -n "${TRACE:-}" ]; then
+  for _ in $(seq "$RUNS"); do OPSCTL_TRACE_ENGINE="$work/trace.txt" "$OPSCTL" verify --no-journal --parallel 8 --format json >/dev/null || true; done
+  python3 "$ROOT/Benchmarks/engine-trace.py" "$work/plan.txt" "$work/trace.txt"
+fi
 for set in run journal; do
 python3 - "$RUNBOOK" "$p" "$s" "$set" "$work/plan.txt" "$work"/$set[0-9]*.json <<'PY'
 import json, re, statistics, sys

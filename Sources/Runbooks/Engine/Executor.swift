@@ -104,6 +104,7 @@ public final class Executor: @unchecked Sendable {
         report.durationMs = Date().timeIntervalSince(started) * 1000
         journal?.runFinished(report)
         reporter?.runFinished(report, sink: sink)
+        if !preflightDone { EngineTrace.flush(runID: runID) }
         return report
     }
 
@@ -156,205 +157,344 @@ public final class Executor: @unchecked Sendable {
 
     // MARK: - Scheduling
 
-    private enum State { case pending, running, done }
-
-    /// Scheduler bookkeeping, touched only with `condition` locked.
+    /// One run's scheduling state. Every `var` is touched only with `condition` locked, by the scheduling
+    /// thread or by a step's thread that has just finished its step (see `work`).
     private final class Board: @unchecked Sendable {
-        var state: [State] = []
+        let steps: [Step]
+        let needs: [[Int]]
+        let dependents: [[Int]]
+        /// Which earlier results each step can read (`${steps.x…}` in with/when/title/remediation/until):
+        /// its scope holds only those, not a copy of every result so far.
+        let reads: [Set<String>]
+        /// Steps still to run after each step, on its longest chain of dependents (`always` steps follow
+        /// every regular step): the step a finishing thread goes on with itself is the one with most ahead.
+        let ahead: [Int]
+        var waitingOn: [Int]
         var results: [String: StepResult] = [:]
         var finishedQueue: [(index: Int, result: StepResult)] = []
         var running = 0
-    }
-
-    /// Steps become ready when their last need finishes (a count per step, decremented by each finished
-    /// need), so each scheduling pass looks only at ready steps: the run is linear in steps plus needs.
-    /// Ready steps start in runbook order (a heap of positions), as a full rescan would start them.
-    private func schedule(_ steps: [Step], firstLaunched: () -> Void) -> [String: StepResult] {
-        let index = Dictionary(steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let needs = steps.map { $0.needs.compactMap { index[$0] } }
-        var dependents = [[Int]](repeating: [], count: steps.count)
-        var waitingOn = [Int](repeating: 0, count: steps.count)
-        for (i, list) in needs.enumerated() {
-            waitingOn[i] = list.count
-            for n in list { dependents[n].append(i) }
-        }
-        // Which earlier results each step can read (`${steps.x…}` in with/when/title/remediation/until):
-        // its scope holds only those, not a copy of every result so far.
-        let reads = steps.map(Self.stepsRead)
         var ready = PositionHeap()
         var deferredAlways: [Int] = []
         /// Mutating steps ready to start while the runbook lock is still being asked for.
         var waitingForLock: [Int] = []
-        var regularLeft = steps.filter { !$0.always }.count
+        var regularLeft: Int
         var doneCount = 0
+        var whenSkipped = Set<Int>()
+        /// What the reporter and the journal have not heard of yet, in the order it happened: a step's
+        /// needs finishing always come before its start. Only the scheduling thread tells them.
+        var news: [News] = []
+        /// Step threads waiting for a launch; `over` once the run has ended (no thread parks any more).
+        var parked: [Parked] = []
+        var over = false
 
-        // The same for every step of the run: built once here, not on the scheduler's thread for each
-        // step it launches (the config's JSON and the environment merge were most of a launch).
-        let stepEnvironment = options.stepEnvironment
-        let configJSON = options.environment.json
-        let board = Board()
-        board.state = Array(repeating: .pending, count: steps.count)
+        enum News {
+            case finished(Int, StepResult)
+            case started(Step)
+        }
+
+        init(_ steps: [Step]) {
+            self.steps = steps
+            let index = Dictionary(steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+            needs = steps.map { $0.needs.compactMap { index[$0] } }
+            var dependents = [[Int]](repeating: [], count: steps.count)
+            for (i, list) in needs.enumerated() { for n in list { dependents[n].append(i) } }
+            self.dependents = dependents
+            waitingOn = needs.map(\.count)
+            reads = steps.map(Executor.stepsRead)
+            regularLeft = steps.filter { !$0.always }.count
+            ahead = Executor.stepsAhead(steps, needs: needs, dependents: dependents)
+        }
+    }
+
+    /// Steps still to run after each step on its longest chain of dependents, `always` steps counted
+    /// after every regular step.
+    static func stepsAhead(_ steps: [Step]) -> [Int] {
+        let index = Dictionary(steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let needs = steps.map { $0.needs.compactMap { index[$0] } }
+        var dependents = [[Int]](repeating: [], count: steps.count)
+        for (i, list) in needs.enumerated() { for n in list { dependents[n].append(i) } }
+        return stepsAhead(steps, needs: needs, dependents: dependents)
+    }
+
+    /// In reverse topological order, without recursion (runbooks may hold thousands of steps): cleanup
+    /// steps among themselves first, then regular steps, each at least the longest cleanup chain + 1.
+    static func stepsAhead(_ steps: [Step], needs: [[Int]], dependents: [[Int]]) -> [Int] {
+        var ahead = [Int](repeating: 0, count: steps.count)
+        func longest(always: Bool, atLeast floor: Int) {
+            let inGroup = { (i: Int) in steps[i].always == always }
+            var left = [Int](repeating: 0, count: steps.count)   // dependents in the group not yet counted
+            for i in steps.indices where inGroup(i) { left[i] = dependents[i].filter(inGroup).count }
+            var counted = steps.indices.filter { inGroup($0) && left[$0] == 0 }
+            while let i = counted.popLast() {
+                ahead[i] = max(dependents[i].filter(inGroup).map { ahead[$0] + 1 }.max() ?? 0, floor)
+                for n in needs[i] where inGroup(n) {
+                    left[n] -= 1
+                    if left[n] == 0 { counted.append(n) }
+                }
+            }
+        }
+        longest(always: true, atLeast: 0)
+        longest(always: false, atLeast: steps.indices.filter { steps[$0].always }.map { ahead[$0] + 1 }.max() ?? 0)
+        return ahead
+    }
+
+    /// A step about to run, with its scope.
+    private struct Launch: Sendable {
+        let index: Int
+        let step: Step
+        let scope: Scope
+    }
+
+    /// Steps become ready when their last need finishes (a count per step, decremented by each finished
+    /// need), so each pass looks only at ready steps: the run is linear in steps plus needs. Ready steps
+    /// start in runbook order (a heap of positions), as a full rescan would start them.
+    ///
+    /// The thread whose step just finished does the bookkeeping and runs the next ready step itself:
+    /// a hand-over on the critical path costs no wake-up of this thread and no new thread, which on a
+    /// busy machine (every core taken by steps, their database sessions and the service) each meant
+    /// waiting for a core. This thread starts the first steps, releases the steps that waited for the
+    /// lock, runs a cleanup step regular steps wait for, and tells the reporter and the journal.
+    private func schedule(_ steps: [Step], firstLaunched: () -> Void) -> [String: StepResult] {
+        let board = Board(steps)
         let runner = StepRunner(runbookName: runbook.name, options: options, runCancellation: cancellation, promptLock: NSLock(),
                                 abort: { [weak self] reason in self?.interrupt(reason: reason) })
         defer { runner.sessions.closeAll() }
-        let resumed = options.resumeFrom?.results ?? [:]
-        var whenSkipped = Set<Int>()
-        func makeReady(_ i: Int) {
-            if steps[i].always && regularLeft > 0 { deferredAlways.append(i) } else { ready.push(i) }
-        }
-        for i in steps.indices where waitingOn[i] == 0 { makeReady(i) }
-        /// Called with the condition locked when step `i` has its result.
-        func finished(_ i: Int, _ result: StepResult, queue: Bool) {
-            board.state[i] = .done
-            board.results[steps[i].id] = result
-            if queue { board.finishedQueue.append((i, result)) }
-            doneCount += 1
-            if !steps[i].always {
-                regularLeft -= 1
-                if regularLeft == 0 {
-                    for a in deferredAlways { ready.push(a) }
-                    deferredAlways.removeAll()
-                }
-            }
-            for d in dependents[i] {
-                waitingOn[d] -= 1
-                if waitingOn[d] == 0 { makeReady(d) }
-            }
-        }
+        // The same for every step of the run: built once here, not for each step launched (the config's
+        // JSON and the environment merge were most of a launch).
+        let shared = LaunchScope(params: runbook.values, env: options.stepEnvironment, config: options.environment.json,
+                                 resumed: options.resumeFrom?.results ?? [:])
+        for i in steps.indices where board.waitingOn[i] == 0 { makeReady(i, board) }
 
         var firstPass = true
         condition.lock()
         while true {
-            if lock != .pending && !waitingForLock.isEmpty {
-                for i in waitingForLock { ready.push(i) }
-                waitingForLock.removeAll()
-            } else if aborted != nil && waitingForLock.contains(where: { !steps[$0].always }) {
-                // Interrupted while the lock is asked for: these will not start; say so now. Cleanup steps that
-                // change something still wait for the lock.
-                for i in waitingForLock where !steps[i].always { ready.push(i) }
-                waitingForLock.removeAll { !steps[$0].always }
-            }
-            // Drain completions. Their dependents are made ready and launched first; the reporter and the
-            // journal (called from this thread only, in completion order) hear of them after that, so
-            // neither sits between a step's end and its dependents' start. The journal still writes a
-            // step's row before any dependent's row: the dependent has not finished yet.
-            let completed = board.finishedQueue
-            board.finishedQueue.removeAll()
-            for (i, r) in completed { finished(i, r, queue: false) }
-            // Steps launched in this pass: reported as started after the completions that made them ready,
-            // so a stream still shows a step's needs finishing before it starts.
-            var launchedNow: [Step] = []
-            func report() {
-                guard !completed.isEmpty || !launchedNow.isEmpty else { return }
+            var launches = advance(board, shared)
+            let woken = hand(&launches, board)
+            let news = board.news
+            board.news.removeAll()
+            if !woken.isEmpty || !launches.isEmpty || !news.isEmpty || firstPass {
                 condition.unlock()
-                for (i, r) in completed {
-                    reporter?.stepFinished(r, sink: sink)
-                    journal?.stepFinished(runID: runID, position: i, result: r)
+                for p in woken { p.wake.signal() }
+                for launch in launches { spawn(launch, board, shared, runner) }
+                if firstPass {
+                    firstPass = false
+                    firstLaunched()
                 }
-                for step in launchedNow { reporterStepStarted(step) }
+                EngineTrace.mark("report", "-")
+                for item in news {
+                    switch item {
+                    case let .finished(i, r):
+                        reporter?.stepFinished(r, sink: sink)
+                        journal?.stepFinished(runID: runID, position: i, result: r)
+                    case let .started(step):
+                        reporterStepStarted(step)
+                    }
+                }
+                EngineTrace.mark("reported", "-")
                 condition.lock()
+                continue
             }
-            if doneCount == steps.count && board.finishedQueue.isEmpty {
-                report()
-                break
+            if board.doneCount == steps.count { break }
+            // Nothing runs and nothing is ready, yet regular steps wait: they need a cleanup step. Start it.
+            if board.running == 0 && board.ready.isEmpty && board.waitingForLock.isEmpty && !board.deferredAlways.isEmpty {
+                for a in board.deferredAlways { board.ready.push(a) }
+                board.deferredAlways.removeAll()
+                continue
             }
+            condition.wait()
+            EngineTrace.mark("woke", "-")
+        }
+        // Parked threads end with the run.
+        board.over = true
+        let idle = board.parked
+        board.parked.removeAll()
+        condition.unlock()
+        for p in idle { p.wake.signal() }
+        return board.results
+    }
 
-            var launched = false
-            while board.running < options.parallel, let i = ready.pop() {
-                let step = steps[i]
-                launched = true
-                if !step.always {
-                    let blockers = needs[i].filter { n in
-                        guard let r = board.results[steps[n].id] else { return false }
-                        if r.status.isFailure { return !steps[n].continueOnFailure }
-                        if r.blockedBy != nil { return true }
-                        // A need skipped by `when:` did not produce what this step needs, unless it says it runs anyway.
-                        return whenSkipped.contains(n) && step.ifNeedsSkipped != .run
-                    }.map { steps[$0].id }
-                    if !blockers.isEmpty || aborted != nil {
-                        let title = Self.title(step, scope: Scope(params: step.scopeParams ?? runbook.values, env: stepEnvironment,
-                                                                  config: configJSON))
-                        var r = StepResult(id: step.id, title: title, kind: step.kind, status: .skipped,
-                                           message: aborted.map { "not started: \($0)" } ?? "blocked by \(blockers.joined(separator: ", "))",
-                                           mutates: step.mutates)
-                        if aborted == nil { r.blockedBy = blockers }
-                        board.state[i] = .done
-                        board.finishedQueue.append((i, r))
-                        continue
-                    }
+    /// What every step's scope starts from.
+    private struct LaunchScope: Sendable {
+        let params: [String: JSONValue]
+        let env: [String: String]
+        let config: JSONValue
+        let resumed: [String: StepResult]
+    }
+
+    /// A step thread with nothing to run: it waits for the next launch rather than exit, so a later
+    /// launch costs a wake-up instead of a new thread (creating one, and its first turn on a core, was
+    /// most of a launch on a busy machine). `launch` is set with `condition` locked before `wake` is
+    /// signalled; nil when the run is over.
+    private final class Parked: @unchecked Sendable {
+        let wake = DispatchSemaphore(value: 0)
+        var launch: Launch?
+    }
+
+    /// Runs `launch`, then, as long as its completion makes steps ready, the one with most steps ahead
+    /// of it (the others go to parked threads or new ones); with nothing ready it parks until the run
+    /// has another step for it or ends.
+    private func work(_ launch: Launch, _ board: Board, _ shared: LaunchScope, _ runner: StepRunner) {
+        var next: Launch? = launch
+        while let current = next {
+            EngineTrace.mark("thread", current.step.id)
+            let result = runner.run(current.step, scope: current.scope)
+            EngineTrace.mark("returned", current.step.id)
+            var parked: Parked?
+            let (mine, woken, spawned) = condition.withLock { () -> (Launch?, [Parked], [Launch]) in
+                board.finishedQueue.append((current.index, result))
+                board.running -= 1
+                EngineTrace.mark("queued", current.step.id)
+                var launches = advance(board, shared)
+                condition.broadcast()
+                let mine = launches.isEmpty ? nil : launches.removeFirst()
+                let woken = hand(&launches, board)
+                if mine == nil && !board.over {
+                    parked = Parked()
+                    board.parked.append(parked!)
                 }
-                // Scope: params, env, config, and the results this step reads (resumed ones keep their old details).
-                var scopeSteps: [String: StepResult] = [:]
-                for id in reads[i] {
-                    if let r = board.results[id] {
-                        scopeSteps[id] = (r.details["resumed_from"] != nil ? resumed[id] : nil) ?? r
-                    } else if let r = resumed[id] {
-                        scopeSteps[id] = r
-                    }
-                }
-                var stepScope = Scope(params: step.scopeParams ?? runbook.values, env: stepEnvironment, steps: scopeSteps,
-                                      config: configJSON)
-                stepScope.runID = runID
-                let scope = stepScope
-                var titled = step
-                titled.title = Self.title(step, scope: scope)
-                if let when = step.when, !when.evaluate({ scope.lookup($0) }) {
-                    let r = StepResult(id: step.id, title: titled.title, kind: step.kind, status: .skipped,
-                                       message: "condition not met: \(when.source)", mutates: step.mutates)
-                    whenSkipped.insert(i)
-                    board.state[i] = .done
-                    board.finishedQueue.append((i, r))
-                    continue
-                }
-                if step.mutates {
-                    if lock == .pending {
-                        waitingForLock.append(i)
-                        continue
-                    }
-                    if case let .refused(why) = lock {
-                        // A cleanup step that changes something never runs without the lock.
-                        let r = StepResult(id: step.id, title: titled.title, kind: step.kind, status: .skipped,
-                                           message: "not started: \(why)", mutates: true)
-                        board.state[i] = .done
-                        board.finishedQueue.append((i, r))
-                        continue
-                    }
-                }
-                let run = titled
-                board.state[i] = .running
-                board.running += 1
-                launchedNow.append(run)
-                let condition = self.condition
-                let thread = Thread {
-                    let result = runner.run(run, scope: scope)
-                    condition.withLock {
-                        board.finishedQueue.append((i, result))
-                        board.running -= 1
-                        condition.broadcast()
-                    }
-                }
-                thread.stackSize = 4 << 20
-                thread.start()
+                return (mine, woken, launches)
             }
-            report()
-            if firstPass {
-                firstPass = false
-                condition.unlock()
-                firstLaunched()
-                condition.lock()
-            }
-            if !launched && board.finishedQueue.isEmpty {
-                // Nothing runs and nothing is ready, yet regular steps wait: they need a cleanup step. Start it.
-                if board.running == 0 && ready.isEmpty && waitingForLock.isEmpty && !deferredAlways.isEmpty {
-                    for a in deferredAlways { ready.push(a) }
-                    deferredAlways.removeAll()
-                    continue
-                }
-                condition.wait()
+            for p in woken { p.wake.signal() }
+            for other in spawned { spawn(other, board, shared, runner) }
+            if let mine {
+                next = mine
+            } else if let parked {
+                parked.wake.wait()
+                next = condition.withLock { parked.launch }
+            } else {
+                next = nil
             }
         }
-        condition.unlock()
-        return board.results
+    }
+
+    /// Called with `condition` locked, `launches` in the order they should start (most steps ahead
+    /// first): gives the first ones to parked threads, which the caller wakes; the rest need threads.
+    private func hand(_ launches: inout [Launch], _ board: Board) -> [Parked] {
+        var woken: [Parked] = []
+        while !launches.isEmpty, let p = board.parked.popLast() {
+            p.launch = launches.removeFirst()
+            EngineTrace.mark("handed", p.launch!.step.id)
+            woken.append(p)
+        }
+        return woken
+    }
+
+    private func spawn(_ launch: Launch, _ board: Board, _ shared: LaunchScope, _ runner: StepRunner) {
+        let thread = Thread { [self] in work(launch, board, shared, runner) }
+        thread.stackSize = 4 << 20
+        EngineTrace.mark("launch", launch.step.id)
+        thread.start()
+    }
+
+    /// Called with `condition` locked: a step whose needs are all done is ready (cleanup steps wait for
+    /// the regular ones).
+    private func makeReady(_ i: Int, _ board: Board) {
+        if board.steps[i].always && board.regularLeft > 0 { board.deferredAlways.append(i) } else { board.ready.push(i) }
+    }
+
+    /// Called with `condition` locked: takes in finished steps and returns the ready steps to start now
+    /// (up to --parallel running); steps that will not run (blocked, `when:` false, aborted) finish here.
+    private func advance(_ board: Board, _ shared: LaunchScope) -> [Launch] {
+        let steps = board.steps
+        var launches: [Launch] = []
+        repeat {
+            if lock != .pending && !board.waitingForLock.isEmpty {
+                for i in board.waitingForLock { board.ready.push(i) }
+                board.waitingForLock.removeAll()
+            } else if aborted != nil && board.waitingForLock.contains(where: { !steps[$0].always }) {
+                // Interrupted while the lock is asked for: these will not start; say so now. Cleanup steps that
+                // change something still wait for the lock.
+                for i in board.waitingForLock where !steps[i].always { board.ready.push(i) }
+                board.waitingForLock.removeAll { !steps[$0].always }
+            }
+            let completed = board.finishedQueue
+            board.finishedQueue.removeAll()
+            for (i, result) in completed {
+                EngineTrace.mark("drained", steps[i].id)
+                board.results[steps[i].id] = result
+                board.news.append(.finished(i, result))
+                board.doneCount += 1
+                if !steps[i].always {
+                    board.regularLeft -= 1
+                    if board.regularLeft == 0 {
+                        for a in board.deferredAlways { board.ready.push(a) }
+                        board.deferredAlways.removeAll()
+                    }
+                }
+                for d in board.dependents[i] {
+                    board.waitingOn[d] -= 1
+                    if board.waitingOn[d] == 0 { makeReady(d, board) }
+                }
+            }
+            while board.running < options.parallel, let i = board.ready.pop() {
+                if let launch = prepare(i, board, shared) {
+                    board.running += 1
+                    board.news.append(.started(launch.step))
+                    launches.append(launch)
+                }
+            }
+        } while !board.finishedQueue.isEmpty
+        // The reporter hears of them in runbook order (above); they start most steps ahead first.
+        return launches.sorted { (board.ahead[$0.index], -$0.index) > (board.ahead[$1.index], -$1.index) }
+    }
+
+    /// Called with `condition` locked for a ready step: its launch, or nil when it finished here
+    /// (blocked, not started, `when:` false; the result is queued) or waits for the runbook lock.
+    private func prepare(_ i: Int, _ board: Board, _ shared: LaunchScope) -> Launch? {
+        let steps = board.steps
+        let step = steps[i]
+        if !step.always {
+            let blockers = board.needs[i].filter { n in
+                guard let r = board.results[steps[n].id] else { return false }
+                if r.status.isFailure { return !steps[n].continueOnFailure }
+                if r.blockedBy != nil { return true }
+                // A need skipped by `when:` did not produce what this step needs, unless it says it runs anyway.
+                return board.whenSkipped.contains(n) && step.ifNeedsSkipped != .run
+            }.map { steps[$0].id }
+            if !blockers.isEmpty || aborted != nil {
+                let title = Self.title(step, scope: Scope(params: step.scopeParams ?? shared.params, env: shared.env, config: shared.config))
+                var r = StepResult(id: step.id, title: title, kind: step.kind, status: .skipped,
+                                   message: aborted.map { "not started: \($0)" } ?? "blocked by \(blockers.joined(separator: ", "))",
+                                   mutates: step.mutates)
+                if aborted == nil { r.blockedBy = blockers }
+                board.finishedQueue.append((i, r))
+                return nil
+            }
+        }
+        // Scope: params, env, config, and the results this step reads (resumed ones keep their old details).
+        var scopeSteps: [String: StepResult] = [:]
+        for id in board.reads[i] {
+            if let r = board.results[id] {
+                scopeSteps[id] = (r.details["resumed_from"] != nil ? shared.resumed[id] : nil) ?? r
+            } else if let r = shared.resumed[id] {
+                scopeSteps[id] = r
+            }
+        }
+        var scope = Scope(params: step.scopeParams ?? shared.params, env: shared.env, steps: scopeSteps, config: shared.config)
+        scope.runID = runID
+        var titled = step
+        titled.title = Self.title(step, scope: scope)
+        if let when = step.when, !when.evaluate({ scope.lookup($0) }) {
+            let r = StepResult(id: step.id, title: titled.title, kind: step.kind, status: .skipped,
+                               message: "condition not met: \(when.source)", mutates: step.mutates)
+            board.whenSkipped.insert(i)
+            board.finishedQueue.append((i, r))
+            return nil
+        }
+        if step.mutates {
+            if lock == .pending {
+                board.waitingForLock.append(i)
+                return nil
+            }
+            if case let .refused(why) = lock {
+                // A cleanup step that changes something never runs without the lock.
+                let r = StepResult(id: step.id, title: titled.title, kind: step.kind, status: .skipped,
+                                   message: "not started: \(why)", mutates: true)
+                board.finishedQueue.append((i, r))
+                return nil
+            }
+        }
+        return Launch(index: i, step: titled, scope: scope)
     }
 
     /// Step ids a step reads through `${steps.ID…}` or `steps.ID…` in its conditions.

@@ -20,6 +20,7 @@ struct StepRunner: Sendable {
 
     func run(_ step: Step, scope outer: Scope) -> StepResult {
         let started = Date()
+        EngineTrace.mark("start", step.id)
         var scope = outer
         if let item = step.item { scope.item = item }
         var result = StepResult(id: step.id, title: step.title, kind: step.kind, status: .ok, message: "",
@@ -32,6 +33,7 @@ struct StepRunner: Sendable {
             result.metrics = metrics
             result.attempts = attempts
             result.durationMs = Date().timeIntervalSince(started) * 1000
+            EngineTrace.mark("end", step.id)
             if status != .ok && status != .skipped, let remediation = step.remediation {
                 result.remediation = (try? Interpolation.resolve(remediation, in: scope).string) ?? remediation
             }
