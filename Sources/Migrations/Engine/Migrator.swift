@@ -72,6 +72,7 @@ public final class Migrator: Sendable {
         } else {
             db = try open()
         }
+        PhaseClock.mark("session ready")
         // Only while this call has it: the session goes on to other steps with other interrupts.
         let lent = Lent(db)
         cancellation.onCancel { lent.cancel() }

@@ -93,8 +93,11 @@ extension Opsctl {
                 if let to { params["to"] = .int(to) }
                 params["lock_timeout"] = .string(lockTimeout)
                 let dir = files.dir ?? env.migrationsDir ?? "migrations"
+                PhaseClock.mark("config loaded")
                 try Migrate.refuseInvalidFiles(dir: dir, downPattern: env.migrationsDownPattern)
+                PhaseClock.mark("files read")
                 try Self.refuseUnparsable(dir: dir, downPattern: env.migrationsDownPattern, to: to)
+                PhaseClock.mark("files parsed")
                 try service.run("migrate", params: params, verb: "migrate")
             }
 
