@@ -24,7 +24,8 @@ public enum SQLParser {
         return script
     }
 
-    static func parseUncached(_ sql: String, file: String, cancellation: Cancellation?) throws -> SQLScript {
+    /// `onDeepStack`: the caller already runs on a deep-stack thread (a batch of files handed over once).
+    static func parseUncached(_ sql: String, file: String, cancellation: Cancellation?, onDeepStack: Bool = false) throws -> SQLScript {
         let lines = LineMap(sql)
         if let run = OperatorRuns.firstTooLong(lines.bytes) {
             throw SQLSyntaxError(location: lines.location(ofByte: run.offset, file: file),
@@ -32,7 +33,8 @@ public enum SQLParser {
         }
         let bounds = try split(sql, file: file, lines: lines)
         if cancellation?.isCancelled == true { throw CancellationError() }
-        let trees = try parseTrees(sql, file: file, lines: lines, cancellation: cancellation)
+        let trees = try onDeepStack ? parseTreesOnThisThread(sql, file: file, lines: lines, cancellation: cancellation)
+                                    : parseTrees(sql, file: file, lines: lines, cancellation: cancellation)
         guard trees.count == bounds.count else {
             throw SQLSyntaxError(location: SourceLocation(file: file, line: 1, column: 1),
                                  message: "parser split \(bounds.count) statements but parsed \(trees.count)")

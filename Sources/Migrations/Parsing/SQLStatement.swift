@@ -45,6 +45,10 @@ public struct SQLScript: Sendable {
     /// exist and verify checks them again, both from the parse cache's copy of the script.
     public var effects: SchemaEffects { memo.value { SchemaEffects(statements) } }
 
+    /// What each statement does on its own (`SchemaEffects([statement])`), worked out once per parse:
+    /// the lint and its forward-reference rule ask for every statement of every script.
+    public var statementEffects: [SchemaEffects] { memo.perStatement { statements.map { SchemaEffects([$0]) } } }
+
     /// Location of a server error: `position` is 1-based in characters within `statement`.
     public func location(of statement: SQLStatement, serverPosition position: Int?) -> SourceLocation {
         guard let position, position > 0 else { return statement.location }
@@ -59,11 +63,19 @@ import Foundation
 private final class EffectsMemo: @unchecked Sendable {
     private let lock = NSLock()
     private var effects: SchemaEffects?
+    private var each: [SchemaEffects]?
 
     func value(_ make: () -> SchemaEffects) -> SchemaEffects {
         if let done = lock.withLock({ effects }) { return done }
         let made = make()
         lock.withLock { effects = made }
+        return made
+    }
+
+    func perStatement(_ make: () -> [SchemaEffects]) -> [SchemaEffects] {
+        if let done = lock.withLock({ each }) { return done }
+        let made = make()
+        lock.withLock { each = made }
         return made
     }
 }
