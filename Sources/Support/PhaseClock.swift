@@ -16,7 +16,8 @@ public enum PhaseClock {
     }
 
     private static func write(_ what: String) {
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - origin) / 1e6
+        let start = origin   // (set on the first mark: read before the clock, or the subtraction underflows)
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let wall = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
