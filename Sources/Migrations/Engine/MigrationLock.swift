@@ -12,8 +12,17 @@ final class MigrationLock {
 
     init(dsn: String, table: HistoryTable, applicationName: String) throws {
         key = Self.key(table)
+        let name = String((applicationName + "/lock").prefix(63))
+        // One opened ahead (while the files were parsed), if there is one and it is still good.
+        if let ahead = PostgresSessionPool.takeOpenedAhead(dsn) {
+            if (try? ahead.rename(name)) != nil {
+                connection = ahead
+                return
+            }
+            ahead.close()
+        }
         do {
-            connection = try PostgresConnection(dsn: dsn, applicationName: String((applicationName + "/lock").prefix(63)))
+            connection = try PostgresConnection(dsn: dsn, applicationName: name)
         } catch let e as PostgresError {
             throw MigrationError.from(e, "connecting")
         }

@@ -151,3 +151,16 @@ extension Migrator {
                                 statements: script.statements.map(\.summary), sql: script.source)
     }
 }
+
+extension Migrator {
+    /// Starts connecting `count` sessions to `dsn` (set up as `connect` sets them up) while the caller
+    /// still reads and parses the migration files; the steps' sessions and the migration lock's take
+    /// them (`PostgresSessionPool.openAhead`). The caller closes the ones left with `closeOpenedAhead()`.
+    public static func openSessionsAhead(dsn: String, applicationName: String, count: Int) {
+        PostgresSessionPool.openAhead(dsn, count: count) {
+            let db = try PostgresConnection(dsn: dsn, applicationName: String(applicationName.prefix(63)))
+            checkClient(db)
+            return db
+        }
+    }
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Checks
 import Foundation
 import Migrations
+import Postgres
 import Runbooks
 import Support
 
@@ -94,6 +95,11 @@ extension Opsctl {
                 params["lock_timeout"] = .string(lockTimeout)
                 let dir = files.dir ?? env.migrationsDir ?? "migrations"
                 PhaseClock.mark("config loaded")
+                // The steps' session and the migration lock's connect while the files are read and parsed.
+                if let dsn = env.env[env.databaseURLEnv] ?? ProcessInfo.processInfo.environment[env.databaseURLEnv], !dsn.isEmpty {
+                    Migrator.openSessionsAhead(dsn: dsn, applicationName: "opsctl/migrate", count: global.dryRun ? 1 : 2)
+                }
+                defer { PostgresSessionPool.closeOpenedAhead() }
                 try Migrate.refuseInvalidFiles(dir: dir, downPattern: env.migrationsDownPattern)
                 PhaseClock.mark("files read")
                 try Self.refuseUnparsable(dir: dir, downPattern: env.migrationsDownPattern, to: to)
