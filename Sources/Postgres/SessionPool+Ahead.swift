@@ -28,9 +28,10 @@ extension PostgresSessionPool {
         return nil
     }
 
-    /// Closes the sessions opened ahead that nobody took (waiting for connects under way).
+    /// Closes the sessions opened ahead that nobody took; one still connecting is closed when it is
+    /// made (never waited for: a command refusing bad input exits at once, whatever the server does).
     public static func closeOpenedAhead() {
-        for slot in ahead.removeAll() { slot.wait()?.close() }
+        for slot in ahead.removeAll() { slot.abandon() }
     }
 }
 
@@ -66,14 +67,27 @@ private final class OpenedAhead: @unchecked Sendable {
 private final class AheadSlot: @unchecked Sendable {
     private let condition = NSCondition()
     private var settled = false
+    private var abandoned = false
     private var db: PostgresConnection?
 
     func settle(_ db: PostgresConnection?) {
-        condition.withLock {
+        let unwanted: Bool = condition.withLock {
             self.db = db
             settled = true
             condition.broadcast()
+            return abandoned
         }
+        if unwanted { db?.close() }
+    }
+
+    /// Nobody will take it: closed now, or when its connect ends.
+    func abandon() {
+        let made: PostgresConnection? = condition.withLock {
+            abandoned = true
+            defer { db = nil }
+            return db
+        }
+        made?.close()
     }
 
     func wait() -> PostgresConnection? {
