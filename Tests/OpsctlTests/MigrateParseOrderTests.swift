@@ -67,6 +67,27 @@ struct MigrateParseOrderTests {
         #expect(try nothingApplied(url), "nothing applied, nothing recorded")
     }
 
+    @Test("OPSCTL_PHASES=1 prints the apply's timeline on stderr, in order; without it, nothing")
+    func phasesTimeline() throws {
+        let (p, url) = try project("phases_timeline")
+        let quiet = try p.opsctl(["migrate", "apply", "--dry-run"])
+        #expect(quiet.exitCode == 0, "\(quiet.stdout)\(quiet.stderr)")
+        #expect(!quiet.stderr.contains("phase "), "\(quiet.stderr)")
+        let out = try p.opsctl(["migrate", "apply", "--format", "json"], env: ["OPSCTL_PHASES": "1"])
+        #expect(out.exitCode == 0, "\(out.stdout)\(out.stderr)")
+        let marks = out.stderr.split(separator: "\n").filter { $0.hasPrefix("phase ") }
+            .map { $0.split(separator: " ", maxSplits: 4).map(String.init) }.filter { $0.count == 5 }
+        let names = marks.map { $0[4] }
+        for expected in ["main", "files parsed", "migration lock taken", "first migration sent", "last migration read back", "report written"] {
+            #expect(names.contains(expected), "\(expected) in \(names)")
+        }
+        let at = { (name: String) in marks.first { $0[4] == name }.flatMap { Double($0[1]) } ?? -1 }
+        #expect(at("main") >= 0 && at("main") < 1, "the first mark starts the clock")
+        #expect(at("files parsed") < at("first migration sent") && at("first migration sent") < at("last migration read back")
+                && at("last migration read back") <= at("report written"), "\(names)")
+        #expect(try scalar(url, "SELECT count(*) FROM opsctl.schema_migrations WHERE status = 'applied'") == "\(Self.count)")
+    }
+
     @Test func aLintErrorInTheLastFileStopsApplyWithNothingCommitted() throws {
         let (p, url) = try project("lint_order_last")
         // The last migration drops a table: ban-drop-table is an error.
