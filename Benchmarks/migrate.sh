@@ -58,7 +58,8 @@ hz=$(getconf CLK_TCK)
 postmaster=$(psql -X -qtA -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'" | xargs -r ps -o ppid= -p | tr -d ' ')
 pg_cpu() { sleep 0.3  # let the postmaster reap the run's backends
            { awk '{print $14 + $16, $15 + $17}' "/proc/$postmaster/stat"
-             for pid in $(ps -o pid= --ppid "$postmaster"); do awk '{print $14, $15}' "/proc/$pid/stat" 2>/dev/null; done; } \
+             # (a backend may exit between ps and awk: not an error of the benchmark)
+             for pid in $(ps -o pid= --ppid "$postmaster"); do awk '{print $14, $15}' "/proc/$pid/stat" 2>/dev/null || true; done; } \
            | awk -v hz="$hz" '{u += $1; s += $2} END {printf "%.3f %.3f", u / hz, s / hz}'; }
 # Sessions opened in the benchmark database so far (each costs the server a backend start); read from
 # another database so the probe is not counted.
@@ -138,6 +139,23 @@ LOOP
     echo "  psql -f loop:  $(ms "$(mean_of "$out" 2)")   opsctl / loop   = $(ratio "$o" "$(mean_of "$out" 2)")x"
     echo "  sqitch deploy: $(ms "$(mean_of "$out" 3)")   opsctl / sqitch = $(ratio "$o" "$(mean_of "$out" 3)")x"
   fi
+  # Where opsctl's wall time goes (OPSCTL_PHASES=1 timeline of one more run into a fresh database):
+  # the fixed cost before the first migration is sent and after the last is read back, which no
+  # server work overlaps.
+  eval "$fresh"
+  DATABASE_URL=$url OPSCTL_PHASES=1 "$OPSCTL" migrate apply --dir "$mig" --no-journal --format json 2>"$work/phases" >/dev/null || true
+  python3 - "$work/phases" <<'PHASES'
+import sys
+marks = {}
+for line in open(sys.argv[1]):
+    parts = line.split(None, 4)
+    if len(parts) == 5 and parts[0] == "phase":
+        marks.setdefault(parts[4].strip(), float(parts[1]))
+first, last, end = marks.get("first migration sent"), marks.get("last migration read back"), marks.get("report written")
+if first is not None and last is not None and end is not None:
+    print(f"  timeline (one run): first migration sent at {first:.1f} ms after main(), last read back at {last:.1f} ms, "
+          f"report written at {end:.1f} ms: {first + end - last:.1f} ms of fixed cost beside {last - first:.1f} ms of migrations")
+PHASES
   # Wall time on a shared machine is mostly waiting for a core: say where the CPU went.
   cpu_split "opsctl migrate apply" "DATABASE_URL='$url' $OPSCTL migrate apply --dir $mig --no-journal --format json"
   cpu_split "one psql session" "$work/psql-session$N.sh"

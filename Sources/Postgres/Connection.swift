@@ -182,15 +182,25 @@ public final class PostgresConnection: @unchecked Sendable {
         try query("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got", [name]).first?["got"].bool ?? false
     }
 
-    /// Waits up to `timeout` seconds for the lock. Returns false on timeout.
-    public func advisoryLock(_ name: String, timeout: Double) throws -> Bool {
+    /// Waits up to `timeout` seconds for the lock, asking again after 50 ms, then twice as long each
+    /// time up to `maxDelay` seconds. Returns false on timeout. Once `cancellation` is cancelled (an
+    /// interrupt) the wait ends at once, throwing `.cancelled`: a waiter never sleeps through Ctrl-C.
+    public func advisoryLock(_ name: String, timeout: Double, maxDelay: Double = 1,
+                             cancellation: Cancellation? = nil) throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
+        // Signalled by the cancellation: the sleep between attempts ends early on an interrupt.
+        let wake = DispatchSemaphore(value: 0)
+        cancellation?.onCancel { wake.signal() }
         var delay = 0.05
         while true {
+            if let cancellation, cancellation.isCancelled {
+                throw PostgresError(kind: .cancelled, message: "\(cancellation.reason ?? "interrupted") while waiting for the advisory lock \(name)",
+                                    endpoint: endpoint)
+            }
             if try tryAdvisoryLock(name) { return true }
             if Date() >= deadline { return false }
-            Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
-            delay = min(delay * 2, 1)
+            _ = wake.wait(timeout: .now() + min(delay, max(0, deadline.timeIntervalSinceNow)))
+            delay = min(delay * 2, maxDelay)
         }
     }
 

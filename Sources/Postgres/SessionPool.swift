@@ -14,9 +14,9 @@ public final class PostgresSessionPool: @unchecked Sendable {
 
     public init() {}
 
-    /// An idle session to `dsn`, now the caller's; nil when there is none.
+    /// An idle session to `dsn` (or one opened ahead: `openAhead`), now the caller's; nil when there is none.
     public func take(_ dsn: String) -> PostgresConnection? {
-        lock.withLock { idle[dsn]?.popLast() }
+        lock.withLock { idle[dsn]?.popLast() } ?? Self.takeOpenedAhead(dsn)
     }
 
     /// Keeps `db` for the next borrower of `dsn` when it is idle and the pool still open; closes it otherwise.

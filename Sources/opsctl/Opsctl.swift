@@ -1,10 +1,12 @@
 import ArgumentParser
+import Support
 
 @main
 enum Entry {
     /// `opsctl --version` answers before ArgumentParser reflects over every command (~20 ms of
     /// protocol-conformance lookups): scripts and health probes call it in loops.
     static func main() {
+        PhaseClock.mark("main")
         let arguments = CommandLine.arguments.dropFirst()
         if arguments.count == 1, arguments.first == "--version" {
             print(Opsctl.version)

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Support
 import Testing
 import TestSupport
 
@@ -77,5 +78,26 @@ struct AdvisoryLockTests {
         #expect(try here.advisoryLockHolder("per-database")?.pid == here.backendPID)
         try here.advisoryUnlock("per-database")
         try there.advisoryUnlock("per-database")
+    }
+
+    @Test("cancelling a wait ends it at once with .cancelled, and the lock is not taken")
+    func cancellingTheWaitEndsIt() throws {
+        let a = try connect(url)
+        let b = try connect(url)
+        #expect(try a.tryAdvisoryLock("cancelled-wait"))
+        let cancellation = Cancellation()
+        // Late enough that the waiter is asleep between attempts (its second sleep lasts up to 10 s).
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { cancellation.cancel(reason: "interrupted by SIGINT") }
+        let started = Date()
+        #expect {
+            _ = try b.advisoryLock("cancelled-wait", timeout: 60, maxDelay: 10, cancellation: cancellation)
+        } throws: { error in
+            (error as? PostgresError)?.kind == .cancelled && "\(error)".contains("interrupted by SIGINT")
+        }
+        #expect(Date().timeIntervalSince(started) < 5, "the wait ended on the interrupt, not after a sleep")
+        #expect(try a.advisoryLockHolder("cancelled-wait")?.pid == a.backendPID)
+        // Already cancelled: no attempt is made.
+        #expect(throws: PostgresError.self) { try b.advisoryLock("cancelled-wait", timeout: 60, cancellation: cancellation) }
+        try a.advisoryUnlock("cancelled-wait")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Migrations
+import Support
 
 /// Apply pending migrations (each in its own transaction unless it cannot be), serialised by an advisory lock.
 public struct MigrationsApply: StepKind {
@@ -32,6 +33,8 @@ public struct MigrationsApply: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
+        PhaseClock.mark("apply step starts")
+        defer { PhaseClock.mark("apply step ends") }
         let migrator = try MigrationParameters.guarded { try p.migrator(context) }
         let report = try MigrationParameters.guarded { try migrator.apply(to: target, dryRun: context.dryRun) }
         if context.dryRun { return .init(.skipped, report.message, details: MigrationParameters.json(report)) }

@@ -1,5 +1,6 @@
 import Foundation
 import Migrations
+import Support
 
 /// Lint migrations from the Postgres parse tree (squawk's rules plus repository rules).
 public struct MigrationsLint: StepKind {
@@ -30,6 +31,8 @@ public struct MigrationsLint: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
+        PhaseClock.mark("lint step starts")
+        defer { PhaseClock.mark("lint step ends") }
         let linter = Linter(cancellation: context.cancellation)
         let report: LintReport = try MigrationParameters.guarded {
             if !files.isEmpty { return linter.lint(files: files) }

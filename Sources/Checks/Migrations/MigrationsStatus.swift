@@ -1,5 +1,6 @@
 import Foundation
 import Migrations
+import Support
 
 /// Files vs history: applied, pending, failed, partial, modified, missing, out-of-order, duplicates, missing downs.
 public struct MigrationsStatus: StepKind {
@@ -25,6 +26,8 @@ public struct MigrationsStatus: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
+        PhaseClock.mark("status step starts")
+        defer { PhaseClock.mark("status step ends") }
         let status = try MigrationParameters.guarded { try p.migrator(context).status() }
         let versions: [JSONValue] = status.versions.map { v in
             .object(["version": .int(Int(v.version)), "name": .string(v.name), "state": .string(v.state.rawValue),

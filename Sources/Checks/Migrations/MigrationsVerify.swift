@@ -1,5 +1,6 @@
 import Foundation
 import Migrations
+import Support
 
 /// After a deploy or rollback: every applied migration unchanged and the objects it created present.
 public struct MigrationsVerify: StepKind {
@@ -24,6 +25,8 @@ public struct MigrationsVerify: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
+        PhaseClock.mark("verify step starts")
+        defer { PhaseClock.mark("verify step ends") }
         let migrator = try MigrationParameters.guarded { try p.migrator(context) }
         let report = try MigrationParameters.guarded { try migrator.verify() }
         let current = report.currentVersion

@@ -12,8 +12,17 @@ final class MigrationLock {
 
     init(dsn: String, table: HistoryTable, applicationName: String) throws {
         key = Self.key(table)
+        let name = String((applicationName + "/lock").prefix(63))
+        // One opened ahead (while the files were parsed), if there is one and it is still good.
+        if let ahead = PostgresSessionPool.takeOpenedAhead(dsn) {
+            if (try? ahead.rename(name)) != nil {
+                connection = ahead
+                return
+            }
+            ahead.close()
+        }
         do {
-            connection = try PostgresConnection(dsn: dsn, applicationName: String((applicationName + "/lock").prefix(63)))
+            connection = try PostgresConnection(dsn: dsn, applicationName: name)
         } catch let e as PostgresError {
             throw MigrationError.from(e, "connecting")
         }
@@ -45,22 +54,15 @@ final class MigrationLock {
         do {
             if try connection.tryAdvisoryLock(key) { return }
             waitedFor = try holder()
-            let deadline = Date().addingTimeInterval(timeout)
-            var delay = 0.05
-            while Date() < deadline {
-                if cancellation.isCancelled {
-                    throw MigrationError(.interrupted, "\(cancellation.reason ?? "interrupted") while waiting for the migration lock \(key); nothing was run")
-                }
-                Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
-                delay = min(delay * 2, 0.5)
-                if try connection.tryAdvisoryLock(key) { return }
-            }
+            if try connection.advisoryLock(key, timeout: timeout, maxDelay: 0.5, cancellation: cancellation) { return }
             let current = try holder()
             throw MigrationError(.lockHeld,
                                  "another migration run holds the lock \(key)"
                                  + (current.map { LockHolder(pid: $0.pid, application: $0.application) }.map { ": \($0)" } ?? "")
                                  + " (waited \(String(format: "%.1f", timeout)) s)",
                                  nextStep: "wait for it to finish, or check pg_stat_activity for a stuck session")
+        } catch let e as PostgresError where e.kind == .cancelled && cancellation.isCancelled {
+            throw MigrationError(.interrupted, "\(cancellation.reason ?? "interrupted") while waiting for the migration lock \(key); nothing was run")
         } catch let e as PostgresError {
             throw MigrationError.from(e, "taking the migration lock")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Support
 
 extension Migrator {
     /// Applies pending migrations up to `target` (all when nil), each in its own transaction unless
@@ -37,6 +38,7 @@ extension Migrator {
             _ = try pendingScripts(set, status, target: target, parsed: &parsed)
             try lock.acquire(timeout: config.lockWait, cancellation: cancellation)
         }
+        PhaseClock.mark("migration lock taken")
         let waited = lock.waitedFor.map { LockHolder(pid: $0.pid, application: $0.application) }
         // Under the lock, what we read is what we apply to.
         var status = try readStatus(set, db, underLock: true)
@@ -46,6 +48,7 @@ extension Migrator {
         }
         try refuseIfBlocked(status)
         let todo = try pendingScripts(set, status, target: target, parsed: &parsed)
+        PhaseClock.mark("history read under the lock: \(todo.count) pending")
 
         var report = MigrationRunReport(direction: .up, dryRun: false, planned: todo.map { Self.plan($0.0, $0.1, down: false) },
                                completed: [], failure: nil, waitedFor: waited, currentVersion: status.current)
@@ -71,6 +74,7 @@ extension Migrator {
             let rows = exists ? try history.rows(db) : []
             // The holder's pid goes in the message: the operator can see who is applying.
             let holder = !underLock && rows.contains { $0.state == .partial } ? try db.advisoryLockHolder(MigrationLock.key(history)) : nil
+            PhaseClock.mark("history read")
             return MigrationStatus.compute(set, history: rows, historyExists: exists,
                                            allowOutOfOrder: config.allowOutOfOrder, applyingElsewhere: holder?.pid)
         }

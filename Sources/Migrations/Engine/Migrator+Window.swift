@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Support
 
 extension Migrator {
     /// Applies `todo` in order, keeping up to `config.pipelineWindow` transactional migrations in flight
@@ -77,6 +78,7 @@ extension Migrator {
                 }
                 inFlight.append((next, batch, cost))
                 bytes += cost
+                if next == 0 { PhaseClock.mark("first migration sent") }
                 next += 1
             }
             if inFlight.isEmpty {
@@ -147,6 +149,7 @@ extension Migrator {
                 }
             }
         }
+        PhaseClock.mark("last migration read back")
         // Everything was read back: leaving pipeline mode cannot lose anything (a session it fails on is
         // not idle, so it is closed rather than lent again).
         try? window?.close()

@@ -72,6 +72,7 @@ public final class Migrator: Sendable {
         } else {
             db = try open()
         }
+        PhaseClock.mark("session ready")
         // Only while this call has it: the session goes on to other steps with other interrupts.
         let lent = Lent(db)
         cancellation.onCancel { lent.cancel() }
@@ -148,5 +149,18 @@ extension Migrator {
         return PlannedMigration(version: m.version, name: m.name, file: down ? (m.downFile ?? "") : m.upFile,
                                 transactional: reason == nil, nonTransactionalReason: reason,
                                 statements: script.statements.map(\.summary), sql: script.source)
+    }
+}
+
+extension Migrator {
+    /// Starts connecting `count` sessions to `dsn` (set up as `connect` sets them up) while the caller
+    /// still reads and parses the migration files; the steps' sessions and the migration lock's take
+    /// them (`PostgresSessionPool.openAhead`). The caller closes the ones left with `closeOpenedAhead()`.
+    public static func openSessionsAhead(dsn: String, applicationName: String, count: Int) {
+        PostgresSessionPool.openAhead(dsn, count: count) {
+            let db = try PostgresConnection(dsn: dsn, applicationName: String(applicationName.prefix(63)))
+            checkClient(db)
+            return db
+        }
     }
 }

@@ -77,6 +77,13 @@ public enum Discovery {
         }
         // A file that is the expected down of another candidate is a down, not an up.
         let expectedDowns = Set(candidates.map(expectedDown))
+        // The files the loop below reads, read (and checked) over the cores first; the loop still meets
+        // them, and their errors, in its own order.
+        let texts = readAll(directory, candidates.filter { !expectedDowns.contains($0.file) }
+                                .flatMap { c in [c.file] + [expectedDown(c)].filter(all.contains) })
+        func read(_ file: String) throws -> String {
+            try (texts[file] ?? Result { try MigrationFileReader.read((directory as NSString).appendingPathComponent(file), display: file) }).get()
+        }
         var downsUsed = Set<String>()
         var migrations: [Migration] = []
         for c in candidates where !expectedDowns.contains(c.file) {
@@ -86,7 +93,7 @@ public enum Discovery {
             }
             // An unreadable, non-UTF-8 or binary file is invalid input for every command: skipping it
             // would apply the migrations around it; reading it lossily would apply something else.
-            let text = try MigrationFileReader.read((directory as NSString).appendingPathComponent(c.file), display: c.file)
+            let text = try read(c.file)
             if let sections = SingleFileFormat.split(text) {
                 migrations.append(Migration(version: version, versionText: c.versionText, name: c.name, format: .single,
                                             upFile: c.file, downFile: sections.down == nil ? nil : c.file,
@@ -106,7 +113,7 @@ public enum Discovery {
             let downFile = expectedDown(c)
             var down: String?
             if all.contains(downFile) {
-                down = try MigrationFileReader.read((directory as NSString).appendingPathComponent(downFile), display: downFile)
+                down = try read(downFile)
                 downsUsed.insert(downFile)
             }
             migrations.append(Migration(version: version, versionText: c.versionText, name: c.name, format: .paired,
@@ -140,6 +147,24 @@ public enum Discovery {
             }
         }
         return MigrationSet(directory: directory, migrations: migrations, problems: problems)
+    }
+
+    /// `files` (relative to `directory`) read and checked by `MigrationFileReader.read` on every core.
+    static func readAll(_ directory: String, _ files: [String]) -> [String: Result<String, Error>] {
+        let results = ParallelResults<Result<String, Error>>(count: files.count)
+        let queue = WorkCounter(files.count)
+        let workers = min(files.count, ProcessInfo.processInfo.activeProcessorCount)
+        if workers > 0 {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while let i = queue.next() {
+                    let file = files[i]
+                    results.set(i, Result { try MigrationFileReader.read((directory as NSString).appendingPathComponent(file), display: file) })
+                }
+            }
+        }
+        var out: [String: Result<String, Error>] = [:]
+        for (i, file) in files.enumerated() { out[file] = results[i] }
+        return out
     }
 
     /// `.sql` files under `directory`, relative paths, one level of subdirectories (`rollback/`).

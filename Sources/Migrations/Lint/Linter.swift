@@ -31,18 +31,11 @@ public struct Linter: Sendable {
     public func lint(_ set: MigrationSet, versions: Set<Int64>? = nil) -> LintReport {
         // Parsing dominates: spread it over the cores (libpg_query keeps its state per thread).
         let migrations = set.migrations
-        let parsed = ParallelResults<(SQLScript?, SQLScript?)>(count: migrations.count)
-        DispatchQueue.concurrentPerform(iterations: migrations.count) { i in
-            if cancellation.isCancelled { return }
-            let m = migrations[i]
-            let up = try? SQLParser.parse(m.up, file: m.upFile, cancellation: cancellation)
-            let down = m.down.flatMap { sql in m.downFile.flatMap { try? SQLParser.parse(sql, file: $0, cancellation: cancellation) } }
-            parsed.set(i, (up, down))
-        }
+        let parsed = Self.parseAll(set, cancellation: cancellation)
         var ups: [String: SQLScript] = [:], downs: [String: SQLScript] = [:]
         for (i, m) in migrations.enumerated() {
-            ups[m.upFile] = parsed[i]?.0
-            downs[m.upFile] = parsed[i]?.1
+            ups[m.upFile] = parsed[i].up
+            downs[m.upFile] = parsed[i].down
         }
         var findings: [LintFinding] = []
         let ctx = RepositoryContext(set: set, ups: ups, downs: downs)
@@ -57,11 +50,33 @@ public struct Linter: Sendable {
         let perFile = ParallelResults<[LintFinding]>(count: migrations.count)
         DispatchQueue.concurrentPerform(iterations: migrations.count) { i in
             let m = migrations[i]
-            guard versions?.contains(m.version) ?? true, let script = parsed[i]?.0 else { return }
+            guard versions?.contains(m.version) ?? true, let script = parsed[i].up else { return }
             perFile.set(i, lint(script, noTransactionDirective: m.noTransactionDirective))
         }
         for i in migrations.indices { findings += perFile[i] ?? [] }
         return LintReport(findings: sorted(findings), filesChecked: set.migrations.count)
+    }
+
+    /// Every migration's up and down script of `set` parsed, in `set.migrations`' order (nil: it does
+    /// not parse, or there is no down), in one batch over the cores.
+    public static func parseAll(_ set: MigrationSet, cancellation: Cancellation? = nil) -> [(up: SQLScript?, down: SQLScript?)] {
+        var sources: [(sql: String, file: String)] = []
+        var downAt: [Int?] = []
+        for m in set.migrations {
+            sources.append((m.up, m.upFile))
+            if let sql = m.down, let file = m.downFile {
+                downAt.append(sources.count)
+                sources.append((sql, file))
+            } else {
+                downAt.append(nil)
+            }
+        }
+        let results = SQLParser.parseAll(sources, cancellation: cancellation)
+        var k = 0
+        return set.migrations.indices.map { i in
+            defer { k += downAt[i] == nil ? 1 : 2 }
+            return (try? results[k].get(), downAt[i].flatMap { try? results[$0].get() })
+        }
     }
 
     /// Lints standalone files (single-file sections are understood): statement rules and syntax only.
@@ -106,6 +121,7 @@ public struct Linter: Sendable {
                                    script: script, createdInScript: [], transactional: transactional,
                                    insideExplicitTransaction: false, lockTimeoutSet: false, statementTimeoutSet: false, timeoutReported: false)
         var out: [LintFinding] = []
+        let effects = script.statementEffects
         for s in script.statements {
             if cancellation.isCancelled { break }
             ctx.statement = s
@@ -126,7 +142,7 @@ public struct Linter: Sendable {
                 if s.node["name"]?.string == "lock_timeout" { ctx.lockTimeoutSet = true }
                 if s.node["name"]?.string == "statement_timeout" { ctx.statementTimeoutSet = true }
             default:
-                for o in SchemaEffects([s]).created where o.kind == .table || o.kind == .view {
+                for o in effects[s.index].created where o.kind == .table || o.kind == .view {
                     ctx.createdInScript.insert(o.relation.unqualified)
                 }
             }

@@ -24,57 +24,43 @@ public enum SQLParser {
         return script
     }
 
-    static func parseUncached(_ sql: String, file: String, cancellation: Cancellation?) throws -> SQLScript {
+    /// `onDeepStack`: the caller already runs on a deep-stack thread (a batch of files handed over once).
+    static func parseUncached(_ sql: String, file: String, cancellation: Cancellation?, onDeepStack: Bool = false) throws -> SQLScript {
         let lines = LineMap(sql)
         if let run = OperatorRuns.firstTooLong(lines.bytes) {
             throw SQLSyntaxError(location: lines.location(ofByte: run.offset, file: file),
                                  message: "a run of \(run.length) operator characters (an operator is at most 63)")
         }
-        let bounds = try split(sql, file: file, lines: lines)
-        if cancellation?.isCancelled == true { throw CancellationError() }
-        let trees = try parseTrees(sql, file: file, lines: lines, cancellation: cancellation)
-        guard trees.count == bounds.count else {
-            throw SQLSyntaxError(location: SourceLocation(file: file, line: 1, column: 1),
-                                 message: "parser split \(bounds.count) statements but parsed \(trees.count)")
-        }
+        // One pass of the parser: each statement's bounds come with its tree (the RawStmt's location
+        // and length, what pg_query_split_with_parser reports from a parse of its own).
+        let parsed = try onDeepStack ? parseTreesOnThisThread(sql, file: file, lines: lines, cancellation: cancellation)
+                                     : parseTrees(sql, file: file, lines: lines, cancellation: cancellation)
         var statements: [SQLStatement] = []
-        statements.reserveCapacity(bounds.count)
-        for (i, (start, length)) in bounds.enumerated() {
+        statements.reserveCapacity(parsed.count)
+        for (i, p) in parsed.enumerated() {
+            // A zero length means "to the end of the input".
+            let start = p.location, length = p.length == 0 ? lines.bytes.count - start : p.length
             if i & 1023 == 1023, cancellation?.isCancelled == true { throw CancellationError() }
             let slice = Array(lines.bytes[start..<min(lines.bytes.count, start + length)])
             let text = String(decoding: slice, as: UTF8.self)
             let lead = leadingTriviaLength(slice)
             let comments = String(decoding: slice[0..<lead], as: UTF8.self)
             statements.append(SQLStatement(index: i, text: text, location: lines.location(ofByte: start + lead, file: file),
-                                           byteOffset: start, tree: trees[i], leadingComments: comments))
+                                           byteOffset: start, tree: p.tree, leadingComments: comments))
         }
         return SQLScript(file: file, source: sql, statements: statements, lines: lines)
     }
 
-    /// Statement boundaries (byte offset, length) from `pg_query_split_with_parser`.
-    static func split(_ sql: String, file: String, lines: LineMap) throws -> [(Int, Int)] {
-        let result = pg_query_split_with_parser(sql)
-        defer { pg_query_free_split_result(result) }
-        if let error = result.error { throw syntaxError(error, file: file, lines: lines) }
-        var out: [(Int, Int)] = []
-        out.reserveCapacity(Int(result.n_stmts))
-        for i in 0..<Int(result.n_stmts) {
-            guard let s = result.stmts[i]?.pointee else { continue }
-            let start = Int(s.stmt_location)
-            // A zero length means "to the end of the input".
-            let length = s.stmt_len == 0 ? lines.bytes.count - start : Int(s.stmt_len)
-            out.append((start, length))
-        }
-        return out
-    }
-
-    /// The statements' parse trees from `pg_query_parse` (JSON).
-    static func parseTrees(_ sql: String, file: String, lines: LineMap, cancellation: Cancellation? = nil) throws -> [SQLNode] {
+    /// The statements' parse trees from `pg_query_parse` (JSON), each with its byte offset and length
+    /// in `sql` (0: to the end).
+    static func parseTrees(_ sql: String, file: String, lines: LineMap, cancellation: Cancellation? = nil) throws -> [ParsedStatement] {
         // libpg_query writes the tree by recursion, one level per operator of `1+1+…`: on a deep stack.
         try DeepStack.run { Result { try parseTreesOnThisThread(sql, file: file, lines: lines, cancellation: cancellation) } }.get()
     }
 
-    static func parseTreesOnThisThread(_ sql: String, file: String, lines: LineMap, cancellation: Cancellation?) throws -> [SQLNode] {
+    typealias ParsedStatement = (location: Int, length: Int, tree: SQLNode)
+
+    static func parseTreesOnThisThread(_ sql: String, file: String, lines: LineMap, cancellation: Cancellation?) throws -> [ParsedStatement] {
         let result = pg_query_parse(sql)
         defer { pg_query_free_parse_result(result) }
         if let error = result.error { throw syntaxError(error, file: file, lines: lines) }
@@ -88,7 +74,8 @@ public enum SQLParser {
                                  message: tree.tooDeep ? "expressions nested too deeply (more than \(TreeJSON.maxDepth) levels in the parse tree); split the statement"
                                                        : "unreadable parse tree")
         }
-        return tree["stmts"]?.items.map { $0["stmt"] ?? .null } ?? []
+        // Zero fields are left out of the JSON: the first statement's location, a last statement's length.
+        return tree["stmts"]?.items.map { ($0["stmt_location"]?.int ?? 0, $0["stmt_len"]?.int ?? 0, $0["stmt"] ?? .null) } ?? []
     }
 
     static func syntaxError(_ error: UnsafeMutablePointer<PgQueryError>, file: String, lines: LineMap) -> SQLSyntaxError {

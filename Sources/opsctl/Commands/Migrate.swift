@@ -2,6 +2,7 @@ import ArgumentParser
 import Checks
 import Foundation
 import Migrations
+import Postgres
 import Runbooks
 import Support
 
@@ -93,22 +94,31 @@ extension Opsctl {
                 if let to { params["to"] = .int(to) }
                 params["lock_timeout"] = .string(lockTimeout)
                 let dir = files.dir ?? env.migrationsDir ?? "migrations"
+                PhaseClock.mark("config loaded")
+                // The steps' session and the migration lock's connect while the files are read and parsed.
+                if let dsn = env.env[env.databaseURLEnv] ?? ProcessInfo.processInfo.environment[env.databaseURLEnv], !dsn.isEmpty {
+                    Migrator.openSessionsAhead(dsn: dsn, applicationName: "opsctl/migrate", count: global.dryRun ? 1 : 2)
+                }
+                defer { PostgresSessionPool.closeOpenedAhead() }
                 try Migrate.refuseInvalidFiles(dir: dir, downPattern: env.migrationsDownPattern)
+                PhaseClock.mark("files read")
                 try Self.refuseUnparsable(dir: dir, downPattern: env.migrationsDownPattern, to: to)
+                PhaseClock.mark("files parsed")
                 try service.run("migrate", params: params, verb: "migrate")
             }
 
             /// A migration the Postgres parser rejects is invalid input: exit 65 with file:line:col and
             /// SQLSTATE 42601, before anything runs (the exit-code contract), not a failed lint step.
+            /// Every script (downs too: lint reads them next) is parsed here, in one batch over the cores.
             static func refuseUnparsable(dir: String, downPattern: String?, to: Int?) throws {
                 var config = MigrationConfig(directory: dir)
                 if let downPattern { config.downPattern = downPattern }
                 guard let set = try? Discovery.load(config) else { return } // the status step reports bad directories
-                for m in set.migrations where to.map({ m.version <= Int64($0) }) ?? true {
-                    do { _ = try SQLParser.parse(m.up, file: m.upFile) } catch let e as SQLSyntaxError {
-                        Terminal.error("\(e.description) [SQLSTATE 42601]; nothing was applied — fix the SQL and apply again")
-                        throw ExitCode(65)
-                    }
+                let ups = set.migrations.filter { m in to.map { m.version <= Int64($0) } ?? true }.map { (sql: $0.up, file: $0.upFile) }
+                let downs = set.migrations.compactMap { m in m.down.flatMap { sql in m.downFile.map { (sql: sql, file: $0) } } }
+                for case let .failure(e as SQLSyntaxError) in SQLParser.parseAll(ups + downs).prefix(ups.count) {
+                    Terminal.error("\(e.description) [SQLSTATE 42601]; nothing was applied — fix the SQL and apply again")
+                    throw ExitCode(65)
                 }
             }
         }

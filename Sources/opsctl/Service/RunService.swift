@@ -190,9 +190,11 @@ struct RunService {
             try runWatch(plan, runbook: runbook, options: options, format: format, reporter: reporter, writer: writer, journal: journal)
         }
         let executor = Executor(runbook: runbook, options: options, reporter: reporter, sink: writer.sink, journal: journal)
+        PhaseClock.mark("run starts")
         let signals = SignalTrap { executor.interrupt(reason: "interrupted by \($0)") }
         let report = executor.run()
         signals.cancel()
+        PhaseClock.mark("run ended")
         notify(report, journal: journal)
         do { try writer.finish() } catch {
             Terminal.error("\(error)")
@@ -202,6 +204,7 @@ struct RunService {
         if format == .human, let journal, stderrTTY, !global.noJournal {
             Terminal.note("run \(report.runID) recorded in \(journal.location)")
         }
+        PhaseClock.mark("report written")
         throw ExitCode(format.exitCode(for: report, strict: global.strict))
     }
 }

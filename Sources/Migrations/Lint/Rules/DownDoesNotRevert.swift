@@ -7,8 +7,8 @@ extension LintRules {
         var out: [(SourceLocation, String)] = []
         for m in ctx.set.migrations {
             guard let up = ctx.ups[m.upFile], let down = ctx.downs[m.upFile], let downFile = m.downFile else { continue }
-            let created = SchemaEffects(up.statements).created
-            let dropped = SchemaEffects(down.statements).dropped
+            let created = up.effects.created
+            let dropped = down.effects.dropped
             let droppedKeys = Set(dropped.map { "\($0.kind.rawValue) \($0.relation.name)\($0.column.map { "." + $0 } ?? "")" })
             let droppedTables = Set(dropped.filter { $0.kind == .table }.map(\.relation.name))
             let droppedSchemas = Set(dropped.filter { $0.kind == .schema }.map(\.relation.name))

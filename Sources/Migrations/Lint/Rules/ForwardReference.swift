@@ -7,7 +7,7 @@ extension LintRules {
         var createdBy: [String: Int64] = [:]
         for m in ctx.set.migrations {
             guard let up = ctx.ups[m.upFile] else { continue }
-            for o in SchemaEffects(up.statements).created where o.kind == .table || o.kind == .view {
+            for o in up.effects.created where o.kind == .table || o.kind == .view {
                 if createdBy[o.relation.name] == nil { createdBy[o.relation.name] = m.version }
             }
         }
@@ -17,8 +17,9 @@ extension LintRules {
             // Names of what the script has created (and not dropped) up to and including each statement,
             // kept as counts so the walk stays linear in the number of statements.
             var present: [String: Int] = [:]
+            let each = up.statementEffects
             for s in up.statements {
-                let own = SchemaEffects([s])
+                let own = each[s.index]
                 // A statement that drops objects changes what is present: recount from its effects on the prefix.
                 if !own.dropped.isEmpty {
                     present = [:]

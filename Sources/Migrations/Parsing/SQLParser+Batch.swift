@@ -1,0 +1,58 @@
+import Foundation
+import Support
+
+extension SQLParser {
+    /// Parses many scripts (the files of a directory, ups and downs) over every core: the files are
+    /// independent, and each worker takes the next unparsed file until none is left, all on one
+    /// deep-stack thread it was handed to once — a hand-off per file cost as much as parsing a small
+    /// one. Results come in the order given, each what `parse` returns for that script (a syntax error
+    /// is `SQLSyntaxError`, an interrupt `CancellationError`), and are cached like `parse`'s.
+    public static func parseAll(_ sources: [(sql: String, file: String)], cancellation: Cancellation? = nil) -> [Result<SQLScript, Error>] {
+        var results = [Result<SQLScript, Error>?](repeating: nil, count: sources.count)
+        var todo: [Int] = []
+        for (i, s) in sources.enumerated() {
+            if let hit = ParseCache.shared.lookup(s.sql, file: s.file) { results[i] = .success(hit) } else { todo.append(i) }
+        }
+        let pending = todo
+        let parsed = ParallelResults<Result<SQLScript, Error>>(count: todo.count)
+        let queue = WorkCounter(todo.count)
+        let workers = min(todo.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        if workers > 0 {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                DeepStack.run {
+                    while let k = queue.next() {
+                        let (sql, file) = sources[pending[k]]
+                        if cancellation?.isCancelled == true {
+                            parsed.set(k, .failure(CancellationError()))
+                            continue
+                        }
+                        parsed.set(k, Result { try parseUncached(sql, file: file, cancellation: cancellation, onDeepStack: true) })
+                    }
+                }
+            }
+        }
+        for (k, i) in todo.enumerated() {
+            let result = parsed[k] ?? .failure(CancellationError())
+            if case let .success(script) = result { ParseCache.shared.store(script) }
+            results[i] = result
+        }
+        return results.map { $0 ?? .failure(CancellationError()) }
+    }
+}
+
+/// Hands out 0, 1, 2, … up to a count to concurrent workers.
+final class WorkCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var taken = 0
+    private let count: Int
+
+    init(_ count: Int) { self.count = count }
+
+    func next() -> Int? {
+        lock.withLock {
+            guard taken < count else { return nil }
+            defer { taken += 1 }
+            return taken
+        }
+    }
+}
