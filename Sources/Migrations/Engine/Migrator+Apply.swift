@@ -71,13 +71,37 @@ extension Migrator {
     func readStatus(_ set: MigrationSet, _ db: PostgresConnection, underLock: Bool = false) throws -> MigrationStatus {
         try guarded("reading \(history.displayName)") {
             let exists = try history.exists(db)
-            let rows = exists ? try history.rows(db) : []
+            var rows = exists ? try history.rows(db) : []
             // The holder's pid goes in the message: the operator can see who is applying.
-            let holder = !underLock && rows.contains { $0.state == .partial } ? try db.advisoryLockHolder(MigrationLock.key(history)) : nil
+            var holder: Int?
+            // Nobody holding the lock may only mean the applier finished and let go after the rows were
+            // read: the rows are read again, and a partial row counts as a crash's leftover only when it
+            // is unchanged with nobody holding the lock (an applier taking the lock meanwhile reads it
+            // under the lock, finds it partial and stops, so it cannot change it). Bounded: appliers
+            // coming and going between reads end it as well.
+            var looks = 0
+            while !underLock, rows.contains(where: { $0.state == .partial }) {
+                if let h = try db.advisoryLockHolder(MigrationLock.key(history)) {
+                    holder = h.pid
+                    break
+                }
+                let again = try history.rows(db)
+                looks += 1
+                if Self.partialRows(again) == Self.partialRows(rows) || looks == 5 {
+                    rows = again
+                    break
+                }
+                rows = again
+            }
             PhaseClock.mark("history read")
             return MigrationStatus.compute(set, history: rows, historyExists: exists,
-                                           allowOutOfOrder: config.allowOutOfOrder, applyingElsewhere: holder?.pid)
+                                           allowOutOfOrder: config.allowOutOfOrder, applyingElsewhere: holder)
         }
+    }
+
+    /// A partial row and how far it got: a row that changed between two reads is being applied.
+    static func partialRows(_ rows: [HistoryEntry]) -> [String] {
+        rows.filter { $0.state == .partial }.map { "\($0.version)@\($0.statementsDone)" }
     }
 
     func refuseIfBlocked(_ status: MigrationStatus) throws {
