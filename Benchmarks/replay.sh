@@ -67,6 +67,10 @@ pg_cpu() { { awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat"
 # the first run, so the split is printed from the second run on): their CPU apart from the rest of Postgres (opsctl's own sessions,
 # which exit and are counted through the postmaster, the WAL writer, autovacuum, the polling psql).
 service_backends() { psql "$DB_URL" -qtAX -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'psql%'" | tr '\n' ' '; }
+# The service commits its events in groups (EventBatcher): one transaction per group, whose start is
+# every event's processed_at, so the distinct processed_at of a run are its groups. Its cost per event
+# falls as groups grow, so a client whose requests arrive differently costs it a different amount.
+batches() { psql "$DB_URL" -qtAX -c "SELECT count(DISTINCT processed_at) FROM events WHERE processed"; }
 processed() { psql "$DB_URL" -qtAX -c "SELECT count(*) FROM events WHERE processed"; }
 per_event() { python3 -c "print(f'{$1 * 1e6 / $EVENTS:.0f} us')"; }
 
@@ -144,12 +148,13 @@ run_wrk() {  # FILE PERF-NAME [as-opsctl]
   wrk_cpu=$(awk '{print $1 + $2}' "$work/wrk.time")
   read -r wrk_requests wrk_non2xx wrk_errors < <(awk '/^WRK/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}' "$work/wrk.out")
   wrk_s=$(python3 -c "print($t1 - $t0)")
+  wrk_batches=$(batches)
 }
 run_wrk "$work/signed.tsv" wrk-new
 wrk_rate=$(python3 -c "print($EVENTS / $wrk_s)")
 echo "wrk ceiling: $EVENTS distinct signed events processed in $(fmt "$wrk_s") s = $(fmt "$wrk_rate" 0) events/s (c=$CONCURRENCY, $threads threads; wrk sent $wrk_requests before it was stopped, non-2xx $wrk_non2xx, socket errors $wrk_errors)"
 [ "${wrk_non2xx:-1}" = 0 ] || { echo "the ceiling run is not valid (rejected events):"; cat "$work/wrk.out"; exit 1; }
-echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w")"
+echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w"); the service committed them in $wrk_batches groups"
 
 # 1b. Like for like (a diagnostic, not the target's baseline): wrk sending the very events opsctl replays
 # below, stored failed events with their bodies as stored (payload::text), signed the same way. For the
@@ -170,11 +175,11 @@ with open(out, "w") as f:
 PY
 ceiling_s=$wrk_s
 run_wrk "$work/stored.tsv" wrk-stored
-echo "wrk, the same stored events (redeliveries, diagnostic): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")) (non-2xx $wrk_non2xx)"
+echo "wrk, the same stored events (redeliveries, diagnostic): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
 if [ -n "${WRK_AS_OPSCTL:-}" ]; then  # (a) the same again with opsctl's request headers: does the service pay for them?
   reset_events "$EVENTS"
   run_wrk "$work/stored.tsv" wrk-stored-headers as-opsctl
-  echo "wrk, the same stored events with opsctl's headers (User-Agent, Accept, Accept-Encoding, X-Opsctl-Replay): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")) (non-2xx $wrk_non2xx)"
+  echo "wrk, the same stored events with opsctl's headers (User-Agent, Accept, Accept-Encoding, X-Opsctl-Replay): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
 fi
 wrk_s=$ceiling_s
 
@@ -199,8 +204,9 @@ opsctl_cpu=$(awk '{print $1 + $2}' "$work/opsctl.time")
 opsctl_s=$(python3 -c "print($t1 - $t0)")
 opsctl_rate=$(python3 -c "print($EVENTS / $opsctl_s)")
 replayed=$(processed)
+opsctl_batches=$(batches)
 echo "opsctl replay: $EVENTS events in $(fmt "$opsctl_s") s = $(fmt "$opsctl_rate" 0) events/s (concurrency $CONCURRENCY, process wall incl. start-up); processed $replayed"
-echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu"), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o") (the service's sessions $(per_event "$pooled_cpu"), the rest — opsctl's sessions, WAL writer, autovacuum — $(per_event "$(python3 -c "print($pg_cpu_o - $pooled_cpu)")"))"
+echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu"), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o") (the service's sessions $(per_event "$pooled_cpu"), the rest — opsctl's sessions, WAL writer, autovacuum — $(per_event "$(python3 -c "print($pg_cpu_o - $pooled_cpu)")")); the service committed them in $opsctl_batches groups"
 # Timeline (diagnostic): the service stamps processed_at with its transaction's start, on this machine's clock.
 read -r first_done last_done < <(psql "$DB_URL" -qtAX -F ' ' -c "SELECT extract(epoch FROM min(processed_at)), extract(epoch FROM max(processed_at)) FROM events WHERE processed")
 python3 -c "print(f'opsctl timeline: first event processed at +{($first_done - $t0) * 1000:.0f} ms, last at +{($last_done - $t0) * 1000:.0f} ms, process exit at +{($t1 - $t0) * 1000:.0f} ms')"
