@@ -19,10 +19,11 @@ struct ReplayCheckpointTests {
         #expect(hot == updates, "\(hot) of \(updates) checkpoints were HOT")
     }
 
-    /// Outcomes are written by a checkpoint writer on its own connection while sending goes on: an
-    /// interrupt waits for it, so every event whose answer was read is recorded before opsctl exits
-    /// (only requests aborted in flight may have been processed without an answer), and no block stays
-    /// locked by the exited worker.
+    /// Outcomes are checkpointed in batches by a writer on its own connection: an interrupt (which
+    /// cancels the statement running on each of the step's connections) still records the batch being
+    /// written and the one waiting, so every event whose answer was read is recorded before opsctl
+    /// exits (only requests aborted in flight may have been processed without an answer), and its
+    /// resume sends only what was not recorded. Writing on the send loop's connection failed this.
     @Test func anInterruptedReplayRecordsEveryAnsweredEventBeforeItExits() throws {
         let total = 3_000
         let concurrency = 16
