@@ -52,12 +52,25 @@ VACUUM ANALYZE events;
 SQL
 }
 now() { date +%s.%N; }
+# PERF_DIR=dir: a system-wide `perf record -g` of each measured run (wrk-new, wrk-stored, opsctl) for
+# `perf report -i dir/NAME.data --comm ...` (slows every process a little; PERF_CALLGRAPH=dwarf PERF_FREQ=999 for
+# call chains through libc and libcurl, which have no frame pointers).
+perf_start() { [ -z "${PERF_DIR:-}" ] || { perf record -a --call-graph "${PERF_CALLGRAPH:-fp}" -F "${PERF_FREQ:-4000}" -o "$PERF_DIR/$1.data" >/dev/null 2>&1 & perf_pid=$!; sleep 0.3; }; }
+perf_stop() { [ -z "${perf_pid:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=; }; }
 # CPU seconds (utime+stime) of live processes
 cpu_of() { for pid in "$@"; do awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null; done | awk -v hz="$hz" '{s += $1} END {printf "%.3f", s / hz}'; }
 # All of Postgres: the postmaster with its reaped children (cutime+cstime), plus the live children.
 pg_cpu() { { awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat"
              for pid in $(ps -o pid= --ppid "$postmaster"); do awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null; done; } \
            | awk -v hz="$hz" '{s += $1} END {printf "%.3f", s / hz}'; }
+# The service's pooled sessions (live client backends of the bench database; the pool opens them during
+# the first run, so the split is printed from the second run on): their CPU apart from the rest of Postgres (opsctl's own sessions,
+# which exit and are counted through the postmaster, the WAL writer, autovacuum, the polling psql).
+service_backends() { psql "$DB_URL" -qtAX -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'psql%'" | tr '\n' ' '; }
+# The service commits its events in groups (EventBatcher): one transaction per group, whose start is
+# every event's processed_at, so the distinct processed_at of a run are its groups. Its cost per event
+# falls as groups grow, so a client whose requests arrive differently costs it a different amount.
+batches() { psql "$DB_URL" -qtAX -c "SELECT count(DISTINCT processed_at) FROM events WHERE processed"; }
 processed() { psql "$DB_URL" -qtAX -c "SELECT count(*) FROM events WHERE processed"; }
 per_event() { python3 -c "print(f'{$1 * 1e6 / $EVENTS:.0f} us')"; }
 
@@ -88,14 +101,18 @@ cat > "$work/signed.lua" <<'LUA'
 local counter = 0
 function setup(thread) thread:set("id", counter); counter = counter + 1 end
 function init(args)
-  local file, threads, path = args[1], tonumber(args[2]), args[3]
+  local file, threads, path, extra = args[1], tonumber(args[2]), args[3], args[4]
   reqs, sent = {}, 0
   local i = 0
   for line in io.lines(file) do
     if i % threads == id then
       local sig, ts, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
-      reqs[#reqs + 1] = wrk.format("POST", path, { ["Content-Type"] = "application/json",
-        ["x-whop-signature"] = sig, ["x-whop-timestamp"] = ts }, body)
+      local headers = { ["Content-Type"] = "application/json", ["x-whop-signature"] = sig, ["x-whop-timestamp"] = ts }
+      if extra == "as-opsctl" then  -- the other headers opsctl's requests carry (WRK_AS_OPSCTL=1)
+        headers["User-Agent"] = "opsctl/0.1.0"; headers["Accept"] = "*/*"
+        headers["Accept-Encoding"] = "deflate, gzip, br, zstd"; headers["X-Opsctl-Replay"] = "rp-20261130-062927-d095"
+      end
+      reqs[#reqs + 1] = wrk.format("POST", path, headers, body)
     end
     i = i + 1
   end
@@ -114,26 +131,30 @@ coproc PG { stdbuf -oL psql "$DB_URL" -qtAX 2>&1; }   # line-buffered: one answe
 processed_now() { echo "SELECT count(*) FROM events WHERE processed;" >&"${PG[1]}"; read -t 10 -r done_count <&"${PG[0]}" || done_count=0; }
 # run_wrk FILE: wrk sends the signed events of FILE until EVENTS are processed; sets wrk_s, wrk_cpu,
 # service_cpu_w, pg_cpu_w, wrk_requests, wrk_non2xx, wrk_errors.
-run_wrk() {
-  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu)
+run_wrk() {  # FILE PERF-NAME [as-opsctl]
+  perf_start "$2"
+  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled=$(service_backends); pooled_cpu0=$(cpu_of $pooled)
   t0=$(now)
   /usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t$threads -c"$CONCURRENCY" -d120s -s "$work/signed.lua" "$URL" \
-    -- "$1" $threads /api/webhooks/whop > "$work/wrk.out" 2>&1 &
+    -- "$1" $threads /api/webhooks/whop "${3:-}" > "$work/wrk.out" 2>&1 &
   wrk_pid=$!
   processed_now
   while [ "$done_count" -lt "$EVENTS" ] && kill -0 $wrk_pid 2>/dev/null; do sleep 0.05; processed_now; done
   t1=$(now)
   pkill -INT -P $wrk_pid wrk; wait $wrk_pid || true   # $wrk_pid is /usr/bin/time: signal wrk itself
+  perf_stop
   service_cpu_w=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_w=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
+  pooled_cpu_w=$(python3 -c "print($(cpu_of $pooled) - $pooled_cpu0)")
   wrk_cpu=$(awk '{print $1 + $2}' "$work/wrk.time")
   read -r wrk_requests wrk_non2xx wrk_errors < <(awk '/^WRK/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}' "$work/wrk.out")
   wrk_s=$(python3 -c "print($t1 - $t0)")
+  wrk_batches=$(batches)
 }
-run_wrk "$work/signed.tsv"
+run_wrk "$work/signed.tsv" wrk-new
 wrk_rate=$(python3 -c "print($EVENTS / $wrk_s)")
 echo "wrk ceiling: $EVENTS distinct signed events processed in $(fmt "$wrk_s") s = $(fmt "$wrk_rate" 0) events/s (c=$CONCURRENCY, $threads threads; wrk sent $wrk_requests before it was stopped, non-2xx $wrk_non2xx, socket errors $wrk_errors)"
 [ "${wrk_non2xx:-1}" = 0 ] || { echo "the ceiling run is not valid (rejected events):"; cat "$work/wrk.out"; exit 1; }
-echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w")"
+echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w"); the service committed them in $wrk_batches groups"
 
 # 1b. Like for like (a diagnostic, not the target's baseline): wrk sending the very events opsctl replays
 # below, stored failed events with their bodies as stored (payload::text), signed the same way. For the
@@ -153,8 +174,13 @@ with open(out, "w") as f:
             f.write(hmac.new(secret, body.encode(), hashlib.sha256).hexdigest() + "\t" + ts + "\t" + body + "\n")
 PY
 ceiling_s=$wrk_s
-run_wrk "$work/stored.tsv"
-echo "wrk, the same stored events (redeliveries, diagnostic): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (non-2xx $wrk_non2xx)"
+run_wrk "$work/stored.tsv" wrk-stored
+echo "wrk, the same stored events (redeliveries, diagnostic): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
+if [ -n "${WRK_AS_OPSCTL:-}" ]; then  # (a) the same again with opsctl's request headers: does the service pay for them?
+  reset_events "$EVENTS"
+  run_wrk "$work/stored.tsv" wrk-stored-headers as-opsctl
+  echo "wrk, the same stored events with opsctl's headers (User-Agent, Accept, Accept-Encoding, X-Opsctl-Replay): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
+fi
 wrk_s=$ceiling_s
 
 # 2. opsctl replay of the same number of stored failed events.
@@ -165,18 +191,22 @@ environments:
     base_url: http://127.0.0.1:$PORT
     webhook: { scheme: whop, secret_env: WHOP_WEBHOOK_SECRET, path: /api/webhooks/whop }
 YAML
-service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu)
+service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled=$(service_backends); pooled_cpu0=$(cpu_of $pooled)
+perf_start opsctl
 t0=$(now)
 (cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET /usr/bin/time -f "%U %S" -o "$work/opsctl.time" "$OPSCTL" replay --failed \
   --concurrency "$CONCURRENCY" --format json --output "$work/replay.json") || { echo "opsctl replay failed:"; cat "$work/replay.json"; exit 1; }
 t1=$(now)
+perf_stop
 service_cpu=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_o=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
+pooled_cpu=$(python3 -c "print($(cpu_of $pooled) - $pooled_cpu0)")
 opsctl_cpu=$(awk '{print $1 + $2}' "$work/opsctl.time")
 opsctl_s=$(python3 -c "print($t1 - $t0)")
 opsctl_rate=$(python3 -c "print($EVENTS / $opsctl_s)")
 replayed=$(processed)
+opsctl_batches=$(batches)
 echo "opsctl replay: $EVENTS events in $(fmt "$opsctl_s") s = $(fmt "$opsctl_rate" 0) events/s (concurrency $CONCURRENCY, process wall incl. start-up); processed $replayed"
-echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu"), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o")"
+echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu"), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o") (the service's sessions $(per_event "$pooled_cpu"), the rest — opsctl's sessions, WAL writer, autovacuum — $(per_event "$(python3 -c "print($pg_cpu_o - $pooled_cpu)")")); the service committed them in $opsctl_batches groups"
 # Timeline (diagnostic): the service stamps processed_at with its transaction's start, on this machine's clock.
 read -r first_done last_done < <(psql "$DB_URL" -qtAX -F ' ' -c "SELECT extract(epoch FROM min(processed_at)), extract(epoch FROM max(processed_at)) FROM events WHERE processed")
 python3 -c "print(f'opsctl timeline: first event processed at +{($first_done - $t0) * 1000:.0f} ms, last at +{($last_done - $t0) * 1000:.0f} ms, process exit at +{($t1 - $t0) * 1000:.0f} ms')"

@@ -6,7 +6,8 @@ import Webhooks
 
 /// Sends claimed events through the curl multi interface: bounded concurrency, an optional rate
 /// limit, 429 + Retry-After honoured, capped exponential backoff on 5xx and connection errors, other
-/// 4xx final. Each finished event is checkpointed (batched every 100 ms) as it completes. Events are
+/// 4xx final. Each finished event is checkpointed (batched every 100 ms, written on a connection of its
+/// own by ReplayCheckpointWriter, so sending never waits for it) as it completes. Events are
 /// claimed in blocks (ReplayStore.claim); a block is let go once all its claimed events are recorded.
 final class ReplayDelivery: @unchecked Sendable {
     struct Settings {
@@ -45,6 +46,9 @@ final class ReplayDelivery: @unchecked Sendable {
     let creation: ReplayCreation?
     /// Its first events, sent while the rest are written.
     let first: [ReplayEvent]
+    /// Opens the checkpoint writer's own connection (ReplayCheckpointWriter).
+    let connect: @Sendable () throws -> PostgresConnection
+    private var writer: ReplayCheckpointWriter?
 
     private var queue: [ReplayEvent] = []
     /// Events waiting for a retry, with the time they may go again.
@@ -71,7 +75,7 @@ final class ReplayDelivery: @unchecked Sendable {
     private var sawCommit = false
 
     init(settings: Settings, store: ReplayStore, cancellation: Cancellation, progress: (@Sendable (String) -> Void)?, expected: Int,
-         creation: ReplayCreation? = nil, first: [ReplayEvent] = []) {
+         creation: ReplayCreation? = nil, first: [ReplayEvent] = [], connect: @escaping @Sendable () throws -> PostgresConnection) {
         self.settings = settings
         self.store = store
         self.cancellation = cancellation
@@ -79,11 +83,13 @@ final class ReplayDelivery: @unchecked Sendable {
         self.expected = expected
         self.creation = creation
         self.first = first
+        self.connect = connect
     }
 
     func run() throws -> Summary {
         let client = MultiClient(concurrency: settings.concurrency)
         cancellation.onCancel { client.stop() }
+        defer { writer?.close() }
         if creation != nil {
             try takeFirst()
         } else {
@@ -104,6 +110,8 @@ final class ReplayDelivery: @unchecked Sendable {
         }
         if let storeError { throw storeError }
         try flush(force: true)
+        if let writer { release(try writer.waitWritten()) }
+        try unlockReleased()
         // Whatever is still claimed by this worker (not sent: still pending) goes back to the other workers.
         try store.unlock(id: settings.replayID, blocks: Array(held.keys))
         held.removeAll()
@@ -282,21 +290,40 @@ final class ReplayDelivery: @unchecked Sendable {
         do { try flush(force: false) } catch { storeError = error }
     }
 
+    /// Hands the outcomes waiting to the checkpoint writer (every 200 events or 100 ms), and lets go of
+    /// the blocks whose outcomes it has committed since.
     private func flush(force: Bool) throws {
         // Before the replay's items are committed there is no row to record an outcome in: they wait.
         if let creation, !creation.isCommitted { return }
-        guard !pending.isEmpty, force || pending.count >= 200 || Date().timeIntervalSince(lastFlush) > 0.1 else { return }
-        try store.record(id: settings.replayID, worker: settings.worker, pending)
-        // After the outcomes are committed: a worker that locks a block next reads them as recorded.
-        var done: [Int] = []
-        for b in pendingBlocks {
-            held[b, default: 1] -= 1
-            if held[b] == 0 { held[b] = nil; done.append(b) }
+        if let writer { release(try writer.takeRecorded()) }
+        if !pending.isEmpty, force || pending.count >= 200 || Date().timeIntervalSince(lastFlush) > 0.1 {
+            if writer == nil {
+                writer = ReplayCheckpointWriter(connection: try connect(), replayID: settings.replayID, worker: settings.worker)
+            }
+            try writer?.submit(pending, blocks: pendingBlocks)
+            pending.removeAll(keepingCapacity: true)
+            pendingBlocks.removeAll(keepingCapacity: true)
+            lastFlush = Date()
         }
-        try store.unlock(id: settings.replayID, blocks: done)
-        pending.removeAll(keepingCapacity: true)
-        pendingBlocks.removeAll(keepingCapacity: true)
-        lastFlush = Date()
+        try unlockReleased()
+    }
+
+    /// Blocks all of whose claimed events are recorded, not yet unlocked.
+    private var released: [Int] = []
+
+    /// Counts committed outcomes (one entry per outcome: its block) against the blocks held.
+    private func release(_ recordedBlocks: [Int]) {
+        for b in recordedBlocks {
+            held[b, default: 1] -= 1
+            if held[b] == 0 { held[b] = nil; released.append(b) }
+        }
+    }
+
+    /// After the outcomes are committed: a worker that locks a block next reads them as recorded.
+    private func unlockReleased() throws {
+        guard !released.isEmpty else { return }
+        try store.unlock(id: settings.replayID, blocks: released)
+        released.removeAll(keepingCapacity: true)
     }
 
     private func reportProgress() {

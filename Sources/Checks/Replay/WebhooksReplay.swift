@@ -250,7 +250,7 @@ public struct WebhooksReplay: StepKind {
                                 backoffCap: backoffCap, timeout: requestTimeout, insecure: context.insecure,
                                 extraHeaders: context.service.provider?.extraHeaders ?? []),
                 store: store, cancellation: context.cancellation, progress: context.progress, expected: toSend,
-                creation: creation, first: first)
+                creation: creation, first: first, connect: { [variable] in try context.connect(variable: variable) })
             let started = Date()
             let summary = try delivery.run()
             let seconds = Date().timeIntervalSince(started)

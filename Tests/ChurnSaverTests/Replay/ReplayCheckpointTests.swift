@@ -19,6 +19,38 @@ struct ReplayCheckpointTests {
         #expect(hot == updates, "\(hot) of \(updates) checkpoints were HOT")
     }
 
+    /// Outcomes are checkpointed in batches by a writer on its own connection: an interrupt (which
+    /// cancels the statement running on each of the step's connections) still records the batch being
+    /// written and the one waiting, so every event whose answer was read is recorded before opsctl
+    /// exits (only requests aborted in flight may have been processed without an answer), and its
+    /// resume sends only what was not recorded. Writing on the send loop's connection failed this.
+    @Test func anInterruptedReplayRecordsEveryAnsweredEventBeforeItExits() throws {
+        let total = 3_000
+        let concurrency = 16
+        let f = try ReplayFixture(label: "replay_checkpoint_interrupt")
+        try f.seedFailed(total)
+        let worker = try f.spawn(["replay", "--failed", "--rate", "1000/s", "--concurrency", String(concurrency)])
+        let started = eventually(timeout: 60) {
+            (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 >= 500
+        }
+        #expect(started, "the replay made progress before the interrupt")
+        kill(worker.processIdentifier, SIGINT)
+        worker.waitUntilExit()
+        #expect(worker.terminationStatus == 2, "interrupted: exit code 2")
+        let recorded = try f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")
+        let processed = try f.count("SELECT count(*) FROM events WHERE processed")
+        #expect(recorded < total, "interrupted in the middle")
+        #expect(recorded <= processed && processed - recorded <= concurrency,
+                "\(processed) processed, \(recorded) recorded: only requests in flight at the interrupt may be unrecorded")
+
+        let resumed = try f.opsctl(["replay", "--resume", "latest", "--concurrency", "16", "--format", "json"])
+        #expect(resumed.exitCode == 0, "\(resumed.stdout)\(resumed.stderr)")
+        let details = ReplayFixture.results(resumed)["replay"]?["details"] as? [String: Any]
+        #expect(details?["delivered"] as? Int == total - recorded, "only what was not recorded is sent again")
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'") == total)
+        #expect(try f.count("SELECT count(*) FROM events WHERE processed") == total)
+    }
+
     @Test func aSchemaFromAnOlderOpsctlIsUpgradedAndItsReplayResumes() throws {
         let total = 300
         let f = try ReplayFixture(label: "replay_checkpoint_upgrade")
