@@ -64,7 +64,8 @@ what, bn, bt, n, t = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.
 linear = bt * n / bn
 r = t / linear
 print(f'{what:6} {n:>7} statements: {t:8.2f} s   linear from {bn}: {linear:8.2f} s   ratio {r:.2f} ' + ('ok' if r <= 2 else 'SUPERLINEAR'))
-" "$what" "$base_n" "$base_t" "$n" "$t"
+with open(sys.argv[6], 'a') as f: print(f'{n} {t:.2f} {linear:.2f} {r:.2f}', file=f)
+" "$what" "$base_n" "$base_t" "$n" "$t" "$work/ratios-$what"
 }
 
 echo "lint of one migration file (opsctl migrate lint --dir: statement and repository rules)"
@@ -85,4 +86,12 @@ for n in $APPLY_SIZES; do
       time_of "$OPSCTL" migrate apply --dir "$work/apply$n" --no-journal --format json)
   [ -n "$base_n" ] || { base_n=$n; base_t=$t; }
   curve apply "$base_n" "$base_t" "$n" "$t"
+done
+
+# One RESULT line per curve: its worst ratio to linear, with the largest size's times.
+for what in lint apply; do
+  read -r n t linear <<<"$(tail -n 1 "$work/ratios-$what" | cut -d' ' -f1-3)"
+  worst=$(sort -k4 -g "$work/ratios-$what" | tail -n 1 | cut -d' ' -f4)
+  met=$(python3 -c "import sys; print('yes' if float(sys.argv[1]) <= 2 else 'no')" "$worst")
+  result "scaling-$what" "${t}s" "${linear}s" "$worst" "<= 2x linear from 1k statements (worst size; times at $n)" "$met"
 done

@@ -59,10 +59,19 @@ linear = per * n
 ratio = work / linear if linear > 0 else float('nan')
 verdict = 'ok' if ratio <= 2 else 'NOT LINEAR'
 print(f'{label} {n:>7,}: {t*1000:9.0f} ms wall, {work*1e6/n:7.1f} us/step, linear from {first:,}: {linear*1000:9.0f} ms, ratio {ratio:4.2f} ({verdict})')
-" "$label" "$n" "$t" "$base" "$per" "$first"
+with open(sys.argv[7], 'a') as f: print(f'{n} {work*1000:.0f} {linear*1000:.0f} {ratio:.2f}', file=f)
+" "$label" "$n" "$t" "$base" "$per" "$first" "$dir/ratios-$gen"
   done
 }
 
 curve "no-op steps      " noop 1000 2000 4000 10000
 curve "chained steps    " chain 1000 2000 4000 10000
 curve "for_each items   " foreach 1000 10000 100000
+
+# One RESULT line per curve: its worst ratio to linear, with the largest size's times.
+for gen in noop chain foreach; do
+  read -r n work linear <<<"$(tail -n 1 "$dir/ratios-$gen" | cut -d' ' -f1-3)"
+  worst=$(sort -k4 -g "$dir/ratios-$gen" | tail -n 1 | cut -d' ' -f4)
+  met=$(python3 -c "import sys; print('yes' if float(sys.argv[1]) <= 2 else 'no')" "$worst")
+  result "scaling-$gen" "${work}ms" "${linear}ms" "$worst" "<= 2x linear from 1k (worst size; times at $n)" "$met"
+done
