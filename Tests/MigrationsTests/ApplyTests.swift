@@ -215,11 +215,3 @@ import TestSupport
         #expect(try scalar(url, "SELECT count(*) FROM counter") == "2")
     }
 }
-
-final class Results: @unchecked Sendable {
-    private let lock = NSCondition()
-    private var items: [Result<MigrationRunReport, Error>] = []
-    func add(_ r: Result<MigrationRunReport, Error>) { lock.lock(); items.append(r); lock.broadcast(); lock.unlock() }
-    func wait(count: Int) { lock.lock(); while items.count < count { lock.wait() }; lock.unlock() }
-    var all: [Result<MigrationRunReport, Error>] { lock.lock(); defer { lock.unlock() }; return items }
-}

@@ -10,9 +10,7 @@ import TestSupport
 @Suite(.enabled(if: TestDatabase.available), .serialized) struct InterruptionTests {
     /// Starts `apply` on a thread, waits until its session runs pg_sleep, terminates that session.
     func applyAndTerminate(_ m: Migrator, url: String, appName: String) throws -> MigrationRunReport {
-        let results = Results()
-        let thread = Thread { do { results.add(.success(try m.apply())) } catch { results.add(.failure(error)) } }
-        thread.start()
+        let results = inBackground { try m.apply() }
         let admin = try PostgresConnection(dsn: url, applicationName: "opsctl-test-killer")
         defer { admin.close() }
         var killed = false
@@ -66,13 +64,6 @@ import TestSupport
 
     // MARK: - cancellation (SIGINT/SIGTERM reach the engine through its Cancellation)
 
-    /// Starts `body` on a thread; returns a way to wait for its outcome.
-    func inBackground(_ body: @escaping @Sendable () throws -> MigrationRunReport) -> Results {
-        let results = Results()
-        Thread { do { results.add(.success(try body())) } catch { results.add(.failure(error)) } }.start()
-        return results
-    }
-
     /// A second applier (or `migrate status`) that looks while a non-transactional migration runs sees it
     /// in progress, not as a crash's partial row: nothing blocks, and the second apply waits for the lock
     /// and then finds nothing to do (ten concurrent appliers used to fail now and then on this).
@@ -87,9 +78,7 @@ import TestSupport
         let results = inBackground { try first.apply() }
         let admin = try PostgresConnection(dsn: url, applicationName: "opsctl-test-probe")
         defer { admin.close() }
-        #expect(eventually(timeout: 30) {
-            (try? admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'opsctl-test-applying' AND query LIKE '%pg_sleep%' AND state = 'active'").first?["n"].int) == 1
-        })
+        #expect(eventually(timeout: 30) { isSleeping(admin, application: "opsctl-test-applying") })
         let second = try Migrator(config: dir.config(), dsn: url)
         let s = try #require(try second.status().versions.first { $0.version == 2 })
         #expect(s.state == .applying, "\(s.message)")
@@ -117,7 +106,7 @@ import TestSupport
         let results = inBackground { try m.apply() }
         let admin = try PostgresConnection(dsn: url, applicationName: "opsctl-test-probe")
         defer { admin.close() }
-        let sleeping = { (try? admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'opsctl-test-cancel-tx' AND query LIKE '%pg_sleep%' AND state = 'active'").first?["n"].int) == 1 }
+        let sleeping = { isSleeping(admin, application: "opsctl-test-cancel-tx") }
         #expect(eventually(timeout: 30) { sleeping() })
         cancellation.cancel(reason: "interrupted by SIGTERM")
         results.wait(count: 1)

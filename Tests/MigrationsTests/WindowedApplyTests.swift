@@ -105,8 +105,7 @@ import TestSupport
         let blocker = try PostgresConnection(dsn: url, applicationName: "blocker-session")
         defer { blocker.close() }
         try blocker.execute("BEGIN; LOCK TABLE t IN ACCESS SHARE MODE")
-        let results = Results()
-        Thread { do { results.add(.success(try m.apply())) } catch { results.add(.failure(error)) } }.start()
+        let results = inBackground { try m.apply() }
         // Let the first attempt of 003 time out (lock_timeout 300 ms), then let the blocker go.
         let probe = try PostgresConnection(dsn: url, applicationName: "opsctl-test-probe")
         defer { probe.close() }
@@ -165,11 +164,10 @@ import TestSupport
         let app = "opsctl-test-window-int"
         let cancellation = Cancellation()
         let m = try Migrator(config: dir.config { $0.pipelineWindow = 4; $0.applicationName = app }, dsn: url, cancellation: cancellation)
-        let results = Results()
-        Thread { do { results.add(.success(try m.apply())) } catch { results.add(.failure(error)) } }.start()
+        let results = inBackground { try m.apply() }
         let admin = try PostgresConnection(dsn: url, applicationName: "opsctl-test-probe")
         defer { admin.close() }
-        let sleeping = { (try? admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [app]).first?["n"].int) == 1 }
+        let sleeping = { isSleeping(admin, application: app) }
         #expect(eventually(timeout: 30) { sleeping() })
         cancellation.cancel(reason: "interrupted by SIGTERM")
         results.wait(count: 1)
@@ -201,14 +199,10 @@ import TestSupport
         let url = try TestDatabase.fresh("window_lock_gone")
         let app = "opsctl-test-window-gone"
         let m = try Migrator(config: dir.config { $0.pipelineWindow = 8; $0.applicationName = app }, dsn: url)
-        let results = Results()
-        Thread { do { results.add(.success(try m.apply())) } catch { results.add(.failure(error)) } }.start()
+        let results = inBackground { try m.apply() }
         let admin = try PostgresConnection(dsn: url, applicationName: "opsctl-test-probe")
         defer { admin.close() }
-        #expect(eventually(timeout: 30) {
-            (try? admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [app])
-                .first?["n"].int) == 1
-        })
+        #expect(eventually(timeout: 30) { isSleeping(admin, application: app) })
         #expect(try admin.query("SELECT pg_terminate_backend(pid) AS k FROM pg_stat_activity WHERE application_name = $1", [app + "/lock"])
             .first?["k"].bool == true)
         results.wait(count: 1)
@@ -258,8 +252,7 @@ import TestSupport
         let pid = first.backendPID
         pool.giveBack(first, dsn: url)
 
-        let results = Results()
-        Thread { do { results.add(.success(try m.apply())) } catch { results.add(.failure(error)) } }.start()
+        let results = inBackground { try m.apply() }
         let other = try PostgresConnection(dsn: url, applicationName: "opsctl-test-other")
         defer { other.close() }
         #expect(eventually(timeout: 30) {
