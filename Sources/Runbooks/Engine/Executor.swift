@@ -194,11 +194,7 @@ public final class Executor: @unchecked Sendable {
 
         init(_ steps: [Step]) {
             self.steps = steps
-            let index = Dictionary(steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-            needs = steps.map { $0.needs.compactMap { index[$0] } }
-            var dependents = [[Int]](repeating: [], count: steps.count)
-            for (i, list) in needs.enumerated() { for n in list { dependents[n].append(i) } }
-            self.dependents = dependents
+            (needs, dependents) = Executor.graph(steps)
             waitingOn = needs.map(\.count)
             reads = steps.map(Executor.stepsRead)
             regularLeft = steps.filter { !$0.always }.count
@@ -209,11 +205,17 @@ public final class Executor: @unchecked Sendable {
     /// Steps still to run after each step on its longest chain of dependents, `always` steps counted
     /// after every regular step.
     static func stepsAhead(_ steps: [Step]) -> [Int] {
+        let (needs, dependents) = graph(steps)
+        return stepsAhead(steps, needs: needs, dependents: dependents)
+    }
+
+    /// Each step's needs and dependents, as positions in `steps`.
+    static func graph(_ steps: [Step]) -> (needs: [[Int]], dependents: [[Int]]) {
         let index = Dictionary(steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let needs = steps.map { $0.needs.compactMap { index[$0] } }
         var dependents = [[Int]](repeating: [], count: steps.count)
         for (i, list) in needs.enumerated() { for n in list { dependents[n].append(i) } }
-        return stepsAhead(steps, needs: needs, dependents: dependents)
+        return (needs, dependents)
     }
 
     /// In reverse topological order, without recursion (runbooks may hold thousands of steps): cleanup
