@@ -151,16 +151,8 @@ public enum Discovery {
 
     /// `files` (relative to `directory`) read and checked by `MigrationFileReader.read` on every core.
     static func readAll(_ directory: String, _ files: [String]) -> [String: Result<String, Error>] {
-        let results = ParallelResults<Result<String, Error>>(count: files.count)
-        let queue = WorkCounter(files.count)
-        let workers = min(files.count, ProcessInfo.processInfo.activeProcessorCount)
-        if workers > 0 {
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                while let i = queue.next() {
-                    let file = files[i]
-                    results.set(i, Result { try MigrationFileReader.read((directory as NSString).appendingPathComponent(file), display: file) })
-                }
-            }
+        let results = onEveryCore(files.count) { i in
+            Result { try MigrationFileReader.read((directory as NSString).appendingPathComponent(files[i]), display: files[i]) }
         }
         var out: [String: Result<String, Error>] = [:]
         for (i, file) in files.enumerated() { out[file] = results[i] }

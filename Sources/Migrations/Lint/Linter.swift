@@ -47,11 +47,10 @@ public struct Linter: Sendable {
                                             rationale: rule.rationale, alternative: rule.alternative))
             }
         }
-        let perFile = ParallelResults<[LintFinding]>(count: migrations.count)
-        DispatchQueue.concurrentPerform(iterations: migrations.count) { i in
+        let perFile = onEveryCore(migrations.count) { i -> [LintFinding] in
             let m = migrations[i]
-            guard versions?.contains(m.version) ?? true, let script = parsed[i].up else { return }
-            perFile.set(i, lint(script, noTransactionDirective: m.noTransactionDirective))
+            guard versions?.contains(m.version) ?? true, let script = parsed[i].up else { return [] }
+            return lint(script, noTransactionDirective: m.noTransactionDirective)
         }
         for i in migrations.indices { findings += perFile[i] ?? [] }
         return LintReport(findings: sorted(findings), filesChecked: set.migrations.count)
@@ -153,15 +152,4 @@ public struct Linter: Sendable {
     private func sorted(_ f: [LintFinding]) -> [LintFinding] {
         f.sorted { ($0.location.file, $0.location.line, $0.location.column, $0.rule) < ($1.location.file, $1.location.line, $1.location.column, $1.rule) }
     }
-}
-
-/// Results filled by concurrent workers, one slot each.
-final class ParallelResults<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [T?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ value: T) { lock.withLock { slots[i] = value } }
-    subscript(_ i: Int) -> T? { lock.withLock { slots[i] } }
 }

@@ -14,22 +14,10 @@ extension SQLParser {
             if let hit = ParseCache.shared.lookup(s.sql, file: s.file) { results[i] = .success(hit) } else { todo.append(i) }
         }
         let pending = todo
-        let parsed = ParallelResults<Result<SQLScript, Error>>(count: todo.count)
-        let queue = WorkCounter(todo.count)
-        let workers = min(todo.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
-        if workers > 0 {
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                DeepStack.run {
-                    while let k = queue.next() {
-                        let (sql, file) = sources[pending[k]]
-                        if cancellation?.isCancelled == true {
-                            parsed.set(k, .failure(CancellationError()))
-                            continue
-                        }
-                        parsed.set(k, Result { try parseUncached(sql, file: file, cancellation: cancellation, onDeepStack: true) })
-                    }
-                }
-            }
+        let parsed = onEveryCore(todo.count, worker: { loop in DeepStack.run(loop) }) { k -> Result<SQLScript, Error> in
+            let (sql, file) = sources[pending[k]]
+            if cancellation?.isCancelled == true { return .failure(CancellationError()) }
+            return Result { try parseUncached(sql, file: file, cancellation: cancellation, onDeepStack: true) }
         }
         for (k, i) in todo.enumerated() {
             let result = parsed[k] ?? .failure(CancellationError())
@@ -37,22 +25,5 @@ extension SQLParser {
             results[i] = result
         }
         return results.map { $0 ?? .failure(CancellationError()) }
-    }
-}
-
-/// Hands out 0, 1, 2, … up to a count to concurrent workers.
-final class WorkCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var taken = 0
-    private let count: Int
-
-    init(_ count: Int) { self.count = count }
-
-    func next() -> Int? {
-        lock.withLock {
-            guard taken < count else { return nil }
-            defer { taken += 1 }
-            return taken
-        }
     }
 }
