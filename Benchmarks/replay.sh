@@ -194,7 +194,8 @@ YAML
 service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled=$(service_backends); pooled_cpu0=$(cpu_of $pooled)
 perf_start opsctl
 t0=$(now)
-(cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET /usr/bin/time -f "%U %S" -o "$work/opsctl.time" "$OPSCTL" replay --failed \
+# TRACE=1: opsctl prints how full it kept its request slots and what its send thread waited for (OPSCTL_TRACE_REPLAY).
+(cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET OPSCTL_TRACE_REPLAY=${TRACE:+1} /usr/bin/time -f "%U %S" -o "$work/opsctl.time" "$OPSCTL" replay --failed \
   --concurrency "$CONCURRENCY" --format json --output "$work/replay.json") || { echo "opsctl replay failed:"; cat "$work/replay.json"; exit 1; }
 t1=$(now)
 perf_stop

@@ -73,6 +73,7 @@ final class ReplayDelivery: @unchecked Sendable {
     private var storeError: Error?
     /// Set once the replay being created is seen committed (its unstarted first blocks were given back).
     private var sawCommit = false
+    private var trace = ReplayTrace()
 
     init(settings: Settings, store: ReplayStore, cancellation: Cancellation, progress: (@Sendable (String) -> Void)?, expected: Int,
          creation: ReplayCreation? = nil, first: [ReplayEvent] = [], connect: @escaping @Sendable () throws -> PostgresConnection) {
@@ -102,12 +103,14 @@ final class ReplayDelivery: @unchecked Sendable {
                 // Only retries left and none due: wait for the first (in small steps, to notice an interrupt).
                 while Date() < due, !cancellation.isCancelled { Thread.sleep(forTimeInterval: min(0.05, due.timeIntervalSinceNow)) }
             }
+            trace.round()
             client.run(next: { self.next() }, completed: { event, result in self.completed(event, result) })
             try flush(force: true)
         }
         if let creation {
             do { try creation.waitCommitted() } catch { throw creationFailed(error) }
         }
+        trace.report(concurrency: settings.concurrency)
         if let storeError { throw storeError }
         try flush(force: true)
         if let writer { release(try writer.waitWritten()) }
@@ -189,17 +192,20 @@ final class ReplayDelivery: @unchecked Sendable {
             event = waiting.remove(at: i).event
         } else {
             if queue.isEmpty && !claimedAll {
+                let start = ReplayTrace.now()
                 do { try refill() } catch { storeError = error; return nil }
+                trace.waited("claims", since: start)
             }
             event = queue.popLast()
         }
-        guard let event else { return nil }
+        guard let event else { trace.dry(); return nil }
         if settings.rate > 0 {
             let wait = nextSend.timeIntervalSinceNow
             if wait > 0 { Thread.sleep(forTimeInterval: wait) }
             nextSend = max(Date(), nextSend) + 1 / settings.rate
         }
         inFlight += 1
+        trace.inFlight(inFlight)
         summary.requests += 1
         attempts[event.id, default: event.attempts] += 1
         return (event, request(for: event))
@@ -218,6 +224,7 @@ final class ReplayDelivery: @unchecked Sendable {
 
     private func completed(_ event: ReplayEvent, _ result: Result<HTTPResponse, HTTPError>) {
         inFlight -= 1
+        trace.inFlight(inFlight)
         let attempt = attempts[event.id] ?? 1
         switch result {
         case let .success(response) where (200..<300).contains(response.status):
@@ -300,7 +307,9 @@ final class ReplayDelivery: @unchecked Sendable {
             if writer == nil {
                 writer = ReplayCheckpointWriter(connection: try connect(), replayID: settings.replayID, worker: settings.worker)
             }
+            let start = ReplayTrace.now()
             try writer?.submit(pending, blocks: pendingBlocks)
+            trace.waited("checkpoint hand-over", since: start)
             pending.removeAll(keepingCapacity: true)
             pendingBlocks.removeAll(keepingCapacity: true)
             lastFlush = Date()
@@ -322,7 +331,9 @@ final class ReplayDelivery: @unchecked Sendable {
     /// After the outcomes are committed: a worker that locks a block next reads them as recorded.
     private func unlockReleased() throws {
         guard !released.isEmpty else { return }
+        let start = ReplayTrace.now()
         try store.unlock(id: settings.replayID, blocks: released)
+        trace.waited("unlocks", since: start)
         released.removeAll(keepingCapacity: true)
     }
 
