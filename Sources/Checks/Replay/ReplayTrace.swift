@@ -63,6 +63,7 @@ struct ReplayTrace {
     mutating func report(concurrency: Int) {
         guard Self.enabled else { return }
         record(level)
+        let atLevel = atLevel
         let total = atLevel.reduce(0, +)
         guard total > 0 else { return }
         let share = { (range: ClosedRange<Int>) -> Double in

@@ -52,6 +52,42 @@ struct ReplayCoordinationTests {
         #expect(try f.count("SELECT count(*) FROM opsctl.replay_runs WHERE replay_id = '\(replayID)'") == 2)
     }
 
+    /// Each worker claims its next blocks ahead while it sends (ReplayClaimer): workers joining at once
+    /// still split the replay, and no event is sent by two of them — the events delivered by the three
+    /// add up to the replay exactly (a healthy service: no retries), and none was answered `duplicate`.
+    @Test func workersJoiningAtOnceSplitTheReplayAndSendEachEventOnce() throws {
+        let total = 3_000
+        let f = try ReplayFixture(label: "replay_join_split")
+        try f.seedFailed(total)
+        let report = f.dir.path + "/w1.json"
+        let first = try f.spawn(["replay", "--failed", "--rate", "1000/s", "--concurrency", "8", "--worker", "w1",
+                                 "--format", "json", "--output", report])
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        #expect(eventually(timeout: 60) {
+            (try? f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'")) ?? 0 >= 100
+        })
+        // Two more workers at once, each reporting what it delivered.
+        let reports = (2...3).map { f.dir.path + "/w\($0).json" }
+        let joiners = try reports.enumerated().map { i, path in
+            try f.spawn(["replay", "--join", "latest", "--worker", "w\(i + 2)", "--rate", "1000/s", "--concurrency", "8",
+                         "--format", "json", "--output", path])
+        }
+        defer { for p in joiners where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        var delivered: [Int] = []
+        for (worker, path) in zip([first] + joiners, [report] + reports) {
+            worker.waitUntilExit()
+            #expect(worker.terminationStatus == 0, "\(path): \((try? String(contentsOfFile: path, encoding: .utf8)) ?? "no report")")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+            let step = (json?["results"] as? [[String: Any]])?.first { $0["id"] as? String == "replay" }
+            delivered.append((step?["details"] as? [String: Any])?["delivered"] as? Int ?? -1)
+        }
+        #expect(delivered.reduce(0, +) == total, "delivered by w1, w2, w3: \(delivered)")
+        #expect(delivered.allSatisfy { $0 > 0 }, "every worker took a share: \(delivered)")
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE service_status = 'duplicate'") == 0)
+        #expect(try f.count("SELECT count(*) FROM opsctl.replay_items WHERE status = 'delivered'") == total)
+        #expect(try f.count("SELECT count(*) FROM events WHERE processed") == total)
+    }
+
     @Test func resumingAKilledReplayRunContinuesItsReplay() throws {
         let total = 1_200
         let f = try ReplayFixture(label: "replay_run_resume")
