@@ -8,7 +8,8 @@ import Webhooks
 /// limit, 429 + Retry-After honoured, capped exponential backoff on 5xx and connection errors, other
 /// 4xx final. Each finished event is checkpointed (batched every 100 ms, written on a connection of its
 /// own by ReplayCheckpointWriter, so sending never waits for it) as it completes. Events are
-/// claimed in blocks (ReplayStore.claim); a block is let go once all its claimed events are recorded.
+/// claimed in blocks (ReplayStore.claim) ahead of need by ReplayClaimer, which also lets a block go (on
+/// the session that locked it) once all its claimed events are recorded.
 final class ReplayDelivery: @unchecked Sendable {
     struct Settings {
         var url: String
@@ -49,6 +50,8 @@ final class ReplayDelivery: @unchecked Sendable {
     /// Opens the checkpoint writer's own connection (ReplayCheckpointWriter).
     let connect: @Sendable () throws -> PostgresConnection
     private var writer: ReplayCheckpointWriter?
+    /// Claims and unlocks on the store's session while the loop sends (nil before and after).
+    private var claimer: ReplayClaimer?
 
     private var queue: [ReplayEvent] = []
     /// Events waiting for a retry, with the time they may go again.
@@ -64,8 +67,8 @@ final class ReplayDelivery: @unchecked Sendable {
     private var nextSend = Date.distantPast
     private var pausedUntil = Date.distantPast
     private var claimedAll = false
-    /// Where the next claim starts looking for pending events (see ReplayStore.claim).
-    private var claimFrom = 0
+    /// The claimer was asked for the blocks after the queue's (reset as they are taken).
+    private var askedAhead = false
     private var consecutiveConnectionErrors = 0
     private var summary = Summary()
     private let started = Date()
@@ -96,9 +99,13 @@ final class ReplayDelivery: @unchecked Sendable {
         } else {
             try store.adoptOrphans(id: settings.replayID)
         }
+        // From here until it is closed the claimer alone uses the store's connection.
+        claimer = ReplayClaimer(store: store, replayID: settings.replayID, blocksPerClaim: claimSize / ReplayStore.blockSize,
+                                creation: creation, held: Set(held.keys))
+        defer { claimer?.close() }
         while summary.stoppedBecause == nil, storeError == nil, !cancellation.isCancelled {
             if queue.isEmpty && waiting.isEmpty && claimedAll { break }
-            if queue.isEmpty && !claimedAll { try refill() }
+            if queue.isEmpty && !claimedAll { refill() }
             if queue.isEmpty, let due = waiting.map(\.due).min() {
                 // Only retries left and none due: wait for the first (in small steps, to notice an interrupt).
                 while Date() < due, !cancellation.isCancelled { Thread.sleep(forTimeInterval: min(0.05, due.timeIntervalSinceNow)) }
@@ -107,6 +114,8 @@ final class ReplayDelivery: @unchecked Sendable {
             client.run(next: { self.next() }, completed: { event, result in self.completed(event, result) })
             try flush(force: true)
         }
+        claimer?.close()
+        claimer = nil
         if let creation {
             do { try creation.waitCommitted() } catch { throw creationFailed(error) }
         }
@@ -159,21 +168,30 @@ final class ReplayDelivery: @unchecked Sendable {
         guard !released.isEmpty else { return }
         queue.removeAll { released.contains(ReplayStore.block(of: $0.seq)) }
         for b in released { held[b] = nil }
-        try store.unlock(id: settings.replayID, blocks: released.sorted())
+        try unlock(released.sorted())
     }
 
-    private func refill() throws {
-        // Claims read committed items only.
-        if let creation, !creation.isCommitted { try creation.waitCommitted() }
-        let limit = max(ReplayStore.blockSize, settings.concurrency * 8)
-        let (blocks, batch, next) = try store.claim(id: settings.replayID, blocks: limit / ReplayStore.blockSize, held: Set(held.keys),
-                                                    from: claimFrom)
-        claimFrom = next
-        if batch.isEmpty { claimedAll = true }
-        for b in blocks { held[b] = 0 }
-        for event in batch { held[ReplayStore.block(of: event.seq), default: 0] += 1 }
-        queue.append(contentsOf: batch)
-        queue.reverse()  // popLast takes them in sequence order
+    /// Events per claim: enough to keep every slot busy for a while, at least one block.
+    private var claimSize: Int { max(ReplayStore.blockSize, settings.concurrency * 8) }
+
+    /// Takes the claimer's next blocks into the (empty) queue, waiting only if they are not claimed yet.
+    private func refill() {
+        guard let claimer else { return }
+        let start = ReplayTrace.now()
+        let claimed: (blocks: [Int], events: [ReplayEvent], done: Bool)
+        do {
+            claimed = try claimer.take()
+        } catch {
+            // An interrupt cancels the claim running on the store's connection: nothing more is claimed.
+            if cancellation.isCancelled { claimedAll = true } else { storeError = error }
+            return
+        }
+        trace.waited("claims", since: start)
+        askedAhead = false
+        if claimed.done { claimedAll = true }
+        for b in claimed.blocks { held[b] = 0 }
+        for event in claimed.events { held[ReplayStore.block(of: event.seq), default: 0] += 1 }
+        queue.append(contentsOf: claimed.events.reversed())  // popLast takes them in sequence order
     }
 
     /// The next request, or nil to end this round (nothing ready now; the outer loop starts another).
@@ -191,12 +209,13 @@ final class ReplayDelivery: @unchecked Sendable {
         if let i = waiting.firstIndex(where: { $0.due <= now }) {
             event = waiting.remove(at: i).event
         } else {
-            if queue.isEmpty && !claimedAll {
-                let start = ReplayTrace.now()
-                do { try refill() } catch { storeError = error; return nil }
-                trace.waited("claims", since: start)
-            }
+            if queue.isEmpty && !claimedAll { refill() }
             event = queue.popLast()
+            // Half the queue still to send: the next blocks are claimed meanwhile.
+            if !askedAhead && queue.count <= claimSize / 2 && !claimedAll {
+                claimer?.ask()
+                askedAhead = true
+            }
         }
         guard let event else { trace.dry(); return nil }
         if settings.rate > 0 {
@@ -331,10 +350,19 @@ final class ReplayDelivery: @unchecked Sendable {
     /// After the outcomes are committed: a worker that locks a block next reads them as recorded.
     private func unlockReleased() throws {
         guard !released.isEmpty else { return }
-        let start = ReplayTrace.now()
-        try store.unlock(id: settings.replayID, blocks: released)
-        trace.waited("unlocks", since: start)
+        try unlock(released)
         released.removeAll(keepingCapacity: true)
+    }
+
+    /// While sending, through the claimer (queued, on the session holding the locks); before and after, here.
+    private func unlock(_ blocks: [Int]) throws {
+        if let claimer {
+            claimer.unlock(blocks)
+        } else {
+            let start = ReplayTrace.now()
+            try store.unlock(id: settings.replayID, blocks: blocks)
+            trace.waited("unlocks", since: start)
+        }
     }
 
     private func reportProgress() {
