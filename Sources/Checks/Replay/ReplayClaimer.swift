@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Support
 
 /// Claims a replay's next blocks (ReplayStore.claim) and lets blocks go (ReplayStore.unlock) on a
 /// thread of its own, so the send loop never waits for the database: it asks for the next blocks
@@ -139,7 +140,12 @@ final class ReplayClaimer: @unchecked Sendable {
 
     private func claimNext() throws -> (blocks: [Int], events: [ReplayEvent]) {
         // Claims read committed items only.
-        if let creation, !creation.isCommitted { try creation.waitCommitted() }
+        if let creation, !creation.isCommitted {
+            PhaseClock.mark("replay claim waits for the replay's commit")
+            try creation.waitCommitted()
+        }
+        PhaseClock.mark("replay claim starts")
+        defer { PhaseClock.mark("replay claim done (\(sessionHeld.count) blocks held)") }
         let (blocks, events, next) = try store.claim(id: replayID, blocks: blocksPerClaim, held: sessionHeld, from: claimFrom)
         claimFrom = next
         sessionHeld.formUnion(blocks)

@@ -187,6 +187,7 @@ final class ReplayDelivery: @unchecked Sendable {
             return
         }
         trace.waited("claims", since: start)
+        PhaseClock.mark("replay blocks taken: \(claimed.events.count) events, \(inFlight) in flight")
         askedAhead = false
         if claimed.done { claimedAll = true }
         for b in claimed.blocks { held[b] = 0 }
@@ -213,6 +214,7 @@ final class ReplayDelivery: @unchecked Sendable {
             event = queue.popLast()
             // Half the queue still to send: the next blocks are claimed meanwhile.
             if !askedAhead && queue.count <= claimSize / 2 && !claimedAll {
+                PhaseClock.mark("replay asks for the next blocks")
                 claimer?.ask()
                 askedAhead = true
             }
