@@ -60,13 +60,15 @@ final class ReplayClaimer: @unchecked Sendable {
     }
 
     /// The blocks and events claimed since the last call, asking for them and waiting if none are
-    /// ready; `done` once a claim found nothing left. Throws the claim's error once one failed.
-    func take() throws -> (blocks: [Int], events: [ReplayEvent], done: Bool) {
+    /// ready (nil without `wait`); `done` once a claim found nothing left. Throws the claim's error
+    /// once one failed.
+    func take(wait: Bool = true) throws -> (blocks: [Int], events: [ReplayEvent], done: Bool)? {
         try condition.withLock {
             if ready.events.isEmpty && !exhausted && failure == nil && !asked {
                 asked = true
                 condition.broadcast()
             }
+            if !wait && ready.events.isEmpty && !exhausted && failure == nil { return nil }
             while ready.events.isEmpty && !exhausted && failure == nil && !stopped { condition.wait() }
             if let failure { throw failure }
             defer { ready = ([], []) }

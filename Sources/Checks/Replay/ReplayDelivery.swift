@@ -69,6 +69,8 @@ final class ReplayDelivery: @unchecked Sendable {
     private var claimedAll = false
     /// The claimer was asked for the blocks after the queue's (reset as they are taken).
     private var askedAhead = false
+    /// The last claim found fewer blocks than asked: the replay's end is near.
+    private var lastClaimShort = false
     private var consecutiveConnectionErrors = 0
     private var summary = Summary()
     private let started = Date()
@@ -174,13 +176,15 @@ final class ReplayDelivery: @unchecked Sendable {
     /// Events per claim: enough to keep every slot busy for a while, at least one block.
     private var claimSize: Int { max(ReplayStore.blockSize, settings.concurrency * 8) }
 
-    /// Takes the claimer's next blocks into the (empty) queue, waiting only if they are not claimed yet.
-    private func refill() {
+    /// Takes the claimer's next blocks into the (empty) queue; if they are not claimed yet, waits for
+    /// them (or, without `wait`, leaves the queue empty).
+    private func refill(wait: Bool = true) {
         guard let claimer else { return }
         let start = ReplayTrace.now()
         let claimed: (blocks: [Int], events: [ReplayEvent], done: Bool)
         do {
-            claimed = try claimer.take()
+            guard let taken = try claimer.take(wait: wait) else { return }
+            claimed = taken
         } catch {
             // An interrupt cancels the claim running on the store's connection: nothing more is claimed.
             if cancellation.isCancelled { claimedAll = true } else { storeError = error }
@@ -189,6 +193,7 @@ final class ReplayDelivery: @unchecked Sendable {
         trace.waited("claims", since: start)
         PhaseClock.mark("replay blocks taken: \(claimed.events.count) events, \(inFlight) in flight")
         askedAhead = false
+        lastClaimShort = claimed.blocks.count < claimSize / ReplayStore.blockSize
         if claimed.done { claimedAll = true }
         for b in claimed.blocks { held[b] = 0 }
         for event in claimed.events { held[ReplayStore.block(of: event.seq), default: 0] += 1 }
@@ -210,7 +215,10 @@ final class ReplayDelivery: @unchecked Sendable {
         if let i = waiting.firstIndex(where: { $0.due <= now }) {
             event = waiting.remove(at: i).event
         } else {
-            if queue.isEmpty && !claimedAll { refill() }
+            // Near the end the claim that finds nothing left reads the whole replay's range (tens of ms
+            // under load): rather than hold up the answers in flight, this round ends and they are read
+            // meanwhile (the outer loop then waits for it). Before that a claim is never waited for.
+            if queue.isEmpty && !claimedAll { refill(wait: !lastClaimShort || inFlight == 0) }
             event = queue.popLast()
             // Half the queue still to send: the next blocks are claimed meanwhile.
             if !askedAhead && queue.count <= claimSize / 2 && !claimedAll {

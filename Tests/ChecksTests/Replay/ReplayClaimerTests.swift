@@ -42,7 +42,7 @@ struct ReplayClaimerTests {
         #expect(try store.lock(id: Self.replayID, blocks: [0]) == [0])
         let claimer = ReplayClaimer(store: store, replayID: Self.replayID, blocksPerClaim: 2, creation: nil, held: [0])
 
-        let first = try claimer.take()
+        let first = try #require(try claimer.take())
         #expect(first.blocks == [1, 2])
         #expect(first.events.map(\.seq) == Array(64..<192), "every pending event of the blocks, in seq order")
         #expect(!first.done)
@@ -62,8 +62,13 @@ struct ReplayClaimerTests {
         // its events are recorded).
         try observer.execute("UPDATE opsctl.replay_items SET status = 'delivered' WHERE seq < 128")
         claimer.unlock([0, 1])
-        let second = try claimer.take()
-        #expect(second.blocks == [3, 4], "the blocks claimed ahead")
+        // Taken without waiting once claimed (nil until then).
+        var second: (blocks: [Int], events: [ReplayEvent], done: Bool)?
+        #expect(try eventually(timeout: 30) {
+            second = try claimer.take(wait: false)
+            return second != nil
+        })
+        #expect(second?.blocks == [3, 4], "the blocks claimed ahead")
         #expect(eventually(timeout: 30) { (try? blocks(heldBy: pid, observer)) == [2, 3, 4] })
 
         // Claimed ahead and never taken: given back when the claimer closes.
@@ -81,12 +86,12 @@ struct ReplayClaimerTests {
         defer { store.db.close() }
         let claimer = ReplayClaimer(store: store, replayID: Self.replayID, blocksPerClaim: 8, creation: nil, held: [])
         defer { claimer.close() }
-        let all = try claimer.take()
+        let all = try #require(try claimer.take())
         #expect(all.blocks == [0, 1])
         #expect(all.events.count == 100)
-        let none = try claimer.take()
+        let none = try #require(try claimer.take())
         #expect(none.done && none.events.isEmpty)
         claimer.ask()  // nothing more is claimed once the replay is claimed
-        #expect(try claimer.take().done)
+        #expect(try claimer.take(wait: false)?.done == true)
     }
 }
