@@ -128,6 +128,7 @@ final class ReplayCreation: @unchecked Sendable {
         let connection: PostgresConnection
         do {
             connection = try connect()
+            PhaseClock.mark("replay creation connected")
         } catch {
             publish(first: .failure(error), committed: .failure(error), finished: true)
             return
@@ -148,7 +149,9 @@ final class ReplayCreation: @unchecked Sendable {
             let total: Int
             do {
                 total = try write(source, store: store, connection: connection)
+                PhaseClock.mark("replay items written")
                 try connection.execute("COMMIT")
+                PhaseClock.mark("replay items committed")
             } catch {
                 _ = try? connection.execute("ROLLBACK")
                 throw error
@@ -164,18 +167,21 @@ final class ReplayCreation: @unchecked Sendable {
     }
 
     /// The replay's row, its run's, and every item (the first ones handed over first); the replay's total.
+    /// The first events are read before the rows are written (same snapshot): the first requests wait for
+    /// that read only.
     private func write(_ source: Source, store: ReplayStore, connection: PostgresConnection) throws -> Int {
-        try store.create(id: id, target: target, selection: selectionJSON, createdBy: createdBy, pace: pace)
-        if let runID { try store.record(runID: runID, replayID: id) }
         switch source {
         case let .table(events, filter, params, limit):
             publish(first: .success(try readFirst(connection, events, filter: filter, params: params, limit: limit)))
+            PhaseClock.mark("replay first events read")
+            try writeReplay(store)
             try insertAll(connection, events, filter: filter, params: params, limit: limit)
         case let .file(events):
             let head = events.prefix(firstCount).enumerated().map { i, e in
                 ReplayEvent(id: e.id, type: e.type, payload: e.payload, seq: i + 1, attempts: 0)
             }
             publish(first: .success(First(events: Array(head), total: events.count)))
+            try writeReplay(store)
             var start = 0
             while start < events.count {
                 let end = min(events.count, start + 2_000)
@@ -184,6 +190,12 @@ final class ReplayCreation: @unchecked Sendable {
             }
         }
         return try store.finishCreate(id: id)
+    }
+
+    /// The replay's row and its run's, ahead of its items in the same transaction.
+    private func writeReplay(_ store: ReplayStore) throws {
+        try store.create(id: id, target: target, selection: selectionJSON, createdBy: createdBy, pace: pace)
+        if let runID { try store.record(runID: runID, replayID: id) }
     }
 
     /// The first `firstCount` events of the selection, numbered as the insert numbers them.

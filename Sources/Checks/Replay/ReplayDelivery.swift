@@ -95,6 +95,7 @@ final class ReplayDelivery: @unchecked Sendable {
         } else {
             try store.adoptOrphans(id: settings.replayID)
         }
+        PhaseClock.mark("replay sending starts")
         while summary.stoppedBecause == nil, storeError == nil, !cancellation.isCancelled {
             if queue.isEmpty && waiting.isEmpty && claimedAll { break }
             if queue.isEmpty && !claimedAll { try refill() }
@@ -285,6 +286,8 @@ final class ReplayDelivery: @unchecked Sendable {
     }
 
     private func finish(_ outcome: ReplayOutcome, seq: Int) {
+        var outcome = outcome
+        outcome.seq = seq
         pending.append(outcome)
         pendingBlocks.append(ReplayStore.block(of: seq))
         do { try flush(force: false) } catch { storeError = error }

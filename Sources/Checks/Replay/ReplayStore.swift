@@ -7,64 +7,6 @@ import Postgres
 struct ReplayStore {
     let db: PostgresConnection
 
-    static let schema = """
-        CREATE SCHEMA IF NOT EXISTS opsctl;
-        CREATE TABLE IF NOT EXISTS opsctl.replays (
-            replay_id text PRIMARY KEY,
-            created_at timestamptz NOT NULL DEFAULT now(),
-            created_by text,
-            target text NOT NULL,
-            selection jsonb NOT NULL,
-            total int NOT NULL DEFAULT 0,
-            finished_at timestamptz
-        );
-        CREATE TABLE IF NOT EXISTS opsctl.replay_items (
-            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE,
-            seq int NOT NULL,
-            event_id text NOT NULL,
-            event_type text,
-            payload text NOT NULL,
-            status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
-            attempts int NOT NULL DEFAULT 0,
-            last_http_status int,
-            error text,
-            service_status text,
-            claimed_by text,
-            claimed_pid int,
-            claimed_backend_start timestamptz,
-            updated_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (replay_id, event_id)
-        ) WITH (fillfactor = 45);
-        -- Checkpoints are HOT updates (no index entry written): no index holds a column they change,
-        -- and each page keeps room for a new version of every row on it (a batch of outcomes updates
-        -- all the rows of a page in one transaction, so their old versions cannot be pruned before).
-        -- Claims find pending events by seq range and filter status on those rows. Schemas made by
-        -- older opsctl are upgraded: their (replay_id, status, seq) index made every checkpoint write
-        -- a new row version and new entries in both indexes; pages written before keep their packing.
-        DROP INDEX IF EXISTS opsctl.replay_items_claim;
-        CREATE INDEX IF NOT EXISTS replay_items_seq ON opsctl.replay_items (replay_id, seq);
-        DO $$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = 'opsctl.replay_items'::regclass
-                              AND 'fillfactor=45' = ANY (coalesce(reloptions, '{}'))) THEN
-                ALTER TABLE opsctl.replay_items SET (fillfactor = 45);
-            END IF;
-        END $$;
-        -- The pace the replay was started with: --resume and --join keep it unless told otherwise.
-        ALTER TABLE opsctl.replays ADD COLUMN IF NOT EXISTS rate double precision,
-                                   ADD COLUMN IF NOT EXISTS concurrency int;
-        CREATE TABLE IF NOT EXISTS opsctl.replay_runs (
-            run_id text PRIMARY KEY,
-            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE
-        );
-        """
-
-    /// Creates the tables once; concurrent workers racing on CREATE are serialised by an advisory lock.
-    func ensureSchema() throws {
-        try db.execute("SELECT pg_advisory_lock(hashtext('opsctl:replay-schema'))")
-        defer { _ = try? db.execute("SELECT pg_advisory_unlock(hashtext('opsctl:replay-schema'))") }
-        try db.execute("SET client_min_messages = warning;" + Self.schema + "RESET client_min_messages")
-    }
-
     static func newID() -> String {
         let f = DateFormatter()
         f.dateFormat = "yyyyMMdd-HHmmss"
@@ -129,14 +71,14 @@ struct ReplayStore {
                           concurrency: row?["concurrency"].int ?? ReplayPace.defaultConcurrency)
     }
 
-    /// Adds events in selection order (seq continues after the rows already there).
+    /// Adds events in selection order (seq continues after the rows already there); only the creation of
+    /// the replay calls it, in its transaction (ReplayCreation), with events whose ids are distinct.
     func insert(id: String, _ events: [ReplayEvent]) throws {
         guard !events.isEmpty else { return }
         try db.query("""
             INSERT INTO opsctl.replay_items (replay_id, seq, event_id, event_type, payload)
             SELECT $1, coalesce((SELECT max(seq) FROM opsctl.replay_items WHERE replay_id = $1), 0) + u.n, u.id, nullif(u.type, ''), u.payload
               FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(id, type, payload, n)
-            ON CONFLICT DO NOTHING
             """, [id, events.map(\.id), events.map { $0.type ?? "" }, events.map(\.payload)])
     }
 
@@ -263,19 +205,30 @@ struct ReplayStore {
         try db.query("SELECT count(pg_advisory_unlock(hashtext('opsctl:replay:' || $1), b)) FROM unnest($2::int[]) AS u(b)", [id, blocks.map(String.init)])
     }
 
-    /// Checkpoints finished events in one statement. `event_id = ANY($2)` makes the rows to update an
-    /// index lookup: joined on the unnest alone, the planner hashed every row of the replay for each
-    /// batch (50 ms per 200 events at 10,000), which was most of the database work a replay adds.
+    /// Checkpoints finished events in one statement, finding their rows by the key (replay_id, seq).
+    /// A batch whose outcomes are all alike (every event delivered at the first attempt with the same
+    /// answer: nearly every batch of a healthy replay) binds the outcome once and the seqs as one array;
+    /// a mixed batch binds one array per column, joined on seq (`seq = ANY` keeps the rows to update an
+    /// index lookup: joined on the unnest alone, the planner hashed every row of the replay per batch).
     func record(id: String, worker: String, _ outcomes: [ReplayOutcome]) throws {
-        guard !outcomes.isEmpty else { return }
+        guard let first = outcomes.first else { return }
+        let seqs = outcomes.map { String($0.seq) }
+        if outcomes.allSatisfy({ $0.sameResult(as: first) }) {
+            try db.query("""
+                UPDATE opsctl.replay_items
+                   SET status = $3, attempts = $4, last_http_status = $5, error = $6, service_status = $7, claimed_by = $8, updated_at = now()
+                 WHERE replay_id = $1 AND seq = ANY($2::int[])
+                """, [id, seqs, first.status, first.attempts, first.httpStatus, first.error, first.serviceStatus, worker])
+            return
+        }
         try db.query("""
             UPDATE opsctl.replay_items i
                SET status = u.status, attempts = u.attempts::int, last_http_status = nullif(u.http, '')::int,
                    error = nullif(u.error, ''), service_status = nullif(u.service, ''), claimed_by = $8, updated_at = now()
-              FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-                   AS u(event_id, status, attempts, http, error, service)
-             WHERE i.replay_id = $1 AND i.event_id = ANY($2::text[]) AND i.event_id = u.event_id
-            """, [id, outcomes.map(\.eventID), outcomes.map(\.status), outcomes.map { String($0.attempts) },
+              FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                   AS u(seq, status, attempts, http, error, service)
+             WHERE i.replay_id = $1 AND i.seq = ANY($2::int[]) AND i.seq = u.seq
+            """, [id, seqs, outcomes.map(\.status), outcomes.map { String($0.attempts) },
                   outcomes.map { $0.httpStatus.map(String.init) ?? "" }, outcomes.map { $0.error ?? "" },
                   outcomes.map { $0.serviceStatus ?? "" }, worker])
     }
@@ -325,6 +278,8 @@ struct ReplayEvent: Sendable {
 /// A finished event, as checkpointed.
 struct ReplayOutcome: Sendable {
     var eventID: String
+    /// The event's row in opsctl.replay_items (with the replay id, its key).
+    var seq: Int = 0
     /// `delivered` or `failed`.
     var status: String
     var attempts: Int
@@ -332,6 +287,12 @@ struct ReplayOutcome: Sendable {
     var error: String?
     /// What the service said it did (`processed`, `duplicate`), when its answer is JSON.
     var serviceStatus: String?
+
+    /// Everything recorded but the event: two outcomes alike are written by one value.
+    func sameResult(as other: ReplayOutcome) -> Bool {
+        status == other.status && attempts == other.attempts && httpStatus == other.httpStatus && error == other.error
+            && serviceStatus == other.serviceStatus
+    }
 }
 
 /// How fast a replay sends: events per second (0 = unthrottled) and requests in flight.

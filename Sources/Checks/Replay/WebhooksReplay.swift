@@ -186,6 +186,7 @@ public struct WebhooksReplay: StepKind {
     // MARK: - Run
 
     public func run(_ context: StepContext) throws -> StepOutcome {
+        PhaseClock.mark("replay step starts")
         let secretEnv = secretVariable(context)
         guard let secret = context.environment[secretEnv], !secret.isEmpty else { throw Self.missingSecret(secretEnv) }
         SecretMasker.shared.register(secret)
@@ -208,10 +209,12 @@ public struct WebhooksReplay: StepKind {
             newReplay?.finish()
             connection.close()
         }
+        PhaseClock.mark("replay connected")
         let store = ReplayStore(db: connection)
         var creation: ReplayCreation?
         do {
             try store.ensureSchema()
+            PhaseClock.mark("replay schema current")
             let replayID: String
             var retried = 0
             if let existing = resume ?? join {
@@ -224,6 +227,7 @@ public struct WebhooksReplay: StepKind {
                 context.progress?("run \(previousRun) worked on replay \(replayID): continuing it")
             } else {
                 try store.lockSelection(selection.json.jsonText)
+                PhaseClock.mark("replay selection locked")
                 let source = try creationSource(context.service)
                 creation = newReplay
                 replayID = newReplay?.id ?? ""
@@ -237,6 +241,7 @@ public struct WebhooksReplay: StepKind {
             var first: [ReplayEvent] = []
             if let creation {
                 let head = try creation.firstEvents()
+                PhaseClock.mark("replay first events handed over")
                 first = head.events
                 toSend = head.total
             } else {
