@@ -89,20 +89,6 @@ struct ReplayStore {
             """, [id]).first?["total"].int ?? 0
     }
 
-    /// Fresh planner statistics once a new replay's events are in. Without them the planner takes the
-    /// new replay_id for a rare value and finds each batch of outcomes (`record`) by replay_id alone,
-    /// reading every row of the replay per batch: 7 ms per 200 events at 10,000, ~35 µs of database
-    /// CPU per event, growing with the replay. Only replay_id and event_id: with statistics for status
-    /// and seq taken while every event is pending, the claim query (status = 'pending' AND seq > $2)
-    /// turns into a sequential scan of the whole replay per claim. Best effort in its own short
-    /// transaction: statistics never fail or hold up a replay (a lock held by a concurrent ANALYZE or
-    /// VACUUM is not waited for).
-    func refreshStatistics() {
-        _ = try? db.transaction(statementTimeoutMs: 60_000, lockTimeoutMs: 500) { db in
-            try db.execute("SET LOCAL client_min_messages = error; ANALYZE opsctl.replay_items (replay_id, event_id)")
-        }
-    }
-
     /// `resume`: events that failed before are tried again (they were never acknowledged).
     func resetFailed(id: String) throws -> Int {
         try db.query("UPDATE opsctl.replay_items SET status = 'pending', updated_at = now() WHERE replay_id = $1 AND status = 'failed'",
@@ -175,8 +161,8 @@ struct ReplayStore {
         guard !locked.isEmpty else { return ([], [], next) }
         // A new statement, so a new snapshot taken after the locks: an event another worker recorded
         // before it let its block go reads as delivered here, never as pending. The seq range of the
-        // blocks is an index condition: joined on unnest, the planner (no statistics for status and seq,
-        // see refreshStatistics) read every pending event of the replay per claim, 10-30 ms at 10,000.
+        // blocks is an index condition: joined on unnest, the planner (no statistics for status and seq)
+        // read every pending event of the replay per claim, 10-30 ms at 10,000.
         let events = try db.query("""
             SELECT seq, event_id, event_type, payload, attempts FROM opsctl.replay_items
              WHERE replay_id = $1 AND status = 'pending' AND seq >= $3 AND seq < $4 AND seq / $5 = ANY($2::int[])
@@ -208,17 +194,22 @@ struct ReplayStore {
     /// Checkpoints finished events in one statement, finding their rows by the key (replay_id, seq).
     /// A batch whose outcomes are all alike (every event delivered at the first attempt with the same
     /// answer: nearly every batch of a healthy replay) binds the outcome once and the seqs as one array;
-    /// a mixed batch binds one array per column, joined on seq (`seq = ANY` keeps the rows to update an
-    /// index lookup: joined on the unnest alone, the planner hashed every row of the replay per batch).
+    /// a mixed batch binds one array per column, joined on seq. The batch's seq range is an index
+    /// condition beside `seq = ANY`: without statistics for seq (the first batches come before the
+    /// ANALYZE that follows the creation) the planner took `seq = ANY(200 values)` for a third of the
+    /// replay and read every row of it per batch (a sequential scan, 12 µs per event at 10,000), as it
+    /// hashed the whole replay when the rows were joined on the unnest alone.
     func record(id: String, worker: String, _ outcomes: [ReplayOutcome]) throws {
         guard let first = outcomes.first else { return }
         let seqs = outcomes.map { String($0.seq) }
+        var (low, high) = (first.seq, first.seq)
+        for o in outcomes { low = min(low, o.seq); high = max(high, o.seq) }
         if outcomes.allSatisfy({ $0.sameResult(as: first) }) {
             try db.query("""
                 UPDATE opsctl.replay_items
                    SET status = $3, attempts = $4, last_http_status = $5, error = $6, service_status = $7, claimed_by = $8, updated_at = now()
-                 WHERE replay_id = $1 AND seq = ANY($2::int[])
-                """, [id, seqs, first.status, first.attempts, first.httpStatus, first.error, first.serviceStatus, worker])
+                 WHERE replay_id = $1 AND seq >= $9 AND seq <= $10 AND seq = ANY($2::int[])
+                """, [id, seqs, first.status, first.attempts, first.httpStatus, first.error, first.serviceStatus, worker, low, high])
             return
         }
         try db.query("""
@@ -227,10 +218,10 @@ struct ReplayStore {
                    error = nullif(u.error, ''), service_status = nullif(u.service, ''), claimed_by = $8, updated_at = now()
               FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
                    AS u(seq, status, attempts, http, error, service)
-             WHERE i.replay_id = $1 AND i.seq = ANY($2::int[]) AND i.seq = u.seq
+             WHERE i.replay_id = $1 AND i.seq >= $9 AND i.seq <= $10 AND i.seq = ANY($2::int[]) AND i.seq = u.seq
             """, [id, seqs, outcomes.map(\.status), outcomes.map { String($0.attempts) },
                   outcomes.map { $0.httpStatus.map(String.init) ?? "" }, outcomes.map { $0.error ?? "" },
-                  outcomes.map { $0.serviceStatus ?? "" }, worker])
+                  outcomes.map { $0.serviceStatus ?? "" }, worker, low, high])
     }
 
     struct Totals {

@@ -192,7 +192,7 @@ public struct WebhooksReplay: StepKind {
         SecretMasker.shared.register(secret)
         let target = try context.resolve(url: endpoint(context))
         // A new replay writes its items on a second connection (ReplayCreation), opened alongside this
-        // one; it closes after the statistics refresh that follows the commit, or unused.
+        // one; it closes after the commit, or unused.
         let newReplay = resume == nil && join == nil
             ? ReplayCreation(id: ReplayStore.newID(), target: target, selectionJSON: selection.json.jsonText, createdBy: worker,
                              pace: newPace, runID: context.runID, connect: { [variable] in try context.connect(variable: variable) })
