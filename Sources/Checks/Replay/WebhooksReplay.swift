@@ -197,7 +197,10 @@ public struct WebhooksReplay: StepKind {
             ? ReplayCreation(id: ReplayStore.newID(), target: target, selectionJSON: selection.json.jsonText, createdBy: worker,
                              pace: newPace, runID: context.runID, connect: { [variable] in try context.connect(variable: variable) })
             : nil
-        newReplay?.start()
+        // A new replay for sure (not `run --resume` of a run that worked on one): its first events are read
+        // while this connection sets up.
+        let source = newReplay != nil && context.resumedRunID == nil ? try creationSource(context.service) : nil
+        newReplay?.start(reading: source)
         defer {
             newReplay?.abandon()
             newReplay?.finish()
@@ -228,7 +231,7 @@ public struct WebhooksReplay: StepKind {
             } else {
                 try store.lockSelection(selection.json.jsonText)
                 PhaseClock.mark("replay selection locked")
-                let source = try creationSource(context.service)
+                let source = try source ?? creationSource(context.service)
                 creation = newReplay
                 replayID = newReplay?.id ?? ""
                 newReplay?.proceed(source)
