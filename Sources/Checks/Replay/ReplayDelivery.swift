@@ -88,6 +88,7 @@ final class ReplayDelivery: @unchecked Sendable {
 
     func run() throws -> Summary {
         let client = MultiClient(concurrency: settings.concurrency)
+        PhaseClock.mark("replay client ready")
         cancellation.onCancel { client.stop() }
         defer { writer?.close() }
         if creation != nil {
