@@ -137,15 +137,17 @@ struct ReplayStore {
                 guard locked.isEmpty, start > 0 else { break }
                 (start, after, lowest) = (0, -1, nil)
             }
+            // One row per block with pending events (its lowest pending seq), not one per event: the
+            // send loop decoded up to `span` rows per claim, ~5 per event sent.
             let rows = try db.query("""
-                SELECT seq FROM opsctl.replay_items
-                 WHERE replay_id = $1 AND status = 'pending' AND seq > $2 AND seq <= $3 ORDER BY seq
-                """, [id, after, after + span]).rows
-            if lowest == nil { lowest = rows.first?["seq"].int }
+                SELECT seq / $4 AS block, min(seq) AS low FROM opsctl.replay_items
+                 WHERE replay_id = $1 AND status = 'pending' AND seq > $2 AND seq <= $3 GROUP BY 1 ORDER BY 1
+                """, [id, after, after + span, Self.blockSize]).rows
+            if lowest == nil { lowest = rows.first?["low"].int }
             var candidates: [Int] = []
             for row in rows {
-                let b = Self.block(of: row["seq"].int ?? 0)
-                if candidates.last != b, !held.contains(b), !locked.contains(b) { candidates.append(b) }
+                let b = row["block"].int ?? 0
+                if !held.contains(b), !locked.contains(b) { candidates.append(b) }
             }
             if !candidates.isEmpty {
                 // In order, stopping at `wanted`: unnest yields the candidates in order and the LIMIT
