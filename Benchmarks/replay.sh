@@ -28,12 +28,24 @@ DB_URL=$(python3 -c "import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); pr
 for f in $(ls "$ROOT"/examples/churn-saver/migrations/*.sql | grep -v '\.down\.sql$' | sort); do
   psql "$DB_URL" -qX -v ON_ERROR_STOP=1 -f "$f" >/dev/null
 done
+# PG_STATEMENTS=1 (diagnostic): opsctl's own statements during its replay, from pg_stat_statements, in µs
+# of execution per event. The library must be preloaded: the bench sandbox (only it) is restarted with it,
+# and restarted without it when the script ends (it costs a few % of every statement: judge ratios without).
+pg_restart() { local pg_ctl; pg_ctl=$(ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -1)
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$pg_ctl" -D "$SANDBOX_DIR/data" -l "$SANDBOX_DIR/server.log" -w restart >/dev/null
+  else "$pg_ctl" -D "$SANDBOX_DIR/data" -l "$SANDBOX_DIR/server.log" -w restart >/dev/null; fi; }
+SANDBOX_DIR=${BENCH_SANDBOX_DIR:-/tmp/opsctl-bench-sandbox}
+if [ -n "${PG_STATEMENTS:-}" ]; then
+  psql "$ADMIN_URL" -qX -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+  pg_restart
+  psql "$DB_URL" -qX -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+fi
 postmaster=$(psql "$DB_URL" -qtAX -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'" | xargs -r ps -o ppid= -p | tr -d ' ')
 
 DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET WEBHOOK_SCHEME=whop PORT=$PORT "$SERVICE" >/dev/null 2>&1 &
 service=$!
 work=$(mktemp -d)
-trap 'kill $service 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $service 2>/dev/null; rm -rf "$work"; [ -z "${PG_STATEMENTS:-}" ] || { psql "$ADMIN_URL" -qX -c "ALTER SYSTEM RESET shared_preload_libraries" >/dev/null; pg_restart; }' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.1; done
 URL="http://127.0.0.1:$PORT/api/webhooks/whop"
 hz=$(getconf CLK_TCK)
@@ -191,6 +203,7 @@ environments:
     base_url: http://127.0.0.1:$PORT
     webhook: { scheme: whop, secret_env: WHOP_WEBHOOK_SECRET, path: /api/webhooks/whop }
 YAML
+[ -z "${PG_STATEMENTS:-}" ] || psql "$DB_URL" -qtAX -c "SELECT pg_stat_statements_reset()" >/dev/null
 service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled=$(service_backends); pooled_cpu0=$(cpu_of $pooled)
 perf_start opsctl
 t0=$(now)
@@ -208,6 +221,18 @@ replayed=$(processed)
 opsctl_batches=$(batches)
 echo "opsctl replay: $EVENTS events in $(fmt "$opsctl_s") s = $(fmt "$opsctl_rate" 0) events/s (concurrency $CONCURRENCY, process wall incl. start-up); processed $replayed"
 echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu"), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o") (the service's sessions $(per_event "$pooled_cpu"), the rest — opsctl's sessions, WAL writer, autovacuum — $(per_event "$(python3 -c "print($pg_cpu_o - $pooled_cpu)")")); the service committed them in $opsctl_batches groups"
+if [ -n "${PG_STATEMENTS:-}" ]; then  # opsctl's statements: those naming schema opsctl or a replay_id, its locks, DDL and settings
+  echo "opsctl's statements during its replay (pg_stat_statements, execution time; the service's statements left out):"
+  psql "$DB_URL" -qtAX -F ' | ' <<SQL
+CREATE TEMP VIEW mine AS SELECT * FROM pg_stat_statements
+ WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query !~* 'pg_stat_statements'
+   AND query ~* 'opsctl|replay_id|pg_advisory_lock|pg_try_advisory|pg_advisory_unlock|ANALYZE|REPEATABLE READ|statement_timeout|client_min_messages|application_name';
+SELECT to_char(total_exec_time * 1000 / $EVENTS, 'FM9990.00') || ' us/event', to_char(total_exec_time, 'FM99990.0') || ' ms',
+       calls || ' calls', left(regexp_replace(query, '\s+', ' ', 'g'), 120)
+  FROM mine ORDER BY total_exec_time DESC LIMIT 15;
+SELECT 'all of them: ' || to_char(sum(total_exec_time) * 1000 / $EVENTS, 'FM9990.00') || ' us/event, ' || sum(calls) || ' calls' FROM mine;
+SQL
+fi
 # Timeline (diagnostic): the service stamps processed_at with its transaction's start, on this machine's clock.
 read -r first_done last_done < <(psql "$DB_URL" -qtAX -F ' ' -c "SELECT extract(epoch FROM min(processed_at)), extract(epoch FROM max(processed_at)) FROM events WHERE processed")
 python3 -c "print(f'opsctl timeline: first event processed at +{($first_done - $t0) * 1000:.0f} ms, last at +{($last_done - $t0) * 1000:.0f} ms, process exit at +{($t1 - $t0) * 1000:.0f} ms')"

@@ -12,8 +12,8 @@ import Support
 /// sender holds those outcomes), so a replay is never half created: killed before the commit, no
 /// replay exists and the events already sent are redeliveries the service dedupes by id, as for a
 /// kill between a send and its checkpoint. A selection the database refuses fails at the first read,
-/// before anything is sent. Statistics (ANALYZE) are refreshed on this connection after the commit,
-/// while the sending goes on.
+/// before anything is sent. No ANALYZE follows (it cost Postgres 8-40 ms per 10,000 items): every
+/// statement on the items bounds its rows by a seq range of the key, whatever the statistics say.
 final class ReplayCreation: @unchecked Sendable {
     /// The items of a new replay, as SQL over the service's event store or as events read from a file.
     enum Source {
@@ -43,6 +43,8 @@ final class ReplayCreation: @unchecked Sendable {
     private var finished = false
     /// What to write once the caller holds the selection lock; nil = give up (no replay is created).
     private var go: Source??
+    /// Known at `start`: the first events are read while the caller checks the schema and locks the selection.
+    private var early: Source?
 
     /// Events sent before the items are written: whole blocks (seq 1 ..< blocks × blockSize), enough
     /// to keep `concurrency` requests busy while ~10,000 items are written.
@@ -64,7 +66,12 @@ final class ReplayCreation: @unchecked Sendable {
     }
 
     /// Connects on a thread of its own (while the caller's connection sets up) and waits for `proceed`.
-    func start() {
+    /// With the source known already (a new replay, unless its selection lock is refused), its first
+    /// events are read meanwhile too: the ~10-20 ms of that read overlap the caller's connection, schema
+    /// check and lock instead of following them. Nothing is written before `proceed`; `abandon` rolls the
+    /// read back.
+    func start(reading source: Source? = nil) {
+        early = source
         let thread = Thread { [self] in work() }
         thread.name = "opsctl-replay-create"
         thread.start()
@@ -108,7 +115,7 @@ final class ReplayCreation: @unchecked Sendable {
         return try committed!.get()
     }
 
-    /// Waits for the statistics refresh after the commit and closes the connection.
+    /// Waits until the connection is closed (after the commit, or unused).
     func finish() {
         condition.lock()
         while !finished { condition.wait() }
@@ -128,34 +135,43 @@ final class ReplayCreation: @unchecked Sendable {
         let connection: PostgresConnection
         do {
             connection = try connect()
+            PhaseClock.mark("replay creation connected")
         } catch {
             publish(first: .failure(error), committed: .failure(error), finished: true)
             return
         }
-        condition.lock()
-        while go == nil { condition.wait() }
-        let chosen = go!
-        condition.unlock()
-        guard let source = chosen else {
-            connection.close()
-            publish(finished: true)
-            return
-        }
         let store = ReplayStore(db: connection)
+        var open = false
         do {
-            // One snapshot for the first read and the insert: both see the same events, in the same order.
-            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SET LOCAL statement_timeout = 300000; SET LOCAL lock_timeout = 5000")
-            let total: Int
-            do {
-                total = try write(source, store: store, connection: connection)
-                try connection.execute("COMMIT")
-            } catch {
-                _ = try? connection.execute("ROLLBACK")
-                throw error
+            if let early {
+                try begin(connection)
+                open = true
+                try readHead(early, connection)
             }
+            condition.lock()
+            while go == nil { condition.wait() }
+            let chosen = go!
+            condition.unlock()
+            // Given up (refused, or an existing replay is continued): nothing is written.
+            guard let given = chosen else {
+                if open { _ = try? connection.execute("ROLLBACK") }
+                connection.close()
+                publish(finished: true)
+                return
+            }
+            let source = early ?? given
+            if !open {
+                try begin(connection)
+                open = true
+                try readHead(source, connection)
+            }
+            let total = try write(source, store: store, connection: connection)
+            PhaseClock.mark("replay items written")
+            try connection.execute("COMMIT")
+            PhaseClock.mark("replay items committed")
             publish(committed: .success(total))
-            store.refreshStatistics()
         } catch {
+            if open { _ = try? connection.execute("ROLLBACK") }
             // A failure before the first events were handed over is the whole answer; after, the sender stops.
             publish(first: .failure(error), committed: .failure(error))
         }
@@ -163,19 +179,33 @@ final class ReplayCreation: @unchecked Sendable {
         publish(finished: true)
     }
 
-    /// The replay's row, its run's, and every item (the first ones handed over first); the replay's total.
-    private func write(_ source: Source, store: ReplayStore, connection: PostgresConnection) throws -> Int {
-        try store.create(id: id, target: target, selection: selectionJSON, createdBy: createdBy, pace: pace)
-        if let runID { try store.record(runID: runID, replayID: id) }
+    /// One snapshot for the first read and the insert: both see the same events, in the same order.
+    private func begin(_ connection: PostgresConnection) throws {
+        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SET LOCAL statement_timeout = 300000; SET LOCAL lock_timeout = 5000")
+    }
+
+    /// Hands the first events (with their seq) to the sender, read in the creation's snapshot.
+    private func readHead(_ source: Source, _ connection: PostgresConnection) throws {
         switch source {
         case let .table(events, filter, params, limit):
             publish(first: .success(try readFirst(connection, events, filter: filter, params: params, limit: limit)))
-            try insertAll(connection, events, filter: filter, params: params, limit: limit)
         case let .file(events):
             let head = events.prefix(firstCount).enumerated().map { i, e in
                 ReplayEvent(id: e.id, type: e.type, payload: e.payload, seq: i + 1, attempts: 0)
             }
             publish(first: .success(First(events: Array(head), total: events.count)))
+        }
+        PhaseClock.mark("replay first events read")
+    }
+
+    /// The replay's row, its run's, and every item, once the first events are handed over (they wait for
+    /// that read only); the replay's total.
+    private func write(_ source: Source, store: ReplayStore, connection: PostgresConnection) throws -> Int {
+        try writeReplay(store)
+        switch source {
+        case let .table(events, filter, params, limit):
+            try insertAll(connection, events, filter: filter, params: params, limit: limit)
+        case let .file(events):
             var start = 0
             while start < events.count {
                 let end = min(events.count, start + 2_000)
@@ -184,6 +214,12 @@ final class ReplayCreation: @unchecked Sendable {
             }
         }
         return try store.finishCreate(id: id)
+    }
+
+    /// The replay's row and its run's, ahead of its items in the same transaction.
+    private func writeReplay(_ store: ReplayStore) throws {
+        try store.create(id: id, target: target, selection: selectionJSON, createdBy: createdBy, pace: pace)
+        if let runID { try store.record(runID: runID, replayID: id) }
     }
 
     /// The first `firstCount` events of the selection, numbered as the insert numbers them.

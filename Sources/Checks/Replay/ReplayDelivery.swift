@@ -94,6 +94,7 @@ final class ReplayDelivery: @unchecked Sendable {
 
     func run() throws -> Summary {
         let client = MultiClient(concurrency: settings.concurrency)
+        PhaseClock.mark("replay client ready")
         cancellation.onCancel { client.stop() }
         defer { writer?.close() }
         if creation != nil {
@@ -105,6 +106,7 @@ final class ReplayDelivery: @unchecked Sendable {
         claimer = ReplayClaimer(store: store, replayID: settings.replayID, blocksPerClaim: claimSize / ReplayStore.blockSize,
                                 creation: creation, held: Set(held.keys))
         defer { claimer?.close() }
+        PhaseClock.mark("replay sending starts")
         while summary.stoppedBecause == nil, storeError == nil, !cancellation.isCancelled {
             if queue.isEmpty && waiting.isEmpty && claimedAll { break }
             if queue.isEmpty && !claimedAll { refill() }
@@ -321,6 +323,8 @@ final class ReplayDelivery: @unchecked Sendable {
     }
 
     private func finish(_ outcome: ReplayOutcome, seq: Int) {
+        var outcome = outcome
+        outcome.seq = seq
         pending.append(outcome)
         pendingBlocks.append(ReplayStore.block(of: seq))
         do { try flush(force: false) } catch { storeError = error }

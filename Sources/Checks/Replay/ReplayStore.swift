@@ -7,64 +7,6 @@ import Postgres
 struct ReplayStore {
     let db: PostgresConnection
 
-    static let schema = """
-        CREATE SCHEMA IF NOT EXISTS opsctl;
-        CREATE TABLE IF NOT EXISTS opsctl.replays (
-            replay_id text PRIMARY KEY,
-            created_at timestamptz NOT NULL DEFAULT now(),
-            created_by text,
-            target text NOT NULL,
-            selection jsonb NOT NULL,
-            total int NOT NULL DEFAULT 0,
-            finished_at timestamptz
-        );
-        CREATE TABLE IF NOT EXISTS opsctl.replay_items (
-            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE,
-            seq int NOT NULL,
-            event_id text NOT NULL,
-            event_type text,
-            payload text NOT NULL,
-            status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
-            attempts int NOT NULL DEFAULT 0,
-            last_http_status int,
-            error text,
-            service_status text,
-            claimed_by text,
-            claimed_pid int,
-            claimed_backend_start timestamptz,
-            updated_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (replay_id, event_id)
-        ) WITH (fillfactor = 45);
-        -- Checkpoints are HOT updates (no index entry written): no index holds a column they change,
-        -- and each page keeps room for a new version of every row on it (a batch of outcomes updates
-        -- all the rows of a page in one transaction, so their old versions cannot be pruned before).
-        -- Claims find pending events by seq range and filter status on those rows. Schemas made by
-        -- older opsctl are upgraded: their (replay_id, status, seq) index made every checkpoint write
-        -- a new row version and new entries in both indexes; pages written before keep their packing.
-        DROP INDEX IF EXISTS opsctl.replay_items_claim;
-        CREATE INDEX IF NOT EXISTS replay_items_seq ON opsctl.replay_items (replay_id, seq);
-        DO $$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = 'opsctl.replay_items'::regclass
-                              AND 'fillfactor=45' = ANY (coalesce(reloptions, '{}'))) THEN
-                ALTER TABLE opsctl.replay_items SET (fillfactor = 45);
-            END IF;
-        END $$;
-        -- The pace the replay was started with: --resume and --join keep it unless told otherwise.
-        ALTER TABLE opsctl.replays ADD COLUMN IF NOT EXISTS rate double precision,
-                                   ADD COLUMN IF NOT EXISTS concurrency int;
-        CREATE TABLE IF NOT EXISTS opsctl.replay_runs (
-            run_id text PRIMARY KEY,
-            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE
-        );
-        """
-
-    /// Creates the tables once; concurrent workers racing on CREATE are serialised by an advisory lock.
-    func ensureSchema() throws {
-        try db.execute("SELECT pg_advisory_lock(hashtext('opsctl:replay-schema'))")
-        defer { _ = try? db.execute("SELECT pg_advisory_unlock(hashtext('opsctl:replay-schema'))") }
-        try db.execute("SET client_min_messages = warning;" + Self.schema + "RESET client_min_messages")
-    }
-
     static func newID() -> String {
         let f = DateFormatter()
         f.dateFormat = "yyyyMMdd-HHmmss"
@@ -129,14 +71,14 @@ struct ReplayStore {
                           concurrency: row?["concurrency"].int ?? ReplayPace.defaultConcurrency)
     }
 
-    /// Adds events in selection order (seq continues after the rows already there).
+    /// Adds events in selection order (seq continues after the rows already there); only the creation of
+    /// the replay calls it, in its transaction (ReplayCreation), with events whose ids are distinct.
     func insert(id: String, _ events: [ReplayEvent]) throws {
         guard !events.isEmpty else { return }
         try db.query("""
             INSERT INTO opsctl.replay_items (replay_id, seq, event_id, event_type, payload)
             SELECT $1, coalesce((SELECT max(seq) FROM opsctl.replay_items WHERE replay_id = $1), 0) + u.n, u.id, nullif(u.type, ''), u.payload
               FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(id, type, payload, n)
-            ON CONFLICT DO NOTHING
             """, [id, events.map(\.id), events.map { $0.type ?? "" }, events.map(\.payload)])
     }
 
@@ -145,20 +87,6 @@ struct ReplayStore {
             UPDATE opsctl.replays SET total = (SELECT count(*) FROM opsctl.replay_items WHERE replay_id = $1)
              WHERE replay_id = $1 RETURNING total
             """, [id]).first?["total"].int ?? 0
-    }
-
-    /// Fresh planner statistics once a new replay's events are in. Without them the planner takes the
-    /// new replay_id for a rare value and finds each batch of outcomes (`record`) by replay_id alone,
-    /// reading every row of the replay per batch: 7 ms per 200 events at 10,000, ~35 µs of database
-    /// CPU per event, growing with the replay. Only replay_id and event_id: with statistics for status
-    /// and seq taken while every event is pending, the claim query (status = 'pending' AND seq > $2)
-    /// turns into a sequential scan of the whole replay per claim. Best effort in its own short
-    /// transaction: statistics never fail or hold up a replay (a lock held by a concurrent ANALYZE or
-    /// VACUUM is not waited for).
-    func refreshStatistics() {
-        _ = try? db.transaction(statementTimeoutMs: 60_000, lockTimeoutMs: 500) { db in
-            try db.execute("SET LOCAL client_min_messages = error; ANALYZE opsctl.replay_items (replay_id, event_id)")
-        }
     }
 
     /// `resume`: events that failed before are tried again (they were never acknowledged).
@@ -209,15 +137,17 @@ struct ReplayStore {
                 guard locked.isEmpty, start > 0 else { break }
                 (start, after, lowest) = (0, -1, nil)
             }
+            // One row per block with pending events (its lowest pending seq), not one per event: the
+            // send loop decoded up to `span` rows per claim, ~5 per event sent.
             let rows = try db.query("""
-                SELECT seq FROM opsctl.replay_items
-                 WHERE replay_id = $1 AND status = 'pending' AND seq > $2 AND seq <= $3 ORDER BY seq
-                """, [id, after, after + span]).rows
-            if lowest == nil { lowest = rows.first?["seq"].int }
+                SELECT seq / $4 AS block, min(seq) AS low FROM opsctl.replay_items
+                 WHERE replay_id = $1 AND status = 'pending' AND seq > $2 AND seq <= $3 GROUP BY 1 ORDER BY 1
+                """, [id, after, after + span, Self.blockSize]).rows
+            if lowest == nil { lowest = rows.first?["low"].int }
             var candidates: [Int] = []
             for row in rows {
-                let b = Self.block(of: row["seq"].int ?? 0)
-                if candidates.last != b, !held.contains(b), !locked.contains(b) { candidates.append(b) }
+                let b = row["block"].int ?? 0
+                if !held.contains(b), !locked.contains(b) { candidates.append(b) }
             }
             if !candidates.isEmpty {
                 // In order, stopping at `wanted`: unnest yields the candidates in order and the LIMIT
@@ -233,8 +163,8 @@ struct ReplayStore {
         guard !locked.isEmpty else { return ([], [], next) }
         // A new statement, so a new snapshot taken after the locks: an event another worker recorded
         // before it let its block go reads as delivered here, never as pending. The seq range of the
-        // blocks is an index condition: joined on unnest, the planner (no statistics for status and seq,
-        // see refreshStatistics) read every pending event of the replay per claim, 10-30 ms at 10,000.
+        // blocks is an index condition: joined on unnest, the planner (no statistics for status and seq)
+        // read every pending event of the replay per claim, 10-30 ms at 10,000.
         let events = try db.query("""
             SELECT seq, event_id, event_type, payload, attempts FROM opsctl.replay_items
              WHERE replay_id = $1 AND status = 'pending' AND seq >= $3 AND seq < $4 AND seq / $5 = ANY($2::int[])
@@ -263,21 +193,37 @@ struct ReplayStore {
         try db.query("SELECT count(pg_advisory_unlock(hashtext('opsctl:replay:' || $1), b)) FROM unnest($2::int[]) AS u(b)", [id, blocks.map(String.init)])
     }
 
-    /// Checkpoints finished events in one statement. `event_id = ANY($2)` makes the rows to update an
-    /// index lookup: joined on the unnest alone, the planner hashed every row of the replay for each
-    /// batch (50 ms per 200 events at 10,000), which was most of the database work a replay adds.
+    /// Checkpoints finished events in one statement, finding their rows by the key (replay_id, seq).
+    /// A batch whose outcomes are all alike (every event delivered at the first attempt with the same
+    /// answer: nearly every batch of a healthy replay) binds the outcome once and the seqs as one array;
+    /// a mixed batch binds one array per column, joined on seq. The batch's seq range is an index
+    /// condition beside `seq = ANY`: without statistics for seq (the first batches come before the
+    /// ANALYZE that follows the creation) the planner took `seq = ANY(200 values)` for a third of the
+    /// replay and read every row of it per batch (a sequential scan, 12 µs per event at 10,000), as it
+    /// hashed the whole replay when the rows were joined on the unnest alone.
     func record(id: String, worker: String, _ outcomes: [ReplayOutcome]) throws {
-        guard !outcomes.isEmpty else { return }
+        guard let first = outcomes.first else { return }
+        let seqs = outcomes.map { String($0.seq) }
+        var (low, high) = (first.seq, first.seq)
+        for o in outcomes { low = min(low, o.seq); high = max(high, o.seq) }
+        if outcomes.allSatisfy({ $0.sameResult(as: first) }) {
+            try db.query("""
+                UPDATE opsctl.replay_items
+                   SET status = $3, attempts = $4, last_http_status = $5, error = $6, service_status = $7, claimed_by = $8, updated_at = now()
+                 WHERE replay_id = $1 AND seq >= $9 AND seq <= $10 AND seq = ANY($2::int[])
+                """, [id, seqs, first.status, first.attempts, first.httpStatus, first.error, first.serviceStatus, worker, low, high])
+            return
+        }
         try db.query("""
             UPDATE opsctl.replay_items i
                SET status = u.status, attempts = u.attempts::int, last_http_status = nullif(u.http, '')::int,
                    error = nullif(u.error, ''), service_status = nullif(u.service, ''), claimed_by = $8, updated_at = now()
-              FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-                   AS u(event_id, status, attempts, http, error, service)
-             WHERE i.replay_id = $1 AND i.event_id = ANY($2::text[]) AND i.event_id = u.event_id
-            """, [id, outcomes.map(\.eventID), outcomes.map(\.status), outcomes.map { String($0.attempts) },
+              FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                   AS u(seq, status, attempts, http, error, service)
+             WHERE i.replay_id = $1 AND i.seq >= $9 AND i.seq <= $10 AND i.seq = ANY($2::int[]) AND i.seq = u.seq
+            """, [id, seqs, outcomes.map(\.status), outcomes.map { String($0.attempts) },
                   outcomes.map { $0.httpStatus.map(String.init) ?? "" }, outcomes.map { $0.error ?? "" },
-                  outcomes.map { $0.serviceStatus ?? "" }, worker])
+                  outcomes.map { $0.serviceStatus ?? "" }, worker, low, high])
     }
 
     struct Totals {
@@ -325,6 +271,8 @@ struct ReplayEvent: Sendable {
 /// A finished event, as checkpointed.
 struct ReplayOutcome: Sendable {
     var eventID: String
+    /// The event's row in opsctl.replay_items (with the replay id, its key).
+    var seq: Int = 0
     /// `delivered` or `failed`.
     var status: String
     var attempts: Int
@@ -332,6 +280,12 @@ struct ReplayOutcome: Sendable {
     var error: String?
     /// What the service said it did (`processed`, `duplicate`), when its answer is JSON.
     var serviceStatus: String?
+
+    /// Everything recorded but the event: two outcomes alike are written by one value.
+    func sameResult(as other: ReplayOutcome) -> Bool {
+        status == other.status && attempts == other.attempts && httpStatus == other.httpStatus && error == other.error
+            && serviceStatus == other.serviceStatus
+    }
 }
 
 /// How fast a replay sends: events per second (0 = unthrottled) and requests in flight.

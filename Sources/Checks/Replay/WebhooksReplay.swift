@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Postgres
 import Support
 import Webhooks
@@ -186,17 +187,25 @@ public struct WebhooksReplay: StepKind {
     // MARK: - Run
 
     public func run(_ context: StepContext) throws -> StepOutcome {
+        PhaseClock.mark("replay step starts")
+        // libcurl is loaded on first use (dlopen of it and its dependencies, curl_global_init): here on a
+        // thread of its own while the database connections are made, not between the first events and
+        // the first request.
+        Thread.detachNewThread { _ = MultiClient(concurrency: 1) }
         let secretEnv = secretVariable(context)
         guard let secret = context.environment[secretEnv], !secret.isEmpty else { throw Self.missingSecret(secretEnv) }
         SecretMasker.shared.register(secret)
         let target = try context.resolve(url: endpoint(context))
         // A new replay writes its items on a second connection (ReplayCreation), opened alongside this
-        // one; it closes after the statistics refresh that follows the commit, or unused.
+        // one; it closes after the commit, or unused.
         let newReplay = resume == nil && join == nil
             ? ReplayCreation(id: ReplayStore.newID(), target: target, selectionJSON: selection.json.jsonText, createdBy: worker,
                              pace: newPace, runID: context.runID, connect: { [variable] in try context.connect(variable: variable) })
             : nil
-        newReplay?.start()
+        // A new replay for sure (not `run --resume` of a run that worked on one): its first events are read
+        // while this connection sets up.
+        let source = newReplay != nil && context.resumedRunID == nil ? try creationSource(context.service) : nil
+        newReplay?.start(reading: source)
         defer {
             newReplay?.abandon()
             newReplay?.finish()
@@ -208,10 +217,12 @@ public struct WebhooksReplay: StepKind {
             newReplay?.finish()
             connection.close()
         }
+        PhaseClock.mark("replay connected")
         let store = ReplayStore(db: connection)
         var creation: ReplayCreation?
         do {
             try store.ensureSchema()
+            PhaseClock.mark("replay schema current")
             let replayID: String
             var retried = 0
             if let existing = resume ?? join {
@@ -224,7 +235,8 @@ public struct WebhooksReplay: StepKind {
                 context.progress?("run \(previousRun) worked on replay \(replayID): continuing it")
             } else {
                 try store.lockSelection(selection.json.jsonText)
-                let source = try creationSource(context.service)
+                PhaseClock.mark("replay selection locked")
+                let source = try source ?? creationSource(context.service)
                 creation = newReplay
                 replayID = newReplay?.id ?? ""
                 newReplay?.proceed(source)
@@ -237,6 +249,7 @@ public struct WebhooksReplay: StepKind {
             var first: [ReplayEvent] = []
             if let creation {
                 let head = try creation.firstEvents()
+                PhaseClock.mark("replay first events handed over")
                 first = head.events
                 toSend = head.total
             } else {

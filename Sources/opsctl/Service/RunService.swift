@@ -119,6 +119,7 @@ struct RunService {
     func run(_ nameOrPath: String, params: [String: JSONValue] = [:], only: Set<String>? = nil, from: String? = nil,
              resume: String? = nil, verb: String? = nil) throws -> Never {
         let (config, env) = try environment()
+        PhaseClock.mark("config loaded")
         // The journal's database connection is made while the runbook loads.
         let journal = self.journal(env, runbook: Self.runbookName(nameOrPath))
         var params = params
@@ -135,6 +136,7 @@ struct RunService {
             params = previous.merging(params) { _, given in given }
         }
         let runbook = try load(nameOrPath, params: params, config: config, env: env, verb: verb)
+        PhaseClock.mark("runbook loaded")
         registerSecretParams(runbook.values)
         try execute(runbook, env: env, params: params, only: only, from: from, resume: resume, journal: journal)
     }
@@ -186,6 +188,7 @@ struct RunService {
         let reporter = format.makeReporter(options: global.reporterOptions())
         // Connected while the runbook loaded (usually done by now): open before the first step runs.
         journal?.waitUntilOpen()
+        PhaseClock.mark("journal open")
         if let plan = watch?.plan {
             try runWatch(plan, runbook: runbook, options: options, format: format, reporter: reporter, writer: writer, journal: journal)
         }

@@ -1,0 +1,120 @@
+import Foundation
+import Postgres
+
+extension ReplayStore {
+    /// Written as the items table's comment once the tables are created or upgraded: a replay that finds it
+    /// skips the DDL (one catalog read instead of a dozen statements under a lock before the first send).
+    /// Bump it whenever `schema` changes, so tables made by an older opsctl are upgraded.
+    static let schemaVersion = "opsctl replay items: one row per event of a replay (schema 2)"
+
+    static let schema = """
+        CREATE SCHEMA IF NOT EXISTS opsctl;
+        CREATE TABLE IF NOT EXISTS opsctl.replays (
+            replay_id text PRIMARY KEY,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            created_by text,
+            target text NOT NULL,
+            selection jsonb NOT NULL,
+            total int NOT NULL DEFAULT 0,
+            finished_at timestamptz
+        );
+        -- The pace the replay was started with: --resume and --join keep it unless told otherwise.
+        ALTER TABLE opsctl.replays ADD COLUMN IF NOT EXISTS rate double precision,
+                                   ADD COLUMN IF NOT EXISTS concurrency int;
+        -- One index, the key (replay_id, seq): claims read seq ranges, checkpoints find their rows by seq,
+        -- every other reader filters on replay_id. Items are written once, by the creation of their replay
+        -- in the transaction that inserts its opsctl.replays row (seq numbered by that one statement), so
+        -- no foreign key checks them (its RI trigger per inserted row was ~40 % of creating a replay) and
+        -- no (replay_id, event_id) index (written in random order, ~15 %): a selection is one query over
+        -- the service's event store or a file whose duplicate ids are dropped as it is read. Deleting or
+        -- truncating replays removes their items (the triggers below, what ON DELETE CASCADE did).
+        CREATE TABLE IF NOT EXISTS opsctl.replay_items (
+            replay_id text NOT NULL,
+            seq int NOT NULL,
+            event_id text NOT NULL,
+            event_type text,
+            payload text NOT NULL,
+            status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+            attempts int NOT NULL DEFAULT 0,
+            last_http_status int,
+            error text,
+            service_status text,
+            claimed_by text,
+            claimed_pid int,
+            claimed_backend_start timestamptz,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (replay_id, seq)
+        ) WITH (fillfactor = 45);
+        -- Checkpoints are HOT updates (no index entry written): no index holds a column they change,
+        -- and each page keeps room for a new version of every row on it (a batch of outcomes updates
+        -- all the rows of a page in one transaction, so their old versions cannot be pruned before).
+        -- Tables made by older opsctl are upgraded: their (replay_id, status, seq) index made every
+        -- checkpoint write a new row version and entries in every index; their foreign key to
+        -- opsctl.replays and (replay_id, event_id) key give way to the (replay_id, seq) key; pages
+        -- written before keep their packing.
+        DROP INDEX IF EXISTS opsctl.replay_items_claim;
+        DO $$
+        DECLARE
+            fk text;
+            pk text;
+            pk_columns text[];
+        BEGIN
+            FOR fk IN SELECT conname FROM pg_constraint
+                       WHERE conrelid = 'opsctl.replay_items'::regclass AND contype = 'f' AND confrelid = 'opsctl.replays'::regclass LOOP
+                EXECUTE format('ALTER TABLE opsctl.replay_items DROP CONSTRAINT %I', fk);
+            END LOOP;
+            SELECT c.conname, array_agg(a.attname::text ORDER BY k.n) INTO pk, pk_columns
+              FROM pg_constraint c CROSS JOIN unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
+              JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+             WHERE c.conrelid = 'opsctl.replay_items'::regclass AND c.contype = 'p'
+             GROUP BY c.conname;
+            IF pk_columns IS DISTINCT FROM ARRAY['replay_id', 'seq'] THEN
+                BEGIN
+                    IF pk IS NOT NULL THEN
+                        EXECUTE format('ALTER TABLE opsctl.replay_items DROP CONSTRAINT %I', pk);
+                    END IF;
+                    ALTER TABLE opsctl.replay_items ADD PRIMARY KEY (replay_id, seq);
+                    DROP INDEX IF EXISTS opsctl.replay_items_seq;
+                EXCEPTION WHEN unique_violation THEN
+                    -- A seq twice in one replay (never written by any opsctl): the old key stays, seq gets its index.
+                    CREATE INDEX IF NOT EXISTS replay_items_seq ON opsctl.replay_items (replay_id, seq);
+                END;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = 'opsctl.replay_items'::regclass
+                              AND 'fillfactor=45' = ANY (coalesce(reloptions, '{}'))) THEN
+                ALTER TABLE opsctl.replay_items SET (fillfactor = 45);
+            END IF;
+        END $$;
+        CREATE OR REPLACE FUNCTION opsctl.replay_items_follow_replays() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'TRUNCATE' THEN
+                TRUNCATE opsctl.replay_items;
+            ELSE
+                DELETE FROM opsctl.replay_items i USING gone g WHERE i.replay_id = g.replay_id;
+            END IF;
+            RETURN NULL;
+        END $$;
+        DROP TRIGGER IF EXISTS replays_delete_items ON opsctl.replays;
+        CREATE TRIGGER replays_delete_items AFTER DELETE ON opsctl.replays REFERENCING OLD TABLE AS gone
+            FOR EACH STATEMENT EXECUTE FUNCTION opsctl.replay_items_follow_replays();
+        DROP TRIGGER IF EXISTS replays_truncate_items ON opsctl.replays;
+        CREATE TRIGGER replays_truncate_items AFTER TRUNCATE ON opsctl.replays
+            FOR EACH STATEMENT EXECUTE FUNCTION opsctl.replay_items_follow_replays();
+        CREATE TABLE IF NOT EXISTS opsctl.replay_runs (
+            run_id text PRIMARY KEY,
+            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE
+        );
+        """
+
+    /// Creates or upgrades the tables unless they are current; concurrent workers racing on the DDL are
+    /// serialised by an advisory lock.
+    func ensureSchema() throws {
+        let current = try db.query("SELECT obj_description(to_regclass('opsctl.replay_items'), 'pg_class') = $1 AS current",
+                                   [Self.schemaVersion]).first?["current"].bool ?? false
+        if current { return }
+        try db.execute("SELECT pg_advisory_lock(hashtext('opsctl:replay-schema'))")
+        defer { _ = try? db.execute("SELECT pg_advisory_unlock(hashtext('opsctl:replay-schema'))") }
+        try db.execute("SET client_min_messages = warning;" + Self.schema
+                       + "COMMENT ON TABLE opsctl.replay_items IS '\(Self.schemaVersion)'; RESET client_min_messages")
+    }
+}
