@@ -112,6 +112,10 @@ struct ccurl_multi {
     int wakefd;             // eventfd: ccurl_multi_wakeup from another thread
     long long deadline_ms;  // curl's timer (CLOCK_MONOTONIC ms), -1 = none
     int running;
+    // What epoll holds for each socket (by fd): nothing, a socket curl waits on, or one it no longer
+    // waits on that stays registered ("parked", see on_socket).
+    unsigned char *fd_state;
+    int fd_cap;
 #endif
 };
 
@@ -318,12 +322,37 @@ static long long monotonic_ms(void) {
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+enum { FD_NONE = 0, FD_WATCHED = 1, FD_PARKED = 2 };
+
+static int fd_state(ccurl_multi *m, int fd) { return fd >= 0 && fd < m->fd_cap ? m->fd_state[fd] : FD_NONE; }
+
+static void set_fd_state(ccurl_multi *m, int fd, int state) {
+    if (fd < 0) return;
+    if (fd >= m->fd_cap) {
+        if (state == FD_NONE) return;
+        int cap = m->fd_cap ? m->fd_cap : 256;
+        while (cap <= fd) cap *= 2;
+        unsigned char *grown = realloc(m->fd_state, (size_t)cap);
+        if (!grown) return;  // unknown reads as FD_NONE: the next ADD finds EEXIST and modifies instead
+        memset(grown + m->fd_cap, FD_NONE, (size_t)(cap - m->fd_cap));
+        m->fd_state = grown;
+        m->fd_cap = cap;
+    }
+    m->fd_state[fd] = (unsigned char)state;
+}
+
 // CURLMOPT_SOCKETFUNCTION: curl says which events each socket waits for.
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
     (void)easy;
+    (void)socketp;
     ccurl_multi *m = userp;
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(m->epfd, EPOLL_CTL_DEL, s, NULL);  // curl calls this before it closes the socket
+        // curl removes a kept-alive connection's socket after every transfer and adds it back for the
+        // next one on it: an EPOLL_CTL_DEL now and an ADD then, two syscalls per request. The socket is
+        // parked instead (left registered) and re-armed with one MOD when curl wants it again. A parked
+        // socket that reports an event is taken out then (ccurl_multi_step); one curl closes leaves the
+        // epoll set by itself (and a new socket on its number is added after MOD finds no entry).
+        if (fd_state(m, s) == FD_WATCHED) set_fd_state(m, s, FD_PARKED);
         return 0;
     }
     struct epoll_event ev;
@@ -331,13 +360,15 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     ev.data.fd = s;
     if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
     if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
-    if (socketp) {
-        epoll_ctl(m->epfd, EPOLL_CTL_MOD, s, &ev);
-        return 0;
+    int rc;
+    if (fd_state(m, s) == FD_NONE) {
+        rc = epoll_ctl(m->epfd, EPOLL_CTL_ADD, s, &ev);
+        if (rc != 0 && errno == EEXIST) rc = epoll_ctl(m->epfd, EPOLL_CTL_MOD, s, &ev);
+    } else {
+        rc = epoll_ctl(m->epfd, EPOLL_CTL_MOD, s, &ev);
+        if (rc != 0 && errno == ENOENT) rc = epoll_ctl(m->epfd, EPOLL_CTL_ADD, s, &ev);
     }
-    int rc = epoll_ctl(m->epfd, EPOLL_CTL_ADD, s, &ev);
-    if (rc != 0 && errno == EEXIST) rc = epoll_ctl(m->epfd, EPOLL_CTL_MOD, s, &ev);
-    if (rc == 0) api.curl_multi_assign(m->multi, s, m);  // non-NULL socketp: registered
+    set_fd_state(m, s, rc == 0 ? FD_WATCHED : FD_NONE);
     return 0;
 }
 
@@ -398,6 +429,7 @@ void ccurl_multi_free(ccurl_multi *m) {
 #ifdef __linux__
     if (m->epfd >= 0) close(m->epfd);
     if (m->wakefd >= 0) close(m->wakefd);
+    free(m->fd_state);
 #endif
     free(m);
 }
@@ -430,6 +462,13 @@ CURLMcode ccurl_multi_step(ccurl_multi *m, int timeout_ms, int *running) {
         if (fd == m->wakefd) {
             uint64_t count;
             while (read(m->wakefd, &count, sizeof count) > 0) {}
+            continue;
+        }
+        if (fd_state(m, fd) == FD_PARKED) {
+            // Activity on a connection no transfer uses (the server closed it, most likely): curl checks
+            // a connection before it reuses it, so it is only taken out of the set here.
+            epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
+            set_fd_state(m, fd, FD_NONE);
             continue;
         }
         int mask = 0;

@@ -4,16 +4,20 @@ import Foundation
 /// A scheme and secret made ready once for signing many deliveries: a replay signs thousands with one
 /// secret, and setting up the HMAC key (padding it, hashing both pads) cost as much as signing a small
 /// body. The keyed state is copied per delivery. `WebhookScheme.sign` signs through it, so both agree.
-public struct WebhookSigner: @unchecked Sendable {  // HMAC's hashers are copy-on-write and only read here
+public struct WebhookSigner: @unchecked Sendable {  // the hashers are copy-on-write and only read here
     public let scheme: WebhookScheme
-    private let keyed: HMAC<SHA256>
+    /// HMAC (RFC 2104) over SHA-256, its two keyed hashers prepared once: SHA-256 already fed the
+    /// key XOR ipad (inner) and the key XOR opad (outer). swift-crypto's HMAC type hashes through
+    /// its generic DataProtocol path, whose runtime generic lookups cost more than a small body's blocks.
+    private let inner: SHA256
+    private let outer: SHA256
     /// service.provider.headers, without those that would replace a signature header.
     private let extra: [WebhookHeader]
 
     public init(scheme: WebhookScheme, secret: String, extra: [WebhookHeader] = []) {
         self.scheme = scheme
         let key = scheme == .standard ? StandardWebhooks.key(from: secret) : Array(secret.utf8)
-        keyed = HMAC<SHA256>(key: SymmetricKey(data: key))
+        (inner, outer) = Self.keyedHashers(key)
         let fixed = Set(scheme.signatureHeaderNames)
         self.extra = extra.filter { !fixed.contains($0.name.lowercased()) }
     }
@@ -48,9 +52,21 @@ public struct WebhookSigner: @unchecked Sendable {  // HMAC's hashers are copy-o
     }
 
     /// HMAC-SHA256 of the parts, one after the other, with the prepared key.
-    private func mac(_ parts: [UInt8]...) -> [UInt8] {
-        var hmac = keyed
-        for part in parts { hmac.update(data: part) }
-        return Array(hmac.finalize())
+    func mac(_ parts: [UInt8]...) -> [UInt8] {
+        var hash = inner
+        for part in parts { part.withUnsafeBytes { hash.update(bufferPointer: $0) } }
+        var result = outer
+        hash.finalize().withUnsafeBytes { result.update(bufferPointer: $0) }
+        return result.finalize().withUnsafeBytes { Array($0) }
+    }
+
+    /// SHA-256 fed the block-sized key (hashed when longer than a block, zero-padded) XOR 0x36, and XOR 0x5c.
+    static func keyedHashers(_ key: [UInt8]) -> (inner: SHA256, outer: SHA256) {
+        var block = key.count > SHA256.blockByteCount ? SHA256.hash(data: key).withUnsafeBytes { Array($0) } : key
+        block += [UInt8](repeating: 0, count: SHA256.blockByteCount - block.count)
+        var inner = SHA256(), outer = SHA256()
+        block.map { $0 ^ 0x36 }.withUnsafeBytes { inner.update(bufferPointer: $0) }
+        block.map { $0 ^ 0x5c }.withUnsafeBytes { outer.update(bufferPointer: $0) }
+        return (inner, outer)
     }
 }

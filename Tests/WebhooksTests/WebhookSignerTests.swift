@@ -48,6 +48,21 @@ import Testing
         try WebhookScheme.shopify.verify(headers: headers, body: Data("{}".utf8), secret: "s")
     }
 
+    /// The signer's HMAC is RFC 2104's: the same as swift-crypto's HMAC<SHA256> for keys shorter than,
+    /// as long as and longer than a SHA-256 block, and for messages in one or several parts.
+    @Test(arguments: [0, 1, 20, 63, 64, 65, 200])
+    func macIsHMACSHA256(keyLength: Int) {
+        let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let signer = WebhookSigner(scheme: .whop, secret: String(decoding: key.map { $0 & 0x7f }, as: UTF8.self))
+        let asciiKey = key.map { $0 & 0x7f }
+        for length in [0, 1, 55, 56, 64, 119, 1000] {
+            let message = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+            let expected = HMACSHA256.mac(key: asciiKey, message: message)  // swift-crypto's HMAC<SHA256>
+            #expect(signer.mac(message) == expected, "key \(keyLength), message \(length)")
+            #expect(signer.mac(Array(message.prefix(length / 3)), Array(message.dropFirst(length / 3))) == expected)
+        }
+    }
+
     @Test func hexIsLowercaseAndComplete() {
         #expect(Hex.encode([]) == "")
         #expect(Hex.encode([0x00, 0x0f, 0xa5, 0xff]) == "000fa5ff")
