@@ -99,6 +99,7 @@ struct ccurl_transfer {
     size_t max_body;
     int truncated;
     atomic_int cancelled;
+    long slot;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -268,6 +269,9 @@ CURLcode ccurl_perform(ccurl_transfer *t) {
     t->errbuf[0] = 0;
     return api.curl_easy_perform(t->easy);
 }
+
+void ccurl_set_slot(ccurl_transfer *t, long slot) { t->slot = slot; }
+long ccurl_slot(ccurl_transfer *t) { return t->slot; }
 
 void ccurl_cancel(ccurl_transfer *t) { atomic_store(&t->cancelled, 1); }
 int ccurl_was_cancelled(ccurl_transfer *t) { return atomic_load(&t->cancelled); }

@@ -38,6 +38,9 @@ CURLcode ccurl_set_body(ccurl_transfer *t, const char *data, size_t len);
 void ccurl_set_max_body(ccurl_transfer *t, size_t max);
 
 CURLcode ccurl_perform(ccurl_transfer *t);
+/// A number the owner keeps with the transfer (MultiClient: its index among the pool's handles).
+void ccurl_set_slot(ccurl_transfer *t, long slot);
+long ccurl_slot(ccurl_transfer *t);
 /// Makes a running transfer abort at its next progress callback (thread safe).
 void ccurl_cancel(ccurl_transfer *t);
 int ccurl_was_cancelled(ccurl_transfer *t);
