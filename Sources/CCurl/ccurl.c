@@ -86,12 +86,20 @@ typedef struct {
 
 struct ccurl_transfer {
     CURL *easy;
-    struct curl_slist *headers;
+    // The request's header list: nodes and lines owned here and reused from request to request
+    // (curl only reads the list), so a request costs no curl_slist_append strdup/malloc per header.
+    struct curl_slist *nodes;
+    size_t nodes_cap;
+    buffer request_head;
+    // The request body, which curl reads in place (CURLOPT_POSTFIELDS) instead of copying it per
+    // request (CURLOPT_COPYPOSTFIELDS): valid until the next request set up on this transfer.
+    buffer request_body;
     buffer body;
     buffer head;
     size_t max_body;
     int truncated;
     atomic_int cancelled;
+    long slot;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -105,18 +113,26 @@ struct ccurl_multi {
     int wakefd;             // eventfd: ccurl_multi_wakeup from another thread
     long long deadline_ms;  // curl's timer (CLOCK_MONOTONIC ms), -1 = none
     int running;
+    // What epoll holds for each socket (by fd): nothing, a socket curl waits on, or one it no longer
+    // waits on that stays registered ("parked", see on_socket).
+    unsigned char *fd_state;
+    int fd_cap;
 #endif
 };
 
+static int buffer_reserve(buffer *b, size_t n) {
+    if (n <= b->cap) return 1;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < n) cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d) return 0;
+    b->data = d;
+    b->cap = cap;
+    return 1;
+}
+
 static int buffer_append(buffer *b, const char *p, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) return 0;
-        b->data = d;
-        b->cap = cap;
-    }
+    if (!buffer_reserve(b, b->len + n + 1)) return 0;
     memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = 0;
@@ -177,7 +193,6 @@ ccurl_transfer *ccurl_new(void) {
 
 void ccurl_reset(ccurl_transfer *t) {
     api.curl_easy_reset(t->easy);
-    if (t->headers) { api.curl_slist_free_all(t->headers); t->headers = NULL; }
     t->body.len = 0;
     t->head.len = 0;
     t->truncated = 0;
@@ -188,11 +203,7 @@ void ccurl_reset(ccurl_transfer *t) {
 }
 
 void ccurl_reuse(ccurl_transfer *t) {
-    if (t->headers) {
-        api.curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, NULL);
-        api.curl_slist_free_all(t->headers);
-        t->headers = NULL;
-    }
+    api.curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, NULL);
     t->body.len = 0;
     t->head.len = 0;
     t->truncated = 0;
@@ -202,8 +213,10 @@ void ccurl_reuse(ccurl_transfer *t) {
 
 void ccurl_free(ccurl_transfer *t) {
     if (!t) return;
-    if (t->headers) api.curl_slist_free_all(t->headers);
     if (t->easy) api.curl_easy_cleanup(t->easy);
+    free(t->nodes);
+    free(t->request_head.data);
+    free(t->request_body.data);
     free(t->body.data);
     free(t->head.data);
     free(t);
@@ -213,18 +226,38 @@ CURLcode ccurl_setopt_long(ccurl_transfer *t, CURLoption opt, long value) { retu
 CURLcode ccurl_setopt_str(ccurl_transfer *t, CURLoption opt, const char *value) { return api.curl_easy_setopt(t->easy, opt, value); }
 CURLcode ccurl_setopt_off_t(ccurl_transfer *t, CURLoption opt, curl_off_t value) { return api.curl_easy_setopt(t->easy, opt, value); }
 
-int ccurl_add_header(ccurl_transfer *t, const char *line) {
-    struct curl_slist *l = api.curl_slist_append(t->headers, line);
-    if (!l) return 0;
-    t->headers = l;
-    api.curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+int ccurl_set_headers(ccurl_transfer *t, const char *lines, size_t len) {
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++) count += lines[i] == 0;
+    if (count == 0 || lines[len - 1] != 0) {
+        api.curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, NULL);
+        return count == 0;
+    }
+    if (count > t->nodes_cap) {
+        struct curl_slist *n = realloc(t->nodes, count * sizeof *n);
+        if (!n) return 0;
+        t->nodes = n;
+        t->nodes_cap = count;
+    }
+    t->request_head.len = 0;
+    if (!buffer_append(&t->request_head, lines, len)) return 0;
+    char *line = t->request_head.data;
+    for (size_t i = 0; i < count; i++) {
+        t->nodes[i].data = line;
+        t->nodes[i].next = i + 1 < count ? &t->nodes[i + 1] : NULL;
+        line += strlen(line) + 1;
+    }
+    api.curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->nodes);
     return 1;
 }
 
 CURLcode ccurl_set_body(ccurl_transfer *t, const char *data, size_t len) {
-    CURLcode rc = api.curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    t->request_body.len = 0;
+    if (!buffer_append(&t->request_body, data ? data : "", data ? len : 0)) return CURLE_OUT_OF_MEMORY;
+    // The size first: setting it after CURLOPT_POSTFIELDS would make curl drop the data pointer.
+    CURLcode rc = api.curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->request_body.len);
     if (rc != CURLE_OK) return rc;
-    return api.curl_easy_setopt(t->easy, CURLOPT_COPYPOSTFIELDS, data ? data : "");
+    return api.curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->request_body.data);
 }
 
 void ccurl_set_max_body(ccurl_transfer *t, size_t max) { t->max_body = max; }
@@ -237,6 +270,9 @@ CURLcode ccurl_perform(ccurl_transfer *t) {
     return api.curl_easy_perform(t->easy);
 }
 
+void ccurl_set_slot(ccurl_transfer *t, long slot) { t->slot = slot; }
+long ccurl_slot(ccurl_transfer *t) { return t->slot; }
+
 void ccurl_cancel(ccurl_transfer *t) { atomic_store(&t->cancelled, 1); }
 int ccurl_was_cancelled(ccurl_transfer *t) { return atomic_load(&t->cancelled); }
 int ccurl_body_truncated(ccurl_transfer *t) { return t->truncated; }
@@ -244,6 +280,15 @@ int ccurl_body_truncated(ccurl_transfer *t) { return t->truncated; }
 const char *ccurl_body(ccurl_transfer *t, size_t *len) { *len = t->body.len; return t->body.data ? t->body.data : ""; }
 const char *ccurl_header_block(ccurl_transfer *t, size_t *len) { *len = t->head.len; return t->head.data ? t->head.data : ""; }
 const char *ccurl_error_text(ccurl_transfer *t) { return t->errbuf; }
+
+void ccurl_timings(ccurl_transfer *t, double out[5]) {
+    const CURLINFO infos[5] = {CURLINFO_NAMELOOKUP_TIME, CURLINFO_CONNECT_TIME, CURLINFO_APPCONNECT_TIME,
+                               CURLINFO_STARTTRANSFER_TIME, CURLINFO_TOTAL_TIME};
+    for (int i = 0; i < 5; i++) {
+        out[i] = 0;
+        api.curl_easy_getinfo(t->easy, infos[i], &out[i]);
+    }
+}
 
 long ccurl_info_long(ccurl_transfer *t, CURLINFO info) { long v = 0; api.curl_easy_getinfo(t->easy, info, &v); return v; }
 double ccurl_info_double(ccurl_transfer *t, CURLINFO info) { double v = 0; api.curl_easy_getinfo(t->easy, info, &v); return v; }
@@ -281,12 +326,37 @@ static long long monotonic_ms(void) {
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+enum { FD_NONE = 0, FD_WATCHED = 1, FD_PARKED = 2 };
+
+static int fd_state(ccurl_multi *m, int fd) { return fd >= 0 && fd < m->fd_cap ? m->fd_state[fd] : FD_NONE; }
+
+static void set_fd_state(ccurl_multi *m, int fd, int state) {
+    if (fd < 0) return;
+    if (fd >= m->fd_cap) {
+        if (state == FD_NONE) return;
+        int cap = m->fd_cap ? m->fd_cap : 256;
+        while (cap <= fd) cap *= 2;
+        unsigned char *grown = realloc(m->fd_state, (size_t)cap);
+        if (!grown) return;  // unknown reads as FD_NONE: the next ADD finds EEXIST and modifies instead
+        memset(grown + m->fd_cap, FD_NONE, (size_t)(cap - m->fd_cap));
+        m->fd_state = grown;
+        m->fd_cap = cap;
+    }
+    m->fd_state[fd] = (unsigned char)state;
+}
+
 // CURLMOPT_SOCKETFUNCTION: curl says which events each socket waits for.
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
     (void)easy;
+    (void)socketp;
     ccurl_multi *m = userp;
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(m->epfd, EPOLL_CTL_DEL, s, NULL);  // curl calls this before it closes the socket
+        // curl removes a kept-alive connection's socket after every transfer and adds it back for the
+        // next one on it: an EPOLL_CTL_DEL now and an ADD then, two syscalls per request. The socket is
+        // parked instead (left registered) and re-armed with one MOD when curl wants it again. A parked
+        // socket that reports an event is taken out then (ccurl_multi_step); one curl closes leaves the
+        // epoll set by itself (and a new socket on its number is added after MOD finds no entry).
+        if (fd_state(m, s) == FD_WATCHED) set_fd_state(m, s, FD_PARKED);
         return 0;
     }
     struct epoll_event ev;
@@ -294,13 +364,15 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     ev.data.fd = s;
     if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
     if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
-    if (socketp) {
-        epoll_ctl(m->epfd, EPOLL_CTL_MOD, s, &ev);
-        return 0;
+    int rc;
+    if (fd_state(m, s) == FD_NONE) {
+        rc = epoll_ctl(m->epfd, EPOLL_CTL_ADD, s, &ev);
+        if (rc != 0 && errno == EEXIST) rc = epoll_ctl(m->epfd, EPOLL_CTL_MOD, s, &ev);
+    } else {
+        rc = epoll_ctl(m->epfd, EPOLL_CTL_MOD, s, &ev);
+        if (rc != 0 && errno == ENOENT) rc = epoll_ctl(m->epfd, EPOLL_CTL_ADD, s, &ev);
     }
-    int rc = epoll_ctl(m->epfd, EPOLL_CTL_ADD, s, &ev);
-    if (rc != 0 && errno == EEXIST) rc = epoll_ctl(m->epfd, EPOLL_CTL_MOD, s, &ev);
-    if (rc == 0) api.curl_multi_assign(m->multi, s, m);  // non-NULL socketp: registered
+    set_fd_state(m, s, rc == 0 ? FD_WATCHED : FD_NONE);
     return 0;
 }
 
@@ -361,6 +433,7 @@ void ccurl_multi_free(ccurl_multi *m) {
 #ifdef __linux__
     if (m->epfd >= 0) close(m->epfd);
     if (m->wakefd >= 0) close(m->wakefd);
+    free(m->fd_state);
 #endif
     free(m);
 }
@@ -393,6 +466,13 @@ CURLMcode ccurl_multi_step(ccurl_multi *m, int timeout_ms, int *running) {
         if (fd == m->wakefd) {
             uint64_t count;
             while (read(m->wakefd, &count, sizeof count) > 0) {}
+            continue;
+        }
+        if (fd_state(m, fd) == FD_PARKED) {
+            // Activity on a connection no transfer uses (the server closed it, most likely): curl checks
+            // a connection before it reuses it, so it is only taken out of the set here.
+            epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
+            set_fd_state(m, fd, FD_NONE);
             continue;
         }
         int mask = 0;

@@ -54,6 +54,7 @@ public final class HTTPClient: @unchecked Sendable {
         if request.captureCertificate && scheme == "https" { ccurl_setopt_long(t, CURLOPT_FRESH_CONNECT, 1) }
         ccurl_setopt_str(t, CURLOPT_USERAGENT, "opsctl/\(HTTPGlobal.version)")
         ccurl_setopt_str(t, CURLOPT_ACCEPT_ENCODING, "")
+        ProxyEnvironment.apply(to: t)
         ccurl_set_max_body(t, max(0, request.maxBodyBytes))
         switch request.method.uppercased() {
         case "GET": ccurl_setopt_long(t, CURLOPT_HTTPGET, 1)
@@ -68,43 +69,66 @@ public final class HTTPClient: @unchecked Sendable {
     /// The body and header list: all that differs between requests of one shape (MultiClient reuses
     /// a handle's other options for those).
     static func setContent(_ t: OpaquePointer, _ request: HTTPRequest) {
-        let method = request.method.uppercased()
         // POST/PUT/PATCH always carry a body (an empty one if none was given) so the request has a
         // Content-Length and the server does not wait for, or refuse (411), a body that never comes.
-        let body = request.body ?? (["POST", "PUT", "PATCH"].contains(method) ? [] : nil)
-        if let body {
-            if body.isEmpty {
-                ccurl_set_body(t, "", 0)
-            } else {
-                body.withUnsafeBytes { raw in
-                    _ = ccurl_set_body(t, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
-                }
+        let body: [UInt8]?
+        switch request.body {
+        case let given?: body = given
+        case nil:
+            switch request.method.uppercased() {
+            case "POST", "PUT", "PATCH": body = []
+            default: body = nil
             }
+        }
+        if let body {
+            body.withUnsafeBytes { raw in
+                _ = ccurl_set_body(t, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+            }
+        }
+        // The header lines, each ended by a NUL, in one buffer: the transfer copies them into its own
+        // reused list (one allocation here per request instead of a string and a list node per header).
+        var lines: [UInt8] = []
+        lines.reserveCapacity(request.headers.reduce(16) { $0 + $1.name.utf8.count + $1.value.utf8.count + 3 })
+        func append(name: some StringProtocol, value: some StringProtocol) {
+            lines.append(contentsOf: name.utf8)
+            // curl drops a header given as "Name:" (that is how defaults are removed); "Name;" sends it empty.
+            if value.isEmpty {
+                lines.append(UInt8(ascii: ";"))
+            } else {
+                lines.append(UInt8(ascii: ":"))
+                lines.append(UInt8(ascii: " "))
+                lines.append(contentsOf: value.utf8)
+            }
+            lines.append(0)
         }
         for (name, value) in request.headers {
             // The common case, checked by bytes (filtering Characters cost more than the request's
             // other options): a name of token bytes and a value without line ends go as they are.
             if Self.isPlainHeader(name: name, value: value) {
-                ccurl_add_header(t, value.isEmpty ? "\(name);" : "\(name): \(value)")
+                append(name: name, value: value)
                 continue
             }
-            // No header splitting: line ends (and a colon in the name) are dropped.
-            let cleanName = trimmingOWS(Substring(name.filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" && $0 != ":" }))
-            let cleanValue = value.contains(where: \.isNewline) ? value.filter { !$0.isNewline } : value
+            // No header splitting: line ends (and a colon in the name) are dropped; so are NULs, which
+            // would end the line early.
+            let cleanName = trimmingOWS(Substring(name.filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" && $0 != ":" && $0 != "\0" }))
+            let cleanValue = value.filter { !$0.isNewline && $0 != "\0" }
             guard !cleanName.isEmpty else { continue }
-            // curl drops a header given as "Name:" (that is how defaults are removed); "Name;" sends it empty.
-            ccurl_add_header(t, cleanValue.isEmpty ? "\(cleanName);" : "\(cleanName): \(cleanValue)")
+            append(name: cleanName, value: cleanValue)
         }
         // curl sends "Expect: 100-continue" for large bodies, adding a round trip: disable it.
-        ccurl_add_header(t, "Expect:")
+        lines.append(contentsOf: "Expect:".utf8)
+        lines.append(0)
+        lines.withUnsafeBytes { raw in
+            _ = ccurl_set_headers(t, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+        }
     }
 
-    /// A name of visible ASCII bytes without a colon, and an ASCII value without line ends (LF, VT, FF, CR).
+    /// A name of visible ASCII bytes without a colon, and an ASCII value without line ends (LF, VT, FF, CR) or NUL.
     static func isPlainHeader(name: String, value: String) -> Bool {
         let n = name.utf8, v = value.utf8
         guard !n.isEmpty, n.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else { return false }
         // U+0085 and U+2028 are line ends too: anything beyond ASCII takes the careful path.
-        return v.allSatisfy { $0 < 0x80 && !(0x0A...0x0D).contains($0) }
+        return v.allSatisfy { $0 < 0x80 && $0 != 0 && !(0x0A...0x0D).contains($0) }
     }
 
     /// Seconds to curl milliseconds; 0 (curl: no limit) for values that are not positive and finite.
@@ -137,28 +161,27 @@ public final class HTTPClient: @unchecked Sendable {
         let body = [UInt8](UnsafeRawBufferPointer(start: bodyPointer, count: length))
         var headerLength = 0
         let headerPointer = ccurl_header_block(t, &headerLength)
-        let headerText = String(decoding: UnsafeRawBufferPointer(start: headerPointer, count: headerLength), as: UTF8.self)
-        let timings = HTTPTimings(
-            dnsMs: ccurl_info_double(t, CURLINFO_NAMELOOKUP_TIME) * 1000,
-            connectMs: ccurl_info_double(t, CURLINFO_CONNECT_TIME) * 1000,
-            tlsMs: ccurl_info_double(t, CURLINFO_APPCONNECT_TIME) * 1000,
-            firstByteMs: ccurl_info_double(t, CURLINFO_STARTTRANSFER_TIME) * 1000,
-            totalMs: ccurl_info_double(t, CURLINFO_TOTAL_TIME) * 1000)
+        let headerBlock = [UInt8](UnsafeRawBufferPointer(start: headerPointer, count: headerLength))
+        var seconds = (0.0, 0.0, 0.0, 0.0, 0.0)
+        withUnsafeMutableBytes(of: &seconds) { ccurl_timings(t, $0.baseAddress!.assumingMemoryBound(to: Double.self)) }
+        let timings = HTTPTimings(dnsMs: seconds.0 * 1000, connectMs: seconds.1 * 1000, tlsMs: seconds.2 * 1000,
+                                  firstByteMs: seconds.3 * 1000, totalMs: seconds.4 * 1000)
         return HTTPResponse(status: ccurl_info_long(t, CURLINFO_RESPONSE_CODE),
-                            headers: parseHeaders(headerText),
+                            headerBlock: headerBlock,
                             body: body,
                             bodyTruncated: ccurl_body_truncated(t) != 0,
                             timings: timings,
                             certificate: request.captureCertificate ? certificate(t) : nil,
-                            effectiveURL: ccurl_info_str(t, CURLINFO_EFFECTIVE_URL).map { String(cString: $0) } ?? request.url)
+                            effectiveURL: effectiveURL(t, request))
     }
 
-    static func parseHeaders(_ block: String) -> [(name: String, value: String)] {
-        // Lines end in CRLF: split on either byte (by bytes, not Characters: this runs for every response).
-        block.utf8.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D }).dropFirst().compactMap { line in
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-            return (trimmingOWS(Substring(line[..<colon])), trimmingOWS(Substring(line[line.index(after: colon)...])))
-        }
+    /// The URL the transfer ended at: the request's own (no new string) unless a redirect was followed.
+    private static func effectiveURL(_ t: OpaquePointer, _ request: HTTPRequest) -> String {
+        guard let url = ccurl_info_str(t, CURLINFO_EFFECTIVE_URL) else { return request.url }
+        var url8 = request.url
+        return url8.withUTF8 { own in
+            strlen(url) == own.count && memcmp(url, own.baseAddress!, own.count) == 0
+        } ? request.url : String(cString: url)
     }
 
     /// Drops HTTP's optional whitespace (SP, HTAB) and line ends around a header name or value.

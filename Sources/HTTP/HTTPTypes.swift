@@ -78,12 +78,49 @@ public struct PeerCertificate: Sendable, Equatable {
 
 public struct HTTPResponse: Sendable {
     public var status: Int
-    public var headers: [(name: String, value: String)]
+    /// The response's header fields, in order. Parsed from the received header block when read, not
+    /// per response: a replay reads them only for the 429s whose Retry-After it honours.
+    public var headers: [(name: String, value: String)] {
+        get { parsedHeaders ?? Self.parseHeaders(headerBlock) }
+        set { parsedHeaders = newValue }
+    }
     public var body: [UInt8]
     public var bodyTruncated: Bool
     public var timings: HTTPTimings
     public var certificate: PeerCertificate?
     public var effectiveURL: String
+    /// The last header block as received (status line, fields, CRLFs).
+    private var headerBlock: [UInt8]
+    private var parsedHeaders: [(name: String, value: String)]?
+
+    init(status: Int, headerBlock: [UInt8], body: [UInt8], bodyTruncated: Bool, timings: HTTPTimings,
+         certificate: PeerCertificate?, effectiveURL: String) {
+        self.status = status
+        self.headerBlock = headerBlock
+        self.body = body
+        self.bodyTruncated = bodyTruncated
+        self.timings = timings
+        self.certificate = certificate
+        self.effectiveURL = effectiveURL
+    }
+
+    /// The fields of a header block: every line after the status line that has a colon.
+    static func parseHeaders(_ block: [UInt8]) -> [(name: String, value: String)] {
+        // Lines end in CRLF: split on either byte.
+        block.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D }).dropFirst().compactMap { line in
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            return (trimmingOWS(line[..<colon]), trimmingOWS(line[line.index(after: colon)...]))
+        }
+    }
+
+    /// Drops HTTP's optional whitespace (SP, HTAB) and line ends around a header name or value.
+    static func trimmingOWS(_ bytes: ArraySlice<UInt8>) -> String {
+        func isOWS(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+        guard let first = bytes.firstIndex(where: { !isOWS($0) }), let last = bytes.lastIndex(where: { !isOWS($0) }) else {
+            return ""
+        }
+        return String(decoding: bytes[first...last], as: UTF8.self)
+    }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 

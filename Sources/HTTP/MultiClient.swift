@@ -9,9 +9,13 @@ import Foundation
 public final class MultiClient: @unchecked Sendable {
     private let multi: OpaquePointer
     private let concurrency: Int
-    private var idle: [OpaquePointer] = []
-    /// How each idle handle was last set up: a request of the same shape only needs its body and headers.
-    private var shapes: [OpaquePointer: RequestShape] = [:]
+    /// Every handle of the pool; a handle's index here is its slot (kept in the handle, ccurl_slot), which
+    /// indexes the arrays below and a run's in-flight requests: no dictionary hashing per request.
+    private var handles: [OpaquePointer] = []
+    /// How each handle was last set up: a request of the same shape only needs its body and headers.
+    private var shapes: [RequestShape?] = []
+    /// Slots of the handles not in use.
+    private var idle: [Int] = []
     private let stopLock = NSLock()
     private var stopRequested = false
 
@@ -23,7 +27,7 @@ public final class MultiClient: @unchecked Sendable {
     }
 
     deinit {
-        for t in idle { ccurl_free(t) }
+        for t in handles { ccurl_free(t) }
         ccurl_multi_free(multi)
     }
 
@@ -35,75 +39,95 @@ public final class MultiClient: @unchecked Sendable {
 
     private var isStopped: Bool { stopLock.withLock { stopRequested } }
 
+    /// A free handle's slot (a new handle when all are in use).
+    private func takeSlot() -> Int {
+        if let slot = idle.popLast() { return slot }
+        let t = ccurl_new()!
+        ccurl_set_slot(t, handles.count)
+        handles.append(t)
+        shapes.append(nil)
+        return handles.count - 1
+    }
+
     /// `next` returns the next request with a caller tag, or nil when there are no more.
     public func run<Tag>(next: () -> (Tag, HTTPRequest)?,
                          completed: (Tag, Result<HTTPResponse, HTTPError>) -> Void) {
-        var inFlight: [OpaquePointer: (Tag, HTTPRequest)] = [:]
+        // By slot; `inFlightCount` of them are set.
+        var inFlight: [(Tag, HTTPRequest)?] = Array(repeating: nil, count: handles.count)
+        var inFlightCount = 0
         var exhausted = false
         func fill() {
-            while !exhausted, !isStopped, inFlight.count < concurrency {
+            while !exhausted, !isStopped, inFlightCount < concurrency {
                 guard let (tag, request) = next() else { exhausted = true; return }
                 if let problem = HTTPGlobal.libraryError(request) {
                     completed(tag, .failure(problem))
                     continue
                 }
-                let t = idle.popLast() ?? ccurl_new()!
+                let slot = takeSlot()
+                let t = handles[slot]
                 let shape = RequestShape(request)
-                if let shape, shapes[t] == shape {
+                if let shape, shapes[slot] == shape {
                     ccurl_reuse(t)
                     HTTPClient.setContent(t, request)
                 } else {
                     ccurl_reset(t)
-                    shapes[t] = nil
+                    shapes[slot] = nil
                     do {
                         try HTTPClient.configure(t, with: request)
-                        shapes[t] = shape
+                        shapes[slot] = shape
                     } catch let error as HTTPError {
-                        idle.append(t)
+                        idle.append(slot)
                         completed(tag, .failure(error))
                         continue
                     } catch {
-                        idle.append(t)
+                        idle.append(slot)
                         continue
                     }
                 }
                 guard ccurl_multi_add(multi, t) == CURLM_OK else {
-                    idle.append(t)
+                    idle.append(slot)
                     completed(tag, .failure(HTTPError(kind: .transfer, host: request.hostForMessages,
                                                       curlCode: Int(CURLE_FAILED_INIT.rawValue),
                                                       detail: "libcurl refused to start the transfer")))
                     continue
                 }
-                inFlight[t] = (tag, request)
+                if slot >= inFlight.count { inFlight.append(contentsOf: repeatElement(nil, count: slot + 1 - inFlight.count)) }
+                inFlight[slot] = (tag, request)
+                inFlightCount += 1
             }
         }
         fill()
         var running: Int32 = 0
-        while !inFlight.isEmpty {
+        while inFlightCount > 0 {
             if isStopped {
                 // Transfers run only when their socket or timer fires (curl_multi_socket_action): an idle
                 // one would not see a cancel flag until its timeout, so stopped transfers are taken out here.
-                for (t, (tag, request)) in inFlight {
+                for slot in inFlight.indices {
+                    guard let (tag, request) = inFlight[slot] else { continue }
+                    let t = handles[slot]
                     ccurl_cancel(t)
                     ccurl_multi_remove(multi, t)
                     completed(tag, .failure(HTTPClient.error(code: CURLE_ABORTED_BY_CALLBACK, transfer: t, request: request)))
-                    idle.append(t)
+                    inFlight[slot] = nil
+                    idle.append(slot)
                 }
-                inFlight.removeAll()
+                inFlightCount = 0
                 break
             }
             ccurl_multi_step(multi, 100, &running)
             var code = CURLE_OK
-            while let done = ccurl_multi_next_done(multi, &code) {
-                let t = done
+            while let t = ccurl_multi_next_done(multi, &code) {
                 ccurl_multi_remove(multi, t)
-                guard let (tag, request) = inFlight.removeValue(forKey: t) else { continue }
+                let slot = ccurl_slot(t)
+                guard slot < inFlight.count, let (tag, request) = inFlight[slot] else { continue }
+                inFlight[slot] = nil
+                inFlightCount -= 1
                 if code == CURLE_OK, let response = try? HTTPClient.response(from: t, code: code, request: request) {
                     completed(tag, .success(response))
                 } else {
                     completed(tag, .failure(HTTPClient.error(code: code, transfer: t, request: request)))
                 }
-                idle.append(t)
+                idle.append(slot)
             }
             fill()
         }

@@ -10,14 +10,10 @@ enum ShopifySignature {
     /// The shop a synthetic delivery claims to come from when opsctl.yaml names none.
     static let defaultShopDomain = "opsctl-synthetic.myshopify.com"
 
-    static func mac(body: [UInt8], secret: String) -> String {
-        Data(HMACSHA256.mac(key: Array(secret.utf8), message: body)).base64EncodedString()
-    }
-
-    static func headers(body: [UInt8], secret: String, timestamp: Date, id: String, topic: String) -> [WebhookHeader] {
+    static func headers(mac: String, timestamp: Date, id: String, topic: String) -> [WebhookHeader] {
         let triggered = ISO8601DateFormatter.string(from: timestamp, timeZone: TimeZone(identifier: "UTC")!,
                                                     formatOptions: [.withInternetDateTime, .withFractionalSeconds])
-        return [("X-Shopify-Hmac-Sha256", mac(body: body, secret: secret)), ("X-Shopify-Topic", topic),
+        return [("X-Shopify-Hmac-Sha256", mac), ("X-Shopify-Topic", topic),
                 ("X-Shopify-Webhook-Id", id), ("X-Shopify-Shop-Domain", defaultShopDomain),
                 ("X-Shopify-API-Version", defaultAPIVersion), ("X-Shopify-Triggered-At", triggered)]
     }

@@ -40,13 +40,7 @@ public enum WebhookScheme: String, Sendable, CaseIterable, CustomStringConvertib
     /// signature itself (e.g. `X-Shopify-Shop-Domain: acme.myshopify.com`).
     public func sign(body: some DataProtocol, secret: String, timestamp: Date = Date(), id: String? = nil,
                      topic: String? = nil, extra: [WebhookHeader] = []) -> [WebhookHeader] {
-        var headers = signatureHeaders(body: Array(body), secret: secret, timestamp: timestamp, id: id, topic: topic)
-        let fixed = Set(signatureHeaderNames)
-        for header in extra where !fixed.contains(header.name.lowercased()) {
-            headers.removeAll { $0.name.lowercased() == header.name.lowercased() }
-            headers.append(header)
-        }
-        return headers
+        WebhookSigner(scheme: self, secret: secret, extra: extra).headers(body: Array(body), timestamp: timestamp, id: id, topic: topic)
     }
 
     /// Headers whose value is computed from the body and secret: `extra` never replaces them.
@@ -56,27 +50,6 @@ public enum WebhookScheme: String, Sendable, CaseIterable, CustomStringConvertib
         case .standard: return ["webhook-id", "webhook-timestamp", "webhook-signature"]
         case .stripe: return ["stripe-signature"]
         case .shopify: return ["x-shopify-hmac-sha256"]
-        }
-    }
-
-    private func signatureHeaders(body bytes: [UInt8], secret: String, timestamp: Date, id: String?, topic: String?) -> [WebhookHeader] {
-        let ts = Self.unixSeconds(timestamp)
-        switch self {
-        case .whop:
-            return [("x-whop-signature", Hex.encode(HMACSHA256.mac(key: Array(secret.utf8), message: bytes))),
-                    ("x-whop-timestamp", String(ts))]
-        case .standard:
-            let messageID = id ?? "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            let mac = HMACSHA256.mac(key: StandardWebhooks.key(from: secret),
-                                     message: StandardWebhooks.signedContent(id: messageID, timestamp: ts, body: bytes))
-            return [("webhook-id", messageID), ("webhook-timestamp", String(ts)),
-                    ("webhook-signature", "v1," + Data(mac).base64EncodedString())]
-        case .stripe:
-            let mac = HMACSHA256.mac(key: Array(secret.utf8), message: Array("\(ts).".utf8) + bytes)
-            return [("Stripe-Signature", "t=\(ts),v1=\(Hex.encode(mac))")]
-        case .shopify:
-            return ShopifySignature.headers(body: bytes, secret: secret, timestamp: timestamp,
-                                            id: id ?? UUID().uuidString.lowercased(), topic: topic ?? "unknown")
         }
     }
 

@@ -29,14 +29,18 @@ void ccurl_reuse(ccurl_transfer *t);
 CURLcode ccurl_setopt_long(ccurl_transfer *t, CURLoption opt, long value);
 CURLcode ccurl_setopt_str(ccurl_transfer *t, CURLoption opt, const char *value);
 CURLcode ccurl_setopt_off_t(ccurl_transfer *t, CURLoption opt, curl_off_t value);
-/// Appends one "Name: value" line to the request header list.
-int ccurl_add_header(ccurl_transfer *t, const char *line);
-/// Copies the request body (binary safe).
+/// Sets the request header list to the NUL-terminated "Name: value" lines that fill `lines` (`len`
+/// bytes, the last one a NUL), copied; replaces the previous list. 1 on success.
+int ccurl_set_headers(ccurl_transfer *t, const char *lines, size_t len);
+/// Copies the request body (binary safe) into the transfer's own buffer, read in place by curl.
 CURLcode ccurl_set_body(ccurl_transfer *t, const char *data, size_t len);
 /// Response bodies larger than this are truncated and flagged (0 = unlimited).
 void ccurl_set_max_body(ccurl_transfer *t, size_t max);
 
 CURLcode ccurl_perform(ccurl_transfer *t);
+/// A number the owner keeps with the transfer (MultiClient: its index among the pool's handles).
+void ccurl_set_slot(ccurl_transfer *t, long slot);
+long ccurl_slot(ccurl_transfer *t);
 /// Makes a running transfer abort at its next progress callback (thread safe).
 void ccurl_cancel(ccurl_transfer *t);
 int ccurl_was_cancelled(ccurl_transfer *t);
@@ -48,6 +52,8 @@ const char *ccurl_error_text(ccurl_transfer *t);
 
 long ccurl_info_long(ccurl_transfer *t, CURLINFO info);
 double ccurl_info_double(ccurl_transfer *t, CURLINFO info);
+/// Seconds from the transfer's start to: name resolved, connected, TLS done, first byte, end.
+void ccurl_timings(ccurl_transfer *t, double out[5]);
 curl_off_t ccurl_info_off_t(ccurl_transfer *t, CURLINFO info);
 /// Returns NULL when unavailable. Valid until the next transfer on this handle.
 const char *ccurl_info_str(ccurl_transfer *t, CURLINFO info);

@@ -56,7 +56,11 @@ final class ReplayDelivery: @unchecked Sendable {
     private var queue: [ReplayEvent] = []
     /// Events waiting for a retry, with the time they may go again.
     private var waiting: [(due: Date, event: ReplayEvent)] = []
-    private var attempts: [String: Int] = [:]
+    /// Attempts so far of the events sent again in this run (a first send is `event.attempts + 1`: most
+    /// events never get an entry, and a lookup in an empty dictionary hashes nothing).
+    private var retriedAttempts: [String: Int] = [:]
+    /// The scheme and secret made ready once for every event's signature.
+    private let signer: WebhookSigner
     private var inFlight = 0
     private var pending: [ReplayOutcome] = []
     /// The blocks of `pending`'s events, in the same order.
@@ -90,6 +94,7 @@ final class ReplayDelivery: @unchecked Sendable {
         self.creation = creation
         self.first = first
         self.connect = connect
+        signer = WebhookSigner(scheme: settings.scheme, secret: settings.secret, extra: settings.extraHeaders)
     }
 
     func run() throws -> Summary {
@@ -208,14 +213,18 @@ final class ReplayDelivery: @unchecked Sendable {
         if !sawCommit, let creation, creation.isCommitted {
             do { try giveBackUnstartedFirstBlocks() } catch { storeError = error; return nil }
         }
-        let now = Date()
+        // One clock read per event (read again only after a sleep): it also stamps the signature.
+        var now = Date()
         if pausedUntil > now {
             guard inFlight == 0 else { return nil }
             Thread.sleep(until: pausedUntil)
+            now = Date()
         }
         var event: ReplayEvent?
+        var retry = false
         if let i = waiting.firstIndex(where: { $0.due <= now }) {
             event = waiting.remove(at: i).event
+            retry = true
         } else {
             // Near the end the claim that finds nothing left reads the whole replay's range (tens of ms
             // under load): rather than hold up the answers in flight, this round ends and they are read
@@ -233,20 +242,23 @@ final class ReplayDelivery: @unchecked Sendable {
         if settings.rate > 0 {
             let wait = nextSend.timeIntervalSinceNow
             if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-            nextSend = max(Date(), nextSend) + 1 / settings.rate
+            now = Date()
+            nextSend = max(now, nextSend) + 1 / settings.rate
         }
         inFlight += 1
         trace.inFlight(inFlight)
         summary.requests += 1
-        attempts[event.id, default: event.attempts] += 1
-        return (event, request(for: event))
+        if retry { retriedAttempts[event.id] = attempt(of: event) + 1 }
+        return (event, request(for: event, at: now))
     }
 
-    func request(for event: ReplayEvent) -> HTTPRequest {
+    /// The number of the event's latest send (counting earlier runs').
+    private func attempt(of event: ReplayEvent) -> Int { retriedAttempts[event.id] ?? event.attempts + 1 }
+
+    func request(for event: ReplayEvent, at now: Date = Date()) -> HTTPRequest {
         let body = Array(event.payload.utf8)
         // The event type is the topic: Shopify carries it in a header, not in the body.
-        var headers = settings.scheme.sign(body: body, secret: settings.secret, timestamp: Date(), id: event.id,
-                                           topic: event.type, extra: settings.extraHeaders)
+        var headers = signer.headers(body: body, timestamp: now, id: event.id, topic: event.type)
         headers.append((name: "Content-Type", value: "application/json"))
         headers.append((name: "X-Opsctl-Replay", value: settings.replayID))
         return HTTPRequest(method: "POST", url: settings.url, headers: headers, body: body, timeout: settings.timeout,
@@ -256,7 +268,8 @@ final class ReplayDelivery: @unchecked Sendable {
     private func completed(_ event: ReplayEvent, _ result: Result<HTTPResponse, HTTPError>) {
         inFlight -= 1
         trace.inFlight(inFlight)
-        let attempt = attempts[event.id] ?? 1
+        let attempt = attempt(of: event)
+        let now = Date()
         switch result {
         case let .success(response) where (200..<300).contains(response.status):
             consecutiveConnectionErrors = 0
@@ -264,11 +277,11 @@ final class ReplayDelivery: @unchecked Sendable {
             if said == "duplicate" { summary.duplicates += 1 }
             summary.delivered += 1
             finish(ReplayOutcome(eventID: event.id, status: "delivered", attempts: attempt, httpStatus: response.status, serviceStatus: said),
-                   seq: event.seq)
+                   seq: event.seq, now: now)
         case let .success(response) where response.status == 429:
             consecutiveConnectionErrors = 0
             let delay = Self.retryAfter(response) ?? backoff(attempt)
-            pausedUntil = max(pausedUntil, Date().addingTimeInterval(delay))
+            pausedUntil = max(pausedUntil, now.addingTimeInterval(delay))
             retryOrFail(event, attempt: attempt, limit: settings.maxAttempts * 4, delay: delay, status: 429,
                         error: "429 Too Many Requests (Retry-After \(response.header("retry-after") ?? "absent"))")
         case let .success(response) where response.status >= 500:
@@ -280,7 +293,7 @@ final class ReplayDelivery: @unchecked Sendable {
             // 4xx other than 429 (bad signature, invalid event, 410 gone): resending the same thing will not help.
             summary.failed += 1
             finish(ReplayOutcome(eventID: event.id, status: "failed", attempts: attempt, httpStatus: response.status,
-                                 error: "HTTP \(response.status): \(Self.reason(response))"), seq: event.seq)
+                                 error: "HTTP \(response.status): \(Self.reason(response))"), seq: event.seq, now: now)
         case let .failure(error):
             if error.kind == .cancelled || cancellation.isCancelled {
                 queue.append(event)  // released at the end, never counted as failed
@@ -301,7 +314,7 @@ final class ReplayDelivery: @unchecked Sendable {
             retryOrFail(event, attempt: attempt, limit: settings.maxAttempts, delay: backoff(attempt), status: nil,
                         error: error.description)
         }
-        reportProgress()
+        reportProgress(now)
     }
 
     private func retryOrFail(_ event: ReplayEvent, attempt: Int, limit: Int, delay: Double, status: Int?, error: String) {
@@ -322,21 +335,21 @@ final class ReplayDelivery: @unchecked Sendable {
         return base * Double.random(in: 0.8...1.2)
     }
 
-    private func finish(_ outcome: ReplayOutcome, seq: Int) {
+    private func finish(_ outcome: ReplayOutcome, seq: Int, now: Date = Date()) {
         var outcome = outcome
         outcome.seq = seq
         pending.append(outcome)
         pendingBlocks.append(ReplayStore.block(of: seq))
-        do { try flush(force: false) } catch { storeError = error }
+        do { try flush(force: false, now: now) } catch { storeError = error }
     }
 
     /// Hands the outcomes waiting to the checkpoint writer (every 200 events or 100 ms), and lets go of
     /// the blocks whose outcomes it has committed since.
-    private func flush(force: Bool) throws {
+    private func flush(force: Bool, now: Date = Date()) throws {
         // Before the replay's items are committed there is no row to record an outcome in: they wait.
         if let creation, !creation.isCommitted { return }
         if let writer { release(try writer.takeRecorded()) }
-        if !pending.isEmpty, force || pending.count >= 200 || Date().timeIntervalSince(lastFlush) > 0.1 {
+        if !pending.isEmpty, force || pending.count >= 200 || now.timeIntervalSince(lastFlush) > 0.1 {
             if writer == nil {
                 writer = ReplayCheckpointWriter(connection: try connect(), replayID: settings.replayID, worker: settings.worker)
             }
@@ -345,7 +358,7 @@ final class ReplayDelivery: @unchecked Sendable {
             trace.waited("checkpoint hand-over", since: start)
             pending.removeAll(keepingCapacity: true)
             pendingBlocks.removeAll(keepingCapacity: true)
-            lastFlush = Date()
+            lastFlush = now
         }
         try unlockReleased()
     }
@@ -379,11 +392,11 @@ final class ReplayDelivery: @unchecked Sendable {
         }
     }
 
-    private func reportProgress() {
-        guard let progress, Date().timeIntervalSince(lastProgress) >= 1 else { return }
-        lastProgress = Date()
+    private func reportProgress(_ now: Date) {
+        guard let progress, now.timeIntervalSince(lastProgress) >= 1 else { return }
+        lastProgress = now
         let done = summary.delivered + summary.failed
-        let elapsed = Date().timeIntervalSince(started)
+        let elapsed = now.timeIntervalSince(started)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let left = max(0, expected - done)
         let eta = rate > 0 ? DurationText.format(milliseconds: Double(left) / rate * 1000) : "?"

@@ -7,7 +7,7 @@ once every listener is ready, then serves until stdin closes (so it never
 outlives the test process that started it).
 
 Endpoints:
-  /status/<code>     that status, body "status <code>"
+  /status/<code>     that status, body "status <code>"; ?header=Name:value adds a response header
   /json[?body=...]   the given JSON (query `body`, or the request body), default {"status":"healthy"}
   /text              a plain-text body
   /slow?ms=N         answers after N milliseconds
@@ -57,7 +57,9 @@ class Handler(BaseHTTPRequestHandler):
         first = parts[0] if parts else ""
         if first == "status" and len(parts) == 2 and parts[1].isdigit():
             code = int(parts[1])
-            return self._reply(code, f"status {code}\n".encode())
+            # ?header=Name:value (repeatable) adds response headers, e.g. Retry-After to a 429.
+            extra = [tuple(h.split(":", 1)) for h in query.get("header", []) if ":" in h]
+            return self._reply(code, f"status {code}\n".encode(), extra=extra)
         if first == "json":
             text = query.get("body", [None])[0]
             payload = text.encode() if text is not None else (body or b'{"status":"healthy"}')
