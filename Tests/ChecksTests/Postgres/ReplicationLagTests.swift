@@ -47,8 +47,13 @@ struct ReplicationLagTests {
         #expect(ok.message.hasPrefix("1 replica(s); worst lag"), "\(ok.message)")
         #expect(ok.detail("replicas")?.array?.count == 1)
 
-        // Replay paused: the standby still receives and flushes WAL, but applies none of it.
+        // Replay paused: the standby still receives and flushes WAL, but applies none of it. The call only
+        // requests the pause; the startup process pauses when it next has a record to apply. A small
+        // record is written and the standby is waited for until it says it is paused, so none of the
+        // filler's WAL below can be applied before the pause takes effect on a loaded machine.
         try s.query("SELECT pg_wal_replay_pause()")
+        try p.execute("CREATE TABLE pause_probe (i int)")
+        try waitUntil(s, "SELECT pg_get_wal_replay_pause_state() = 'paused'")
         // No autovacuum on the filler: vacuuming and analysing 20,000 fresh rows writes WAL of its own (hint
         // bits, visibility map, statistics) at a moment of its choosing: written after a "caught up"
         // wait below, it makes the standby lag again where the test expects ok (the likely cause of
@@ -65,8 +70,16 @@ struct ReplicationLagTests {
         #expect(try lag(primaryURL, warnBytes: 1_000, critBytes: 100_000).status == .fail)
 
         // The standby measures itself: received but not replayed.
+        try waitUntil(s, "SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) > 100000")
         let standbySide = try lag(standbyURL, warnBytes: 1_000, critBytes: 100_000)
-        #expect(standbySide.status == .fail, "\(standbySide.message)")
+        let state = try s.query("""
+            SELECT pg_get_wal_replay_pause_state() AS pause, pg_last_wal_receive_lsn()::text AS received,
+                   pg_last_wal_replay_lsn()::text AS replayed
+            """).first
+        #expect(standbySide.status == .fail, """
+            \(standbySide.message) (standby: \(state?["pause"].string ?? "?"), received \(state?["received"].string ?? "?"), \
+            replayed \(state?["replayed"].string ?? "?"))
+            """)
         #expect(standbySide.message.hasPrefix("this standby lags"), "\(standbySide.message)")
         #expect(standbySide.detail("standby") == .bool(true))
 
