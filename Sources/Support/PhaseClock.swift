@@ -5,7 +5,7 @@ import Foundation
 /// to stderr (the wall clock in ns lets a script line the marks up with its own clock and the process
 /// start). Off (the default) a mark is one load of a constant: free on every path that carries one.
 public enum PhaseClock {
-    public static let enabled = ProcessInfo.processInfo.environment["OPSCTL_PHASES"].map { !$0.isEmpty && $0 != "0" } ?? false
+    public static let enabled = DiagnosticSwitch.isOn("OPSCTL_PHASES")
     private static let origin = DispatchTime.now().uptimeNanoseconds
     private static let lock = NSLock()
 

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// How full the send loop kept its request slots, for performance work: with `OPSCTL_TRACE_REPLAY=1`
 /// a replay writes one summary to stderr as it ends — the share of the sending time spent at each
@@ -7,7 +8,7 @@ import Foundation
 /// (claims, unlocks, handing a batch to the checkpoint writer). Off (the default) every probe is one
 /// load of a constant: no clock is read.
 struct ReplayTrace {
-    static let enabled = ProcessInfo.processInfo.environment["OPSCTL_TRACE_REPLAY"].map { !$0.isEmpty && $0 != "0" } ?? false
+    static let enabled = DiagnosticSwitch.isOn("OPSCTL_TRACE_REPLAY")
 
     private var level = 0
     private var since: UInt64 = 0
