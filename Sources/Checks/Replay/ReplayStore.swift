@@ -197,10 +197,10 @@ struct ReplayStore {
     /// A batch whose outcomes are all alike (every event delivered at the first attempt with the same
     /// answer: nearly every batch of a healthy replay) binds the outcome once and the seqs as one array;
     /// a mixed batch binds one array per column, joined on seq. The batch's seq range is an index
-    /// condition beside `seq = ANY`: without statistics for seq (the first batches come before the
-    /// ANALYZE that follows the creation) the planner took `seq = ANY(200 values)` for a third of the
-    /// replay and read every row of it per batch (a sequential scan, 12 µs per event at 10,000), as it
-    /// hashed the whole replay when the rows were joined on the unnest alone.
+    /// condition beside `seq = ANY`: without statistics for seq (a new replay's items are not analysed)
+    /// the planner took `seq = ANY(200 values)` for a third of the replay and read every row of it per
+    /// batch (a sequential scan, 12 µs per event at 10,000), as it hashed the whole replay when the rows
+    /// were joined on the unnest alone.
     func record(id: String, worker: String, _ outcomes: [ReplayOutcome]) throws {
         guard let first = outcomes.first else { return }
         let seqs = outcomes.map { String($0.seq) }
