@@ -144,9 +144,8 @@ final class ReplayCreation: @unchecked Sendable {
         var open = false
         do {
             if let early {
-                try begin(connection)
                 open = true
-                try readHead(early, connection)
+                try beginReadingHead(early, connection)
             }
             condition.lock()
             while go == nil { condition.wait() }
@@ -161,9 +160,8 @@ final class ReplayCreation: @unchecked Sendable {
             }
             let source = early ?? given
             if !open {
-                try begin(connection)
                 open = true
-                try readHead(source, connection)
+                try beginReadingHead(source, connection)
             }
             let total = try write(source, store: store, connection: connection)
             PhaseClock.mark("replay items written")
@@ -179,13 +177,11 @@ final class ReplayCreation: @unchecked Sendable {
         publish(finished: true)
     }
 
-    /// One snapshot for the first read and the insert: both see the same events, in the same order.
-    private func begin(_ connection: PostgresConnection) throws {
+    /// Opens the creation's transaction and hands the first events (with their seq) to the sender, read
+    /// in its snapshot: one snapshot for the first read and the insert, so both see the same events, in
+    /// the same order.
+    private func beginReadingHead(_ source: Source, _ connection: PostgresConnection) throws {
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SET LOCAL statement_timeout = 300000; SET LOCAL lock_timeout = 5000")
-    }
-
-    /// Hands the first events (with their seq) to the sender, read in the creation's snapshot.
-    private func readHead(_ source: Source, _ connection: PostgresConnection) throws {
         switch source {
         case let .table(events, filter, params, limit):
             publish(first: .success(try readFirst(connection, events, filter: filter, params: params, limit: limit)))
