@@ -110,7 +110,7 @@ public final class HTTPClient: @unchecked Sendable {
             }
             // No header splitting: line ends (and a colon in the name) are dropped; so are NULs, which
             // would end the line early.
-            let cleanName = trimmingOWS(Substring(name.filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" && $0 != ":" && $0 != "\0" }))
+            let cleanName = trimmingOWS(name.filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" && $0 != ":" && $0 != "\0" }.utf8)
             let cleanValue = value.filter { !$0.isNewline && $0 != "\0" }
             guard !cleanName.isEmpty else { continue }
             append(name: cleanName, value: cleanValue)
@@ -184,16 +184,6 @@ public final class HTTPClient: @unchecked Sendable {
         } ? request.url : String(cString: url)
     }
 
-    /// Drops HTTP's optional whitespace (SP, HTAB) and line ends around a header name or value.
-    /// Byte-wise: Foundation's trimmingCharacters was a sixth of a replay's client CPU.
-    static func trimmingOWS(_ text: Substring) -> String {
-        let bytes = text.utf8
-        func isOWS(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
-        guard let first = bytes.firstIndex(where: { !isOWS($0) }), let last = bytes.lastIndex(where: { !isOWS($0) }) else {
-            return ""
-        }
-        return String(Substring(bytes[first...last]))
-    }
 
     static func certificate(_ t: OpaquePointer) -> PeerCertificate? {
         guard ccurl_cert_count(t) > 0 else { return nil }

@@ -113,14 +113,6 @@ public struct HTTPResponse: Sendable {
         }
     }
 
-    /// Drops HTTP's optional whitespace (SP, HTAB) and line ends around a header name or value.
-    static func trimmingOWS(_ bytes: ArraySlice<UInt8>) -> String {
-        func isOWS(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
-        guard let first = bytes.firstIndex(where: { !isOWS($0) }), let last = bytes.lastIndex(where: { !isOWS($0) }) else {
-            return ""
-        }
-        return String(decoding: bytes[first...last], as: UTF8.self)
-    }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 
@@ -165,4 +157,15 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
         }
         return SecretMasker.shared.mask("\(host): \(detail) (curl \(curlCode)); \(advice)")
     }
+}
+
+/// Drops HTTP's optional whitespace (SP, HTAB) and line ends around a header name or value given as
+/// UTF-8 bytes (a received header line, or a caller's header name). Byte-wise: Foundation's
+/// trimmingCharacters was a sixth of a replay's client CPU.
+func trimmingOWS<Bytes: BidirectionalCollection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    func isOWS(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+    guard let first = bytes.firstIndex(where: { !isOWS($0) }), let last = bytes.lastIndex(where: { !isOWS($0) }) else {
+        return ""
+    }
+    return String(decoding: bytes[first...last], as: UTF8.self)
 }
