@@ -227,6 +227,15 @@ public final class HTTPClient: @unchecked Sendable {
     }
 }
 
+extension HTTPClient {
+    /// Loads libcurl (dlopen of it and its dependencies, curl_global_init) on a thread of its own, so a
+    /// caller about to send overlaps the load with its other start-up work instead of paying it at the
+    /// first request. Once per process; a load that fails is reported by the first request as always.
+    public static func loadInBackground() {
+        Thread.detachNewThread { HTTPGlobal.initialise() }
+    }
+}
+
 enum HTTPGlobal {
     static let version = "0.1.0"
     /// libcurl is loaded on first use (Sources/CCurl); nil when it loaded, else why not.

@@ -188,10 +188,9 @@ public struct WebhooksReplay: StepKind {
 
     public func run(_ context: StepContext) throws -> StepOutcome {
         PhaseClock.mark("replay step starts")
-        // libcurl is loaded on first use (dlopen of it and its dependencies, curl_global_init): here on a
-        // thread of its own while the database connections are made, not between the first events and
-        // the first request.
-        Thread.detachNewThread { _ = MultiClient(concurrency: 1) }
+        // libcurl loads while the database connections are made, not between the first events and the
+        // first request.
+        HTTPClient.loadInBackground()
         let secretEnv = secretVariable(context)
         guard let secret = context.environment[secretEnv], !secret.isEmpty else { throw Self.missingSecret(secretEnv) }
         SecretMasker.shared.register(secret)
