@@ -5,7 +5,10 @@
 #            `opsctl webhook sign`), each one stored and processed by the service;
 #   opsctl:  `opsctl replay --failed --concurrency C` of EVENTS stored failed events (read, claimed,
 #            signed, sent, recorded).
-# Both start from the same table sizes. Prints both rates, the ratio (target >= 90 %) and the CPU each
+# Both start from the same table sizes. ROUNDS (default 3) pairs of the two runs, alternating (wrk, opsctl, wrk,
+# opsctl, ...): the machine drifts between runs (the ceiling alone moved 5,356-6,494 events/s over an hour), so each
+# opsctl run is judged against the ceiling measured just before it and the RESULT is the median round (the round
+# whose ratio is the median; its two rates are the ones printed). Prints both rates, the ratio (target >= 90 %) and the CPU each
 # process spent per event (utime+stime from /proc: the service, all of Postgres — backends that exit
 # are counted through the postmaster's reaped-children time — and opsctl or wrk).
 # The old curl baseline (a sequential loop of curl + openssl, four process spawns per event) is gone:
@@ -14,6 +17,7 @@
 source "$(dirname "$0")/lib.sh"
 need wrk wrk
 EVENTS=${EVENTS:-10000}
+ROUNDS=${ROUNDS:-3}
 CONCURRENCY=${CONCURRENCY:-64}
 PORT=${PORT:-18199}
 SECRET=bench_webhook_secret_0123456789abcdef
@@ -75,7 +79,7 @@ now() { date +%s.%N; }
 # PERF_DIR=dir: a system-wide `perf record -g` of each measured run (wrk-new, wrk-stored, opsctl) for
 # `perf report -i dir/NAME.data --comm ...` (slows every process a little; PERF_CALLGRAPH=dwarf PERF_FREQ=999 for
 # call chains through libc and libcurl, which have no frame pointers).
-perf_start() { [ -z "${PERF_DIR:-}" ] || { perf record -a --call-graph "${PERF_CALLGRAPH:-fp}" -F "${PERF_FREQ:-4000}" -o "$PERF_DIR/$1.data" >/dev/null 2>&1 & perf_pid=$!; sleep 0.3; }; }
+perf_start() { [ -z "${PERF_DIR:-}" ] || [ -z "$1" ] || { perf record -a --call-graph "${PERF_CALLGRAPH:-fp}" -F "${PERF_FREQ:-4000}" -o "$PERF_DIR/$1.data" >/dev/null 2>&1 & perf_pid=$!; sleep 0.3; }; }
 perf_stop() { [ -z "${perf_pid:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=; }; }
 # CPU seconds (utime+stime) of live processes
 cpu_of() { for pid in "$@"; do awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null; done | awk -v hz="$hz" '{s += $1} END {printf "%.3f", s / hz}'; }
@@ -94,10 +98,10 @@ batches() { psql "$DB_URL" -qtAX -c "SELECT count(DISTINCT processed_at) FROM ev
 processed() { psql "$DB_URL" -qtAX -c "SELECT count(*) FROM events WHERE processed"; }
 per_event() { python3 -c "print(f'{$1 * 1e6 / $EVENTS:.0f} us')"; }
 
-# 1. The ceiling: wrk sending distinct, validly signed events on C connections until EVENTS are processed.
-reset_events 0
-# EVENTS distinct events plus a 25 % reserve, so no connection ever runs out and resends: wrk is
-# stopped the moment EVENTS are processed (polled every 50 ms through one psql session).
+# The ceiling's events, made once (every round starts from an empty events table): EVENTS distinct events plus a
+# 25 % reserve, so no connection ever runs out and resends. Each wrk thread stops itself once the service has answered
+# `processed` for its share of EVENTS and says so through a FIFO; once every thread has, wrk is stopped (SIGINT ends
+# its sleep for -d), so wrk exits the moment EVENTS are processed and answered, as opsctl does.
 python3 - "$(( EVENTS + EVENTS / 4 + CONCURRENCY ))" "$SECRET" "$work/signed.tsv" "$work/first.json" <<'PY'
 import hmac, hashlib, json, sys, time
 n, secret, out, first = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3], sys.argv[4]
@@ -117,12 +121,17 @@ theirs=$(WHOP_WEBHOOK_SECRET=$SECRET "$OPSCTL" webhook sign --payload "$work/fir
 [ "$ours" = "$theirs" ] || { echo "signature mismatch: benchmark $ours, opsctl webhook sign '$theirs'"; exit 1; }
 threads=2
 cat > "$work/signed.lua" <<'LUA'
--- Each thread sends its share of the pre-signed events (line i goes to thread i % threads), each once.
+-- Each thread sends its share of the pre-signed events (line i goes to thread i % threads), each once, and
+-- stops once the service has answered `processed` for its share of the EVENTS to process (the first thread
+-- takes the remainder), writing its id to the FIFO the script reads; a thread that has sent all its lines before
+-- that resends them (answered `duplicate`).
 local counter = 0
 function setup(thread) thread:set("id", counter); counter = counter + 1 end
 function init(args)
-  local file, threads, path, extra = args[1], tonumber(args[2]), args[3], args[4]
-  reqs, sent = {}, 0
+  local file, threads, path, events, extra = args[1], tonumber(args[2]), args[3], tonumber(args[4]), args[6]
+  fifo = args[5]
+  reqs, sent, processed = {}, 0, 0
+  share = math.floor(events / threads) + ((id < events % threads) and 1 or 0)
   local i = 0
   for line in io.lines(file) do
     if i % threads == id then
@@ -141,28 +150,37 @@ function request()
   sent = sent + 1
   return reqs[(sent - 1) % #reqs + 1]
 end
+function response(status, headers, body)
+  if status == 200 and body:find('"processed"', 1, true) then
+    processed = processed + 1
+    if processed == share then
+      local f = io.open(fifo, "w"); f:write(id, "\n"); f:close()
+      wrk.thread:stop()
+    end
+  end
+end
 function done(summary, latency, requests)
   io.write(string.format("WRK requests=%d non2xx=%d errors=%d\n", summary.requests, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 LUA
-coproc PG { stdbuf -oL psql "$DB_URL" -qtAX 2>&1; }   # line-buffered: one answer per query
-# Sets $done_count (no command substitution: a subshell does not get the coprocess's descriptors).
-processed_now() { echo "SELECT count(*) FROM events WHERE processed;" >&"${PG[1]}"; read -t 10 -r done_count <&"${PG[0]}" || done_count=0; }
-# run_wrk FILE: wrk sends the signed events of FILE until EVENTS are processed; sets wrk_s, wrk_cpu,
-# service_cpu_w, pg_cpu_w, wrk_requests, wrk_non2xx, wrk_errors.
+mkfifo "$work/done.fifo"; exec 7<>"$work/done.fifo"   # read-write: the threads' opens never block
+# run_wrk FILE: wrk sends the signed events of FILE until EVENTS are processed; sets wrk_s (process wall, start-up
+# included, as opsctl's), wrk_cpu, service_cpu_w, pg_cpu_w, wrk_requests, wrk_non2xx, wrk_errors.
 run_wrk() {  # FILE PERF-NAME [as-opsctl]
   perf_start "$2"
   service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled=$(service_backends); pooled_cpu0=$(cpu_of $pooled)
   t0=$(now)
   /usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t$threads -c"$CONCURRENCY" -d120s -s "$work/signed.lua" "$URL" \
-    -- "$1" $threads /api/webhooks/whop "${3:-}" > "$work/wrk.out" 2>&1 &
-  wrk_pid=$!
-  processed_now
-  while [ "$done_count" -lt "$EVENTS" ] && kill -0 $wrk_pid 2>/dev/null; do sleep 0.05; processed_now; done
+    -- "$1" $threads /api/webhooks/whop "$EVENTS" "$work/done.fifo" "${3:-}" > "$work/wrk.out" 2>&1 &
+  local timer=$! wrk_pid= _   # $timer is /usr/bin/time: wrk is its child (found now, not by a /proc scan at the end)
+  while [ -z "$wrk_pid" ]; do wrk_pid=$(cat "/proc/$timer/task/$timer/children" 2>/dev/null) || break; done
+  for _ in $(seq $threads); do read -r -t 120 -u 7 _ || break; done
+  kill -INT $wrk_pid 2>/dev/null; wait $timer || true
   t1=$(now)
-  pkill -INT -P $wrk_pid wrk; wait $wrk_pid || true   # $wrk_pid is /usr/bin/time: signal wrk itself
   perf_stop
+  local done_count; done_count=$(processed)
+  [ "$done_count" -ge "$EVENTS" ] || { echo "wrk stopped with $done_count of $EVENTS events processed:"; cat "$work/wrk.out"; exit 1; }
   service_cpu_w=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_w=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
   pooled_cpu_w=$(python3 -c "print($(cpu_of $pooled) - $pooled_cpu0)")
   wrk_cpu=$(awk '{print $1 + $2}' "$work/wrk.time")
@@ -170,20 +188,21 @@ run_wrk() {  # FILE PERF-NAME [as-opsctl]
   wrk_s=$(python3 -c "print($t1 - $t0)")
   wrk_batches=$(batches)
 }
-run_wrk "$work/signed.tsv" wrk-new
-wrk_rate=$(python3 -c "print($EVENTS / $wrk_s)")
-echo "wrk ceiling: $EVENTS distinct signed events processed in $(fmt "$wrk_s") s = $(fmt "$wrk_rate" 0) events/s (c=$CONCURRENCY, $threads threads; wrk sent $wrk_requests before it was stopped, non-2xx $wrk_non2xx, socket errors $wrk_errors)"
-[ "${wrk_non2xx:-1}" = 0 ] || { echo "the ceiling run is not valid (rejected events):"; cat "$work/wrk.out"; exit 1; }
-echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w"); the service committed them in $wrk_batches groups"
+# timeline T0 T1: when the first and the EVENTS-th event were processed (the service stamps processed_at with its
+# transaction's start, on this machine's clock), in ms from T0, and T1 (when the run was seen to end).
+timeline() { read -r first_done nth_done < <(psql "$DB_URL" -qtAX -F ' ' -c "SELECT extract(epoch FROM min(processed_at)),
+    (SELECT extract(epoch FROM processed_at) FROM events WHERE processed ORDER BY processed_at OFFSET $EVENTS - 1 LIMIT 1) FROM events WHERE processed")
+  python3 -c "print(f'first event processed at +{($first_done - $1) * 1000:.0f} ms, the {$EVENTS}th at +{($nth_done - $1) * 1000:.0f} ms, end at +{($2 - $1) * 1000:.0f} ms')"; }
 
-# 1b. Like for like (a diagnostic, not the target's baseline): wrk sending the very events opsctl replays
-# below, stored failed events with their bodies as stored (payload::text), signed the same way. For the
-# service these are redeliveries (INSERT ... ON CONFLICT finds the row, SELECT ... FOR UPDATE, UPDATE),
-# which cost it and its Postgres more per event than new events: this separates that from opsctl's own
-# cost. Once a thread has sent its share it resends (answered `duplicate`) until the last batch commits.
-reset_events "$EVENTS"
-psql "$DB_URL" -qtAX -c "SELECT payload::text FROM events ORDER BY occurred_at, whop_event_id" > "$work/stored.txt"
-python3 - "$SECRET" "$work/stored.txt" "$work/stored.tsv" <<'PY'
+# 1b. Like for like (a diagnostic, not the target's baseline, first round only): wrk sending the very events opsctl
+# replays below, stored failed events with their bodies as stored (payload::text), signed the same way. For the
+# service these are redeliveries (INSERT ... ON CONFLICT finds the row, SELECT ... FOR UPDATE, UPDATE), which cost
+# it and its Postgres more per event than new events: this separates that from opsctl's own cost. Once a thread has
+# sent its share it resends (answered `duplicate`) until the last batch commits.
+like_for_like() {
+  reset_events "$EVENTS"
+  psql "$DB_URL" -qtAX -c "SELECT payload::text FROM events ORDER BY occurred_at, whop_event_id" > "$work/stored.txt"
+  python3 - "$SECRET" "$work/stored.txt" "$work/stored.tsv" <<'PY2'
 import hmac, hashlib, sys, time
 secret, src, out = sys.argv[1].encode(), sys.argv[2], sys.argv[3]
 ts = str(int(time.time()))
@@ -192,46 +211,48 @@ with open(out, "w") as f:
         body = body.rstrip("\n")
         if body:
             f.write(hmac.new(secret, body.encode(), hashlib.sha256).hexdigest() + "\t" + ts + "\t" + body + "\n")
-PY
-ceiling_s=$wrk_s
-run_wrk "$work/stored.tsv" wrk-stored
-echo "wrk, the same stored events (redeliveries, diagnostic): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
-if [ -n "${WRK_AS_OPSCTL:-}" ]; then  # (a) the same again with opsctl's request headers: does the service pay for them?
-  reset_events "$EVENTS"
-  run_wrk "$work/stored.tsv" wrk-stored-headers as-opsctl
-  echo "wrk, the same stored events with opsctl's headers (User-Agent, Accept, Accept-Encoding, X-Opsctl-Replay): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
-fi
-wrk_s=$ceiling_s
+PY2
+  run_wrk "$work/stored.tsv" wrk-stored
+  echo "wrk, the same stored events (redeliveries, diagnostic): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
+  if [ -n "${WRK_AS_OPSCTL:-}" ]; then  # (a) the same again with opsctl's request headers: does the service pay for them?
+    reset_events "$EVENTS"
+    run_wrk "$work/stored.tsv" wrk-stored-headers as-opsctl
+    echo "wrk, the same stored events with opsctl's headers (User-Agent, Accept, Accept-Encoding, X-Opsctl-Replay): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
+  fi
+}
 
-# 2. opsctl replay of the same number of stored failed events.
-reset_events "$EVENTS"
+# 2. opsctl replay of the same number of stored failed events; sets opsctl_s, opsctl_rate.
 cat > "$work/opsctl.yaml" <<YAML
 environments:
   bench:
     base_url: http://127.0.0.1:$PORT
     webhook: { scheme: whop, secret_env: WHOP_WEBHOOK_SECRET, path: /api/webhooks/whop }
 YAML
-[ -z "${PG_STATEMENTS:-}" ] || psql "$DB_URL" -qtAX -c "SELECT pg_stat_statements_reset()" >/dev/null
-service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled=$(service_backends); pooled_cpu0=$(cpu_of $pooled)
-perf_start opsctl
-t0=$(now)
-# TRACE=1: opsctl prints how full it kept its request slots and what its send thread waited for (OPSCTL_TRACE_REPLAY).
-(cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET OPSCTL_TRACE_REPLAY=${TRACE:+1} /usr/bin/time -f "%U %S" -o "$work/opsctl.time" "$OPSCTL" replay --failed \
-  --concurrency "$CONCURRENCY" --format json --output "$work/replay.json") || { echo "opsctl replay failed:"; cat "$work/replay.json"; exit 1; }
-t1=$(now)
-perf_stop
-service_cpu=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_o=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
-pooled_cpu=$(python3 -c "print($(cpu_of $pooled) - $pooled_cpu0)")
-opsctl_cpu=$(awk '{print $1 + $2}' "$work/opsctl.time")
-opsctl_s=$(python3 -c "print($t1 - $t0)")
-opsctl_rate=$(python3 -c "print($EVENTS / $opsctl_s)")
-replayed=$(processed)
-opsctl_batches=$(batches)
-echo "opsctl replay: $EVENTS events in $(fmt "$opsctl_s") s = $(fmt "$opsctl_rate" 0) events/s (concurrency $CONCURRENCY, process wall incl. start-up); processed $replayed"
-echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu"), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o") (the service's sessions $(per_event "$pooled_cpu"), the rest — opsctl's sessions, WAL writer, autovacuum — $(per_event "$(python3 -c "print($pg_cpu_o - $pooled_cpu)")")); the service committed them in $opsctl_batches groups"
-if [ -n "${PG_STATEMENTS:-}" ]; then  # opsctl's statements: those naming schema opsctl or a replay_id, its locks, DDL and settings
-  echo "opsctl's statements during its replay (pg_stat_statements, execution time; the service's statements left out):"
-  psql "$DB_URL" -qtAX -F ' | ' <<SQL
+run_opsctl() {  # ROUND
+  reset_events "$EVENTS"
+  local statements=; [ -z "${PG_STATEMENTS:-}" ] || [ "$1" != 1 ] || statements=1
+  [ -z "$statements" ] || psql "$DB_URL" -qtAX -c "SELECT pg_stat_statements_reset()" >/dev/null
+  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled=$(service_backends); pooled_cpu0=$(cpu_of $pooled)
+  [ "$1" != 1 ] || perf_start opsctl
+  t0=$(now)
+  # TRACE=1: opsctl prints how full it kept its request slots and what its send thread waited for (OPSCTL_TRACE_REPLAY).
+  (cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET OPSCTL_TRACE_REPLAY=${TRACE:+1} /usr/bin/time -f "%U %S" -o "$work/opsctl.time" "$OPSCTL" replay --failed \
+    --concurrency "$CONCURRENCY" --format json --output "$work/replay.json") || { echo "opsctl replay failed:"; cat "$work/replay.json"; exit 1; }
+  t1=$(now)
+  perf_stop
+  service_cpu=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_o=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
+  pooled_cpu=$(python3 -c "print($(cpu_of $pooled) - $pooled_cpu0)")
+  read -r opsctl_user opsctl_sys < "$work/opsctl.time"
+  opsctl_cpu=$(python3 -c "print($opsctl_user + $opsctl_sys)")
+  opsctl_s=$(python3 -c "print($t1 - $t0)")
+  opsctl_rate=$(python3 -c "print($EVENTS / $opsctl_s)")
+  replayed=$(processed)
+  opsctl_batches=$(batches)
+  echo "opsctl replay: $EVENTS events in $(fmt "$opsctl_s") s = $(fmt "$opsctl_rate" 0) events/s (concurrency $CONCURRENCY, process wall incl. start-up); processed $replayed"
+  echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu") (user $(per_event "$opsctl_user"), system $(per_event "$opsctl_sys")), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o") (the service's sessions $(per_event "$pooled_cpu"), the rest — opsctl's sessions, WAL writer, autovacuum — $(per_event "$(python3 -c "print($pg_cpu_o - $pooled_cpu)")")); the service committed them in $opsctl_batches groups"
+  if [ -n "$statements" ]; then  # opsctl's statements: those naming schema opsctl or a replay_id, its locks, DDL and settings
+    echo "opsctl's statements during its replay (pg_stat_statements, execution time; the service's statements left out):"
+    psql "$DB_URL" -qtAX -F ' | ' <<SQL
 CREATE TEMP VIEW mine AS SELECT * FROM pg_stat_statements
  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query !~* 'pg_stat_statements'
    AND query ~* 'opsctl|replay_id|pg_advisory_lock|pg_try_advisory|pg_advisory_unlock|ANALYZE|REPEATABLE READ|statement_timeout|client_min_messages|application_name';
@@ -240,12 +261,32 @@ SELECT to_char(total_exec_time * 1000 / $EVENTS, 'FM9990.00') || ' us/event', to
   FROM mine ORDER BY total_exec_time DESC LIMIT 15;
 SELECT 'all of them: ' || to_char(sum(total_exec_time) * 1000 / $EVENTS, 'FM9990.00') || ' us/event, ' || sum(calls) || ' calls' FROM mine;
 SQL
-fi
-# Timeline (diagnostic): the service stamps processed_at with its transaction's start, on this machine's clock.
-read -r first_done last_done < <(psql "$DB_URL" -qtAX -F ' ' -c "SELECT extract(epoch FROM min(processed_at)), extract(epoch FROM max(processed_at)) FROM events WHERE processed")
-python3 -c "print(f'opsctl timeline: first event processed at +{($first_done - $t0) * 1000:.0f} ms, last at +{($last_done - $t0) * 1000:.0f} ms, process exit at +{($t1 - $t0) * 1000:.0f} ms')"
-pct=$(python3 -c "print(f'{100 * $opsctl_rate / $wrk_rate:.1f}')")
-echo "opsctl / signed ceiling: $pct % (target >= 90 %)"
-[ "$replayed" = "$EVENTS" ] || echo "warning: only $replayed of $EVENTS replayed events were processed"
+  fi
+  echo "opsctl timeline: $(timeline "$t0" "$t1") (process exit)"
+  [ "$replayed" = "$EVENTS" ] || { echo "only $replayed of $EVENTS replayed events were processed"; replay_complete=no; }
+}
+
+replay_complete=yes
+rounds=()   # "ratio opsctl_rate wrk_rate" per round
+for round in $(seq "$ROUNDS"); do
+  echo "--- round $round of $ROUNDS"
+  # 1. The ceiling: wrk sending distinct, validly signed events on C connections until EVENTS are processed.
+  reset_events 0
+  run_wrk "$work/signed.tsv" "$([ "$round" = 1 ] && echo wrk-new)"
+  wrk_rate=$(python3 -c "print($EVENTS / $wrk_s)")
+  read -r wrk_user wrk_sys < "$work/wrk.time"
+  echo "wrk ceiling: $EVENTS distinct signed events processed in $(fmt "$wrk_s") s = $(fmt "$wrk_rate" 0) events/s (c=$CONCURRENCY, $threads threads; wrk sent $wrk_requests before it was stopped, non-2xx $wrk_non2xx, socket errors $wrk_errors)"
+  [ "${wrk_non2xx:-1}" = 0 ] || { echo "the ceiling run is not valid (rejected events):"; cat "$work/wrk.out"; exit 1; }
+  echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu") (user $(per_event "$wrk_user"), system $(per_event "$wrk_sys")), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w"); the service committed them in $wrk_batches groups"
+  echo "wrk timeline: $(timeline "$t0" "$t1") (process exit)"
+  if [ "$round" = 1 ]; then saved_rate=$wrk_rate; like_for_like; wrk_rate=$saved_rate; fi
+  run_opsctl "$round"
+  r=$(python3 -c "print(f'{$opsctl_rate / $wrk_rate:.4f}')")
+  echo "round $round: opsctl / signed ceiling: $(python3 -c "print(f'{100 * $r:.1f}')") %"
+  rounds+=("$r $opsctl_rate $wrk_rate")
+done
+# The median round (by ratio; with an even ROUNDS the lower of the two middle ones).
+read -r median_ratio opsctl_rate wrk_rate < <(printf '%s\n' "${rounds[@]}" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+echo "rounds (opsctl / ceiling): $(printf '%s\n' "${rounds[@]}" | awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $1}'); median round: $(fmt "$opsctl_rate" 0) against $(fmt "$wrk_rate" 0) events/s = $(python3 -c "print(f'{100 * $median_ratio:.1f}')") % (target >= 90 %)"
 result replay-ceiling "$(fmt "$opsctl_rate" 0)ev/s" "$(fmt "$wrk_rate" 0)ev/s" "$(ratio "$opsctl_rate" "$wrk_rate")" \
-  ">= 0.90x wrk signed ceiling (c=$CONCURRENCY)" "$(met_if "$opsctl_rate >= 0.9 * $wrk_rate and $replayed == $EVENTS")"
+  ">= 0.90x wrk signed ceiling (c=$CONCURRENCY, median of $ROUNDS rounds)" "$(met_if "$median_ratio >= 0.9 and '$replay_complete' == 'yes'")"
