@@ -73,20 +73,21 @@ struct ReplayStore {
 
     /// Adds events in selection order (seq continues after the rows already there); only the creation of
     /// the replay calls it, in its transaction (ReplayCreation), with events whose ids are distinct.
-    func insert(id: String, _ events: [ReplayEvent]) throws {
-        guard !events.isEmpty else { return }
-        try db.query("""
+    /// Returns the rows written.
+    @discardableResult
+    func insert(id: String, _ events: [ReplayEvent]) throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        return try db.query("""
             INSERT INTO opsctl.replay_items (replay_id, seq, event_id, event_type, payload)
             SELECT $1, coalesce((SELECT max(seq) FROM opsctl.replay_items WHERE replay_id = $1), 0) + u.n, u.id, nullif(u.type, ''), u.payload
               FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(id, type, payload, n)
-            """, [id, events.map(\.id), events.map { $0.type ?? "" }, events.map(\.payload)])
+            """, [id, events.map(\.id), events.map { $0.type ?? "" }, events.map(\.payload)]).affectedRows
     }
 
-    func finishCreate(id: String) throws -> Int {
-        try db.query("""
-            UPDATE opsctl.replays SET total = (SELECT count(*) FROM opsctl.replay_items WHERE replay_id = $1)
-             WHERE replay_id = $1 RETURNING total
-            """, [id]).first?["total"].int ?? 0
+    /// The replay's total, as counted by the creation's own inserts (in its transaction: nothing else
+    /// writes its items), not by another scan of them.
+    func finishCreate(id: String, total: Int) throws {
+        try db.query("UPDATE opsctl.replays SET total = $2 WHERE replay_id = $1", [id, total])
     }
 
     /// `resume`: events that failed before are tried again (they were never acknowledged).
@@ -240,22 +241,50 @@ struct ReplayStore {
         return t
     }
 
-    func markFinishedIfDone(id: String) throws {
-        try db.query("""
-            UPDATE opsctl.replays SET finished_at = now()
-             WHERE replay_id = $1 AND NOT EXISTS (SELECT 1 FROM opsctl.replay_items WHERE replay_id = $1 AND status IN ('pending', 'sending'))
-            """, [id])
-    }
-
-    func failures(id: String, limit: Int = 20) throws -> [JSONValue] {
-        try db.query("""
-            SELECT event_id, event_type, attempts, last_http_status, error FROM opsctl.replay_items
-             WHERE replay_id = $1 AND status = 'failed' ORDER BY seq LIMIT $2
-            """, [id, limit]).rows.map { row in
-            .object(["event_id": .string(row["event_id"].string ?? ""), "type": row["event_type"].string.map(JSONValue.string) ?? .null,
-                     "attempts": .int(row["attempts"].int ?? 0), "http_status": row["last_http_status"].int.map(JSONValue.int) ?? .null,
-                     "error": .string(row["error"].string ?? "")])
+    /// A replay's end as this worker sees it, in ONE statement (one scan of its items, where counting,
+    /// marking it finished and listing failures were three): the count by status, the first `limit`
+    /// failures in seq order, and `finished_at` set when no event is pending or sending. Counts, the
+    /// finish and the failures come from one snapshot, taken after this worker's outcomes were
+    /// committed: of workers ending together, the one whose statement starts last sees every other's
+    /// outcomes (each commits its own before its statement starts) and marks the replay finished.
+    func conclude(id: String, failures limit: Int = 20) throws -> (totals: Totals, failures: [JSONValue]) {
+        // The failures' seqs are gathered by the counting scan (unordered: an ordered aggregate may sort
+        // every item first); the first `limit` of them are then read by the key, one index probe each
+        // (OFFSET 0 keeps the lookup a per-row subquery, never a join that scans the replay again).
+        let rows = try db.query("""
+            WITH counts AS MATERIALIZED (
+                SELECT status, count(*) AS n, array_agg(seq) FILTER (WHERE status = 'failed') AS failed
+                  FROM opsctl.replay_items WHERE replay_id = $1 GROUP BY status
+            ), finished AS (
+                UPDATE opsctl.replays SET finished_at = now()
+                 WHERE replay_id = $1 AND NOT EXISTS (SELECT 1 FROM counts WHERE status IN ('pending', 'sending'))
+            ), first_failed AS (
+                SELECT s FROM counts, unnest(counts.failed) AS s ORDER BY s LIMIT $2
+            )
+            SELECT c.status, c.n, NULL::int AS seq, NULL::text AS event_id, NULL::text AS event_type, NULL::int AS attempts,
+                   NULL::int AS last_http_status, NULL::text AS error
+              FROM counts c
+            UNION ALL
+            SELECT NULL, NULL, i.seq, i.event_id, i.event_type, i.attempts, i.last_http_status, i.error
+              FROM first_failed f
+             CROSS JOIN LATERAL (SELECT seq, event_id, event_type, attempts, last_http_status, error FROM opsctl.replay_items
+                                  WHERE replay_id = $1 AND seq = f.s OFFSET 0) i
+             ORDER BY seq NULLS FIRST
+            """, [id, limit]).rows
+        var totals = Totals()
+        var failures: [JSONValue] = []
+        for row in rows {
+            if let status = row["status"].string {
+                totals.byStatus[status] = row["n"].int ?? 0
+                continue
+            }
+            failures.append(.object([
+                "event_id": .string(row["event_id"].string ?? ""), "type": row["event_type"].string.map(JSONValue.string) ?? .null,
+                "attempts": .int(row["attempts"].int ?? 0), "http_status": row["last_http_status"].int.map(JSONValue.int) ?? .null,
+                "error": .string(row["error"].string ?? ""),
+            ]))
         }
+        return (totals, failures)
     }
 }
 
