@@ -215,6 +215,7 @@ public struct WebhooksReplay: StepKind {
             newReplay?.abandon()
             newReplay?.finish()
             connection.close()
+            PhaseClock.mark("replay connection closed")
         }
         PhaseClock.mark("replay connected")
         let store = ReplayStore(db: connection)
