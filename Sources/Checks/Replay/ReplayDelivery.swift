@@ -179,7 +179,8 @@ final class ReplayDelivery: @unchecked Sendable {
         guard !released.isEmpty else { return }
         queue.removeAll { released.contains(ReplayStore.block(of: $0.seq)) }
         for b in released { held[b] = nil }
-        try unlock(released.sorted())
+        // Unsent: the claimer's next claim looks at them again (it skips held blocks unread).
+        if let claimer { claimer.giveBack(released.sorted()) } else { try unlock(released.sorted()) }
     }
 
     /// Events per claim: enough to keep every slot busy for a while, at least one block.

@@ -116,7 +116,8 @@ struct ReplayStore {
     /// Claims up to `blocks` blocks holding pending events, skipping `held` (this session's own: its
     /// advisory locks are reentrant) and blocks locked by other workers; returns the blocks locked,
     /// their pending events in `seq` order and where the next claim starts looking (`from`): the
-    /// lowest pending seq seen. The seq index does not know which events are done, so a scan from the
+    /// lowest pending seq seen outside `held` (a block this session gives back unsent, ReplayClaimer.giveBack,
+    /// moves its `from` back). The seq index does not know which events are done, so a scan from the
     /// start would read every checkpointed event of the replay per claim; events below the lowest
     /// pending one seen stay done, except events given back by a worker that left or made pending by
     /// `resetFailed` on a run started meanwhile, so a claim finding nothing from `from` looks again
@@ -128,22 +129,29 @@ struct ReplayStore {
         var lowest: Int?
         // Claims only run once the replay's items are committed: no seq beyond `top` appears meanwhile.
         let top = try db.query("SELECT coalesce(max(seq), 0) AS top FROM opsctl.replay_items WHERE replay_id = $1", [id]).first?["top"].int ?? 0
-        // Twice the events of the blocks wanted: enough unless other workers hold most of them (then the next range).
-        let span = min(4_096, max(512, wanted * Self.blockSize * 2))
+        // The first range holds just the blocks wanted: a worker alone finds them all there (it read
+        // twice as many rows per claim, half of them its own blocks'). Each further range is twice as
+        // long (other workers hold blocks, or events are done), up to 4,096 rows.
+        var span = wanted * Self.blockSize
         while locked.count < wanted {
-            // Candidate blocks in seq order, a bounded seq range at a time: whichever plan the planner
-            // picks (with statistics saying most events are done it sorts a bitmap scan) reads at most
-            // `span` rows, never the rest of the replay.
+            // Blocks this session holds are skipped unread: their events are this worker's to send, and
+            // the lowest pending event (`from`) is usually in one of them, so a claim read them all again.
+            while held.contains(Self.block(of: after + 1)) { after = (Self.block(of: after + 1) + 1) * Self.blockSize - 1 }
             if after >= top {
                 guard locked.isEmpty, start > 0 else { break }
                 (start, after, lowest) = (0, -1, nil)
+                continue
             }
+            // Candidate blocks in seq order, a bounded seq range at a time (ending at a block's end):
+            // whichever plan the planner picks (with statistics saying most events are done it sorts a
+            // bitmap scan) reads at most `span` rows, never the rest of the replay.
+            let end = (Self.block(of: after + 1) + span / Self.blockSize) * Self.blockSize - 1
             // One row per block with pending events (its lowest pending seq), not one per event: the
             // send loop decoded up to `span` rows per claim, ~5 per event sent.
             let rows = try db.query("""
                 SELECT seq / $4 AS block, min(seq) AS low FROM opsctl.replay_items
                  WHERE replay_id = $1 AND status = 'pending' AND seq > $2 AND seq <= $3 GROUP BY 1 ORDER BY 1
-                """, [id, after, after + span, Self.blockSize]).rows
+                """, [id, after, end, Self.blockSize]).rows
             if lowest == nil { lowest = rows.first?["low"].int }
             var candidates: [Int] = []
             for row in rows {
@@ -158,7 +166,8 @@ struct ReplayStore {
                      WHERE pg_try_advisory_lock(hashtext('opsctl:replay:' || $1), b) LIMIT $3
                     """, [id, candidates.map(String.init), wanted - locked.count]).rows.compactMap { $0["b"].int }
             }
-            after += span
+            after = end
+            span = min(4_096, span * 2)
         }
         let next = lowest ?? start
         guard !locked.isEmpty else { return ([], [], next) }
