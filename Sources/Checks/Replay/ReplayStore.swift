@@ -115,9 +115,9 @@ struct ReplayStore {
 
     /// Claims up to `blocks` blocks holding pending events, skipping `held` (this session's own: its
     /// advisory locks are reentrant) and blocks locked by other workers; returns the blocks locked,
-    /// their pending events in `seq` order and where the next claim starts looking (`from`): the
-    /// lowest pending seq seen outside `held` (a block this session gives back unsent, ReplayClaimer.giveBack,
-    /// moves its `from` back). The seq index does not know which events are done, so a scan from the
+    /// their pending events in `seq` order and where the next claim starts looking (`from`): past the
+    /// last block locked, else the lowest pending seq seen outside `held` (a block this session gives
+    /// back unsent, ReplayClaimer.giveBack, moves its `from` back). The seq index does not know which events are done, so a scan from the
     /// start would read every checkpointed event of the replay per claim; events below the lowest
     /// pending one seen stay done, except events given back by a worker that left or made pending by
     /// `resetFailed` on a run started meanwhile, so a claim finding nothing from `from` looks again
@@ -169,7 +169,10 @@ struct ReplayStore {
             after = end
             span = min(4_096, span * 2)
         }
-        let next = lowest ?? start
+        // Past the last block locked: the blocks before it are done, this worker's (held, or let go once
+        // recorded), or held by other workers (given back only by a worker that leaves: the look from the
+        // start finds them). From the lowest pending event, the next claim read this claim's blocks again.
+        let next = locked.max().map { ($0 + 1) * Self.blockSize } ?? lowest ?? start
         guard !locked.isEmpty else { return ([], [], next) }
         // A new statement, so a new snapshot taken after the locks: an event another worker recorded
         // before it let its block go reads as delivered here, never as pending. The seq range of the

@@ -100,11 +100,11 @@ struct ReplayClaimerTests {
         defer { store.db.close() }
         #expect(try store.lock(id: Self.replayID, blocks: [0, 1, 2, 5]) == [0, 1, 2, 5])
         // The lowest pending event is in block 0, held: the claim looks from block 3 on, skips 5 (held),
-        // and says the next claim starts at block 3's first event, not at block 0's.
+        // and says the next claim starts past the last block it locked.
         let claim = try store.claim(id: Self.replayID, blocks: 3, held: [0, 1, 2, 5])
         #expect(claim.blocks == [3, 4, 6])
         #expect(claim.events.map(\.seq) == Array(192..<320) + Array(384..<448))
-        #expect(claim.next == 192)
+        #expect(claim.next == 448)
         // Everything else held by this session: nothing to claim (no wrap-around past its own blocks).
         let rest = try store.claim(id: Self.replayID, blocks: 2, held: Set(0...10), from: 192)  // seq 640 is block 10
         #expect(rest.blocks.isEmpty && rest.events.isEmpty)
