@@ -115,6 +115,32 @@ struct NotifyTests {
         #expect(actions == ["trigger", "resolve"])
     }
 
+    /// The run notifies through the config it was started with (loaded once), not the file as it is
+    /// when the run ends: here the failing step rewrites opsctl.yaml without `notify:`.
+    @Test func theRunNotifiesThroughTheConfigItStartedWith() throws {
+        let setup = try Setup(notify: Self.allChannels)
+        _ = try setup.run(broken: false)
+        try setup.project.file("rewrite.yaml", """
+            name: check
+            steps:
+              - id: api
+                title: API answers
+                kind: shell
+                with:
+                  readonly: true
+                  command: 'printf "environments:\\n  production: { base_url: http://127.0.0.1:1 }\\n" > opsctl.yaml; exit 1'
+              - id: steady
+                kind: shell
+                with: { readonly: true, command: 'true' }
+            """)
+        let out = try setup.project.opsctl(["run", "rewrite.yaml", "--format", "json"])
+        #expect(out.exitCode == 1, "\(out.stdout)\(out.stderr)")
+        let rewritten = try String(contentsOfFile: setup.project.dir.path + "/opsctl.yaml", encoding: .utf8)
+        #expect(!rewritten.contains("notify"), "the step rewrote the config: \(rewritten)")
+        #expect(out.stderr.contains("notified pagerduty: 1 trigger(s), 0 resolve(s)"), "\(out.stderr)")
+        #expect(try setup.received().filter { $0.channel == "pagerduty" }.map { $0.body["event_action"] as? String } == ["trigger"])
+    }
+
     @Test func aDeliveryFailureIsReportedButNeverFailsTheRun() throws {
         let setup = try Setup(notify: """
             slack: { webhook_url_env: SLACK_DOWN }

@@ -30,6 +30,9 @@ final class ReplayClaimer: @unchecked Sendable {
     /// A claim found no pending event left to claim.
     private var exhausted = false
     private var toUnlock: [Int] = []
+    /// The lowest seq of blocks given back unsent: the next claim looks from there (ReplayStore.claim
+    /// skips the blocks this session holds without reading them, so their events are behind its `from`).
+    private var rewind: Int?
     private var failure: Error?
     private var closing = false
     private var stopped = false
@@ -85,6 +88,17 @@ final class ReplayClaimer: @unchecked Sendable {
         }
     }
 
+    /// Queues blocks whose events are still pending (not sent by this worker) to let go: the next claim,
+    /// by any worker, may take them again.
+    func giveBack(_ blocks: [Int]) {
+        guard let first = blocks.min() else { return }
+        condition.withLock {
+            toUnlock += blocks
+            rewind = min(rewind ?? Int.max, first * ReplayStore.blockSize)
+            condition.broadcast()
+        }
+    }
+
     /// Does the unlocks queued, gives back the blocks claimed and not taken, and stops: the store's
     /// connection is the caller's again. A failure there is not thrown: the blocks go with the session.
     func close() {
@@ -97,16 +111,20 @@ final class ReplayClaimer: @unchecked Sendable {
 
     private func work() {
         while true {
-            let (unlocks, claim, leaving): ([Int], Bool, Bool) = condition.withLock {
+            let (unlocks, from, claim, leaving): ([Int], Int?, Bool, Bool) = condition.withLock {
                 while toUnlock.isEmpty && !(asked && failure == nil) && !closing { condition.wait() }
-                defer { toUnlock.removeAll(keepingCapacity: true) }
-                return (toUnlock, asked && failure == nil && !closing, closing)
+                defer {
+                    toUnlock.removeAll(keepingCapacity: true)
+                    rewind = nil
+                }
+                return (toUnlock, rewind, asked && failure == nil && !closing, closing)
             }
             do {
                 if !unlocks.isEmpty {
                     try store.unlock(id: replayID, blocks: unlocks)
                     sessionHeld.subtract(unlocks)
                 }
+                if let from { claimFrom = min(claimFrom, from) }
                 if claim {
                     let claimed = try claimNext()
                     condition.withLock {

@@ -198,18 +198,20 @@ final class ReplayCreation: @unchecked Sendable {
     /// that read only); the replay's total.
     private func write(_ source: Source, store: ReplayStore, connection: PostgresConnection) throws -> Int {
         try writeReplay(store)
+        var total = 0
         switch source {
         case let .table(events, filter, params, limit):
-            try insertAll(connection, events, filter: filter, params: params, limit: limit)
+            total = try insertAll(connection, events, filter: filter, params: params, limit: limit)
         case let .file(events):
             var start = 0
             while start < events.count {
                 let end = min(events.count, start + 2_000)
-                try store.insert(id: id, Array(events[start..<end]))
+                total += try store.insert(id: id, Array(events[start..<end]))
                 start = end
             }
         }
-        return try store.finishCreate(id: id)
+        try store.finishCreate(id: id, total: total)
+        return total
     }
 
     /// The replay's row and its run's, ahead of its items in the same transaction.
@@ -237,14 +239,16 @@ final class ReplayCreation: @unchecked Sendable {
         return First(events: list, total: rows.first?["total"].int ?? 0)
     }
 
-    private func insertAll(_ connection: PostgresConnection, _ events: EventStore, filter: String, params: [any PostgresBindable], limit: Int?) throws {
+    /// The items of the selection; returns how many were written.
+    private func insertAll(_ connection: PostgresConnection, _ events: EventStore, filter: String, params: [any PostgresBindable],
+                           limit: Int?) throws -> Int {
         let limitClause = limit.map { " LIMIT \($0)" } ?? ""
         // The selection is frozen here: events failing later belong to the next replay.
-        try connection.query("""
+        return try connection.query("""
             INSERT INTO opsctl.replay_items (replay_id, seq, event_id, event_type, payload)
             SELECT $1, row_number() OVER (ORDER BY \(events.orderSQL("e"))), \(events.providerIDSQL("e"))::text,
                    \(events.typeSQL("e")), \(events.payloadSQL("e"))
               FROM (SELECT * FROM \(events.tableSQL) WHERE \(filter) ORDER BY \(events.orderSQL())\(limitClause)) e
-            """, [id] + params)
+            """, [id] + params).affectedRows
     }
 }

@@ -123,6 +123,7 @@ final class ReplayDelivery: @unchecked Sendable {
             client.run(next: { self.next() }, completed: { event, result in self.completed(event, result) })
             try flush(force: true)
         }
+        PhaseClock.mark("replay send loop ended")
         claimer?.close()
         claimer = nil
         if let creation {
@@ -132,6 +133,7 @@ final class ReplayDelivery: @unchecked Sendable {
         if let storeError { throw storeError }
         try flush(force: true)
         if let writer { release(try writer.waitWritten()) }
+        PhaseClock.mark("replay outcomes committed")
         try unlockReleased()
         // Whatever is still claimed by this worker (not sent: still pending) goes back to the other workers.
         try store.unlock(id: settings.replayID, blocks: Array(held.keys))
@@ -177,7 +179,8 @@ final class ReplayDelivery: @unchecked Sendable {
         guard !released.isEmpty else { return }
         queue.removeAll { released.contains(ReplayStore.block(of: $0.seq)) }
         for b in released { held[b] = nil }
-        try unlock(released.sorted())
+        // Unsent: the claimer's next claim looks at them again (it skips held blocks unread).
+        if let claimer { claimer.giveBack(released.sorted()) } else { try unlock(released.sorted()) }
     }
 
     /// Events per claim: enough to keep every slot busy for a while, at least one block.

@@ -73,20 +73,21 @@ struct ReplayStore {
 
     /// Adds events in selection order (seq continues after the rows already there); only the creation of
     /// the replay calls it, in its transaction (ReplayCreation), with events whose ids are distinct.
-    func insert(id: String, _ events: [ReplayEvent]) throws {
-        guard !events.isEmpty else { return }
-        try db.query("""
+    /// Returns the rows written.
+    @discardableResult
+    func insert(id: String, _ events: [ReplayEvent]) throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        return try db.query("""
             INSERT INTO opsctl.replay_items (replay_id, seq, event_id, event_type, payload)
             SELECT $1, coalesce((SELECT max(seq) FROM opsctl.replay_items WHERE replay_id = $1), 0) + u.n, u.id, nullif(u.type, ''), u.payload
               FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(id, type, payload, n)
-            """, [id, events.map(\.id), events.map { $0.type ?? "" }, events.map(\.payload)])
+            """, [id, events.map(\.id), events.map { $0.type ?? "" }, events.map(\.payload)]).affectedRows
     }
 
-    func finishCreate(id: String) throws -> Int {
-        try db.query("""
-            UPDATE opsctl.replays SET total = (SELECT count(*) FROM opsctl.replay_items WHERE replay_id = $1)
-             WHERE replay_id = $1 RETURNING total
-            """, [id]).first?["total"].int ?? 0
+    /// The replay's total, as counted by the creation's own inserts (in its transaction: nothing else
+    /// writes its items), not by another scan of them.
+    func finishCreate(id: String, total: Int) throws {
+        try db.query("UPDATE opsctl.replays SET total = $2 WHERE replay_id = $1", [id, total])
     }
 
     /// `resume`: events that failed before are tried again (they were never acknowledged).
@@ -114,8 +115,9 @@ struct ReplayStore {
 
     /// Claims up to `blocks` blocks holding pending events, skipping `held` (this session's own: its
     /// advisory locks are reentrant) and blocks locked by other workers; returns the blocks locked,
-    /// their pending events in `seq` order and where the next claim starts looking (`from`): the
-    /// lowest pending seq seen. The seq index does not know which events are done, so a scan from the
+    /// their pending events in `seq` order and where the next claim starts looking (`from`): past the
+    /// last block locked, else the lowest pending seq seen outside `held` (a block this session gives
+    /// back unsent, ReplayClaimer.giveBack, moves its `from` back). The seq index does not know which events are done, so a scan from the
     /// start would read every checkpointed event of the replay per claim; events below the lowest
     /// pending one seen stay done, except events given back by a worker that left or made pending by
     /// `resetFailed` on a run started meanwhile, so a claim finding nothing from `from` looks again
@@ -127,22 +129,29 @@ struct ReplayStore {
         var lowest: Int?
         // Claims only run once the replay's items are committed: no seq beyond `top` appears meanwhile.
         let top = try db.query("SELECT coalesce(max(seq), 0) AS top FROM opsctl.replay_items WHERE replay_id = $1", [id]).first?["top"].int ?? 0
-        // Twice the events of the blocks wanted: enough unless other workers hold most of them (then the next range).
-        let span = min(4_096, max(512, wanted * Self.blockSize * 2))
+        // The first range holds just the blocks wanted: a worker alone finds them all there (it read
+        // twice as many rows per claim, half of them its own blocks'). Each further range is twice as
+        // long (other workers hold blocks, or events are done), up to 4,096 rows.
+        var span = wanted * Self.blockSize
         while locked.count < wanted {
-            // Candidate blocks in seq order, a bounded seq range at a time: whichever plan the planner
-            // picks (with statistics saying most events are done it sorts a bitmap scan) reads at most
-            // `span` rows, never the rest of the replay.
+            // Blocks this session holds are skipped unread: their events are this worker's to send, and
+            // the lowest pending event (`from`) is usually in one of them, so a claim read them all again.
+            while held.contains(Self.block(of: after + 1)) { after = (Self.block(of: after + 1) + 1) * Self.blockSize - 1 }
             if after >= top {
                 guard locked.isEmpty, start > 0 else { break }
                 (start, after, lowest) = (0, -1, nil)
+                continue
             }
+            // Candidate blocks in seq order, a bounded seq range at a time (ending at a block's end):
+            // whichever plan the planner picks (with statistics saying most events are done it sorts a
+            // bitmap scan) reads at most `span` rows, never the rest of the replay.
+            let end = (Self.block(of: after + 1) + span / Self.blockSize) * Self.blockSize - 1
             // One row per block with pending events (its lowest pending seq), not one per event: the
             // send loop decoded up to `span` rows per claim, ~5 per event sent.
             let rows = try db.query("""
                 SELECT seq / $4 AS block, min(seq) AS low FROM opsctl.replay_items
                  WHERE replay_id = $1 AND status = 'pending' AND seq > $2 AND seq <= $3 GROUP BY 1 ORDER BY 1
-                """, [id, after, after + span, Self.blockSize]).rows
+                """, [id, after, end, Self.blockSize]).rows
             if lowest == nil { lowest = rows.first?["low"].int }
             var candidates: [Int] = []
             for row in rows {
@@ -157,9 +166,13 @@ struct ReplayStore {
                      WHERE pg_try_advisory_lock(hashtext('opsctl:replay:' || $1), b) LIMIT $3
                     """, [id, candidates.map(String.init), wanted - locked.count]).rows.compactMap { $0["b"].int }
             }
-            after += span
+            after = end
+            span = min(4_096, span * 2)
         }
-        let next = lowest ?? start
+        // Past the last block locked: the blocks before it are done, this worker's (held, or let go once
+        // recorded), or held by other workers (given back only by a worker that leaves: the look from the
+        // start finds them). From the lowest pending event, the next claim read this claim's blocks again.
+        let next = locked.max().map { ($0 + 1) * Self.blockSize } ?? lowest ?? start
         guard !locked.isEmpty else { return ([], [], next) }
         // A new statement, so a new snapshot taken after the locks: an event another worker recorded
         // before it let its block go reads as delivered here, never as pending. The seq range of the
@@ -240,22 +253,50 @@ struct ReplayStore {
         return t
     }
 
-    func markFinishedIfDone(id: String) throws {
-        try db.query("""
-            UPDATE opsctl.replays SET finished_at = now()
-             WHERE replay_id = $1 AND NOT EXISTS (SELECT 1 FROM opsctl.replay_items WHERE replay_id = $1 AND status IN ('pending', 'sending'))
-            """, [id])
-    }
-
-    func failures(id: String, limit: Int = 20) throws -> [JSONValue] {
-        try db.query("""
-            SELECT event_id, event_type, attempts, last_http_status, error FROM opsctl.replay_items
-             WHERE replay_id = $1 AND status = 'failed' ORDER BY seq LIMIT $2
-            """, [id, limit]).rows.map { row in
-            .object(["event_id": .string(row["event_id"].string ?? ""), "type": row["event_type"].string.map(JSONValue.string) ?? .null,
-                     "attempts": .int(row["attempts"].int ?? 0), "http_status": row["last_http_status"].int.map(JSONValue.int) ?? .null,
-                     "error": .string(row["error"].string ?? "")])
+    /// A replay's end as this worker sees it, in ONE statement (one scan of its items, where counting,
+    /// marking it finished and listing failures were three): the count by status, the first `limit`
+    /// failures in seq order, and `finished_at` set when no event is pending or sending. Counts, the
+    /// finish and the failures come from one snapshot, taken after this worker's outcomes were
+    /// committed: of workers ending together, the one whose statement starts last sees every other's
+    /// outcomes (each commits its own before its statement starts) and marks the replay finished.
+    func conclude(id: String, failures limit: Int = 20) throws -> (totals: Totals, failures: [JSONValue]) {
+        // The failures' seqs are gathered by the counting scan (unordered: an ordered aggregate may sort
+        // every item first); the first `limit` of them are then read by the key, one index probe each
+        // (OFFSET 0 keeps the lookup a per-row subquery, never a join that scans the replay again).
+        let rows = try db.query("""
+            WITH counts AS MATERIALIZED (
+                SELECT status, count(*) AS n, array_agg(seq) FILTER (WHERE status = 'failed') AS failed
+                  FROM opsctl.replay_items WHERE replay_id = $1 GROUP BY status
+            ), finished AS (
+                UPDATE opsctl.replays SET finished_at = now()
+                 WHERE replay_id = $1 AND NOT EXISTS (SELECT 1 FROM counts WHERE status IN ('pending', 'sending'))
+            ), first_failed AS (
+                SELECT s FROM counts, unnest(counts.failed) AS s ORDER BY s LIMIT $2
+            )
+            SELECT c.status, c.n, NULL::int AS seq, NULL::text AS event_id, NULL::text AS event_type, NULL::int AS attempts,
+                   NULL::int AS last_http_status, NULL::text AS error
+              FROM counts c
+            UNION ALL
+            SELECT NULL, NULL, i.seq, i.event_id, i.event_type, i.attempts, i.last_http_status, i.error
+              FROM first_failed f
+             CROSS JOIN LATERAL (SELECT seq, event_id, event_type, attempts, last_http_status, error FROM opsctl.replay_items
+                                  WHERE replay_id = $1 AND seq = f.s OFFSET 0) i
+             ORDER BY seq NULLS FIRST
+            """, [id, limit]).rows
+        var totals = Totals()
+        var failures: [JSONValue] = []
+        for row in rows {
+            if let status = row["status"].string {
+                totals.byStatus[status] = row["n"].int ?? 0
+                continue
+            }
+            failures.append(.object([
+                "event_id": .string(row["event_id"].string ?? ""), "type": row["event_type"].string.map(JSONValue.string) ?? .null,
+                "attempts": .int(row["attempts"].int ?? 0), "http_status": row["last_http_status"].int.map(JSONValue.int) ?? .null,
+                "error": .string(row["error"].string ?? ""),
+            ]))
         }
+        return (totals, failures)
     }
 }
 

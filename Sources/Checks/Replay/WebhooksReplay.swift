@@ -215,6 +215,7 @@ public struct WebhooksReplay: StepKind {
             newReplay?.abandon()
             newReplay?.finish()
             connection.close()
+            PhaseClock.mark("replay connection closed")
         }
         PhaseClock.mark("replay connected")
         let store = ReplayStore(db: connection)
@@ -266,10 +267,11 @@ public struct WebhooksReplay: StepKind {
             let started = Date()
             let summary = try delivery.run()
             let seconds = Date().timeIntervalSince(started)
-            try store.markFinishedIfDone(id: replayID)
-            let after = try store.totals(id: replayID)
+            PhaseClock.mark("replay delivery done")
+            let (after, failures) = try store.conclude(id: replayID)
+            PhaseClock.mark("replay concluded")
             var result = outcome(replayID, created: created, retried: retried, summary: summary, seconds: seconds, totals: after,
-                                 failures: try store.failures(id: replayID))
+                                 failures: failures)
             result.details["rate"] = .double(pace.rate)
             result.details["concurrency"] = .int(pace.concurrency)
             return result

@@ -6,8 +6,10 @@ extension RunService {
     /// Sends the run's transitions to opsctl.yaml's `notify:` channels. The statuses to compare with
     /// come from the journal (the last runs of this runbook in this environment), so only changes are
     /// sent; what happened is printed on stderr and never changes the exit code.
-    func notify(_ report: RunReport, journal: RunJournal?) {
-        guard let config = try? Config.load(path: global.config), !config.notify.isEmpty else { return }
+    /// `loaded`: the config the run was started with (opsctl.yaml is not read and parsed again at the
+    /// end of every run); nil: loaded here.
+    func notify(_ report: RunReport, journal: RunJournal?, config loaded: Config? = nil) {
+        guard let config = loaded ?? (try? Config.load(path: global.config)), !config.notify.isEmpty else { return }
         let environment = ProcessInfo.processInfo.environment
         let notifier = Notifier(config: config.notify, environment: environment,
                                 statePath: Notifier.defaultStatePath(environment: environment))

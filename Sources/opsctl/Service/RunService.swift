@@ -109,10 +109,10 @@ struct RunService {
 
     /// Runs one step of `kind` as its own runbook (verbs that are a single action, e.g. `webhook send`).
     func runStep(kind: String, id: String, title: String, with parameters: [String: JSONValue], runbook name: String? = nil) throws -> Never {
-        let (_, env) = try environment()
+        let (config, env) = try environment()
         let runbook = Runbook.single(kind: kind, id: id, title: title, with: parameters,
                                      name: name ?? kind.replacingOccurrences(of: ".", with: "-"))
-        try execute(runbook, env: env, params: [:])
+        try execute(runbook, env: env, params: [:], config: config)
     }
 
     /// Runs a runbook with the global flags and exits with the contract's code.
@@ -138,13 +138,14 @@ struct RunService {
         let runbook = try load(nameOrPath, params: params, config: config, env: env, verb: verb)
         PhaseClock.mark("runbook loaded")
         registerSecretParams(runbook.values)
-        try execute(runbook, env: env, params: params, only: only, from: from, resume: resume, journal: journal)
+        try execute(runbook, env: env, params: params, only: only, from: from, resume: resume, journal: journal, config: config)
     }
 
     /// `journal`: the one `run` opened while loading the runbook (`.some(nil)` with --no-journal); by default
-    /// opened here.
+    /// opened here. `config`: the one `env` comes from (for `notify:`; nil: read again at the end).
     func execute(_ runbook: Runbook, env: EnvironmentConfig, params: [String: JSONValue], only: Set<String>? = nil,
-                 from: String? = nil, resume: String? = nil, journal opened: ConnectingJournal?? = .none) throws -> Never {
+                 from: String? = nil, resume: String? = nil, journal opened: ConnectingJournal?? = .none,
+                 config: Config? = nil) throws -> Never {
         let format = try OutputFormat.parse(global.format)
         let writer = ReportWriter(output: global.output)
         do { try writer.validate() } catch {
@@ -198,7 +199,8 @@ struct RunService {
         let report = executor.run()
         signals.cancel()
         PhaseClock.mark("run ended")
-        notify(report, journal: journal)
+        notify(report, journal: journal, config: config)
+        PhaseClock.mark("notified")
         do { try writer.finish() } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)

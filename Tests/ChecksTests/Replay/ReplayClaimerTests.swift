@@ -94,4 +94,38 @@ struct ReplayClaimerTests {
         claimer.ask()  // nothing more is claimed once the replay is claimed
         #expect(try claimer.take(wait: false)?.done == true)
     }
+
+    @Test func aClaimStartsPastTheBlocksItsSessionHolds() throws {
+        let (_, store, _) = try replay(events: 640)
+        defer { store.db.close() }
+        #expect(try store.lock(id: Self.replayID, blocks: [0, 1, 2, 5]) == [0, 1, 2, 5])
+        // The lowest pending event is in block 0, held: the claim looks from block 3 on, skips 5 (held),
+        // and says the next claim starts past the last block it locked.
+        let claim = try store.claim(id: Self.replayID, blocks: 3, held: [0, 1, 2, 5])
+        #expect(claim.blocks == [3, 4, 6])
+        #expect(claim.events.map(\.seq) == Array(192..<320) + Array(384..<448))
+        #expect(claim.next == 448)
+        // Everything else held by this session: nothing to claim (no wrap-around past its own blocks).
+        let rest = try store.claim(id: Self.replayID, blocks: 2, held: Set(0...10), from: 192)  // seq 640 is block 10
+        #expect(rest.blocks.isEmpty && rest.events.isEmpty)
+    }
+
+    @Test func blocksGivenBackUnsentAreClaimedAgain() throws {
+        let (url, store, pid) = try replay(events: 640)
+        defer { store.db.close() }
+        let observer = try PostgresConnection(dsn: url, applicationName: "replay-claimer-observer")
+        defer { observer.close() }
+        // A new replay's first blocks, locked before the claimer starts.
+        #expect(try store.lock(id: Self.replayID, blocks: [0, 1, 2, 3]) == [0, 1, 2, 3])
+        let claimer = ReplayClaimer(store: store, replayID: Self.replayID, blocksPerClaim: 2, creation: nil, held: [0, 1, 2, 3])
+        defer { claimer.close() }
+        #expect(try claimer.take()?.blocks == [4, 5])
+        // Blocks 2 and 3 go back unsent (the send loop keeps fewer first blocks once the replay is
+        // committed): the next claim takes them, though it started past them.
+        claimer.giveBack([2, 3])
+        #expect(eventually(timeout: 30) { (try? blocks(heldBy: pid, observer)) == [0, 1, 4, 5] })
+        #expect(try claimer.take()?.blocks == [2, 3])
+        #expect(try claimer.take()?.blocks == [6, 7])
+    }
 }
+
