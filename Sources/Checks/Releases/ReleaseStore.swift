@@ -60,10 +60,9 @@ public struct ReleaseStore {
         CREATE INDEX IF NOT EXISTS releases_environment ON opsctl.releases (environment, id DESC);
         """
 
+    /// Under the lock every creator of schema opsctl holds (OpsctlSchema).
     public func ensureSchema() throws {
-        try db.execute("SELECT pg_advisory_lock(hashtext('opsctl:releases-schema'))")
-        defer { _ = try? db.execute("SELECT pg_advisory_unlock(hashtext('opsctl:releases-schema'))") }
-        try db.execute("SET client_min_messages = warning;" + Self.schema + "RESET client_min_messages")
+        try OpsctlSchema.create(db, Self.schema)
     }
 
     /// False until the first `opsctl deploy record` (reads never create the table: a dry run changes nothing).

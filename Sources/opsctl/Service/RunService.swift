@@ -85,15 +85,15 @@ struct RunService {
     }
 
     /// Opens the journal: the environment's database when reachable, else the JSONL file. The connection
-    /// is made on a thread of its own while the caller goes on (loads the runbook); see ConnectingJournal.
+    /// is made on a thread of its own while the caller goes on (loads the runbook, starts the run); its
+    /// tables are made after the runbook lock is asked for (see ConnectingJournal, PostgresJournal).
     func journal(_ env: EnvironmentConfig, runbook: String) -> ConnectingJournal? {
         if global.noJournal { return nil }
         let dsn = ProcessInfo.processInfo.environment[env.databaseURLEnv]
         return ConnectingJournal {
             if let dsn, !dsn.isEmpty,
-               let connection = try? PostgresConnection(dsn: dsn, applicationName: "opsctl/\(runbook)/journal", connectTimeout: 3),
-               let journal = try? PostgresJournal(connection: connection) {
-                return journal
+               let connection = try? PostgresConnection(dsn: dsn, applicationName: "opsctl/\(runbook)/journal", connectTimeout: 3) {
+                return PostgresJournal(connectionForRun: connection)
             }
             return FileJournal()
         }
@@ -186,9 +186,6 @@ struct RunService {
         options.progress = progress
         try setBaselines(&options, runbook: runbook.name)
         let reporter = format.makeReporter(options: global.reporterOptions())
-        // Connected while the runbook loaded (usually done by now): open before the first step runs.
-        journal?.waitUntilOpen()
-        PhaseClock.mark("journal open")
         if let plan = watch?.plan {
             try runWatch(plan, runbook: runbook, options: options, format: format, reporter: reporter, writer: writer, journal: journal)
         }
