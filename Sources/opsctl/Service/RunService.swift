@@ -115,11 +115,17 @@ struct RunService {
         try execute(runbook, env: env, params: [:])
     }
 
-    /// Runs a runbook with the global flags and exits with the contract's code.
+    /// Runs a runbook with the global flags and exits with the contract's code. `sessionsAhead`: database
+    /// sessions its first step opens at once (replay: its own and the one creating the replay), opened
+    /// now, while the runbook loads and the run starts, instead of when the step asks (see StepContext.connect).
     func run(_ nameOrPath: String, params: [String: JSONValue] = [:], only: Set<String>? = nil, from: String? = nil,
-             resume: String? = nil, verb: String? = nil) throws -> Never {
+             resume: String? = nil, verb: String? = nil, sessionsAhead: Int = 0) throws -> Never {
         let (config, env) = try environment()
         PhaseClock.mark("config loaded")
+        if sessionsAhead > 0, !global.dryRun, let dsn = ProcessInfo.processInfo.environment[env.databaseURLEnv], !dsn.isEmpty {
+            let name = "opsctl/" + Self.runbookName(nameOrPath)
+            PostgresSessionPool.openAhead(dsn, count: sessionsAhead) { try PostgresConnection(dsn: dsn, applicationName: name) }
+        }
         // The journal's database connection is made while the runbook loads.
         let journal = self.journal(env, runbook: Self.runbookName(nameOrPath))
         var params = params
@@ -194,6 +200,7 @@ struct RunService {
         let signals = SignalTrap { executor.interrupt(reason: "interrupted by \($0)") }
         let report = executor.run()
         signals.cancel()
+        PostgresSessionPool.closeOpenedAhead()
         PhaseClock.mark("run ended")
         notify(report, journal: journal)
         do { try writer.finish() } catch {

@@ -66,3 +66,34 @@ private final class Errors: @unchecked Sendable {
     func add(_ e: String) { lock.withLock { list.append(e) } }
     var all: [String] { lock.withLock { list } }
 }
+
+/// A verb that knows its step connects opens the sessions ahead (RunService.run): the step's connect
+/// takes one of them, named for the step, and opens its own once they are gone.
+@Suite("A step connects with a session opened ahead", .enabled(if: TestDatabase.available), .serialized)
+struct SessionsAheadTests {
+    @Test func aStepTakesTheSessionOpenedAheadUnderItsOwnName() throws {
+        let url = try TestDatabase.fresh("sessions_ahead")
+        let opened = PIDs()
+        PostgresSessionPool.openAhead(url, count: 1) {
+            let db = try PostgresConnection(dsn: url, applicationName: "opsctl/ahead")
+            opened.add(db.backendPID)
+            return db
+        }
+        let context = StepContext(environment: ["DATABASE_URL": url], applicationName: "opsctl/replay/replay")
+        let first = try context.connect()
+        defer { first.close() }
+        #expect(opened.all == [first.backendPID], "the step's session is the one opened ahead")
+        #expect(try first.query("SELECT current_setting('application_name') AS name").first?["name"].string == "opsctl/replay/replay")
+        let second = try context.connect()
+        defer { second.close() }
+        #expect(second.backendPID != first.backendPID)
+        #expect(opened.all.count == 1, "none left ahead: a new session")
+    }
+}
+
+private final class PIDs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [Int] = []
+    func add(_ pid: Int) { lock.withLock { list.append(pid) } }
+    var all: [Int] { lock.withLock { list } }
+}
