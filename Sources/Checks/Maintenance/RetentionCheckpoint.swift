@@ -42,9 +42,9 @@ struct RetentionCheckpoint {
         );
         """
 
-    /// Under the lock every creator of schema opsctl holds (OpsctlSchema).
+    /// The schema under the lock every creator of it holds, the table under its own (OpsctlSchema).
     static func ensureSchema(_ db: PostgresConnection) throws {
-        try OpsctlSchema.create(db, schema)
+        try OpsctlSchema.create(db, schema, tables: "retention")
     }
 
     /// The unfinished run of this policy, if one was interrupted. Nil too when the table does not exist yet

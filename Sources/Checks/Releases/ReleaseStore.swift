@@ -60,9 +60,9 @@ public struct ReleaseStore {
         CREATE INDEX IF NOT EXISTS releases_environment ON opsctl.releases (environment, id DESC);
         """
 
-    /// Under the lock every creator of schema opsctl holds (OpsctlSchema).
+    /// The schema under the lock every creator of it holds, the table under its own (OpsctlSchema).
     public func ensureSchema() throws {
-        try OpsctlSchema.create(db, Self.schema)
+        try OpsctlSchema.create(db, Self.schema, tables: "releases")
     }
 
     /// False until the first `opsctl deploy record` (reads never create the table: a dry run changes nothing).

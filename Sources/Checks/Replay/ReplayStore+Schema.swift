@@ -159,23 +159,22 @@ extension ReplayStore {
         )
         """
 
-    /// Creates the tables (none there: `freshSchema`) or upgrades them unless they are current, under the
-    /// lock every creator of schema opsctl holds (OpsctlSchema): concurrent workers, and the run's journal
-    /// creating its own tables meanwhile, are serialised.
+    /// Creates the tables (none there: `freshSchema`) or upgrades them unless they are current (OpsctlSchema:
+    /// concurrent workers are serialised; the run's journal makes its own tables meanwhile).
     func ensureSchema() throws {
         var state = try schemaState()
         if state.current { return }
         let comment = "; COMMENT ON TABLE opsctl.replay_items IS '\(Self.schemaVersion)'"
         if state.absent {
             do {
-                return try OpsctlSchema.create(db, Self.freshSchema + comment)
+                return try OpsctlSchema.create(db, Self.freshSchema + comment, tables: "replay")
             } catch let error as PostgresError where error.sqlState == "42P07" {
                 // Made meanwhile by another worker (current now), or left in part by an older opsctl (upgraded).
                 state = try schemaState()
                 if state.current { return }
             }
         }
-        try OpsctlSchema.create(db, Self.schema + comment)
+        try OpsctlSchema.create(db, Self.schema + comment, tables: "replay")
     }
 
     private func schemaState() throws -> (absent: Bool, current: Bool) {

@@ -25,7 +25,7 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     /// The journal of a run: its tables are checked (and created) on the writer queue the first time a
     /// statement needs them, after the runbook lock is asked for (an advisory lock needs no table). The
     /// first steps then start once the lock is held, while the tables are made; they create their own
-    /// tables in the same schema under the same lock (OpsctlSchema), so the two cannot collide.
+    /// tables in the same schema, which is created under one lock (OpsctlSchema), so the two cannot collide.
     public init(connectionForRun connection: PostgresConnection) {
         self.connection = connection
     }
@@ -46,8 +46,8 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
         return lock.withLock { fallback }
     }
 
-    /// Creates the schema once; concurrent first runs, and the steps creating their own tables in it,
-    /// serialise on OpsctlSchema's lock.
+    /// Creates the tables once (OpsctlSchema: concurrent first runs are serialised; steps creating their
+    /// own tables in the schema meanwhile cannot collide with them).
     static func ensureSchema(_ db: PostgresConnection) throws {
         let exists = try db.query("SELECT to_regclass('opsctl.step_results') IS NOT NULL AS ok").first?["ok"].bool ?? false
         if exists { return }
@@ -84,7 +84,7 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
                 result      jsonb NOT NULL,
                 PRIMARY KEY (run_id, step_id)
             )
-            """)
+            """, tables: "journal")
     }
 
     public func acquireLock(name: String, wait: Double?) -> String? {

@@ -5,8 +5,10 @@ import TestSupport
 @testable import Checks
 
 /// Every creator of schema opsctl (the journal, replay, releases, retention, health state) goes through
-/// OpsctlSchema: sessions creating it at once all succeed (without the shared lock, a second concurrent
-/// `CREATE SCHEMA IF NOT EXISTS` fails with a unique violation), and a failed creation leaves nothing.
+/// OpsctlSchema: sessions creating it and their tables at once all succeed (without the shared lock, a
+/// second concurrent `CREATE SCHEMA IF NOT EXISTS` fails with a unique violation; without a site's own
+/// lock, so does a second `CREATE TABLE IF NOT EXISTS` of the same table), and a failed creation of
+/// tables leaves none of them.
 @Suite("opsctl schema creation", .enabled(if: TestDatabase.available), .serialized)
 struct OpsctlSchemaTests {
     @Test func sessionsCreatingTheSchemaAtOnceAllSucceed() throws {
@@ -23,7 +25,7 @@ struct OpsctlSchemaTests {
                     do {
                         // The journal, a replay and the health state racing on a fresh database, twice each.
                         switch i % 3 {
-                        case 0: try OpsctlSchema.create(db, "CREATE SCHEMA IF NOT EXISTS opsctl; CREATE TABLE IF NOT EXISTS opsctl.race_a (n int)")
+                        case 0: try OpsctlSchema.create(db, "CREATE SCHEMA IF NOT EXISTS opsctl; CREATE TABLE IF NOT EXISTS opsctl.race_a (n int)", tables: "race")
                         case 1: try ReplayStore(db: db).ensureSchema()
                         default:
                             try db.transaction { db in
@@ -53,7 +55,7 @@ struct OpsctlSchemaTests {
         let db = try PostgresConnection(dsn: url)
         defer { db.close() }
         #expect(throws: PostgresError.self) {
-            try OpsctlSchema.create(db, "CREATE SCHEMA IF NOT EXISTS opsctl; CREATE TABLE opsctl.half (n int); SELECT 1/0")
+            try OpsctlSchema.create(db, "CREATE TABLE opsctl.half (n int); SELECT 1/0", tables: "half")
         }
         #expect(try db.query("SELECT to_regclass('opsctl.half') IS NULL AS gone").first?["gone"].bool == true)
         #expect(try db.query("SELECT 1 AS one").first?["one"].int == 1, "no transaction left open")
