@@ -187,4 +187,24 @@ struct JournalTests {
         let lines = try String(contentsOfFile: limited.dir.path + "/state/opsctl/journal.jsonl", encoding: .utf8)
         #expect(lines.components(separatedBy: "step_finished").count - 1 == 2, "both steps recorded in the file")
     }
+
+    /// The journal makes its tables while the run's first steps start: `migrate apply` on a database
+    /// without schema opsctl creates it for the migration history at the same moment. Both go through
+    /// one lock (OpsctlSchema), so neither fails with a duplicate schema.
+    @Test func migrateOnAFreshDatabaseAndTheJournalCreateTheSchemaTogether() throws {
+        for round in 0..<4 {
+            let url = try TestDatabase.fresh("journal_migrate_race_\(round)")
+            let p = Project(databaseURL: url)
+            try p.file("migrations/001_one.sql", "CREATE TABLE one (id bigint);\n")
+            try p.file("migrations/001_one.down.sql", "DROP TABLE one;\n")
+            try p.file("migrations/002_two.sql", "CREATE TABLE two (id bigint);\n")
+            try p.file("migrations/002_two.down.sql", "DROP TABLE two;\n")
+            let applied = try p.opsctl(["migrate", "apply", "--format", "json"])
+            #expect(applied.exitCode == 0, "round \(round): \(applied.stdout)\(applied.stderr)")
+            let db = try PostgresConnection(dsn: url)
+            defer { db.close() }
+            #expect(try db.query("SELECT count(*)::int AS n FROM opsctl.schema_migrations WHERE status = 'applied'").first?["n"].int == 2)
+            #expect(try db.query("SELECT count(*)::int AS n FROM opsctl.runs WHERE status = 'ok'").first?["n"].int == 1)
+        }
+    }
 }
