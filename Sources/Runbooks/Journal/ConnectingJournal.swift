@@ -19,6 +19,7 @@ public final class ConnectingJournal: RunJournal, @unchecked Sendable {
     public init(_ open: @escaping @Sendable () -> RunJournal) {
         let thread = Thread { [self] in
             journal = open()
+            PhaseClock.mark("journal connected")
             opened.signal()
         }
         thread.name = "opsctl.journal.connect"

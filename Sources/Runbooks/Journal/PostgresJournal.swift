@@ -42,6 +42,7 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
         if !schemaChecked {
             schemaChecked = true
             do { try Self.ensureSchema(connection) } catch { lock.withLock { fallback = FileJournal() } }
+            PhaseClock.mark("journal tables ready")
         }
         return lock.withLock { fallback }
     }
