@@ -163,4 +163,48 @@ struct JournalTests {
         #expect(history.stdout.contains(" x "), "\(history.stdout)")
         #expect(history.stderr.contains("journal.jsonl"))
     }
+
+    /// The journal's tables are made after the run starts (PostgresJournal): a database that refuses them
+    /// (here a role without CREATE on it) gets the run recorded in the file journal, as an unreachable one.
+    @Test func aDatabaseRefusingTheTablesGetsTheRunRecordedInTheFile() throws {
+        let url = try TestDatabase.fresh("journal_refused")
+        let role = "opsctl_no_create_\(getpid())"
+        let admin = try PostgresConnection(dsn: url)
+        defer {
+            _ = try? admin.execute("DROP ROLE IF EXISTS \(role)")
+            admin.close()
+        }
+        try admin.execute("DROP ROLE IF EXISTS \(role); CREATE ROLE \(role) LOGIN")
+        let limited = Project(databaseURL: url.replacingOccurrences(of: "postgresql://postgres@", with: "postgresql://\(role)@"))
+        try limited.file("x.yaml", "name: x\nsteps:\n  - { id: a, kind: pause }\n  - { id: b, kind: pause, needs: a }\n")
+        let run = try limited.opsctl(["run", "x.yaml", "--format", "json"])
+        #expect(run.exitCode == 0, "\(run.stdout)\(run.stderr)")
+        #expect(try admin.query("SELECT to_regnamespace('opsctl') IS NULL AS none").first?["none"].bool == true)
+        let history = try limited.opsctl(["history", "--format", "json"])
+        #expect(history.exitCode == 0, "\(history.stderr)")
+        #expect(history.stdout.contains("\"runbook\" : \"x\""), "\(history.stdout)")
+        #expect(history.stdout.contains("\"status\" : \"ok\""), "\(history.stdout)")
+        let lines = try String(contentsOfFile: limited.dir.path + "/state/opsctl/journal.jsonl", encoding: .utf8)
+        #expect(lines.components(separatedBy: "step_finished").count - 1 == 2, "both steps recorded in the file")
+    }
+
+    /// The journal makes its tables while the run's first steps start: `migrate apply` on a database
+    /// without schema opsctl creates it for the migration history at the same moment. Both go through
+    /// one lock (OpsctlSchema), so neither fails with a duplicate schema.
+    @Test func migrateOnAFreshDatabaseAndTheJournalCreateTheSchemaTogether() throws {
+        for round in 0..<4 {
+            let url = try TestDatabase.fresh("journal_migrate_race_\(round)")
+            let p = Project(databaseURL: url)
+            try p.file("migrations/001_one.sql", "CREATE TABLE one (id bigint);\n")
+            try p.file("migrations/001_one.down.sql", "DROP TABLE one;\n")
+            try p.file("migrations/002_two.sql", "CREATE TABLE two (id bigint);\n")
+            try p.file("migrations/002_two.down.sql", "DROP TABLE two;\n")
+            let applied = try p.opsctl(["migrate", "apply", "--format", "json"])
+            #expect(applied.exitCode == 0, "round \(round): \(applied.stdout)\(applied.stderr)")
+            let db = try PostgresConnection(dsn: url)
+            defer { db.close() }
+            #expect(try db.query("SELECT count(*)::int AS n FROM opsctl.schema_migrations WHERE status = 'applied'").first?["n"].int == 2)
+            #expect(try db.query("SELECT count(*)::int AS n FROM opsctl.runs WHERE status = 'ok'").first?["n"].int == 1)
+        }
+    }
 }

@@ -249,4 +249,13 @@ struct SecretMaskerTests {
     func secretNames(name: String, secret: Bool) {
         #expect(SecretMasker.isSecretName(name) == secret)
     }
+
+    /// Keyword DSNs: the key is found whatever its case; values without it (most params) hold no password.
+    @Test func keywordPasswordsAreFoundOnlyWhereTheKeyIs() {
+        #expect(SecretMasker.password(inDSN: "host=db PassWord = hunter22 dbname=app") == "hunter22")
+        #expect(SecretMasker.password(inDSN: "host=db user=app dbname=app") == nil)
+        #expect(SecretMasker.password(inDSN: "15m") == nil)
+        #expect(SecretMasker.password(inDSN: "") == nil)
+        #expect(SecretMasker.password(inDSN: "passwords are elsewhere") == nil)
+    }
 }

@@ -42,10 +42,9 @@ struct RetentionCheckpoint {
         );
         """
 
+    /// The schema under the lock every creator of it holds, the table under its own (OpsctlSchema).
     static func ensureSchema(_ db: PostgresConnection) throws {
-        try db.execute("SELECT pg_advisory_lock(hashtext('opsctl:retention-schema'))")
-        defer { _ = try? db.execute("SELECT pg_advisory_unlock(hashtext('opsctl:retention-schema'))") }
-        try db.execute("SET client_min_messages = warning;" + schema + "RESET client_min_messages")
+        try OpsctlSchema.create(db, schema, tables: "retention")
     }
 
     /// The unfinished run of this policy, if one was interrupted. Nil too when the table does not exist yet

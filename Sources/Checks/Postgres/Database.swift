@@ -7,6 +7,15 @@ extension StepContext {
     public func connect(variable: String? = nil, connectTimeout: Int = 5) throws -> PostgresConnection {
         if cancellation.isCancelled { throw StepError("cancelled before connecting") }
         let name = (variable?.isEmpty == false ? variable : nil) ?? databaseURLVariable
+        if let dsn = environment[name], !dsn.isEmpty, let ahead = PostgresSessionPool.takeOpenedAhead(dsn) {
+            // Opened while the runbook loaded (a verb that knows its step connects: RunService.run); named
+            // for this step now. A session that fails that is closed, and a new one is opened below.
+            if (try? ahead.query("SELECT set_config('application_name', $1, false)", [applicationName])) != nil {
+                cancellation.onCancel { ahead.cancel() }
+                return ahead
+            }
+            ahead.close()
+        }
         do {
             let connection = try PostgresConnection(environmentVariable: name, environment: environment,
                                                     applicationName: applicationName, connectTimeout: connectTimeout)

@@ -105,6 +105,7 @@ enum HealthState {
         do {
             try db.transaction(statementTimeoutMs: 5_000, lockTimeoutMs: 2_000) { db in
                 if try db.query("SELECT to_regclass('opsctl.health_state') IS NULL AS missing").first?["missing"].bool == true {
+                    try OpsctlSchema.lock(inTransaction: db)
                     try db.execute("""
                         CREATE SCHEMA IF NOT EXISTS opsctl;
                         CREATE TABLE IF NOT EXISTS opsctl.health_state (

@@ -60,10 +60,9 @@ public struct ReleaseStore {
         CREATE INDEX IF NOT EXISTS releases_environment ON opsctl.releases (environment, id DESC);
         """
 
+    /// The schema under the lock every creator of it holds, the table under its own (OpsctlSchema).
     public func ensureSchema() throws {
-        try db.execute("SELECT pg_advisory_lock(hashtext('opsctl:releases-schema'))")
-        defer { _ = try? db.execute("SELECT pg_advisory_unlock(hashtext('opsctl:releases-schema'))") }
-        try db.execute("SET client_min_messages = warning;" + Self.schema + "RESET client_min_messages")
+        try OpsctlSchema.create(db, Self.schema, tables: "releases")
     }
 
     /// False until the first `opsctl deploy record` (reads never create the table: a dry run changes nothing).

@@ -106,15 +106,82 @@ extension ReplayStore {
         );
         """
 
-    /// Creates or upgrades the tables unless they are current; concurrent workers racing on the DDL are
-    /// serialised by an advisory lock.
+    /// A database that has none of the tables: the current schema as plain CREATEs, without the upgrade
+    /// (its DO block alone, compiled by PL/pgSQL in every new session, cost ~5 ms, most of creating the
+    /// tables). No IF NOT EXISTS: a table found (made meanwhile by another worker, or by an older opsctl)
+    /// fails the transaction with duplicate_table, and `ensureSchema` takes the upgrade path instead.
+    static let freshSchema = """
+        CREATE SCHEMA IF NOT EXISTS opsctl;
+        CREATE TABLE opsctl.replays (
+            replay_id text PRIMARY KEY,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            created_by text,
+            target text NOT NULL,
+            selection jsonb NOT NULL,
+            total int NOT NULL DEFAULT 0,
+            finished_at timestamptz,
+            rate double precision,
+            concurrency int
+        );
+        CREATE TABLE opsctl.replay_items (
+            replay_id text NOT NULL,
+            seq int NOT NULL,
+            event_id text NOT NULL,
+            event_type text,
+            payload text NOT NULL,
+            status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+            attempts int NOT NULL DEFAULT 0,
+            last_http_status int,
+            error text,
+            service_status text,
+            claimed_by text,
+            claimed_pid int,
+            claimed_backend_start timestamptz,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (replay_id, seq)
+        ) WITH (fillfactor = 45);
+        CREATE OR REPLACE FUNCTION opsctl.replay_items_follow_replays() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'TRUNCATE' THEN
+                TRUNCATE opsctl.replay_items;
+            ELSE
+                DELETE FROM opsctl.replay_items i USING gone g WHERE i.replay_id = g.replay_id;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER replays_delete_items AFTER DELETE ON opsctl.replays REFERENCING OLD TABLE AS gone
+            FOR EACH STATEMENT EXECUTE FUNCTION opsctl.replay_items_follow_replays();
+        CREATE TRIGGER replays_truncate_items AFTER TRUNCATE ON opsctl.replays
+            FOR EACH STATEMENT EXECUTE FUNCTION opsctl.replay_items_follow_replays();
+        CREATE TABLE opsctl.replay_runs (
+            run_id text PRIMARY KEY,
+            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE
+        )
+        """
+
+    /// Creates the tables (none there: `freshSchema`) or upgrades them unless they are current (OpsctlSchema:
+    /// concurrent workers are serialised; the run's journal makes its own tables meanwhile).
     func ensureSchema() throws {
-        let current = try db.query("SELECT obj_description(to_regclass('opsctl.replay_items'), 'pg_class') = $1 AS current",
-                                   [Self.schemaVersion]).first?["current"].bool ?? false
-        if current { return }
-        try db.execute("SELECT pg_advisory_lock(hashtext('opsctl:replay-schema'))")
-        defer { _ = try? db.execute("SELECT pg_advisory_unlock(hashtext('opsctl:replay-schema'))") }
-        try db.execute("SET client_min_messages = warning;" + Self.schema
-                       + "COMMENT ON TABLE opsctl.replay_items IS '\(Self.schemaVersion)'; RESET client_min_messages")
+        var state = try schemaState()
+        if state.current { return }
+        let comment = "; COMMENT ON TABLE opsctl.replay_items IS '\(Self.schemaVersion)'"
+        if state.absent {
+            do {
+                return try OpsctlSchema.create(db, Self.freshSchema + comment, tables: "replay")
+            } catch let error as PostgresError where error.sqlState == "42P07" {
+                // Made meanwhile by another worker (current now), or left in part by an older opsctl (upgraded).
+                state = try schemaState()
+                if state.current { return }
+            }
+        }
+        try OpsctlSchema.create(db, Self.schema + comment, tables: "replay")
+    }
+
+    private func schemaState() throws -> (absent: Bool, current: Bool) {
+        let row = try db.query("""
+            SELECT to_regclass('opsctl.replay_items') IS NULL AS absent,
+                   obj_description(to_regclass('opsctl.replay_items'), 'pg_class') = $1 AS current
+            """, [Self.schemaVersion]).first
+        return (row?["absent"].bool ?? false, row?["current"].bool ?? false)
     }
 }

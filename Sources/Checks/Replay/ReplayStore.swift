@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Support
 
 /// The replay checkpoint tables in schema `opsctl`: one row per replay, one per event with its outcome.
 /// The database is the coordinator: workers claim blocks of pending events with advisory locks held
@@ -8,10 +9,7 @@ struct ReplayStore {
     let db: PostgresConnection
 
     static func newID() -> String {
-        let f = DateFormatter()
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        f.timeZone = TimeZone(identifier: "UTC")
-        return "rp-" + f.string(from: Date()) + "-" + String(UUID().uuidString.lowercased().prefix(4))
+        "rp-" + UTCStamp.compact() + "-" + String(UUID().uuidString.lowercased().prefix(4))
     }
 
     /// `latest` = the newest replay with events not acknowledged.

@@ -34,11 +34,11 @@ public struct HistoryTable: Sendable {
         try db.query("SELECT to_regclass($1) IS NOT NULL AS present", [qualified]).first?["present"].bool ?? false
     }
 
-    /// Creates schema and tables when missing (call under the migration lock).
+    /// Creates schema and tables when missing (call under the migration lock). The schema under the lock
+    /// every creator of a schema holds (OpsctlSchema): the run's journal makes schema opsctl meanwhile.
     func ensure(_ db: PostgresConnection) throws {
         if try exists(db) { return }
-        try db.execute("""
-            CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema));
+        try OpsctlSchema.create(db, schema: schema, """
             CREATE TABLE IF NOT EXISTS \(qualified) (
                 version bigint PRIMARY KEY,
                 name text NOT NULL,
@@ -63,8 +63,8 @@ public struct HistoryTable: Sendable {
                 at timestamptz NOT NULL DEFAULT now(),
                 by text NOT NULL,
                 detail text
-            );
-            """)
+            )
+            """, tables: "migrations:" + qualified)
     }
 
     /// All entries by version; empty when the table does not exist yet.

@@ -14,54 +14,78 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     /// step starts while the rows travel. Whatever else uses the connection during a run drains it first.
     private let writer = DispatchQueue(label: "opsctl.journal.steps")
 
-    public var location: String { "database \(connection.endpoint) (schema opsctl)" }
+    public var location: String { lock.withLock { fallback }?.location ?? "database \(connection.endpoint) (schema opsctl)" }
 
     public init(connection: PostgresConnection) throws {
         self.connection = connection
         try Self.ensureSchema(connection)
+        schemaChecked = true
     }
 
-    /// Creates the schema once; concurrent first runs serialise on a transaction lock.
+    /// The journal of a run: its tables are checked (and created) on the writer queue the first time a
+    /// statement needs them, after the runbook lock is asked for (an advisory lock needs no table). The
+    /// first steps then start once the lock is held, while the tables are made; they create their own
+    /// tables in the same schema, which is created under one lock (OpsctlSchema), so the two cannot collide.
+    public init(connectionForRun connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Whether the tables were checked (touched on the writer queue only).
+    private var schemaChecked = false
+    /// Set when the database refused the tables (no CREATE right, a read-only server): the run is then
+    /// recorded in the file journal, as when the database is unreachable (guarded by `lock`).
+    private var fallback: FileJournal?
+
+    /// On the writer queue: creates the tables the first time something needs them. The file journal that
+    /// records instead when they could not be created; nil when they are there.
+    private func tablesOrFallback() -> FileJournal? {
+        if !schemaChecked {
+            schemaChecked = true
+            do { try Self.ensureSchema(connection) } catch { lock.withLock { fallback = FileJournal() } }
+            PhaseClock.mark("journal tables ready")
+        }
+        return lock.withLock { fallback }
+    }
+
+    /// Creates the tables once (OpsctlSchema: concurrent first runs are serialised; steps creating their
+    /// own tables in the schema meanwhile cannot collide with them).
     static func ensureSchema(_ db: PostgresConnection) throws {
         let exists = try db.query("SELECT to_regclass('opsctl.step_results') IS NOT NULL AS ok").first?["ok"].bool ?? false
         if exists { return }
-        try db.transaction(statementTimeoutMs: 30_000, lockTimeoutMs: 10_000) { db in
-            try db.query("SELECT pg_advisory_xact_lock(hashtextextended('opsctl-journal-schema', 0))")
-            try db.execute("""
-                CREATE SCHEMA IF NOT EXISTS opsctl;
-                CREATE TABLE IF NOT EXISTS opsctl.runs (
-                    run_id       text PRIMARY KEY,
-                    runbook      text NOT NULL,
-                    runbook_file text,
-                    environment  text,
-                    actor        text NOT NULL,
-                    host         text NOT NULL,
-                    git_commit   text,
-                    params       jsonb NOT NULL DEFAULT '{}',
-                    dry_run      boolean NOT NULL DEFAULT false,
-                    status       text NOT NULL,
-                    aborted      text,
-                    started_at   timestamptz NOT NULL,
-                    finished_at  timestamptz,
-                    duration_ms  double precision,
-                    pid          integer,
-                    report       jsonb
-                );
-                CREATE INDEX IF NOT EXISTS runs_runbook_started ON opsctl.runs (runbook, started_at DESC);
-                CREATE TABLE IF NOT EXISTS opsctl.step_results (
-                    run_id      text NOT NULL REFERENCES opsctl.runs (run_id) ON DELETE CASCADE,
-                    step_id     text NOT NULL,
-                    position    integer NOT NULL,
-                    status      text NOT NULL,
-                    message     text NOT NULL,
-                    attempts    integer NOT NULL,
-                    started_at  timestamptz NOT NULL,
-                    duration_ms double precision NOT NULL,
-                    result      jsonb NOT NULL,
-                    PRIMARY KEY (run_id, step_id)
-                );
-                """)
-        }
+        try OpsctlSchema.create(db, """
+            CREATE SCHEMA IF NOT EXISTS opsctl;
+            CREATE TABLE IF NOT EXISTS opsctl.runs (
+                run_id       text PRIMARY KEY,
+                runbook      text NOT NULL,
+                runbook_file text,
+                environment  text,
+                actor        text NOT NULL,
+                host         text NOT NULL,
+                git_commit   text,
+                params       jsonb NOT NULL DEFAULT '{}',
+                dry_run      boolean NOT NULL DEFAULT false,
+                status       text NOT NULL,
+                aborted      text,
+                started_at   timestamptz NOT NULL,
+                finished_at  timestamptz,
+                duration_ms  double precision,
+                pid          integer,
+                report       jsonb
+            );
+            CREATE INDEX IF NOT EXISTS runs_runbook_started ON opsctl.runs (runbook, started_at DESC);
+            CREATE TABLE IF NOT EXISTS opsctl.step_results (
+                run_id      text NOT NULL REFERENCES opsctl.runs (run_id) ON DELETE CASCADE,
+                step_id     text NOT NULL,
+                position    integer NOT NULL,
+                status      text NOT NULL,
+                message     text NOT NULL,
+                attempts    integer NOT NULL,
+                started_at  timestamptz NOT NULL,
+                duration_ms double precision NOT NULL,
+                result      jsonb NOT NULL,
+                PRIMARY KEY (run_id, step_id)
+            )
+            """, tables: "journal")
     }
 
     public func acquireLock(name: String, wait: Double?) -> String? {
@@ -99,7 +123,8 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
         // On the writer queue, so the first steps do not wait: the run row costs a round trip and maybe a
         // `git rev-parse`. Step rows queue behind it (the row they reference is always first);
         // runFinished and release drain the queue.
-        writer.async { [connection] in
+        writer.async { [self, connection] in
+            if let file = tablesOrFallback() { return file.runStarted(runID: runID, runbook: runbook, options: options) }
             // One round trip: the session's name (the connection was opened before the runbook was loaded),
             // the run's own lock and its row. The row commits durably (the server's setting); the first
             // step rows switch the session to asynchronous commit (see flush).
@@ -136,6 +161,10 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
             return pending
         }
         guard !batch.isEmpty else { return }
+        if let file = tablesOrFallback() {
+            for row in batch { file.stepFinished(runID: row.runID, position: row.position, result: row.result) }
+            return
+        }
         // started_at travels as epoch seconds (to_timestamp on the server): an ISO 8601 text cost a new
         // ICU date formatter per row, the largest part of a flush.
         // The last row of a step wins (ON CONFLICT cannot touch a row twice in one statement).
@@ -178,7 +207,7 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     private var asynchronousCommit = false
 
     public func runFinished(_ report: RunReport) {
-        writer.sync {}
+        if let file = writer.sync(execute: { tablesOrFallback() }) { return file.runFinished(report) }
         if asynchronousCommit {
             _ = try? connection.execute("RESET synchronous_commit")
             asynchronousCommit = false
@@ -208,6 +237,7 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
         """
 
     public func history(runbook: String?, limit: Int) throws -> [RunSummary] {
+        if let file = writer.sync(execute: { tablesOrFallback() }) { return try file.history(runbook: runbook, limit: limit) }
         let rows = try connection.query("""
             SELECT r.run_id, r.runbook, r.environment, r.actor, r.host, \(Self.statusExpression) AS status,
                    r.started_at, r.duration_ms, r.dry_run, r.aborted
@@ -224,12 +254,14 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
     }
 
     public func params(runID: String) throws -> [String: JSONValue]? {
+        if let file = writer.sync(execute: { tablesOrFallback() }) { return try file.params(runID: runID) }
         guard let text = try connection.query("SELECT params::text AS params FROM opsctl.runs WHERE run_id = $1", [runID])
             .first?["params"].string else { return nil }
         return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)).object
     }
 
     public func report(runID: String) throws -> RunReport? {
+        if let file = writer.sync(execute: { tablesOrFallback() }) { return try file.report(runID: runID) }
         guard let run = try connection.query("""
             SELECT r.run_id, r.runbook, r.environment, r.started_at, r.duration_ms, r.dry_run, r.aborted, r.report::text AS report,
                    \(Self.statusExpression) AS status

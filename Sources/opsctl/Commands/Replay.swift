@@ -106,7 +106,9 @@ extension Opsctl {
             if let concurrency { params["concurrency"] = .int(concurrency) }
             // Each worker is a journaled run. The replay runbook takes no runbook lock (`lock: false`):
             // a new replay locks its selection, and workers of one replay share it through claimed rows.
-            try RunService(global: global).run("replay", params: params, verb: "replay")
+            // Its step connects twice at once (the replay's session and, for a new replay, the one writing
+            // its items): both are opened while the runbook loads.
+            try RunService(global: global).run("replay", params: params, verb: "replay", sessionsAhead: 2)
         }
 
         func absolute(_ path: String) -> String {

@@ -85,15 +85,15 @@ struct RunService {
     }
 
     /// Opens the journal: the environment's database when reachable, else the JSONL file. The connection
-    /// is made on a thread of its own while the caller goes on (loads the runbook); see ConnectingJournal.
+    /// is made on a thread of its own while the caller goes on (loads the runbook, starts the run); its
+    /// tables are made after the runbook lock is asked for (see ConnectingJournal, PostgresJournal).
     func journal(_ env: EnvironmentConfig, runbook: String) -> ConnectingJournal? {
         if global.noJournal { return nil }
         let dsn = ProcessInfo.processInfo.environment[env.databaseURLEnv]
         return ConnectingJournal {
             if let dsn, !dsn.isEmpty,
-               let connection = try? PostgresConnection(dsn: dsn, applicationName: "opsctl/\(runbook)/journal", connectTimeout: 3),
-               let journal = try? PostgresJournal(connection: connection) {
-                return journal
+               let connection = try? PostgresConnection(dsn: dsn, applicationName: "opsctl/\(runbook)/journal", connectTimeout: 3) {
+                return PostgresJournal(connectionForRun: connection)
             }
             return FileJournal()
         }
@@ -115,11 +115,17 @@ struct RunService {
         try execute(runbook, env: env, params: [:], config: config)
     }
 
-    /// Runs a runbook with the global flags and exits with the contract's code.
+    /// Runs a runbook with the global flags and exits with the contract's code. `sessionsAhead`: database
+    /// sessions its first step opens at once (replay: its own and the one creating the replay), opened
+    /// now, while the runbook loads and the run starts, instead of when the step asks (see StepContext.connect).
     func run(_ nameOrPath: String, params: [String: JSONValue] = [:], only: Set<String>? = nil, from: String? = nil,
-             resume: String? = nil, verb: String? = nil) throws -> Never {
+             resume: String? = nil, verb: String? = nil, sessionsAhead: Int = 0) throws -> Never {
         let (config, env) = try environment()
         PhaseClock.mark("config loaded")
+        if sessionsAhead > 0, !global.dryRun, let dsn = ProcessInfo.processInfo.environment[env.databaseURLEnv], !dsn.isEmpty {
+            let name = "opsctl/" + Self.runbookName(nameOrPath)
+            PostgresSessionPool.openAhead(dsn, count: sessionsAhead) { try PostgresConnection(dsn: dsn, applicationName: name) }
+        }
         // The journal's database connection is made while the runbook loads.
         let journal = self.journal(env, runbook: Self.runbookName(nameOrPath))
         var params = params
@@ -187,9 +193,6 @@ struct RunService {
         options.progress = progress
         try setBaselines(&options, runbook: runbook.name)
         let reporter = format.makeReporter(options: global.reporterOptions())
-        // Connected while the runbook loaded (usually done by now): open before the first step runs.
-        journal?.waitUntilOpen()
-        PhaseClock.mark("journal open")
         if let plan = watch?.plan {
             try runWatch(plan, runbook: runbook, options: options, format: format, reporter: reporter, writer: writer, journal: journal)
         }
@@ -198,6 +201,7 @@ struct RunService {
         let signals = SignalTrap { executor.interrupt(reason: "interrupted by \($0)") }
         let report = executor.run()
         signals.cancel()
+        PostgresSessionPool.closeOpenedAhead()
         PhaseClock.mark("run ended")
         notify(report, journal: journal, config: config)
         PhaseClock.mark("notified")

@@ -114,6 +114,68 @@ struct ReplaySchemaTests {
         #expect(try f.count("SELECT count(*) FROM events WHERE processed") == 60)
     }
 
+    /// The replay's tables as the catalog describes them: columns, constraints, indexes, triggers,
+    /// storage options and the version comment (sorted lines, names included).
+    static func layout(_ f: ReplayFixture) throws -> String {
+        try f.service.value("""
+            SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
+              SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                     || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '') AS x
+                FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+               WHERE c.relnamespace = 'opsctl'::regnamespace AND c.relkind = 'r' AND c.relname LIKE 'replay%'
+                 AND a.attnum > 0 AND NOT a.attisdropped
+              UNION ALL SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+                FROM pg_constraint WHERE connamespace = 'opsctl'::regnamespace AND conrelid::regclass::text LIKE 'opsctl.replay%'
+              UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'opsctl' AND tablename LIKE 'replay%'
+              UNION ALL SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger
+               WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'opsctl.replay%'
+              UNION ALL SELECT 'options ' || relname || ' ' || coalesce(reloptions::text, '') FROM pg_class
+               WHERE relnamespace = 'opsctl'::regnamespace AND relkind = 'r' AND relname LIKE 'replay%'
+              UNION ALL SELECT 'function ' || pg_get_functiondef(p.oid) FROM pg_proc p WHERE p.pronamespace = 'opsctl'::regnamespace
+              UNION ALL SELECT 'comment ' || coalesce(obj_description('opsctl.replay_items'::regclass, 'pg_class'), '')
+            ) s
+            """).string ?? ""
+    }
+
+    /// Tables made on a database that has none (plain CREATEs, no upgrade block) are the very tables an
+    /// older layout is upgraded to, and a replay on them works.
+    @Test func freshTablesAreTheUpgradedOnes() throws {
+        let fresh = try ReplayFixture(label: "replay_schema_fresh")
+        try fresh.seedFailed(30)
+        let made = try fresh.opsctl(["replay", "--failed", "--format", "json"])
+        #expect(made.exitCode == 0, "\(made.stdout)\(made.stderr)")
+        #expect(try fresh.count("SELECT count(*) FROM events WHERE processed") == 30)
+
+        let old = try ReplayFixture(label: "replay_schema_old")
+        try old.seedFailed(30)
+        try old.exec(Self.foreignKeyLayout)
+        let upgraded = try old.opsctl(["replay", "--failed", "--format", "json"])
+        #expect(upgraded.exitCode == 0, "\(upgraded.stdout)\(upgraded.stderr)")
+
+        let layout = try Self.layout(fresh)
+        #expect(layout.contains("trigger CREATE TRIGGER replays_delete_items"))
+        #expect(layout.contains("PRIMARY KEY (replay_id, seq)"))
+        #expect(layout == (try Self.layout(old)))
+    }
+
+    /// Replays started at once on a database without schema opsctl: their journals and their replays all
+    /// create tables in it at the same time (under one lock), and every run succeeds and is journaled.
+    @Test func replaysStartedAtOnceOnADatabaseWithoutTheSchemaAllSucceed() throws {
+        let f = try ReplayFixture(label: "replay_schema_race")
+        try f.seedFailed(60)
+        var runs: [Process] = []
+        for i in 0..<3 {
+            _ = try f.dir.write("ids\(i).txt", (1...20).map { "evt_seed_\(i * 20 + $0)" }.joined(separator: "\n"))
+            runs.append(try f.spawn(["replay", "--ids", "ids\(i).txt", "--format", "json"]))
+        }
+        for run in runs { run.waitUntilExit() }
+        #expect(runs.map(\.terminationStatus) == [0, 0, 0])
+        #expect(try f.count("SELECT count(*) FROM events WHERE processed") == 60)
+        #expect(try f.count("SELECT count(*) FROM opsctl.runs WHERE status = 'ok'") == 3)
+        #expect(try f.count("SELECT count(*) FROM opsctl.step_results WHERE step_id = 'replay' AND status = 'ok'") == 3)
+    }
+
     /// A batch whose outcomes differ (here `duplicate` for the events processed before, `processed` for
     /// the others) records each on its own event, found by seq.
     @Test func outcomesThatDifferWithinABatchAreEachRecordedOnTheirEvent() throws {
