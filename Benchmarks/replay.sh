@@ -27,11 +27,7 @@ SERVICE=${SERVICE_BIN:-$BUILD_DIR/release/churn-saver}
 build_release churn-saver
 start_sandbox
 ADMIN_URL=$DATABASE_URL
-psql "$ADMIN_URL" -qX -c "DROP DATABASE IF EXISTS opsctl_replay_bench WITH (FORCE)" -c "CREATE DATABASE opsctl_replay_bench" >/dev/null 2>&1
 DB_URL=$(python3 -c "import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path='/opsctl_replay_bench')))" "$ADMIN_URL")
-for f in $(ls "$ROOT"/examples/churn-saver/migrations/*.sql | grep -v '\.down\.sql$' | sort); do
-  psql "$DB_URL" -qX -v ON_ERROR_STOP=1 -f "$f" >/dev/null
-done
 # PG_STATEMENTS=1 (diagnostic): opsctl's own statements during its replay, from pg_stat_statements, in µs
 # of execution per event. The library must be preloaded: the bench sandbox (only it) is restarted with it,
 # and restarted without it when the script ends (it costs a few % of every statement: judge ratios without).
@@ -42,30 +38,53 @@ SANDBOX_DIR=${BENCH_SANDBOX_DIR:-/tmp/opsctl-bench-sandbox}
 if [ -n "${PG_STATEMENTS:-}" ]; then
   psql "$ADMIN_URL" -qX -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
   pg_restart
-  psql "$DB_URL" -qX -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 fi
-# Autovacuum off for the service's own tables (opsctl's tables, created by each replay, keep it): a
+# Every measured run starts from a database created for it (CREATE DATABASE checkpoints first) with the
+# service's migrations: a run must not inherit anything from the one before. With the tables only emptied
+# between runs, a ceiling run after an opsctl run spent 250-300 us of Postgres per event instead of 170-180
+# (one pooled session's batch function reading 4,700 buffers per call instead of 850), whatever was reset.
+# Autovacuum is off for the service's own tables (opsctl's tables, created by each replay, keep it): a
 # background vacuum of the service's tables lands in whichever timed run is under way when the launcher
-# visits (24 against 38 us per event of "the rest" in two otherwise alike opsctl runs), so each run
-# starts from tables vacuumed and analysed by reset_events instead.
-psql "$DB_URL" -qX -c "DO \$\$ DECLARE t regclass; BEGIN
-  FOR t IN SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' LOOP
-    EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = off)', t);
-  END LOOP; END \$\$" >/dev/null
+# visits (24 against 38 us per event of "the rest" in two otherwise alike opsctl runs), so each run starts
+# from tables vacuumed and analysed by reset_events instead.
+fresh_database() {
+  psql "$ADMIN_URL" -qX -c "DROP DATABASE IF EXISTS opsctl_replay_bench WITH (FORCE)" -c "CREATE DATABASE opsctl_replay_bench" >/dev/null 2>&1
+  for f in $(ls "$ROOT"/examples/churn-saver/migrations/*.sql | grep -v '\.down\.sql$' | sort); do
+    psql "$DB_URL" -qX -v ON_ERROR_STOP=1 -f "$f" >/dev/null
+  done
+  [ -z "${PG_STATEMENTS:-}" ] || psql "$DB_URL" -qX -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  psql "$DB_URL" -qX -c "DO \$\$ DECLARE t regclass; BEGIN
+    FOR t IN SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' LOOP
+      EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = off)', t);
+    END LOOP; END \$\$" >/dev/null
+}
+fresh_database
 postmaster=$(psql "$DB_URL" -qtAX -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'" | xargs -r ps -o ppid= -p | tr -d ' ')
 
-DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET WEBHOOK_SCHEME=whop PORT=$PORT "$SERVICE" >/dev/null 2>&1 &
-service=$!
 work=$(mktemp -d)
-trap 'kill $service 2>/dev/null; rm -rf "$work"; [ -z "${PG_STATEMENTS:-}" ] || { psql "$ADMIN_URL" -qX -c "ALTER SYSTEM RESET shared_preload_libraries" >/dev/null; pg_restart; }' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.1; done
+trap 'kill ${service:-} 2>/dev/null; rm -rf "$work"; [ -z "${PG_STATEMENTS:-}" ] || { psql "$ADMIN_URL" -qX -c "ALTER SYSTEM RESET shared_preload_libraries" >/dev/null; pg_restart; }' EXIT
+# Every measured run gets its service started afresh on its fresh database (stopped before the database is
+# dropped): no pooled session, no plan carried over from another run.
+stop_service() {
+  [ -n "${service:-}" ] || return 0
+  kill "$service" 2>/dev/null; wait "$service" 2>/dev/null || true; service=
+}
+start_service() {
+  DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET WEBHOOK_SCHEME=whop PORT=$PORT "$SERVICE" >/dev/null 2>&1 &
+  service=$!
+  # Any answer will do (with stored failed events its health is 503, queue unhealthy).
+  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health" && return; sleep 0.05; done
+  echo "the service did not answer /api/health on port $PORT"; exit 1
+}
 URL="http://127.0.0.1:$PORT/api/webhooks/whop"
 hz=$(getconf CLK_TCK)
 
+# A fresh database with $1 stored failed events (the ceiling's runs: none), analysed, and a checkpoint just
+# made, so no timed checkpoint runs inside the measured run (the timer restarts with every checkpoint).
 reset_events() {  # $1 failed events to store (0: none)
+  stop_service
+  fresh_database
   PGOPTIONS="-c client_min_messages=warning" psql "$DB_URL" -qX >/dev/null <<SQL
-TRUNCATE recovery_actions, recovery_cases, events;
-DROP SCHEMA IF EXISTS opsctl CASCADE;
 INSERT INTO events (whop_event_id, type, membership_id, payload, company_id, occurred_at, received_at, created_at, error)
 SELECT 'evt_bench_' || i, 'payment_failed', 'mem_' || i,
        jsonb_build_object('id', 'evt_bench_' || i, 'type', 'payment_failed', 'created_at', 1764000000,
@@ -73,6 +92,7 @@ SELECT 'evt_bench_' || i, 'payment_failed', 'mem_' || i,
        'biz_bench', now() - interval '1 hour', now() - interval '1 hour', now() - interval '1 hour', 'upstream timeout'
   FROM generate_series(1, $1) AS i;
 VACUUM ANALYZE events;
+CHECKPOINT;
 SQL
 }
 now() { date +%s.%N; }
@@ -87,10 +107,10 @@ cpu_of() { for pid in "$@"; do awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/
 pg_cpu() { { awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat"
              for pid in $(ps -o pid= --ppid "$postmaster"); do awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null; done; } \
            | awk -v hz="$hz" '{s += $1} END {printf "%.3f", s / hz}'; }
-# The service's pooled sessions (live client backends of the bench database; the pool opens them during
-# the first run, so the split is printed from the second run on): their CPU apart from the rest of Postgres (opsctl's own sessions,
-# which exit and are counted through the postmaster, the WAL writer, autovacuum, the polling psql).
-service_backends() { psql "$DB_URL" -qtAX -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'psql%'" | tr '\n' ' '; }
+# The service's pooled sessions (live client backends of the bench database other than psql's and opsctl's;
+# the pool opens them during each run, its service being new): their CPU apart from the rest of Postgres
+# (opsctl's own sessions, which exit and are counted through the postmaster, the WAL writer, autovacuum).
+service_backends() { psql "$DB_URL" -qtAX -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'psql%' AND application_name NOT LIKE 'opsctl%'" | tr '\n' ' '; }
 # The service commits its events in groups (EventBatcher): one transaction per group, whose start is
 # every event's processed_at, so the distinct processed_at of a run are its groups. Its cost per event
 # falls as groups grow, so a client whose requests arrive differently costs it a different amount.
@@ -168,8 +188,9 @@ mkfifo "$work/done.fifo"; exec 7<>"$work/done.fifo"   # read-write: the threads'
 # run_wrk FILE: wrk sends the signed events of FILE until EVENTS are processed; sets wrk_s (process wall, start-up
 # included, as opsctl's), wrk_cpu, service_cpu_w, pg_cpu_w, wrk_requests, wrk_non2xx, wrk_errors.
 run_wrk() {  # FILE PERF-NAME [as-opsctl]
+  start_service
   perf_start "$2"
-  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled=$(service_backends); pooled_cpu0=$(cpu_of $pooled)
+  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
   t0=$(now)
   /usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t$threads -c"$CONCURRENCY" -d120s -s "$work/signed.lua" "$URL" \
     -- "$1" $threads /api/webhooks/whop "$EVENTS" "$work/done.fifo" "${3:-}" > "$work/wrk.out" 2>&1 &
@@ -182,7 +203,7 @@ run_wrk() {  # FILE PERF-NAME [as-opsctl]
   local done_count; done_count=$(processed)
   [ "$done_count" -ge "$EVENTS" ] || { echo "wrk stopped with $done_count of $EVENTS events processed:"; cat "$work/wrk.out"; exit 1; }
   service_cpu_w=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_w=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
-  pooled_cpu_w=$(python3 -c "print($(cpu_of $pooled) - $pooled_cpu0)")
+  pooled_cpu_w=$(python3 -c "print($(cpu_of $(service_backends)) - $pooled_cpu0)")
   wrk_cpu=$(awk '{print $1 + $2}' "$work/wrk.time")
   read -r wrk_requests wrk_non2xx wrk_errors < <(awk '/^WRK/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}' "$work/wrk.out")
   wrk_s=$(python3 -c "print($t1 - $t0)")
@@ -232,7 +253,8 @@ run_opsctl() {  # ROUND
   reset_events "$EVENTS"
   local statements=; [ -z "${PG_STATEMENTS:-}" ] || [ "$1" != 1 ] || statements=1
   [ -z "$statements" ] || psql "$DB_URL" -qtAX -c "SELECT pg_stat_statements_reset()" >/dev/null
-  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled=$(service_backends); pooled_cpu0=$(cpu_of $pooled)
+  start_service
+  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
   [ "$1" != 1 ] || perf_start opsctl
   t0=$(now)
   # TRACE=1: opsctl prints how full it kept its request slots and what its send thread waited for (OPSCTL_TRACE_REPLAY).
@@ -241,7 +263,7 @@ run_opsctl() {  # ROUND
   t1=$(now)
   perf_stop
   service_cpu=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_o=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
-  pooled_cpu=$(python3 -c "print($(cpu_of $pooled) - $pooled_cpu0)")
+  pooled_cpu=$(python3 -c "print($(cpu_of $(service_backends)) - $pooled_cpu0)")
   read -r opsctl_user opsctl_sys < "$work/opsctl.time"
   opsctl_cpu=$(python3 -c "print($opsctl_user + $opsctl_sys)")
   opsctl_s=$(python3 -c "print($t1 - $t0)")
@@ -277,7 +299,7 @@ for round in $(seq "$ROUNDS"); do
   read -r wrk_user wrk_sys < "$work/wrk.time"
   echo "wrk ceiling: $EVENTS distinct signed events processed in $(fmt "$wrk_s") s = $(fmt "$wrk_rate" 0) events/s (c=$CONCURRENCY, $threads threads; wrk sent $wrk_requests before it was stopped, non-2xx $wrk_non2xx, socket errors $wrk_errors)"
   [ "${wrk_non2xx:-1}" = 0 ] || { echo "the ceiling run is not valid (rejected events):"; cat "$work/wrk.out"; exit 1; }
-  echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu") (user $(per_event "$wrk_user"), system $(per_event "$wrk_sys")), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w"); the service committed them in $wrk_batches groups"
+  echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu") (user $(per_event "$wrk_user"), system $(per_event "$wrk_sys")), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); the service committed them in $wrk_batches groups"
   echo "wrk timeline: $(timeline "$t0" "$t1") (process exit)"
   if [ "$round" = 1 ]; then saved_rate=$wrk_rate; like_for_like; wrk_rate=$saved_rate; fi
   run_opsctl "$round"
