@@ -7,6 +7,55 @@ extension ReplayStore {
     /// Bump it whenever `schema` changes, so tables made by an older opsctl are upgraded.
     static let schemaVersion = "opsctl replay items: one row per event of a replay (schema 2)"
 
+    // The pieces both `schema` (upgrade) and `freshSchema` (tables absent) write, so the two cannot drift.
+    /// The items table's columns, key and storage: one row per event of a replay.
+    static let itemsTable = """
+        (
+            replay_id text NOT NULL,
+            seq int NOT NULL,
+            event_id text NOT NULL,
+            event_type text,
+            payload text NOT NULL,
+            status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+            attempts int NOT NULL DEFAULT 0,
+            last_http_status int,
+            error text,
+            service_status text,
+            claimed_by text,
+            claimed_pid int,
+            claimed_backend_start timestamptz,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (replay_id, seq)
+        ) WITH (fillfactor = 45)
+        """
+    /// Deleting or truncating replays removes their items (what ON DELETE CASCADE did).
+    static let followReplays = """
+        CREATE OR REPLACE FUNCTION opsctl.replay_items_follow_replays() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'TRUNCATE' THEN
+                TRUNCATE opsctl.replay_items;
+            ELSE
+                DELETE FROM opsctl.replay_items i USING gone g WHERE i.replay_id = g.replay_id;
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+    static let deleteTrigger = """
+        CREATE TRIGGER replays_delete_items AFTER DELETE ON opsctl.replays REFERENCING OLD TABLE AS gone
+            FOR EACH STATEMENT EXECUTE FUNCTION opsctl.replay_items_follow_replays()
+        """
+    static let truncateTrigger = """
+        CREATE TRIGGER replays_truncate_items AFTER TRUNCATE ON opsctl.replays
+            FOR EACH STATEMENT EXECUTE FUNCTION opsctl.replay_items_follow_replays()
+        """
+    /// Which run worked on which replay (`opsctl run replay --resume`).
+    static let runsTable = """
+        (
+            run_id text PRIMARY KEY,
+            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE
+        )
+        """
+
     static let schema = """
         CREATE SCHEMA IF NOT EXISTS opsctl;
         CREATE TABLE IF NOT EXISTS opsctl.replays (
@@ -28,23 +77,7 @@ extension ReplayStore {
         -- no (replay_id, event_id) index (written in random order, ~15 %): a selection is one query over
         -- the service's event store or a file whose duplicate ids are dropped as it is read. Deleting or
         -- truncating replays removes their items (the triggers below, what ON DELETE CASCADE did).
-        CREATE TABLE IF NOT EXISTS opsctl.replay_items (
-            replay_id text NOT NULL,
-            seq int NOT NULL,
-            event_id text NOT NULL,
-            event_type text,
-            payload text NOT NULL,
-            status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
-            attempts int NOT NULL DEFAULT 0,
-            last_http_status int,
-            error text,
-            service_status text,
-            claimed_by text,
-            claimed_pid int,
-            claimed_backend_start timestamptz,
-            updated_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (replay_id, seq)
-        ) WITH (fillfactor = 45);
+        CREATE TABLE IF NOT EXISTS opsctl.replay_items \(itemsTable);
         -- Checkpoints are HOT updates (no index entry written): no index holds a column they change,
         -- and each page keeps room for a new version of every row on it (a batch of outcomes updates
         -- all the rows of a page in one transaction, so their old versions cannot be pruned before).
@@ -85,25 +118,12 @@ extension ReplayStore {
                 ALTER TABLE opsctl.replay_items SET (fillfactor = 45);
             END IF;
         END $$;
-        CREATE OR REPLACE FUNCTION opsctl.replay_items_follow_replays() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'TRUNCATE' THEN
-                TRUNCATE opsctl.replay_items;
-            ELSE
-                DELETE FROM opsctl.replay_items i USING gone g WHERE i.replay_id = g.replay_id;
-            END IF;
-            RETURN NULL;
-        END $$;
+        \(followReplays);
         DROP TRIGGER IF EXISTS replays_delete_items ON opsctl.replays;
-        CREATE TRIGGER replays_delete_items AFTER DELETE ON opsctl.replays REFERENCING OLD TABLE AS gone
-            FOR EACH STATEMENT EXECUTE FUNCTION opsctl.replay_items_follow_replays();
+        \(deleteTrigger);
         DROP TRIGGER IF EXISTS replays_truncate_items ON opsctl.replays;
-        CREATE TRIGGER replays_truncate_items AFTER TRUNCATE ON opsctl.replays
-            FOR EACH STATEMENT EXECUTE FUNCTION opsctl.replay_items_follow_replays();
-        CREATE TABLE IF NOT EXISTS opsctl.replay_runs (
-            run_id text PRIMARY KEY,
-            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE
-        );
+        \(truncateTrigger);
+        CREATE TABLE IF NOT EXISTS opsctl.replay_runs \(runsTable);
         """
 
     /// A database that has none of the tables: the current schema as plain CREATEs, without the upgrade
@@ -123,40 +143,11 @@ extension ReplayStore {
             rate double precision,
             concurrency int
         );
-        CREATE TABLE opsctl.replay_items (
-            replay_id text NOT NULL,
-            seq int NOT NULL,
-            event_id text NOT NULL,
-            event_type text,
-            payload text NOT NULL,
-            status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
-            attempts int NOT NULL DEFAULT 0,
-            last_http_status int,
-            error text,
-            service_status text,
-            claimed_by text,
-            claimed_pid int,
-            claimed_backend_start timestamptz,
-            updated_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (replay_id, seq)
-        ) WITH (fillfactor = 45);
-        CREATE OR REPLACE FUNCTION opsctl.replay_items_follow_replays() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'TRUNCATE' THEN
-                TRUNCATE opsctl.replay_items;
-            ELSE
-                DELETE FROM opsctl.replay_items i USING gone g WHERE i.replay_id = g.replay_id;
-            END IF;
-            RETURN NULL;
-        END $$;
-        CREATE TRIGGER replays_delete_items AFTER DELETE ON opsctl.replays REFERENCING OLD TABLE AS gone
-            FOR EACH STATEMENT EXECUTE FUNCTION opsctl.replay_items_follow_replays();
-        CREATE TRIGGER replays_truncate_items AFTER TRUNCATE ON opsctl.replays
-            FOR EACH STATEMENT EXECUTE FUNCTION opsctl.replay_items_follow_replays();
-        CREATE TABLE opsctl.replay_runs (
-            run_id text PRIMARY KEY,
-            replay_id text NOT NULL REFERENCES opsctl.replays ON DELETE CASCADE
-        )
+        CREATE TABLE opsctl.replay_items \(itemsTable);
+        \(followReplays);
+        \(deleteTrigger);
+        \(truncateTrigger);
+        CREATE TABLE opsctl.replay_runs \(runsTable)
         """
 
     /// Creates the tables (none there: `freshSchema`) or upgrades them unless they are current (OpsctlSchema:
