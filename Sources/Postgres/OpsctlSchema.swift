@@ -6,8 +6,8 @@
 /// site's tables under a lock of that site's (two runs making the same table with IF NOT EXISTS can
 /// collide the same way); different sites' tables are made side by side.
 public enum OpsctlSchema {
-    /// Runs `ddl` holding the lock named `tables` (after `schema` is made under the shared lock), in one
-    /// round trip; rolls back on error.
+    /// Runs `ddl` holding the lock named `tables` (after `schema` is made under the shared lock: `ddl` makes
+    /// only the site's tables), in one round trip; rolls back on error.
     public static func create(_ db: PostgresConnection, schema: String = "opsctl", _ ddl: String, tables: String,
                               statementTimeoutMs: Int = 30_000, lockTimeoutMs: Int = 10_000) throws {
         // lock_timeout first: it bounds the waits for the advisory locks too.

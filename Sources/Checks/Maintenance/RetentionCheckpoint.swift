@@ -22,7 +22,6 @@ struct RetentionCheckpoint {
     var startedAt: String = ""
 
     static let schema = """
-        CREATE SCHEMA IF NOT EXISTS opsctl;
         CREATE TABLE IF NOT EXISTS opsctl.retention_progress (
             policy text PRIMARY KEY,
             table_name text NOT NULL,

@@ -44,7 +44,6 @@ public struct ReleaseStore {
     public init(_ db: PostgresConnection) { self.db = db }
 
     static let schema = """
-        CREATE SCHEMA IF NOT EXISTS opsctl;
         CREATE TABLE IF NOT EXISTS opsctl.releases (
             id             bigserial PRIMARY KEY,
             environment    text NOT NULL,

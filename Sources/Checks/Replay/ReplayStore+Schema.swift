@@ -57,7 +57,6 @@ extension ReplayStore {
         """
 
     static let schema = """
-        CREATE SCHEMA IF NOT EXISTS opsctl;
         CREATE TABLE IF NOT EXISTS opsctl.replays (
             replay_id text PRIMARY KEY,
             created_at timestamptz NOT NULL DEFAULT now(),
@@ -131,7 +130,6 @@ extension ReplayStore {
     /// tables). No IF NOT EXISTS: a table found (made meanwhile by another worker, or by an older opsctl)
     /// fails the transaction with duplicate_table, and `ensureSchema` takes the upgrade path instead.
     static let freshSchema = """
-        CREATE SCHEMA IF NOT EXISTS opsctl;
         CREATE TABLE opsctl.replays (
             replay_id text PRIMARY KEY,
             created_at timestamptz NOT NULL DEFAULT now(),

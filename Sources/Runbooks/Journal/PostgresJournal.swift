@@ -53,7 +53,6 @@ public final class PostgresJournal: RunJournal, @unchecked Sendable {
         let exists = try db.query("SELECT to_regclass('opsctl.step_results') IS NOT NULL AS ok").first?["ok"].bool ?? false
         if exists { return }
         try OpsctlSchema.create(db, """
-            CREATE SCHEMA IF NOT EXISTS opsctl;
             CREATE TABLE IF NOT EXISTS opsctl.runs (
                 run_id       text PRIMARY KEY,
                 runbook      text NOT NULL,
