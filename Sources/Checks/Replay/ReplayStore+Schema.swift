@@ -8,6 +8,20 @@ extension ReplayStore {
     static let schemaVersion = "opsctl replay items: one row per event of a replay (schema 2)"
 
     // The pieces both `schema` (upgrade) and `freshSchema` (tables absent) write, so the two cannot drift.
+    /// One row per replay; `rate` and `concurrency`: the pace it was started with.
+    static let replaysTable = """
+        (
+            replay_id text PRIMARY KEY,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            created_by text,
+            target text NOT NULL,
+            selection jsonb NOT NULL,
+            total int NOT NULL DEFAULT 0,
+            finished_at timestamptz,
+            rate double precision,
+            concurrency int
+        )
+        """
     /// The items table's columns, key and storage: one row per event of a replay.
     static let itemsTable = """
         (
@@ -57,16 +71,8 @@ extension ReplayStore {
         """
 
     static let schema = """
-        CREATE TABLE IF NOT EXISTS opsctl.replays (
-            replay_id text PRIMARY KEY,
-            created_at timestamptz NOT NULL DEFAULT now(),
-            created_by text,
-            target text NOT NULL,
-            selection jsonb NOT NULL,
-            total int NOT NULL DEFAULT 0,
-            finished_at timestamptz
-        );
-        -- The pace the replay was started with: --resume and --join keep it unless told otherwise.
+        CREATE TABLE IF NOT EXISTS opsctl.replays \(replaysTable);
+        -- Tables made before the pace was kept (--resume and --join keep it unless told otherwise).
         ALTER TABLE opsctl.replays ADD COLUMN IF NOT EXISTS rate double precision,
                                    ADD COLUMN IF NOT EXISTS concurrency int;
         -- One index, the key (replay_id, seq): claims read seq ranges, checkpoints find their rows by seq,
@@ -130,17 +136,7 @@ extension ReplayStore {
     /// tables). No IF NOT EXISTS: a table found (made meanwhile by another worker, or by an older opsctl)
     /// fails the transaction with duplicate_table, and `ensureSchema` takes the upgrade path instead.
     static let freshSchema = """
-        CREATE TABLE opsctl.replays (
-            replay_id text PRIMARY KEY,
-            created_at timestamptz NOT NULL DEFAULT now(),
-            created_by text,
-            target text NOT NULL,
-            selection jsonb NOT NULL,
-            total int NOT NULL DEFAULT 0,
-            finished_at timestamptz,
-            rate double precision,
-            concurrency int
-        );
+        CREATE TABLE opsctl.replays \(replaysTable);
         CREATE TABLE opsctl.replay_items \(itemsTable);
         \(followReplays);
         \(deleteTrigger);
