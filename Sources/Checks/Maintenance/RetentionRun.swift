@@ -140,10 +140,7 @@ struct RetentionRun {
 
     /// The archive file's path: relative to opsctl.yaml's directory, `{date}` replaced by the run's start.
     func archivePath(_ template: String) throws -> String {
-        let f = DateFormatter()
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        f.timeZone = TimeZone(identifier: "UTC")
-        let name = template.replacingOccurrences(of: "{date}", with: f.string(from: Date()))
+        let name = template.replacingOccurrences(of: "{date}", with: UTCStamp.compact())
         let path = name.hasPrefix("/") ? name : (context.baseDirectory ?? FileManager.default.currentDirectoryPath) + "/" + name
         if FileManager.default.fileExists(atPath: path) {
             throw StepError("retention \(policy.name): archive file \(path) already exists; put {date} in archive.file to keep one file per run")

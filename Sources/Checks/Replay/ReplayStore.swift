@@ -9,7 +9,7 @@ struct ReplayStore {
     let db: PostgresConnection
 
     static func newID() -> String {
-        "rp-" + UTCStamp.compact() + "-" + String(UUID().uuidString.lowercased().prefix(4))
+        "rp-" + UTCStamp.uniqueID()
     }
 
     /// `latest` = the newest replay with events not acknowledged.

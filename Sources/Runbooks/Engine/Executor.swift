@@ -42,7 +42,7 @@ public final class Executor: @unchecked Sendable {
 
     /// Short, sortable, unique enough for humans to type: `20261124-111733-3f9a`.
     public static func newRunID() -> String {
-        UTCStamp.compact() + "-" + String(UUID().uuidString.lowercased().prefix(4))
+        UTCStamp.uniqueID()
     }
 
     /// Stops the run (SIGINT/SIGTERM, deadline): running steps are cancelled, `always` steps still run.
