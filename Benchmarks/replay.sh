@@ -3,21 +3,29 @@
 #   ceiling: wrk at the same concurrency, a Lua script sending EVENTS valid, pre-signed, distinct
 #            events (bodies and whop signatures generated before the run, checked against
 #            `opsctl webhook sign`), each one stored and processed by the service;
+#   floor:   opsctl's own HTTP layer alone (Benchmarks/replay-floor.c: Sources/CCurl over libcurl, the options and
+#            headers `opsctl replay` sets) sending the stored events pre-signed, with no database work, no signing
+#            and no Swift: the most any libcurl client could replay at (the design card has opsctl speak HTTP
+#            through libcurl);
 #   opsctl:  `opsctl replay --failed --concurrency C` of EVENTS stored failed events (read, claimed,
 #            signed, sent, recorded).
-# Both start from the same table sizes. ROUNDS (default 3) pairs of the two runs, alternating (wrk, opsctl, wrk,
-# opsctl, ...): the machine drifts between runs (the ceiling alone moved 5,356-6,494 events/s over an hour), so each
-# opsctl run is judged against the ceiling measured just before it and the RESULT is the median round (the round
-# whose ratio is the median; its two rates are the ones printed). Prints both rates, the ratio (target >= 90 %) and the CPU each
-# process spent per event (utime+stime from /proc: the service, all of Postgres — backends that exit
-# are counted through the postmaster's reaped-children time — and opsctl or wrk).
+# The run is CPU-bound on this machine's cores, shared by the client, the service and Postgres, so a client's CPU
+# per event is taken from the service: throughput ~ cores / (client + service + Postgres CPU per event).
+# ROUNDS (default 5) rounds of the three runs (wrk, floor, opsctl, wrk, ...): the machine drifts between runs (the
+# ceiling alone moved 4,760-7,098 events/s within an hour), so each opsctl run is judged against the ceiling measured
+# just before it and the RESULT is the median round (the round whose ratio is the median; its two rates are the ones
+# printed). Prints the rates, the ratios (target >= 90 %; floor / ceiling and opsctl / floor as medians too) and the
+# CPU each process spent per event (utime+stime from /proc: the service, all of Postgres — backends that exit
+# are counted through the postmaster's reaped-children time — and opsctl or wrk), the machine's busy share and
+# the service's context switches per event.
 # The old curl baseline (a sequential loop of curl + openssl, four process spawns per event) is gone:
 # it measured process start-up, 16 ms per event, and a complete run of 10,000 events would take
-# ~3 minutes of this shared machine to say nothing about replay; the signed wrk ceiling is the bound.
+# ~3 minutes of this shared machine to say nothing about replay; the signed wrk ceiling is the bound, and the
+# first round also times curl --parallel with the same events (what libcurl's own command line gets).
 source "$(dirname "$0")/lib.sh"
 need wrk wrk
 EVENTS=${EVENTS:-10000}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 CONCURRENCY=${CONCURRENCY:-64}
 PORT=${PORT:-18199}
 SECRET=bench_webhook_secret_0123456789abcdef
@@ -116,6 +124,15 @@ service_backends() { psql "$DB_URL" -qtAX -c "SELECT pid FROM pg_stat_activity W
 # falls as groups grow, so a client whose requests arrive differently costs it a different amount.
 batches() { psql "$DB_URL" -qtAX -c "SELECT count(DISTINCT processed_at) FROM events WHERE processed"; }
 processed() { psql "$DB_URL" -qtAX -c "SELECT count(*) FROM events WHERE processed"; }
+# The whole machine: busy and idle jiffies from /proc/stat ("busy idle"), to tell a CPU-bound run from one that waits.
+machine() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
+# Context switches of a process's threads so far: "voluntary involuntary" (a thread that blocks; one the scheduler preempts).
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {n += $2} END {print v + 0, n + 0}'; }
+switch_delta() { python3 -c "v0, n0, v1, n1 = map(int, '$1 $2'.split()); print(f'the service switched {(v1 - v0) / $EVENTS:.2f} voluntary + {(n1 - n0) / $EVENTS:.2f} involuntary times per event')"; }
+# TCP connections opened on this machine so far (active opens: each is a connect(), the client's or a Postgres client's).
+tcp_opens() { awk '$1 == "Tcp:" && $2 ~ /^[0-9]+$/ {print $6}' /proc/net/snmp; }
+# busy_share BEFORE AFTER: the share of the machine's CPU time busy between the two samples, and the cores' count.
+busy_share() { python3 -c "import os; b0, i0, b1, i1 = map(int, '$1 $2'.split()); print(f'machine busy {100 * (b1 - b0) / max(1, b1 - b0 + i1 - i0):.0f} % of {os.cpu_count()} cores')"; }
 per_event() { python3 -c "print(f'{$1 * 1e6 / $EVENTS:.0f} us')"; }
 
 # The ceiling's events, made once (every round starts from an empty events table): EVENTS distinct events plus a
@@ -140,6 +157,9 @@ theirs=$(WHOP_WEBHOOK_SECRET=$SECRET "$OPSCTL" webhook sign --payload "$work/fir
          | grep -i 'x-whop-signature' | grep -oE '[0-9a-f]{64}' | head -1)
 [ "$ours" = "$theirs" ] || { echo "signature mismatch: benchmark $ours, opsctl webhook sign '$theirs'"; exit 1; }
 threads=2
+# The client floor's driver (Benchmarks/replay-floor.c), built against opsctl's own libcurl layer.
+need cc gcc
+cc -O2 -o "$work/replay-floor" -I "$ROOT/Sources/CCurl/include" "$ROOT/Sources/CCurl/ccurl.c" "$ROOT/Benchmarks/replay-floor.c" -ldl -lpthread
 cat > "$work/signed.lua" <<'LUA'
 -- Each thread sends its share of the pre-signed events (line i goes to thread i % threads), each once, and
 -- stops once the service has answered `processed` for its share of the EVENTS to process (the first thread
@@ -191,14 +211,14 @@ run_wrk() {  # FILE PERF-NAME [as-opsctl]
   start_service
   perf_start "$2"
   service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
-  t0=$(now)
+  m0=$(machine); o0=$(tcp_opens); c0=$(switches "$service"); t0=$(now)
   /usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t$threads -c"$CONCURRENCY" -d120s -s "$work/signed.lua" "$URL" \
     -- "$1" $threads /api/webhooks/whop "$EVENTS" "$work/done.fifo" "${3:-}" > "$work/wrk.out" 2>&1 &
   local timer=$! wrk_pid= _   # $timer is /usr/bin/time: wrk is its child (found now, not by a /proc scan at the end)
   while [ -z "$wrk_pid" ]; do wrk_pid=$(cat "/proc/$timer/task/$timer/children" 2>/dev/null) || break; done
   for _ in $(seq $threads); do read -r -t 120 -u 7 _ || break; done
   kill -INT $wrk_pid 2>/dev/null; wait $timer || true
-  t1=$(now)
+  t1=$(now); m1=$(machine); o1=$(tcp_opens); c1=$(switches "$service")
   perf_stop
   local done_count; done_count=$(processed)
   [ "$done_count" -ge "$EVENTS" ] || { echo "wrk stopped with $done_count of $EVENTS events processed:"; cat "$work/wrk.out"; exit 1; }
@@ -215,14 +235,10 @@ timeline() { read -r first_done nth_done < <(psql "$DB_URL" -qtAX -F ' ' -c "SEL
     (SELECT extract(epoch FROM processed_at) FROM events WHERE processed ORDER BY processed_at OFFSET $EVENTS - 1 LIMIT 1) FROM events WHERE processed")
   python3 -c "print(f'first event processed at +{($first_done - $1) * 1000:.0f} ms, the {$EVENTS}th at +{($nth_done - $1) * 1000:.0f} ms, end at +{($2 - $1) * 1000:.0f} ms')"; }
 
-# 1b. Like for like (a diagnostic, not the target's baseline, first round only): wrk sending the very events opsctl
-# replays below, stored failed events with their bodies as stored (payload::text), signed the same way. For the
-# service these are redeliveries (INSERT ... ON CONFLICT finds the row, SELECT ... FOR UPDATE, UPDATE), which cost
-# it and its Postgres more per event than new events: this separates that from opsctl's own cost. Once a thread has
-# sent its share it resends (answered `duplicate`) until the last batch commits.
-like_for_like() {
-  reset_events "$EVENTS"
-  psql "$DB_URL" -qtAX -c "SELECT payload::text FROM events ORDER BY occurred_at, whop_event_id" > "$work/stored.txt"
+# The stored failed events' bodies as stored (payload::text, the bytes opsctl replays), signed now (every run that
+# sends them pre-signed signs them afresh: the service refuses stale timestamps) into stored.tsv.
+sign_stored() {
+  [ -s "$work/stored.txt" ] || psql "$DB_URL" -qtAX -c "SELECT payload::text FROM events ORDER BY occurred_at, whop_event_id" > "$work/stored.txt"
   python3 - "$SECRET" "$work/stored.txt" "$work/stored.tsv" <<'PY2'
 import hmac, hashlib, sys, time
 secret, src, out = sys.argv[1].encode(), sys.argv[2], sys.argv[3]
@@ -233,13 +249,65 @@ with open(out, "w") as f:
         if body:
             f.write(hmac.new(secret, body.encode(), hashlib.sha256).hexdigest() + "\t" + ts + "\t" + body + "\n")
 PY2
+}
+
+# 1b. Like for like (diagnostics, not the target's baseline, first round only): the very events opsctl replays below,
+# stored failed events with their bodies as stored, signed the same way, sent by wrk and by curl --parallel. For the
+# service these are redeliveries (INSERT ... ON CONFLICT finds the row, SELECT ... FOR UPDATE, UPDATE), which cost it and
+# its Postgres a different amount per event than new events: this separates that from opsctl's own cost. Once a wrk
+# thread has sent its share it resends (answered `duplicate`) until the last batch commits.
+like_for_like() {
+  reset_events "$EVENTS"
+  sign_stored
   run_wrk "$work/stored.tsv" wrk-stored
   echo "wrk, the same stored events (redeliveries, diagnostic): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
-  if [ -n "${WRK_AS_OPSCTL:-}" ]; then  # (a) the same again with opsctl's request headers: does the service pay for them?
+  # curl --parallel, the same events once each at the same concurrency, timed from process start to exit like opsctl:
+  # what an operator replaying with libcurl's own command line would get (its config is read at start-up).
+  reset_events "$EVENTS"
+  sign_stored
+  python3 - "$work/stored.tsv" "$URL" "$work/curl.cfg" <<'PY3'
+import sys
+src, url, out = sys.argv[1:]
+q = lambda v: '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+with open(out, "w") as f:
+    for i, line in enumerate(open(src)):
+        sig, ts, body = line.rstrip("\n").split("\t", 2)
+        if i: f.write("next\n")
+        f.write(f"url = {q(url)}\nheader = {q('Content-Type: application/json')}\nheader = {q('x-whop-signature: ' + sig)}\n"
+                f"header = {q('x-whop-timestamp: ' + ts)}\ndata-binary = {q(body)}\noutput = /dev/null\n")
+PY3
+  start_service
+  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
+  t0=$(now)
+  /usr/bin/time -f "%U %S" -o "$work/curl.time" curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$CONCURRENCY" -K "$work/curl.cfg" >/dev/null
+  t1=$(now)
+  local curl_s curl_cpu; curl_s=$(python3 -c "print($t1 - $t0)"); curl_cpu=$(awk '{print $1 + $2}' "$work/curl.time")
+  echo "curl --parallel, the same stored events (diagnostic): $(fmt "$(python3 -c "print($EVENTS / $curl_s)")" 0) events/s; CPU per event: curl $(per_event "$curl_cpu"), service $(per_event "$(python3 -c "print($(cpu_of "$service") - $service_cpu0)")"), Postgres $(per_event "$(python3 -c "print($(pg_cpu) - $pg_cpu0)")") (the service's sessions $(per_event "$(python3 -c "print($(cpu_of $(service_backends)) - $pooled_cpu0)")")); processed $(processed), $(batches) groups"
+  if [ -n "${WRK_AS_OPSCTL:-}" ]; then  # (a) wrk with opsctl's request headers: does the service pay for them?
     reset_events "$EVENTS"
+    sign_stored
     run_wrk "$work/stored.tsv" wrk-stored-headers as-opsctl
     echo "wrk, the same stored events with opsctl's headers (User-Agent, Accept, Accept-Encoding, X-Opsctl-Replay): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
   fi
+}
+
+# 1c. opsctl's HTTP floor, every round: Benchmarks/replay-floor.c drives opsctl's own HTTP layer (Sources/CCurl over
+# libcurl's multi interface, the options and headers `opsctl replay` sets) with the same stored events pre-signed, and
+# does nothing else: no database, no signing, no Swift. The design card has opsctl speak HTTP through libcurl, so no
+# replay can beat this; opsctl / floor is the share of it left after reading, signing and durably recording every event.
+# Sets floor_rate.
+run_floor() {
+  reset_events "$EVENTS"
+  sign_stored
+  start_service
+  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
+  m0=$(machine); c0=$(switches "$service"); t0=$(now)
+  /usr/bin/time -f "%U %S" -o "$work/floor.time" "$work/replay-floor" "$work/stored.tsv" "$URL" "$CONCURRENCY" > "$work/floor.out" \
+    || { echo "replay-floor failed:"; cat "$work/floor.out"; exit 1; }
+  t1=$(now); m1=$(machine); c1=$(switches "$service")
+  local floor_s floor_user floor_sys; floor_s=$(python3 -c "print($t1 - $t0)"); read -r floor_user floor_sys < "$work/floor.time"
+  floor_rate=$(python3 -c "print($EVENTS / $floor_s)")
+  echo "opsctl's HTTP floor (Sources/CCurl + libcurl alone, the same stored events pre-signed, no database): $(fmt "$floor_rate" 0) events/s; CPU per event: client $(per_event "$(python3 -c "print($floor_user + $floor_sys)")") (user $(per_event "$floor_user"), system $(per_event "$floor_sys")), service $(per_event "$(python3 -c "print($(cpu_of "$service") - $service_cpu0)")"), Postgres $(per_event "$(python3 -c "print($(pg_cpu) - $pg_cpu0)")") (the service's sessions $(per_event "$(python3 -c "print($(cpu_of $(service_backends)) - $pooled_cpu0)")")); processed $(processed), $(batches) groups; $(timeline "$t0" "$t1"); $(busy_share "$m0" "$m1"); $(switch_delta "$c0" "$c1")"
 }
 
 # 2. opsctl replay of the same number of stored failed events; sets opsctl_s, opsctl_rate.
@@ -256,11 +324,11 @@ run_opsctl() {  # ROUND
   start_service
   service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
   [ "$1" != 1 ] || perf_start opsctl
-  t0=$(now)
+  m0=$(machine); o0=$(tcp_opens); c0=$(switches "$service"); t0=$(now)
   # TRACE=1: opsctl prints how full it kept its request slots and what its send thread waited for (OPSCTL_TRACE_REPLAY).
   (cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET OPSCTL_TRACE_REPLAY=${TRACE:+1} /usr/bin/time -f "%U %S" -o "$work/opsctl.time" "$OPSCTL" replay --failed \
     --concurrency "$CONCURRENCY" --format json --output "$work/replay.json") || { echo "opsctl replay failed:"; cat "$work/replay.json"; exit 1; }
-  t1=$(now)
+  t1=$(now); m1=$(machine); o1=$(tcp_opens); c1=$(switches "$service")
   perf_stop
   service_cpu=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_o=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
   pooled_cpu=$(python3 -c "print($(cpu_of $(service_backends)) - $pooled_cpu0)")
@@ -284,12 +352,12 @@ SELECT to_char(total_exec_time * 1000 / $EVENTS, 'FM9990.00') || ' us/event', to
 SELECT 'all of them: ' || to_char(sum(total_exec_time) * 1000 / $EVENTS, 'FM9990.00') || ' us/event, ' || sum(calls) || ' calls' FROM mine;
 SQL
   fi
-  echo "opsctl timeline: $(timeline "$t0" "$t1") (process exit)"
+  echo "opsctl timeline: $(timeline "$t0" "$t1") (process exit); $(busy_share "$m0" "$m1"), $((o1 - o0)) TCP connections opened; $(switch_delta "$c0" "$c1")"
   [ "$replayed" = "$EVENTS" ] || { echo "only $replayed of $EVENTS replayed events were processed"; replay_complete=no; }
 }
 
 replay_complete=yes
-rounds=()   # "ratio opsctl_rate wrk_rate" per round
+rounds=()   # "ratio opsctl_rate wrk_rate floor_rate" per round
 for round in $(seq "$ROUNDS"); do
   echo "--- round $round of $ROUNDS"
   # 1. The ceiling: wrk sending distinct, validly signed events on C connections until EVENTS are processed.
@@ -300,15 +368,18 @@ for round in $(seq "$ROUNDS"); do
   echo "wrk ceiling: $EVENTS distinct signed events processed in $(fmt "$wrk_s") s = $(fmt "$wrk_rate" 0) events/s (c=$CONCURRENCY, $threads threads; wrk sent $wrk_requests before it was stopped, non-2xx $wrk_non2xx, socket errors $wrk_errors)"
   [ "${wrk_non2xx:-1}" = 0 ] || { echo "the ceiling run is not valid (rejected events):"; cat "$work/wrk.out"; exit 1; }
   echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu") (user $(per_event "$wrk_user"), system $(per_event "$wrk_sys")), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); the service committed them in $wrk_batches groups"
-  echo "wrk timeline: $(timeline "$t0" "$t1") (process exit)"
+  echo "wrk timeline: $(timeline "$t0" "$t1") (process exit); $(busy_share "$m0" "$m1"), $((o1 - o0)) TCP connections opened; $(switch_delta "$c0" "$c1")"
   if [ "$round" = 1 ]; then saved_rate=$wrk_rate; like_for_like; wrk_rate=$saved_rate; fi
+  run_floor
   run_opsctl "$round"
   r=$(python3 -c "print(f'{$opsctl_rate / $wrk_rate:.4f}')")
-  echo "round $round: opsctl / signed ceiling: $(python3 -c "print(f'{100 * $r:.1f}')") %"
-  rounds+=("$r $opsctl_rate $wrk_rate")
+  echo "round $round: opsctl / signed ceiling: $(python3 -c "print(f'{100 * $r:.1f}')") %; HTTP floor / ceiling $(python3 -c "print(f'{100 * $floor_rate / $wrk_rate:.1f}')") %; opsctl / HTTP floor $(python3 -c "print(f'{100 * $opsctl_rate / $floor_rate:.1f}')") %"
+  rounds+=("$r $opsctl_rate $wrk_rate $floor_rate")
 done
 # The median round (by ratio; with an even ROUNDS the lower of the two middle ones).
-read -r median_ratio opsctl_rate wrk_rate < <(printf '%s\n' "${rounds[@]}" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+read -r median_ratio opsctl_rate wrk_rate floor_rate < <(printf '%s\n' "${rounds[@]}" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")
 echo "rounds (opsctl / ceiling): $(printf '%s\n' "${rounds[@]}" | awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $1}'); median round: $(fmt "$opsctl_rate" 0) against $(fmt "$wrk_rate" 0) events/s = $(python3 -c "print(f'{100 * $median_ratio:.1f}')") % (target >= 90 %)"
+# The floor's own medians, each over the rounds: how far libcurl alone gets against wrk, and opsctl against libcurl alone.
+echo "rounds (HTTP floor / ceiling): $(printf '%s\n' "${rounds[@]}" | awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $4 / $3}'), median $(printf '%s\n' "${rounds[@]}" | awk '{print $4 / $3}' | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p" | xargs printf '%.2f'); rounds (opsctl / HTTP floor): $(printf '%s\n' "${rounds[@]}" | awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $2 / $4}'), median $(printf '%s\n' "${rounds[@]}" | awk '{print $2 / $4}' | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p" | xargs printf '%.2f')"
 result replay-ceiling "$(fmt "$opsctl_rate" 0)ev/s" "$(fmt "$wrk_rate" 0)ev/s" "$(ratio "$opsctl_rate" "$wrk_rate")" \
   ">= 0.90x wrk signed ceiling (c=$CONCURRENCY, median of $ROUNDS rounds)" "$(met_if "$median_ratio >= 0.9 and '$replay_complete' == 'yes'")"
