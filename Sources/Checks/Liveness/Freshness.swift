@@ -75,16 +75,14 @@ public struct Freshness: StepKind {
         }
         let counter = counter!
         let key = "freshness:\(subject)"
-        let (current, previous, saveProblem): (Double?, [String: HealthState.Previous], String?) = try context.withCatalogConnection(variable: variable) { connection in
-            let (current, previous) = try context.readOnlyAsStep(connection) { db in
-                (try db.query("SELECT sum(\(quoteIdentifier(counter)))::float8 AS total \(from)", conditionParams).first?["total"].double,
-                 try HealthState.previous(db, check: key))
-            }
-            guard let current else { return (nil, previous, nil) }
+        let (current, previous, saveProblem) = try context.sincePreviousRun(check: key, variable: variable, read: { db in
+            try db.query("SELECT sum(\(quoteIdentifier(counter)))::float8 AS total \(from)", conditionParams).first?["total"].double
+        }, values: { current, previous in
+            guard let current else { return nil }
             // The value, and when it last changed: unchanged values keep their old change time.
             let changedAt = previous["value"]?.value == current ? previous["changed_at"]?.value ?? Date().timeIntervalSince1970 : Date().timeIntervalSince1970
-            return (current, previous, HealthState.save(connection, check: key, values: ["value": current, "changed_at": changedAt]))
-        }
+            return ["value": current, "changed_at": changedAt]
+        })
         guard let current else { return noRows() }
         var details: [String: JSONValue] = ["value": .double(current)]
         if let saveProblem { details["state"] = .string(saveProblem) }

@@ -26,13 +26,10 @@ public struct PostgresDeadlocks: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let (current, previous, saveProblem) = try context.withCatalogConnection(variable: variable) { connection in
-            let (current, previous) = try context.readOnlyAsStep(connection) { db in
-                (try db.query("SELECT deadlocks::float8 AS n FROM pg_stat_database WHERE datname = current_database()").first?["n"].double ?? 0,
-                 try HealthState.previous(db, check: Self.name)["deadlocks"])
-            }
-            return (current, previous, HealthState.save(connection, check: Self.name, values: ["deadlocks": current]))
-        }
+        let (current, saved, saveProblem) = try context.sincePreviousRun(check: Self.name, variable: variable, read: { db in
+            try db.query("SELECT deadlocks::float8 AS n FROM pg_stat_database WHERE datname = current_database()").first?["n"].double ?? 0
+        }, values: { current, _ in ["deadlocks": current] })
+        let previous = saved["deadlocks"]
         var details: [String: JSONValue] = ["total_since_stats_reset": .int(Int(current))]
         let value: Double, message: String
         if let previous {

@@ -23,13 +23,10 @@ public struct PostgresDatabaseGrowth: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let (size, previous, saveProblem) = try context.withCatalogConnection(variable: variable) { connection in
-            let (size, previous) = try context.readOnlyAsStep(connection) { db in
-                (try db.query("SELECT pg_database_size(current_database())::float8 AS bytes").first?["bytes"].double ?? 0,
-                 try HealthState.previous(db, check: Self.name)["database"])
-            }
-            return (size, previous, HealthState.save(connection, check: Self.name, values: ["database": size]))
-        }
+        let (size, saved, saveProblem) = try context.sincePreviousRun(check: Self.name, variable: variable, read: { db in
+            try db.query("SELECT pg_database_size(current_database())::float8 AS bytes").first?["bytes"].double ?? 0
+        }, values: { size, _ in ["database": size] })
+        let previous = saved["database"]
         var details: [String: JSONValue] = ["bytes": .int(Int(size))]
         if let saveProblem { details["state"] = .string(saveProblem) }
         guard let previous else {
@@ -78,19 +75,15 @@ public struct PostgresTableGrowth: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let (rows, previous, saveProblem) = try context.withCatalogConnection(variable: variable) { connection in
-            let (rows, previous) = try context.readOnlyAsStep(connection) { db in
-                (try db.query("""
-                    SELECT n.nspname AS schema, c.relname AS name, pg_total_relation_size(c.oid)::float8 AS bytes
-                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                     WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'opsctl')
-                       AND n.nspname NOT LIKE 'pg_toast%'
-                     ORDER BY 3 DESC LIMIT $1
-                    """, [tables]).rows,
-                 try HealthState.previous(db, check: Self.name))
-            }
-            return (rows, previous, HealthState.save(connection, check: Self.name, values: Self.sizes(rows)))
-        }
+        let (rows, previous, saveProblem) = try context.sincePreviousRun(check: Self.name, variable: variable, read: { db in
+            try db.query("""
+                SELECT n.nspname AS schema, c.relname AS name, pg_total_relation_size(c.oid)::float8 AS bytes
+                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'opsctl')
+                   AND n.nspname NOT LIKE 'pg_toast%'
+                 ORDER BY 3 DESC LIMIT $1
+                """, [tables]).rows
+        }, values: { rows, _ in Self.sizes(rows) })
         let sizes = Self.sizes(rows)
         if previous.isEmpty {
             var outcome = StepOutcome.ok("first run: \(sizes.count) table(s) measured; the next runs report the growth since now",

@@ -23,17 +23,12 @@ public struct PostgresTempFiles: StepKind {
     }
 
     public func run(_ context: StepContext) throws -> StepOutcome {
-        let (row, previous, saveProblem) = try context.withCatalogConnection(variable: variable) { connection in
-            let (row, previous) = try context.readOnlyAsStep(connection) { db in
-                (try db.query("""
-                    SELECT temp_files::float8 AS files, temp_bytes::float8 AS bytes, current_setting('work_mem') AS work_mem
-                      FROM pg_stat_database WHERE datname = current_database()
-                    """).first,
-                 try HealthState.previous(db, check: Self.name))
-            }
-            let values = ["files": row?["files"].double ?? 0, "bytes": row?["bytes"].double ?? 0]
-            return (row, previous, HealthState.save(connection, check: Self.name, values: values))
-        }
+        let (row, previous, saveProblem) = try context.sincePreviousRun(check: Self.name, variable: variable, read: { db in
+            try db.query("""
+                SELECT temp_files::float8 AS files, temp_bytes::float8 AS bytes, current_setting('work_mem') AS work_mem
+                  FROM pg_stat_database WHERE datname = current_database()
+                """).first
+        }, values: { row, _ in ["files": row?["files"].double ?? 0, "bytes": row?["bytes"].double ?? 0] })
         let files = row?["files"].double ?? 0, bytes = row?["bytes"].double ?? 0
         var details: [String: JSONValue] = ["total_files": .int(Int(files)), "total_bytes": .int(Int(bytes)),
                                             "work_mem": .string(row?["work_mem"].string ?? "")]

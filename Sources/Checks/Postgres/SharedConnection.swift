@@ -67,6 +67,20 @@ extension StepContext {
         }
     }
 
+    /// A check that compares with its own previous run: reads `read` (READ ONLY, as this step) together
+    /// with the values `check` saved last time (HealthState), then saves `values(read, previous)` for the
+    /// next run (nil: nothing saved), on the same shared connection. The save's problem (a replica, no
+    /// CREATE right) is returned, not thrown: the check still reports, it just can't compare next time.
+    func sincePreviousRun<T>(check: String, variable: String?, read: (PostgresConnection) throws -> T,
+                             values: (T, [String: HealthState.Previous]) -> [String: Double]?) throws
+        -> (value: T, previous: [String: HealthState.Previous], saveProblem: String?) {
+        try withCatalogConnection(variable: variable) { connection in
+            let (value, previous) = try readOnlyAsStep(connection) { db in (try read(db), try HealthState.previous(db, check: check)) }
+            guard let next = values(value, previous) else { return (value, previous, nil) }
+            return (value, previous, HealthState.save(connection, check: check, values: next))
+        }
+    }
+
     /// Runs `body` with the shared connection held (for checks that also save state after their read).
     func withCatalogConnection<T>(variable: String?, _ body: (PostgresConnection) throws -> T) throws -> T {
         let name = (variable?.isEmpty == false ? variable : nil) ?? databaseURLVariable
