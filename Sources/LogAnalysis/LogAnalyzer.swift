@@ -1,4 +1,5 @@
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,12 +19,11 @@ public struct LogAnalyzer: Sendable {
         let queue = SegmentQueue(buffers: options.workers + 2, capacity: options.chunkBytes + options.maxLineBytes + 1)
         let states = try (0..<options.workers).map { _ in try ScanState(options: options) }
         let reader = try ScanState(options: options)
-        let group = DispatchGroup()
+        let workers = ScanThreads()
         for state in states {
-            DispatchQueue.global().async(group: group) {
-                Self.work(queue: queue, state: state, options: options)
-            }
+            workers.start { Self.work(queue: queue, state: state, options: options) }
         }
+        PhaseClock.mark("logs: workers started")
         var files: [LogReport.FileSummary] = []
         var failure: Error?
         do {
@@ -34,10 +34,12 @@ public struct LogAnalyzer: Sendable {
             failure = error
         }
         queue.close()
-        group.wait()
+        workers.join()
+        PhaseClock.mark("logs: scan done")
         if let failure { throw failure }
         reader.end()
         for s in states { reader.merge(s) }
+        PhaseClock.mark("logs: merged")
         for i in files.indices {
             files[i].bytes -= reader.lostBytesPerFile[i] ?? 0
             let counts = reader.perFile[i] ?? (0, 0)
@@ -84,6 +86,7 @@ public struct LogAnalyzer: Sendable {
                 let slot = queue.takeFree()
                 queue.put(Segment(buffer: UInt(bitPattern: slot), length: stop - start, file: file, offset: start, format: .json,
                                   mapped: mapped))
+                if start == offset { PhaseClock.mark("logs: first mapped segment queued") }
                 start = stop
                 options.afterMappedSegment?()
             }
