@@ -17,7 +17,7 @@ public struct LogAnalyzer: Sendable {
         let inputs = paths.isEmpty ? ["-"] : paths
         let options = self.options
         let queue = SegmentQueue(buffers: options.workers + 2, capacity: options.chunkBytes + options.maxLineBytes + 1)
-        let states = try (0..<options.workers).map { _ in try ScanState(options: options) }
+        var states = try (0..<options.workers).map { _ in try ScanState(options: options) }
         let reader = try ScanState(options: options)
         let workers = ScanThreads()
         for state in states {
@@ -38,7 +38,10 @@ public struct LogAnalyzer: Sendable {
         PhaseClock.mark("logs: scan done")
         if let failure { throw failure }
         reader.end()
-        for s in states { reader.merge(s) }
+        // In order, each worker's state released once merged: the tables `reader` took over from the
+        // first are then its own, and the next ones are added to them in place instead of copied on
+        // write first (0.5 ms of the serial end with the dense latency counts).
+        while !states.isEmpty { reader.merge(states.removeFirst()) }
         PhaseClock.mark("logs: merged")
         for i in files.indices {
             files[i].bytes -= reader.lostBytesPerFile[i] ?? 0
