@@ -1,4 +1,5 @@
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,14 +17,13 @@ public struct LogAnalyzer: Sendable {
         let inputs = paths.isEmpty ? ["-"] : paths
         let options = self.options
         let queue = SegmentQueue(buffers: options.workers + 2, capacity: options.chunkBytes + options.maxLineBytes + 1)
-        let states = try (0..<options.workers).map { _ in try ScanState(options: options) }
+        var states = try (0..<options.workers).map { _ in try ScanState(options: options) }
         let reader = try ScanState(options: options)
-        let group = DispatchGroup()
+        let workers = ScanThreads()
         for state in states {
-            DispatchQueue.global().async(group: group) {
-                Self.work(queue: queue, state: state, options: options)
-            }
+            workers.start { Self.work(queue: queue, state: state, options: options) }
         }
+        PhaseClock.mark("logs: workers started")
         var files: [LogReport.FileSummary] = []
         var failure: Error?
         do {
@@ -34,10 +34,15 @@ public struct LogAnalyzer: Sendable {
             failure = error
         }
         queue.close()
-        group.wait()
+        workers.join()
+        PhaseClock.mark("logs: scan done")
         if let failure { throw failure }
         reader.end()
-        for s in states { reader.merge(s) }
+        // In order, each worker's state released once merged: the tables `reader` took over from the
+        // first are then its own, and the next ones are added to them in place instead of copied on
+        // write first (0.5 ms of the serial end with the dense latency counts).
+        while !states.isEmpty { reader.merge(states.removeFirst()) }
+        PhaseClock.mark("logs: merged")
         for i in files.indices {
             files[i].bytes -= reader.lostBytesPerFile[i] ?? 0
             let counts = reader.perFile[i] ?? (0, 0)
@@ -84,6 +89,7 @@ public struct LogAnalyzer: Sendable {
                 let slot = queue.takeFree()
                 queue.put(Segment(buffer: UInt(bitPattern: slot), length: stop - start, file: file, offset: start, format: .json,
                                   mapped: mapped))
+                if start == offset { PhaseClock.mark("logs: first mapped segment queued") }
                 start = stop
                 options.afterMappedSegment?()
             }

@@ -40,6 +40,24 @@ import Testing
         try check(r, against: c)
     }
 
+    /// The input is opened with a 64 KB sniff; a compressed stream longer than that goes on with full
+    /// staging reads from where the sniff stopped.
+    @Test func gzipLongerThanTheSniffGivesTheSameAnswers() throws {
+        let c = Corpus.pino(lines: 20_000)
+        let file = TempFile(c.text)
+        let gz = try file.gzipped()
+        let compressed = try #require(try FileManager.default.attributesOfItem(atPath: gz.path)[.size] as? Int)
+        #expect(compressed > 2 * InputReader.sniffBytes)
+        let r = try analyze([gz.path]) {
+            $0.top = 100
+            $0.window = 60
+            $0.groupBy = "route"
+            $0.latencyField = "duration_ms"
+        }
+        #expect(r.files.first?.compressed == true)
+        try check(r, against: c)
+    }
+
     func check(_ r: LogReport, against c: Corpus) throws {
         #expect(r.lines == c.lines)
         #expect(r.matched == c.lines)

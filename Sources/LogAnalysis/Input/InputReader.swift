@@ -40,7 +40,10 @@ final class InputReader {
             ownsFD = true
         }
         staging = .allocate(byteCount: stagingCapacity, alignment: 64)
-        try fillStaging()
+        // The sniff reads what format detection looks at (64 KB), not a whole staging buffer: a mapped
+        // file is scanned in place and a plain stream reads into the segments, so a 1 MB first read
+        // was a copy (and 256 page faults) on the serial path before the first segment.
+        try fillStaging(max: Self.sniffBytes)
         if stagingEnd - stagingStart >= 2 {
             let p = staging.assumingMemoryBound(to: UInt8.self)
             if p[0] == 0x1F && p[1] == 0x8B {
@@ -89,11 +92,15 @@ final class InputReader {
         sourceEOF = false
     }
 
-    private func fillStaging() throws {
+    /// Bytes read when the input is opened: enough to tell gzip and the line format apart.
+    static let sniffBytes = 1 << 16
+
+    private func fillStaging(max: Int? = nil) throws {
         stagingStart = 0
         stagingEnd = 0
-        while stagingEnd < stagingCapacity && !sourceEOF {
-            let n = Glibc.read(fd, staging + stagingEnd, stagingCapacity - stagingEnd)
+        let limit = Swift.min(max ?? stagingCapacity, stagingCapacity)
+        while stagingEnd < limit && !sourceEOF {
+            let n = Glibc.read(fd, staging + stagingEnd, limit - stagingEnd)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw LogAnalysisError("cannot read \(path): \(String(cString: strerror(errno)))")

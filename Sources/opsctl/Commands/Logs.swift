@@ -87,6 +87,7 @@ extension Opsctl {
                 let options = try options()
                 // Log lines are masked before they are fingerprinted or kept as examples.
                 RunService(global: global).registerSecretsWithoutEnvironment()
+                PhaseClock.mark("logs: secrets registered")
                 if follow.follow { try runFollow(options, format: format) }
                 let started = Date()
                 let report: LogReport
@@ -96,6 +97,7 @@ extension Opsctl {
                     Terminal.error("\(error)")
                     throw ExitCode(65)
                 }
+                PhaseClock.mark("logs: report built")
                 // human and json print the report itself; the other formats carry it as the step's details.
                 let outcome = LogsAnalyze.outcome(report, thresholds: options.thresholds,
                                                   withDetails: format != .human && format != .json)
@@ -117,6 +119,7 @@ extension Opsctl {
                                         startedAt: started, durationMs: result.durationMs, results: [result])
                     try writer.write(format.makeReporter(options: global.reporterOptions()).render(run))
                 }
+                PhaseClock.mark("logs: report written")
                 if format == .human || format == .json {
                     let failed = outcome.status == .fail || (global.strict && outcome.status == .warn)
                     throw ExitCode(failed ? 1 : 0)
