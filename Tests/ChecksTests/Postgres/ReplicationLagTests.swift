@@ -62,7 +62,11 @@ struct ReplicationLagTests {
         try waitUntil(p, "SELECT bool_and(flush_lsn >= pg_current_wal_lsn()) FROM pg_stat_replication")
         let behind = try #require(try p.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 AS b FROM pg_stat_replication")
             .first?["b"].double)
-        #expect(behind > 100_000, "the filler wrote \(behind) bytes of WAL")
+        // On failure, what both sides say (this rarely fails on a loaded machine, cause not yet known).
+        #expect(behind > 100_000, """
+            the filler wrote \(behind) bytes of WAL; primary: \((try? p.query("SELECT count(*)::text || ' walsender(s), current ' || pg_current_wal_lsn()::text || ', ' || coalesce(string_agg(state || ' replay ' || coalesce(replay_lsn::text, '?'), '; '), 'none') AS d FROM pg_stat_replication").first?["d"].string) ?? "?"); \
+            standby: \((try? s.query("SELECT pg_get_wal_replay_pause_state() || ', received ' || pg_last_wal_receive_lsn()::text || ', replayed ' || pg_last_wal_replay_lsn()::text || ', up since ' || pg_postmaster_start_time()::text AS d").first?["d"].string) ?? "?")
+            """)
         let warned = try lag(primaryURL, warnBytes: 100_000, critBytes: 1_000_000_000)
         #expect(warned.status == .warn, "\(warned.message)")
         #expect((warned.metric("replication_lag_bytes") ?? 0) >= 100_000)
