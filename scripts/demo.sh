@@ -32,7 +32,10 @@ expect() {
 expect_file() {
   grep -E -- "$1" "$2" || { echo "demo: FAILED: no line matching /$1/ in $2" >&2; exit 1; }
 }
-cleanup() { [ -n "${service_pid:-}" ] && kill "$service_pid" 2>/dev/null || true; }
+# Stops the demo's service if it is still running (it may have exited already: nothing to stop then).
+cleanup() {
+  if [ -n "${service_pid:-}" ] && kill -0 "$service_pid" 2>/dev/null; then kill "$service_pid"; fi
+}
 trap cleanup EXIT
 
 say "1. A throwaway Postgres: opsctl sandbox up"
