@@ -134,6 +134,21 @@ tcp_opens() { awk '$1 == "Tcp:" && $2 ~ /^[0-9]+$/ {print $6}' /proc/net/snmp; }
 # busy_share BEFORE AFTER: the share of the machine's CPU time busy between the two samples, and the cores' count.
 busy_share() { python3 -c "import os; b0, i0, b1, i1 = map(int, '$1 $2'.split()); print(f'machine busy {100 * (b1 - b0) / max(1, b1 - b0 + i1 - i0):.0f} % of {os.cpu_count()} cores')"; }
 per_event() { python3 -c "print(f'{$1 * 1e6 / $EVENTS:.0f} us')"; }
+# A measured run's samples: run_starts just before its client starts, run_ends the moment the client exited.
+# run_ends sets the CPU seconds the run cost the service, all of Postgres and the service's pooled sessions
+# (service_s, postgres_s, sessions_s), and t1, m1, o1, c1 beside run_starts' t0, m0, o0, c0 (wall clock, machine,
+# TCP opens, the service's context switches).
+run_starts() {
+  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
+  m0=$(machine); o0=$(tcp_opens); c0=$(switches "$service"); t0=$(now)
+}
+run_ends() {
+  t1=$(now); m1=$(machine); o1=$(tcp_opens); c1=$(switches "$service")
+  service_s=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); postgres_s=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
+  sessions_s=$(python3 -c "print($(cpu_of $(service_backends)) - $pooled_cpu0)")
+}
+# The service's and Postgres's CPU per event of the last run, as every run's line gives them.
+server_cpu() { echo "service $(per_event "$service_s"), Postgres $(per_event "$postgres_s") (the service's sessions $(per_event "$sessions_s"))"; }
 
 # The ceiling's events, made once (every round starts from an empty events table): EVENTS distinct events plus a
 # 25 % reserve, so no connection ever runs out and resends. Each wrk thread stops itself once the service has answered
@@ -206,24 +221,21 @@ end
 LUA
 mkfifo "$work/done.fifo"; exec 7<>"$work/done.fifo"   # read-write: the threads' opens never block
 # run_wrk FILE: wrk sends the signed events of FILE until EVENTS are processed; sets wrk_s (process wall, start-up
-# included, as opsctl's), wrk_cpu, service_cpu_w, pg_cpu_w, wrk_requests, wrk_non2xx, wrk_errors.
+# included, as opsctl's), wrk_cpu, wrk_requests, wrk_non2xx, wrk_errors and run_ends' figures.
 run_wrk() {  # FILE PERF-NAME [as-opsctl]
   start_service
   perf_start "$2"
-  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
-  m0=$(machine); o0=$(tcp_opens); c0=$(switches "$service"); t0=$(now)
+  run_starts
   /usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t$threads -c"$CONCURRENCY" -d120s -s "$work/signed.lua" "$URL" \
     -- "$1" $threads /api/webhooks/whop "$EVENTS" "$work/done.fifo" "${3:-}" > "$work/wrk.out" 2>&1 &
   local timer=$! wrk_pid= _   # $timer is /usr/bin/time: wrk is its child (found now, not by a /proc scan at the end)
   while [ -z "$wrk_pid" ]; do wrk_pid=$(cat "/proc/$timer/task/$timer/children" 2>/dev/null) || break; done
   for _ in $(seq $threads); do read -r -t 120 -u 7 _ || break; done
   kill -INT $wrk_pid 2>/dev/null; wait $timer || true
-  t1=$(now); m1=$(machine); o1=$(tcp_opens); c1=$(switches "$service")
+  run_ends
   perf_stop
   local done_count; done_count=$(processed)
   [ "$done_count" -ge "$EVENTS" ] || { echo "wrk stopped with $done_count of $EVENTS events processed:"; cat "$work/wrk.out"; exit 1; }
-  service_cpu_w=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_w=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
-  pooled_cpu_w=$(python3 -c "print($(cpu_of $(service_backends)) - $pooled_cpu0)")
   wrk_cpu=$(awk '{print $1 + $2}' "$work/wrk.time")
   read -r wrk_requests wrk_non2xx wrk_errors < <(awk '/^WRK/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}' "$work/wrk.out")
   wrk_s=$(python3 -c "print($t1 - $t0)")
@@ -260,7 +272,7 @@ like_for_like() {
   reset_events "$EVENTS"
   sign_stored
   run_wrk "$work/stored.tsv" wrk-stored
-  echo "wrk, the same stored events (redeliveries, diagnostic): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
+  echo "wrk, the same stored events (redeliveries, diagnostic): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), $(server_cpu); $wrk_batches groups (non-2xx $wrk_non2xx)"
   # curl --parallel, the same events once each at the same concurrency, timed from process start to exit like opsctl:
   # what an operator replaying with libcurl's own command line would get (its config is read at start-up).
   reset_events "$EVENTS"
@@ -277,17 +289,16 @@ with open(out, "w") as f:
                 f"header = {q('x-whop-timestamp: ' + ts)}\ndata-binary = {q(body)}\noutput = /dev/null\n")
 PY3
   start_service
-  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
-  t0=$(now)
+  run_starts
   /usr/bin/time -f "%U %S" -o "$work/curl.time" curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$CONCURRENCY" -K "$work/curl.cfg" >/dev/null
-  t1=$(now)
+  run_ends
   local curl_s curl_cpu; curl_s=$(python3 -c "print($t1 - $t0)"); curl_cpu=$(awk '{print $1 + $2}' "$work/curl.time")
-  echo "curl --parallel, the same stored events (diagnostic): $(fmt "$(python3 -c "print($EVENTS / $curl_s)")" 0) events/s; CPU per event: curl $(per_event "$curl_cpu"), service $(per_event "$(python3 -c "print($(cpu_of "$service") - $service_cpu0)")"), Postgres $(per_event "$(python3 -c "print($(pg_cpu) - $pg_cpu0)")") (the service's sessions $(per_event "$(python3 -c "print($(cpu_of $(service_backends)) - $pooled_cpu0)")")); processed $(processed), $(batches) groups"
+  echo "curl --parallel, the same stored events (diagnostic): $(fmt "$(python3 -c "print($EVENTS / $curl_s)")" 0) events/s; CPU per event: curl $(per_event "$curl_cpu"), $(server_cpu); processed $(processed), $(batches) groups"
   if [ -n "${WRK_AS_OPSCTL:-}" ]; then  # (a) wrk with opsctl's request headers: does the service pay for them?
     reset_events "$EVENTS"
     sign_stored
     run_wrk "$work/stored.tsv" wrk-stored-headers as-opsctl
-    echo "wrk, the same stored events with opsctl's headers (User-Agent, Accept, Accept-Encoding, X-Opsctl-Replay): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); $wrk_batches groups (non-2xx $wrk_non2xx)"
+    echo "wrk, the same stored events with opsctl's headers (User-Agent, Accept, Accept-Encoding, X-Opsctl-Replay): $(fmt "$(python3 -c "print($EVENTS / $wrk_s)")" 0) events/s; CPU per event: wrk $(per_event "$wrk_cpu"), $(server_cpu); $wrk_batches groups (non-2xx $wrk_non2xx)"
   fi
 }
 
@@ -300,14 +311,13 @@ run_floor() {
   reset_events "$EVENTS"
   sign_stored
   start_service
-  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
-  m0=$(machine); c0=$(switches "$service"); t0=$(now)
+  run_starts
   /usr/bin/time -f "%U %S" -o "$work/floor.time" "$work/replay-floor" "$work/stored.tsv" "$URL" "$CONCURRENCY" > "$work/floor.out" \
     || { echo "replay-floor failed:"; cat "$work/floor.out"; exit 1; }
-  t1=$(now); m1=$(machine); c1=$(switches "$service")
+  run_ends
   local floor_s floor_user floor_sys; floor_s=$(python3 -c "print($t1 - $t0)"); read -r floor_user floor_sys < "$work/floor.time"
   floor_rate=$(python3 -c "print($EVENTS / $floor_s)")
-  echo "opsctl's HTTP floor (Sources/CCurl + libcurl alone, the same stored events pre-signed, no database): $(fmt "$floor_rate" 0) events/s; CPU per event: client $(per_event "$(python3 -c "print($floor_user + $floor_sys)")") (user $(per_event "$floor_user"), system $(per_event "$floor_sys")), service $(per_event "$(python3 -c "print($(cpu_of "$service") - $service_cpu0)")"), Postgres $(per_event "$(python3 -c "print($(pg_cpu) - $pg_cpu0)")") (the service's sessions $(per_event "$(python3 -c "print($(cpu_of $(service_backends)) - $pooled_cpu0)")")); processed $(processed), $(batches) groups; $(timeline "$t0" "$t1"); $(busy_share "$m0" "$m1"); $(switch_delta "$c0" "$c1")"
+  echo "opsctl's HTTP floor (Sources/CCurl + libcurl alone, the same stored events pre-signed, no database): $(fmt "$floor_rate" 0) events/s; CPU per event: client $(per_event "$(python3 -c "print($floor_user + $floor_sys)")") (user $(per_event "$floor_user"), system $(per_event "$floor_sys")), $(server_cpu); processed $(processed), $(batches) groups; $(timeline "$t0" "$t1"); $(busy_share "$m0" "$m1"); $(switch_delta "$c0" "$c1")"
 }
 
 # 2. opsctl replay of the same number of stored failed events; sets opsctl_s, opsctl_rate.
@@ -322,16 +332,13 @@ run_opsctl() {  # ROUND
   local statements=; [ -z "${PG_STATEMENTS:-}" ] || [ "$1" != 1 ] || statements=1
   [ -z "$statements" ] || psql "$DB_URL" -qtAX -c "SELECT pg_stat_statements_reset()" >/dev/null
   start_service
-  service_cpu0=$(cpu_of "$service"); pg_cpu0=$(pg_cpu); pooled_cpu0=$(cpu_of $(service_backends))
   [ "$1" != 1 ] || perf_start opsctl
-  m0=$(machine); o0=$(tcp_opens); c0=$(switches "$service"); t0=$(now)
+  run_starts
   # TRACE=1: opsctl prints how full it kept its request slots and what its send thread waited for (OPSCTL_TRACE_REPLAY).
   (cd "$work" && DATABASE_URL=$DB_URL WHOP_WEBHOOK_SECRET=$SECRET OPSCTL_TRACE_REPLAY=${TRACE:+1} /usr/bin/time -f "%U %S" -o "$work/opsctl.time" "$OPSCTL" replay --failed \
     --concurrency "$CONCURRENCY" --format json --output "$work/replay.json") || { echo "opsctl replay failed:"; cat "$work/replay.json"; exit 1; }
-  t1=$(now); m1=$(machine); o1=$(tcp_opens); c1=$(switches "$service")
+  run_ends
   perf_stop
-  service_cpu=$(python3 -c "print($(cpu_of "$service") - $service_cpu0)"); pg_cpu_o=$(python3 -c "print($(pg_cpu) - $pg_cpu0)")
-  pooled_cpu=$(python3 -c "print($(cpu_of $(service_backends)) - $pooled_cpu0)")
   read -r opsctl_user opsctl_sys < "$work/opsctl.time"
   opsctl_cpu=$(python3 -c "print($opsctl_user + $opsctl_sys)")
   opsctl_s=$(python3 -c "print($t1 - $t0)")
@@ -339,7 +346,7 @@ run_opsctl() {  # ROUND
   replayed=$(processed)
   opsctl_batches=$(batches)
   echo "opsctl replay: $EVENTS events in $(fmt "$opsctl_s") s = $(fmt "$opsctl_rate" 0) events/s (concurrency $CONCURRENCY, process wall incl. start-up); processed $replayed"
-  echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu") (user $(per_event "$opsctl_user"), system $(per_event "$opsctl_sys")), service $(per_event "$service_cpu"), Postgres $(per_event "$pg_cpu_o") (the service's sessions $(per_event "$pooled_cpu"), the rest — opsctl's sessions, WAL writer, autovacuum — $(per_event "$(python3 -c "print($pg_cpu_o - $pooled_cpu)")")); the service committed them in $opsctl_batches groups"
+  echo "CPU per event (opsctl run): opsctl $(per_event "$opsctl_cpu") (user $(per_event "$opsctl_user"), system $(per_event "$opsctl_sys")), service $(per_event "$service_s"), Postgres $(per_event "$postgres_s") (the service's sessions $(per_event "$sessions_s"), the rest — opsctl's sessions, WAL writer, autovacuum — $(per_event "$(python3 -c "print($postgres_s - $sessions_s)")")); the service committed them in $opsctl_batches groups"
   if [ -n "$statements" ]; then  # opsctl's statements: those naming schema opsctl or a replay_id, its locks, DDL and settings
     echo "opsctl's statements during its replay (pg_stat_statements, execution time; the service's statements left out):"
     psql "$DB_URL" -qtAX -F ' | ' <<SQL
@@ -367,7 +374,7 @@ for round in $(seq "$ROUNDS"); do
   read -r wrk_user wrk_sys < "$work/wrk.time"
   echo "wrk ceiling: $EVENTS distinct signed events processed in $(fmt "$wrk_s") s = $(fmt "$wrk_rate" 0) events/s (c=$CONCURRENCY, $threads threads; wrk sent $wrk_requests before it was stopped, non-2xx $wrk_non2xx, socket errors $wrk_errors)"
   [ "${wrk_non2xx:-1}" = 0 ] || { echo "the ceiling run is not valid (rejected events):"; cat "$work/wrk.out"; exit 1; }
-  echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu") (user $(per_event "$wrk_user"), system $(per_event "$wrk_sys")), service $(per_event "$service_cpu_w"), Postgres $(per_event "$pg_cpu_w") (the service's sessions $(per_event "$pooled_cpu_w")); the service committed them in $wrk_batches groups"
+  echo "CPU per event (wrk run): wrk $(per_event "$wrk_cpu") (user $(per_event "$wrk_user"), system $(per_event "$wrk_sys")), $(server_cpu); the service committed them in $wrk_batches groups"
   echo "wrk timeline: $(timeline "$t0" "$t1") (process exit); $(busy_share "$m0" "$m1"), $((o1 - o0)) TCP connections opened; $(switch_delta "$c0" "$c1")"
   if [ "$round" = 1 ]; then saved_rate=$wrk_rate; like_for_like; wrk_rate=$saved_rate; fi
   run_floor
