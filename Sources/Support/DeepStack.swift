@@ -27,39 +27,9 @@ public enum DeepStack {
 
     /// Runs `job` on a new thread with `stackBytes` of stack and waits; false when no thread could be made.
     private static func runOnNewThread(stackBytes: Int, _ job: Job) -> Bool {
-        guard let thread = startThread(stackBytes: stackBytes, job.run) else { return false }
+        guard let thread = NativeThread.start(stackBytes: stackBytes, job.run) else { return false }
         pthread_join(thread, nil)
         return true
-    }
-
-    private static func startThread(stackBytes: Int, _ body: @escaping () -> Void) -> pthread_t? {
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, stackBytes)
-        #if canImport(Glibc) || canImport(Musl)
-        var thread = pthread_t()
-        #else
-        var thread: pthread_t?
-        #endif
-        let context = Unmanaged.passRetained(Job(body)).toOpaque()
-        let created = pthread_create(&thread, &attributes, { raw in
-            #if canImport(Glibc) || canImport(Musl)
-            Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue().run()
-            #else
-            Unmanaged<Job>.fromOpaque(raw).takeRetainedValue().run()
-            #endif
-            return nil
-        }, context)
-        guard created == 0 else {
-            Unmanaged<Job>.fromOpaque(context).release()
-            return nil
-        }
-        #if canImport(Glibc) || canImport(Musl)
-        return thread
-        #else
-        return thread!
-        #endif
     }
 
     private final class Job: @unchecked Sendable {
@@ -76,7 +46,7 @@ public enum DeepStack {
 
         static func spawn(stackBytes: Int) -> Worker? {
             let worker = Worker()
-            guard let thread = startThread(stackBytes: stackBytes, { worker.loop() }) else { return nil }
+            guard let thread = NativeThread.start(stackBytes: stackBytes, { worker.loop() }) else { return nil }
             pthread_detach(thread)
             return worker
         }

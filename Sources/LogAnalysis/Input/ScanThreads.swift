@@ -1,9 +1,10 @@
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The scan's worker threads, started directly with pthread_create; `join()` returns once every body
+/// The scan's worker threads, started directly (NativeThread); `join()` returns once every body
 /// has returned.
 ///
 /// Through `DispatchQueue.global()` the first worker began 1.3–3.5 ms after the analysis started: the
@@ -39,16 +40,9 @@ final class ScanThreads: @unchecked Sendable {
         running += 1
         condition.unlock()
         let box = Body(body, owner: self)
-        let context = Unmanaged.passRetained(box).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { context in
-            Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().runOnce()
-            return nil
-        }, context)
-        if rc == 0 {
+        if let thread = NativeThread.start({ box.runOnce() }) {
             pthread_detach(thread)
         } else {
-            Unmanaged<Body>.fromOpaque(context).release()
             DispatchQueue.global().async { box.runOnce() }
         }
     }
